@@ -1,0 +1,285 @@
+// compile: validate (zod) → resolve edges → topological order → shape inference → cost → memory plan.
+// Every problem is reported with the JSON path and the node id; nothing here throws on bad input.
+import type { z } from 'zod';
+import type { AnyNodeDef, Cost, PortSpec } from '../node.js';
+import { ShapeError } from '../node.js';
+import type { Registry } from '../registry.js';
+import { migrate } from '../schema/migrations.js';
+import { PipelineSchema, splitPortRef, type Pipeline } from '../schema/pipeline.js';
+import { formatShape } from '../tensor.js';
+import { predictedBytes, type PortShape } from '../values.js';
+
+export interface CompileIssue {
+  /** JSON path into the pipeline document, e.g. `nodes[2].params.seqLen`. */
+  path: string;
+  nodeId?: string;
+  port?: string;
+  message: string;
+}
+
+export interface PlanStep {
+  id: string;
+  /** Index of the node in the document's `nodes` array. */
+  index: number;
+  def: AnyNodeDef;
+  params: any;
+  /** For each connected input port, where its value comes from. */
+  inputs: Record<string, { node: string; port: string }>;
+  /** Output ports that some edge reads. */
+  connectedOutputs: Set<string>;
+  inShapes: Record<string, PortShape | undefined>;
+  outShapes: Record<string, PortShape | undefined>;
+  cost: Cost;
+  /** Index of the last step that reads each output (own index when nothing reads it). */
+  lastUse: Record<string, number>;
+  predictedOutputBytes: number;
+  /** Predicted bytes live while this node runs: live values + its workspace + its outputs. */
+  predictedPeakBytes: number;
+}
+
+export interface Plan {
+  doc: Pipeline;
+  steps: PlanStep[];
+  predictedPeakBytes: number;
+  /** The step at which the predicted peak happens. */
+  peakStep: string | undefined;
+  /** Folder that relative paths in params resolve against. */
+  baseDir: string;
+}
+
+export type CompileResult = { ok: true; plan: Plan; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] };
+
+export interface CompileOptions {
+  baseDir?: string;
+}
+
+/** Formats a zod issue path as a JSON path (`nodes[0].params.seqLen`). */
+export function jsonPath(parts: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of parts) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
+  return s === '' ? '$' : s;
+}
+
+function zodIssues(err: z.ZodError, prefix: PropertyKey[], nodeId?: string): CompileIssue[] {
+  return err.issues.map((i) => ({ path: jsonPath([...prefix, ...i.path]), nodeId, message: i.message }));
+}
+
+/** Validates the document and each node's params; returns the parsed document or the issues. */
+export function validateDocument(
+  raw: unknown,
+  registry: Registry,
+): { ok: true; doc: Pipeline; params: unknown[] } | { ok: false; issues: CompileIssue[] } {
+  const migrated = migrate(raw).doc;
+  const parsed = PipelineSchema.safeParse(migrated);
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error, []) };
+  const doc = parsed.data;
+  const issues: CompileIssue[] = [];
+  const params: unknown[] = [];
+  const seen = new Map<string, number>();
+  doc.nodes.forEach((n, i) => {
+    if (seen.has(n.id))
+      issues.push({ path: `nodes[${i}].id`, nodeId: n.id, message: `duplicate node id "${n.id}" (also nodes[${seen.get(n.id)}])` });
+    seen.set(n.id, i);
+    const def = registry.get(n.type);
+    if (!def) {
+      issues.push({ path: `nodes[${i}].type`, nodeId: n.id, message: `unknown node type "${n.type}"${suggest(n.type, registry.types())}` });
+      params.push(undefined);
+      return;
+    }
+    const p = def.params.safeParse(n.params);
+    if (!p.success) issues.push(...zodIssues(p.error, ['nodes', i, 'params'], n.id));
+    params.push(p.success ? p.data : undefined);
+  });
+  return issues.length ? { ok: false, issues } : { ok: true, doc, params };
+}
+
+function suggest(word: string, options: string[]): string {
+  const close = options.filter((o) => o.includes(word) || word.includes(o) || editDistance(o, word) <= 2);
+  return close.length ? ` (did you mean ${close.slice(0, 3).map((c) => `"${c}"`).join(', ')}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The single port-compatibility rule, used by the compiler and by the editor's isValidConnection.
+ * Returns null when an edge from `out` to `inp` is allowed, else the reason.
+ */
+export function checkPortKinds(out: PortSpec, inp: PortSpec, fromShape?: PortShape): string | null {
+  const kind = fromShape?.kind ?? out.kind;
+  if (kind !== inp.kind) return `a ${kind} output cannot feed a ${inp.kind} input`;
+  return null;
+}
+
+export function compile(raw: unknown, registry: Registry, opts: CompileOptions = {}): CompileResult {
+  const v = validateDocument(raw, registry);
+  if (!v.ok) return v;
+  const { doc, params } = v;
+  const issues: CompileIssue[] = [];
+  const warnings: CompileIssue[] = [];
+  const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
+  const inputsOf = doc.nodes.map(() => ({}) as Record<string, { node: string; port: string }>);
+  const connected = doc.nodes.map(() => new Set<string>());
+  const succ = doc.nodes.map(() => new Set<number>());
+
+  // Edges: endpoints exist, kinds match, each input fed once.
+  doc.edges.forEach((e, ei) => {
+    const from = splitPortRef(e.from);
+    const to = splitPortRef(e.to);
+    const fi = index.get(from.node);
+    const ti = index.get(to.node);
+    if (fi === undefined) return issues.push({ path: `edges[${ei}].from`, message: `edge from unknown node "${from.node}"` });
+    if (ti === undefined) return issues.push({ path: `edges[${ei}].to`, message: `edge to unknown node "${to.node}"` });
+    const fdef = registry.get(doc.nodes[fi]!.type)!;
+    const tdef = registry.get(doc.nodes[ti]!.type)!;
+    const out = fdef.outputs[from.port];
+    const inp = tdef.inputs[to.port];
+    if (!out)
+      return issues.push({ path: `edges[${ei}].from`, nodeId: from.node, port: from.port,
+        message: `node "${from.node}" (${fdef.type}) has no output "${from.port}"; outputs: ${Object.keys(fdef.outputs).join(', ')}` });
+    if (!inp)
+      return issues.push({ path: `edges[${ei}].to`, nodeId: to.node, port: to.port,
+        message: `node "${to.node}" (${tdef.type}) has no input "${to.port}"; inputs: ${Object.keys(tdef.inputs).join(', ')}` });
+    const reason = checkPortKinds(out, inp);
+    if (reason) return issues.push({ path: `edges[${ei}]`, nodeId: to.node, port: to.port, message: `${e.from} → ${e.to}: ${reason}` });
+    if (inputsOf[ti]![to.port])
+      return issues.push({ path: `edges[${ei}].to`, nodeId: to.node, port: to.port, message: `input "${e.to}" is fed by more than one edge` });
+    inputsOf[ti]![to.port] = from;
+    connected[fi]!.add(from.port);
+    succ[fi]!.add(ti);
+    return undefined;
+  });
+  doc.nodes.forEach((n, i) => {
+    const def = registry.get(n.type)!;
+    for (const [port, spec] of Object.entries(def.inputs))
+      if (!spec.optional && !inputsOf[i]![port])
+        issues.push({ path: `nodes[${i}]`, nodeId: n.id, port, message: `required input "${n.id}.${port}" (${spec.kind}) is not connected` });
+  });
+  if (issues.length) return { ok: false, issues };
+
+  // Topological order (Kahn), stable in document order; what remains sits on a cycle.
+  const indeg = doc.nodes.map(() => 0);
+  succ.forEach((s) => s.forEach((t) => indeg[t]!++));
+  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
+  const order: number[] = [];
+  while (ready.length) {
+    ready.sort((a, b) => a - b);
+    const i = ready.shift()!;
+    order.push(i);
+    for (const t of succ[i]!) if (--indeg[t]! === 0) ready.push(t);
+  }
+  if (order.length < doc.nodes.length) {
+    const onCycle = doc.nodes.filter((_, i) => indeg[i]! > 0).map((n) => n.id);
+    return { ok: false, issues: [{ path: 'edges', nodeId: onCycle[0], message: `the graph has a cycle through ${onCycle.join(' → ')}` }] };
+  }
+
+  // Shape inference and cost, in order.
+  const shapes = new Map<string, Record<string, PortShape | undefined>>();
+  const steps: PlanStep[] = [];
+  const stepOf = new Map<string, number>();
+  for (const i of order) {
+    const n = doc.nodes[i]!;
+    const def = registry.get(n.type)!;
+    const inShapes: Record<string, PortShape | undefined> = {};
+    for (const [port, src] of Object.entries(inputsOf[i]!)) inShapes[port] = shapes.get(src.node)?.[src.port];
+    let outShapes: Record<string, PortShape | undefined> = {};
+    let cost: Cost = { flops: 0, workspaceBytes: 0 };
+    try {
+      outShapes = def.infer(inShapes as any, params[i]) as Record<string, PortShape | undefined>;
+      if (def.cost) cost = def.cost(inShapes as any, params[i], outShapes as any);
+    } catch (err) {
+      const port = err instanceof ShapeError ? err.port : undefined;
+      const src = port ? inputsOf[i]![port] : undefined;
+      const edgeIdx = src ? doc.edges.findIndex((e) => e.to === `${n.id}.${port}`) : -1;
+      issues.push({
+        path: edgeIdx >= 0 ? `edges[${edgeIdx}]` : `nodes[${i}]`,
+        nodeId: n.id,
+        port,
+        message: `${n.id} (${def.type}): ${(err as Error).message}`,
+      });
+      continue;
+    }
+    for (const [port, s] of Object.entries(outShapes)) {
+      if (s && def.outputs[port] && s.kind !== def.outputs[port]!.kind)
+        issues.push({ path: `nodes[${i}]`, nodeId: n.id, port, message: `internal: ${def.type}.infer gave ${s.kind} for ${def.outputs[port]!.kind} port "${port}"` });
+    }
+    shapes.set(n.id, outShapes);
+    stepOf.set(n.id, steps.length);
+    steps.push({
+      id: n.id, index: i, def, params: params[i], inputs: inputsOf[i]!, connectedOutputs: connected[i]!,
+      inShapes, outShapes, cost, lastUse: {}, predictedOutputBytes: 0, predictedPeakBytes: 0,
+    });
+  }
+  if (issues.length) return { ok: false, issues };
+
+  // Memory plan: a value lives from the step that makes it to the last step that reads it.
+  for (const s of steps) for (const port of Object.keys(s.outShapes)) s.lastUse[port] = stepOf.get(s.id)!;
+  steps.forEach((s, si) => {
+    for (const src of Object.values(s.inputs)) {
+      const producer = steps[stepOf.get(src.node)!]!;
+      producer.lastUse[src.port] = Math.max(producer.lastUse[src.port] ?? si, si);
+    }
+  });
+  const bytesOf = (s: PlanStep, port: string) => {
+    const shape = s.outShapes[port];
+    return shape ? predictedBytes(shape) ?? 0 : 0;
+  };
+  let peak = 0;
+  let peakStep: string | undefined;
+  steps.forEach((s, si) => {
+    s.predictedOutputBytes = Object.keys(s.outShapes).reduce((n, p) => n + bytesOf(s, p), 0);
+    let live = 0;
+    for (let pi = 0; pi < si; pi++)
+      for (const port of Object.keys(steps[pi]!.outShapes)) if (steps[pi]!.lastUse[port]! >= si) live += bytesOf(steps[pi]!, port);
+    s.predictedPeakBytes = live + s.cost.workspaceBytes + s.predictedOutputBytes;
+    if (s.predictedPeakBytes > peak) {
+      peak = s.predictedPeakBytes;
+      peakStep = s.id;
+    }
+  });
+  for (const s of steps)
+    for (const [port, shape] of Object.entries(s.outShapes))
+      if (shape && (shape.kind === 'tensor' || shape.kind === 'kv') && shape.shape?.some((d) => d === null))
+        warnings.push({ path: `nodes[${s.index}]`, nodeId: s.id, port, message: `${s.id}.${port}: shape ${formatShape(shape.shape)} is known only at run time; the memory plan omits it` });
+
+  return { ok: true, plan: { doc, steps, predictedPeakBytes: peak, peakStep, baseDir: opts.baseDir ?? '.' }, warnings };
+}
+
+/** Pre-flight guard: the first step whose predicted peak exceeds the budget, as an issue. */
+export function checkMemoryBudget(plan: Plan, budgetBytes: number): CompileIssue | null {
+  const s = plan.steps.find((st) => st.predictedPeakBytes > budgetBytes);
+  if (!s) return null;
+  const what = s.cost.note ? ` (${s.cost.note})` : '';
+  return {
+    path: `nodes[${s.index}]`,
+    nodeId: s.id,
+    message: `refused before running: node "${s.id}" (${s.def.type}) needs a predicted ${formatBytes(s.predictedPeakBytes)} at peak${what}, over the memory budget of ${formatBytes(budgetBytes)}`,
+  };
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let v = n;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+export function formatIssue(i: CompileIssue): string {
+  return `${i.path}${i.nodeId ? ` [${i.nodeId}]` : ''}: ${i.message}`;
+}

@@ -1,0 +1,126 @@
+// The node contract: a node kind is declared once; palette, form, schema, docs, validation and
+// export derive from this declaration.
+import type { z } from 'zod';
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { PortKind, PortShape, Value, ValueOfKind } from './values.js';
+
+export type BackendName = 'cpu' | 'wasm' | 'webgpu';
+
+export interface PortSpec {
+  kind: PortKind;
+  optional?: boolean;
+  /** Expected dimension names, for docs and edge labels (e.g. ['H', 'T', 'D']). */
+  dims?: string[];
+  doc?: string;
+}
+export type PortMap = Record<string, PortSpec>;
+
+export interface Reference {
+  title: string;
+  year: number;
+  url?: string;
+}
+
+/** Per-variant documentation for node types with a `variant` discriminated union. */
+export interface VariantDoc {
+  title: string;
+  summary: string;
+  formula?: string;
+  references?: Reference[];
+}
+
+export interface Cost {
+  /** Floating point operations (a multiply-add counts 2). */
+  flops: number;
+  /** Bytes of working memory held at once beyond inputs and outputs (score tiles, scratch). */
+  workspaceBytes: number;
+  /** Bytes read and written, for arithmetic intensity. */
+  bytesMoved?: number;
+  /** What dominates the workspace, for the memory guard's message (e.g. "scores 8×4096×4096 f32"). */
+  note?: string;
+}
+
+type InValues<I extends PortMap> = {
+  [K in keyof I]: I[K]['optional'] extends true ? ValueOfKind[I[K]['kind']] | undefined : ValueOfKind[I[K]['kind']];
+};
+type OutValues<O extends PortMap> = { [K in keyof O]?: ValueOfKind[O[K]['kind']] };
+type InShapes<I extends PortMap> = {
+  [K in keyof I]: I[K]['optional'] extends true ? PortShape | undefined : PortShape;
+};
+type OutShapes<O extends PortMap> = { [K in keyof O]?: PortShape };
+
+export interface RunContext {
+  nodeId: string;
+  backend: BackendName;
+  /** tfjs with the run's backend active. */
+  tf: typeof tfc;
+  /** Throws a CancelledError when the run was cancelled; kernels call it once per tile. */
+  checkCancelled(): void;
+  /** Reports progress in [0, 1] within this node. */
+  progress(fraction: number): void;
+  /** Whether an output port is connected; optional outputs (e.g. `probe`) are computed only then. */
+  isConnected(port: string): boolean;
+  /** Records working memory that a kernel allocates outside tfjs (typed arrays), for the profiler. */
+  track(bytes: number): void;
+  release(bytes: number): void;
+  /** Reads a file named in params, resolved against the pipeline file's folder. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Hands a named result to the host (the CLI writes it as <out>/<name>.npy; the editor offers it). */
+  emit(name: string, value: Value): void;
+  /** Resolves a path in params against the pipeline file's folder. */
+  resolvePath(path: string): string;
+}
+
+export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap = PortMap> {
+  /** Stable id used in pipeline files. */
+  type: string;
+  family: string;
+  title: string;
+  summary: string;
+  formula?: string;
+  references: Reference[];
+  /** Parameters with defaults. Variant families use a discriminated union on `variant`. */
+  params: z.ZodType<P>;
+  /** Docs for each `variant` value, when the node type has variants. */
+  variants?: Record<string, VariantDoc>;
+  inputs: I;
+  outputs: O;
+  /** Output shapes from input shapes; throws ShapeError (with the port) when they do not unify. */
+  infer(inputs: InShapes<I>, params: P): OutShapes<O>;
+  /** Analytical cost from the inferred shapes. */
+  cost?(inputs: InShapes<I>, params: P, outputs: OutShapes<O>): Cost;
+  run(ctx: RunContext, inputs: InValues<I>, params: P): Promise<OutValues<O>> | OutValues<O>;
+  /** Plain-TypeScript reference (loops over typed arrays): the oracle for every backend. */
+  reference?(inputs: InValues<I>, params: P): OutValues<O>;
+  /**
+   * `volatile`: reads the outside world (a file), so it runs every time and its cache key is a hash
+   * of what it produced.
+   */
+  flags?: { volatile?: boolean };
+}
+
+/** Identity function that keeps the generic types of a declaration. */
+export function defineNode<P, I extends PortMap, O extends PortMap>(def: NodeDef<P, I, O>): NodeDef<P, I, O> {
+  return def;
+}
+
+/** Shape inference failure, naming the port whose shape is wrong. */
+export class ShapeError extends Error {
+  constructor(
+    public port: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ShapeError';
+  }
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('run cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export type AnyNodeDef = NodeDef<any, PortMap, PortMap>;
+export type { Value };

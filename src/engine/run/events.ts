@@ -1,0 +1,84 @@
+// What a run streams to its caller, and the profile it leaves behind. Plain data: these cross
+// worker boundaries through Comlink and are written as profile.json.
+import type { BackendName } from '../node.js';
+
+export interface BackendInfo {
+  requested: BackendName;
+  /** The backend that actually ran. */
+  name: BackendName;
+  /** Why the requested backend was not used, when it was not. */
+  fallbackReason?: string;
+  adapter?: { vendor: string; architecture: string; description?: string; isFallbackAdapter?: boolean };
+  /** Where it runs: "node worker_thread", "web worker", "in-process". */
+  host: string;
+}
+
+export type NodeStatus = 'queued' | 'running' | 'done' | 'cached' | 'failed' | 'skipped';
+
+export interface NodeProfile {
+  nodeId: string;
+  type: string;
+  variant?: string;
+  status: NodeStatus;
+  /** Start and end, ms since the run started. */
+  startMs: number;
+  endMs: number;
+  wallMs: number;
+  /** Bytes allocated by the node (tfjs tensors, tracked scratch, outputs). */
+  bytesAllocated: number;
+  /** Peak bytes held while the node ran (its working memory plus its outputs). */
+  peakBytes: number;
+  outputBytes: number;
+  /** Predicted peak of this node alone: workspace + outputs (from `cost` and the inferred shapes). */
+  predictedPeakBytes: number;
+  /** Bytes of values alive while the node ran (its inputs and other pending values), measured. */
+  liveBytes: number;
+  flops: number;
+  /** flops / wall time, in GFLOP/s; null when the node does no arithmetic to speak of. */
+  gflops: number | null;
+  error?: string;
+}
+
+export interface MemorySample {
+  tMs: number;
+  bytes: number;
+}
+
+export interface RunProfile {
+  /** Schema of this object: "context-lab/profile", version 1 (see docs/profile.md). */
+  format: 'context-lab/profile';
+  version: 1;
+  pipeline: string;
+  backend: BackendInfo;
+  status: 'ok' | 'failed' | 'cancelled';
+  startedAt: string;
+  totalMs: number;
+  predictedPeakBytes: number;
+  measuredPeakBytes: number;
+  nodes: NodeProfile[];
+  memory: MemorySample[];
+}
+
+export type RunEvent =
+  | { type: 'run-started'; backend: BackendInfo; nodes: string[]; predictedPeakBytes: number }
+  | { type: 'node-started'; nodeId: string; tMs: number }
+  | { type: 'node-progress'; nodeId: string; fraction: number }
+  | { type: 'node-finished'; nodeId: string; profile: NodeProfile; outputs: Record<string, ValueSummary> }
+  | { type: 'node-failed'; nodeId: string; message: string; profile: NodeProfile }
+  | { type: 'node-skipped'; nodeId: string; reason: string }
+  | { type: 'memory'; sample: MemorySample }
+  | { type: 'run-finished'; status: RunProfile['status']; profile: RunProfile };
+
+/** A small description of a value for overlays and previews (full values are fetched on demand). */
+export interface ValueSummary {
+  kind: string;
+  dtype?: string;
+  shape?: number[];
+  bytes: number;
+  stats?: { min: number; max: number; mean: number; std: number };
+  histogram?: { min: number; max: number; counts: number[] };
+  /** For metrics values, the metrics themselves. */
+  metrics?: Record<string, unknown>;
+  /** For text and tokens, a preview. */
+  preview?: string;
+}

@@ -1,0 +1,316 @@
+// Executes a compiled plan: one node at a time in topological order, with caching, cancellation,
+// failure isolation and profiling. The same code runs in a worker_thread, a Web Worker or in-process.
+import type * as tfc from '@tensorflow/tfjs-core';
+import { CancelledError, type RunContext } from '../node.js';
+import type { Plan, PlanStep } from '../compile/compile.js';
+import { valueBytes, type Value } from '../values.js';
+import { canonicalJson, hashString, hashValue } from './hash.js';
+import type { BackendInfo, MemorySample, NodeProfile, RunEvent, RunProfile, ValueSummary } from './events.js';
+import { summarize } from './summary.js';
+
+export interface ExecEnv {
+  tf: typeof tfc;
+  backend: BackendInfo;
+  readFile(path: string): Promise<Uint8Array>;
+  resolvePath(baseDir: string, path: string): string;
+  now(): number;
+}
+
+export interface CachedResult {
+  outputs: Record<string, Value>;
+  profile: NodeProfile;
+}
+
+/** Results keyed by hash(type, params, input keys): a changed param re-runs only what depends on it. */
+export class ResultCache {
+  private readonly map = new Map<string, CachedResult>();
+  constructor(private readonly maxEntries = 512) {}
+  get(key: string) {
+    return this.map.get(key);
+  }
+  set(key: string, r: CachedResult) {
+    if (this.map.size >= this.maxEntries) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, r);
+  }
+  clear() {
+    this.map.clear();
+  }
+  get size() {
+    return this.map.size;
+  }
+}
+
+/** A cancel flag readable without a message round trip (SharedArrayBuffer where available). */
+export class CancelToken {
+  readonly flag: Int32Array;
+  constructor(buffer?: SharedArrayBuffer | ArrayBuffer) {
+    this.flag = new Int32Array(buffer ?? (typeof SharedArrayBuffer !== 'undefined' ? new SharedArrayBuffer(4) : new ArrayBuffer(4)));
+  }
+  get cancelled(): boolean {
+    return (this.flag.buffer instanceof ArrayBuffer ? this.flag[0] : Atomics.load(this.flag, 0)) === 1;
+  }
+  cancel() {
+    if (this.flag.buffer instanceof ArrayBuffer) this.flag[0] = 1;
+    else Atomics.store(this.flag, 0, 1);
+  }
+  reset() {
+    if (this.flag.buffer instanceof ArrayBuffer) this.flag[0] = 0;
+    else Atomics.store(this.flag, 0, 0);
+  }
+}
+
+export interface RunOptions {
+  onEvent?: (e: RunEvent) => void;
+  cancel?: CancelToken;
+  cache?: ResultCache;
+  /** Which outputs to keep in the result: only those of nodes without consumers (default) or all. */
+  keep?: 'sinks' | 'all';
+}
+
+export interface RunResult {
+  status: RunProfile['status'];
+  profile: RunProfile;
+  /** Outputs by node id, then port. */
+  outputs: Record<string, Record<string, Value>>;
+  errors: { nodeId: string; message: string }[];
+  /** Named results that sink nodes handed over (ctx.emit), e.g. written as <name>.npy by the CLI. */
+  artifacts: Record<string, { nodeId: string; value: Value }>;
+  /** How many nodes actually executed (not served from the cache). */
+  executed: number;
+}
+
+function variantOf(params: unknown): string | undefined {
+  const v = (params as { variant?: unknown } | undefined)?.variant;
+  return typeof v === 'string' ? v : undefined;
+}
+
+export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {}): Promise<RunResult> {
+  const { tf } = env;
+  const emit = opts.onEvent ?? (() => {});
+  const cancel = opts.cancel ?? new CancelToken();
+  const t0 = env.now();
+  const startedAt = new Date().toISOString();
+  const values = new Map<string, Record<string, Value>>();
+  const keys = new Map<string, string>();
+  const failed = new Map<string, string>();
+  const profiles: NodeProfile[] = [];
+  const memory: MemorySample[] = [];
+  const errors: RunResult['errors'] = [];
+  let liveBytes = 0;
+  let measuredPeak = 0;
+  let executed = 0;
+  let status: RunProfile['status'] = 'ok';
+  const artifacts: RunResult['artifacts'] = {};
+  const stepIndex = new Map(plan.steps.map((s, i) => [s.id, i]));
+  const sample = (bytes: number) => {
+    const s = { tMs: env.now() - t0, bytes };
+    memory.push(s);
+    emit({ type: 'memory', sample: s });
+  };
+
+  emit({ type: 'run-started', backend: env.backend, nodes: plan.steps.map((s) => s.id), predictedPeakBytes: plan.predictedPeakBytes });
+  sample(0);
+
+  for (let si = 0; si < plan.steps.length; si++) {
+    const step = plan.steps[si]!;
+    if (cancel.cancelled) {
+      status = 'cancelled';
+      break;
+    }
+    const upstreamFailure = Object.values(step.inputs).find((src) => failed.has(src.node));
+    if (upstreamFailure) {
+      const reason = `upstream node "${upstreamFailure.node}" failed`;
+      failed.set(step.id, reason);
+      emit({ type: 'node-skipped', nodeId: step.id, reason });
+      profiles.push(emptyProfile(step, 'skipped', env.now() - t0));
+      continue;
+    }
+    const inputs: Record<string, Value> = {};
+    for (const [port, src] of Object.entries(step.inputs)) inputs[port] = values.get(src.node)![src.port]!;
+    const key = step.def.flags?.volatile
+      ? undefined
+      : hashString(
+          canonicalJson([step.def.type, step.params, Object.fromEntries(Object.entries(step.inputs).map(([p, s]) => [p, `${keys.get(s.node)}.${s.port}`])), [...step.connectedOutputs].sort()]),
+        );
+    const hit = key ? opts.cache?.get(key) : undefined;
+    const start = env.now() - t0;
+    emit({ type: 'node-started', nodeId: step.id, tMs: start });
+    let outputs: Record<string, Value>;
+    let profile: NodeProfile;
+    if (hit) {
+      outputs = hit.outputs;
+      profile = { ...hit.profile, status: 'cached', startMs: start, endMs: start, wallMs: 0, liveBytes };
+    } else {
+      try {
+        const r = await runStep(step, inputs, plan, env, cancel, emit, liveBytes, artifacts);
+        outputs = r.outputs;
+        profile = { ...r.profile, startMs: start, endMs: env.now() - t0 };
+        executed++;
+      } catch (err) {
+        if (err instanceof CancelledError || cancel.cancelled) {
+          status = 'cancelled';
+          profiles.push({ ...emptyProfile(step, 'failed', start), error: 'cancelled' });
+          break;
+        }
+        const message = (err as Error)?.message ?? String(err);
+        failed.set(step.id, message);
+        errors.push({ nodeId: step.id, message });
+        const p = { ...emptyProfile(step, 'failed', start), endMs: env.now() - t0, error: message };
+        p.wallMs = p.endMs - p.startMs;
+        profiles.push(p);
+        emit({ type: 'node-failed', nodeId: step.id, message, profile: p });
+        continue;
+      }
+      if (key && opts.cache) opts.cache.set(key, { outputs, profile });
+    }
+    keys.set(step.id, key ?? hashString(canonicalJson(Object.entries(outputs).map(([p, v]) => [p, hashValue(v)]))));
+    values.set(step.id, outputs);
+    const outBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v), 0);
+    measuredPeak = Math.max(measuredPeak, liveBytes + (profile.status === 'cached' ? outBytes : profile.peakBytes));
+    liveBytes += outBytes;
+    sample(liveBytes);
+    profiles.push(profile);
+    emit({ type: 'node-finished', nodeId: step.id, profile, outputs: summarizeAll(outputs) });
+
+    // Free values whose last reader has run (kept in `values` only when the caller wants them all).
+    for (const src of Object.values(step.inputs)) {
+      const producer = plan.steps[stepIndex.get(src.node)!]!;
+      if (Object.entries(producer.lastUse).every(([, last]) => last <= si)) {
+        const vals = values.get(src.node);
+        if (vals && !(vals as { __released?: boolean }).__released) {
+          liveBytes -= Object.values(vals).reduce((n, v) => n + valueBytes(v), 0);
+          (vals as { __released?: boolean }).__released = true;
+          if (opts.keep !== 'all') values.delete(src.node);
+        }
+      }
+    }
+    sample(liveBytes);
+  }
+  if (status === 'ok' && errors.length) status = 'failed';
+  const keepAll = opts.keep === 'all';
+  const outputs: RunResult['outputs'] = {};
+  for (const step of plan.steps) {
+    const v = values.get(step.id);
+    if (!v) continue;
+    if (keepAll || step.connectedOutputs.size === 0) {
+      const clean = { ...v };
+      delete (clean as { __released?: boolean }).__released;
+      outputs[step.id] = clean;
+    }
+  }
+  const profile: RunProfile = {
+    format: 'context-lab/profile',
+    version: 1,
+    pipeline: plan.doc.name,
+    backend: env.backend,
+    status,
+    startedAt,
+    totalMs: env.now() - t0,
+    predictedPeakBytes: plan.predictedPeakBytes,
+    measuredPeakBytes: measuredPeak,
+    nodes: profiles,
+    memory,
+  };
+  emit({ type: 'run-finished', status, profile });
+  return { status, profile, outputs, errors, executed, artifacts };
+}
+
+function emptyProfile(step: PlanStep, status: NodeProfile['status'], tMs: number): NodeProfile {
+  return {
+    nodeId: step.id, type: step.def.type, variant: variantOf(step.params), status, startMs: tMs, endMs: tMs, wallMs: 0,
+    bytesAllocated: 0, peakBytes: 0, outputBytes: 0, predictedPeakBytes: step.cost.workspaceBytes + step.predictedOutputBytes,
+    liveBytes: 0, flops: step.cost.flops, gflops: null,
+  };
+}
+
+async function runStep(
+  step: PlanStep,
+  inputs: Record<string, Value>,
+  plan: Plan,
+  env: ExecEnv,
+  cancel: CancelToken,
+  emit: (e: RunEvent) => void,
+  liveBytes: number,
+  artifacts: RunResult['artifacts'],
+): Promise<{ outputs: Record<string, Value>; profile: NodeProfile }> {
+  const { tf } = env;
+  let tracked = 0;
+  let trackedPeak = 0;
+  let trackedTotal = 0;
+  let lastProgress = 0;
+  const ctx: RunContext = {
+    nodeId: step.id,
+    backend: env.backend.name,
+    tf,
+    checkCancelled: () => {
+      if (cancel.cancelled) throw new CancelledError();
+    },
+    progress: (fraction) => {
+      const now = env.now();
+      if (now - lastProgress < 50 && fraction < 1) return;
+      lastProgress = now;
+      emit({ type: 'node-progress', nodeId: step.id, fraction });
+    },
+    isConnected: (port) => step.connectedOutputs.has(port),
+    track: (bytes) => {
+      tracked += bytes;
+      trackedTotal += bytes;
+      if (tracked > trackedPeak) trackedPeak = tracked;
+    },
+    release: (bytes) => {
+      tracked -= bytes;
+    },
+    emit: (name, value) => {
+      const prev = artifacts[name];
+      if (prev && prev.nodeId !== step.id) throw new Error(`output name "${name}" is already written by node "${prev.nodeId}"`);
+      artifacts[name] = { nodeId: step.id, value };
+    },
+    readFile: (p) => env.readFile(env.resolvePath(plan.baseDir, p)),
+    resolvePath: (p) => env.resolvePath(plan.baseDir, p),
+  };
+  // tfjs memory is sampled at every checkCancelled (once per tile) and at the end: the peak of the
+  // node's working memory without running tfjs in its (slow) profiling mode.
+  const tfBefore = tf.memory().numBytes;
+  let tfPeak = 0;
+  let tfAllocated = 0;
+  let tfLast = 0;
+  const sampleTf = () => {
+    const extra = tf.memory().numBytes - tfBefore;
+    if (extra > tfLast) tfAllocated += extra - tfLast;
+    tfLast = extra;
+    if (extra > tfPeak) tfPeak = extra;
+  };
+  const check = ctx.checkCancelled;
+  ctx.checkCancelled = () => {
+    sampleTf();
+    check();
+  };
+  const start = env.now();
+  const outputs = (await step.def.run(ctx, inputs as never, step.params)) as Record<string, Value | undefined>;
+  sampleTf();
+  const wallMs = env.now() - start;
+  for (const k of Object.keys(outputs)) if (outputs[k] === undefined) delete outputs[k];
+  const outputBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v!), 0);
+  const flops = step.cost.flops;
+  const profile: NodeProfile = {
+    nodeId: step.id,
+    type: step.def.type,
+    variant: variantOf(step.params),
+    status: 'done',
+    startMs: 0,
+    endMs: 0,
+    wallMs,
+    bytesAllocated: tfAllocated + trackedTotal + outputBytes,
+    peakBytes: tfPeak + trackedPeak + outputBytes,
+    outputBytes,
+    predictedPeakBytes: step.cost.workspaceBytes + step.predictedOutputBytes,
+    liveBytes,
+    flops,
+    gflops: flops > 0 && wallMs > 0 ? flops / wallMs / 1e6 : null,
+  };
+  return { outputs: outputs as Record<string, Value>, profile };
+}
+
+function summarizeAll(outputs: Record<string, Value>): Record<string, ValueSummary> {
+  return Object.fromEntries(Object.entries(outputs).map(([p, v]) => [p, summarize(v)]));
+}

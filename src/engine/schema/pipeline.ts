@@ -1,0 +1,48 @@
+// The pipeline document, version 1. Objects are loose: fields this version does not know (written by
+// a newer app) are kept on load and written back.
+import { z } from 'zod';
+
+export const PIPELINE_FORMAT = 'context-lab/pipeline';
+export const PIPELINE_VERSION = 1;
+
+export const NodeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a node id starts with a letter or _ and holds letters, digits, _ and -');
+
+export const PortRefSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'a port reference is "nodeId.port"');
+
+export const PositionSchema = z.looseObject({ x: z.number(), y: z.number() });
+
+export const PipelineNodeSchema = z.looseObject({
+  id: NodeIdSchema,
+  type: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  position: PositionSchema.optional(),
+  label: z.string().optional(),
+  notes: z.string().optional(),
+});
+
+export const PipelineEdgeSchema = z.looseObject({
+  from: PortRefSchema,
+  to: PortRefSchema,
+});
+
+export const PipelineSchema = z.looseObject({
+  format: z.literal(PIPELINE_FORMAT),
+  version: z.literal(PIPELINE_VERSION),
+  name: z.string().default('untitled'),
+  description: z.string().optional(),
+  nodes: z.array(PipelineNodeSchema),
+  edges: z.array(PipelineEdgeSchema).default([]),
+});
+
+export type PipelineNode = z.infer<typeof PipelineNodeSchema>;
+export type PipelineEdge = z.infer<typeof PipelineEdgeSchema>;
+export type Pipeline = z.infer<typeof PipelineSchema>;
+
+export function splitPortRef(ref: string): { node: string; port: string } {
+  const dot = ref.lastIndexOf('.');
+  return { node: ref.slice(0, dot), port: ref.slice(dot + 1) };
+}

@@ -1,0 +1,136 @@
+// The values that flow along edges, one type per port kind.
+import type { DType, Tensor } from './tensor.js';
+
+export type PortKind = 'text' | 'tokens' | 'tensor' | 'kv' | 'bias' | 'metrics';
+export const PORT_KINDS: readonly PortKind[] = ['text', 'tokens', 'tensor', 'kv', 'bias', 'metrics'];
+
+export interface TextValue {
+  kind: 'text';
+  text: string;
+}
+
+export interface TokensValue {
+  kind: 'tokens';
+  /** Token ids, one per token. */
+  ids: Int32Array;
+  /** [T, 2] character offsets (start, end) into `text`, in UTF-16 code units, end exclusive. */
+  offsets: Int32Array;
+  text: string;
+  /** Name of the encoding that produced the ids (e.g. "cl100k_base"), so a consumer can decode. */
+  encoding: string;
+}
+
+/**
+ * Structured attention bias: a list of terms that attention kernels evaluate per tile, so no T×T
+ * tensor is ever built. See bias.ts for the exact semantics of each term.
+ */
+export type BiasTerm =
+  /** ALiBi: score(h, i, j) += −slopes[h]·(i − j). */
+  | { type: 'alibi'; slopes: number[] }
+  /** StreamingLLM: query i sees key j only if j < sinkTokens or i − j < recentTokens (and j ≤ i when causal). */
+  | { type: 'streaming'; sinkTokens: number; recentTokens: number }
+  /**
+   * Segments: query i sees key j only if segment[i] === segment[j], or segment[i] is a task segment
+   * (listed in `seeAll`), which sees every key. `crossLogit` is added to a task query's score on keys
+   * outside task segments (Structured Prompting's rescaling uses −ln M).
+   */
+  | { type: 'segments'; segment: Int32Array; seeAll: number[]; crossLogit?: number };
+
+export interface BiasValue {
+  kind: 'bias';
+  terms: BiasTerm[];
+}
+
+/**
+ * KV-cache contents. `k` and `v` are what the cache holds, in cache order ([Hkv, Tkept, D]);
+ * `positions` are the original positions of the kept tokens. When paged, `blocks` holds the block
+ * storage and the per-sequence block tables (vLLM layout).
+ */
+export interface KvValue {
+  kind: 'kv';
+  k: Tensor;
+  v: Tensor;
+  positions: Int32Array;
+  paged?: {
+    blockSize: number;
+    /** [numBlocks, Hkv, blockSize, D] */
+    keyBlocks: Tensor;
+    valueBlocks: Tensor;
+    /** blockTables[s][i] = physical block of logical block i of sequence s. */
+    blockTables: number[][];
+    /** Number of tokens of each sequence. */
+    lengths: number[];
+  };
+}
+
+export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
+export interface MetricsValue {
+  kind: 'metrics';
+  values: Record<string, MetricValue>;
+}
+
+export type Value = TextValue | TokensValue | Tensor | KvValue | BiasValue | MetricsValue;
+
+export interface ValueOfKind {
+  text: TextValue;
+  tokens: TokensValue;
+  tensor: Tensor;
+  kv: KvValue;
+  bias: BiasValue;
+  metrics: MetricsValue;
+}
+
+/**
+ * What the compiler knows about a value before it exists. `shape` entries are null when only the
+ * run can tell (e.g. the number of tokens of a text). For `tokens` the shape is [T]; for `kv` it is
+ * [Hkv, Tkept, D]; for `bias` [H?, T?] as far as known.
+ */
+export interface PortShape {
+  kind: PortKind;
+  dtype?: DType;
+  shape?: (number | null)[];
+  dims?: string[];
+}
+
+export const text = (s: string): TextValue => ({ kind: 'text', text: s });
+export const metrics = (values: Record<string, MetricValue>): MetricsValue => ({ kind: 'metrics', values });
+export const tensorShape = (dtype: DType, shape: (number | null)[], dims?: string[]): PortShape =>
+  dims ? { kind: 'tensor', dtype, shape, dims } : { kind: 'tensor', dtype, shape };
+
+/** Bytes held by a value (what the memory plan and the profiler count). */
+export function valueBytes(v: Value): number {
+  switch (v.kind) {
+    case 'tensor':
+      return v.data.byteLength;
+    case 'text':
+      return v.text.length * 2;
+    case 'tokens':
+      return v.ids.byteLength + v.offsets.byteLength;
+    case 'kv':
+      return (
+        (v.paged ? v.paged.keyBlocks.data.byteLength + v.paged.valueBlocks.data.byteLength : 0) +
+        v.k.data.byteLength +
+        v.v.data.byteLength +
+        v.positions.byteLength
+      );
+    case 'bias':
+      return v.terms.reduce((n, t) => n + (t.type === 'segments' ? t.segment.byteLength : 16), 0);
+    case 'metrics':
+      return JSON.stringify(v.values).length;
+  }
+}
+
+/** Bytes a value of this shape will hold, or null when the shape is not fully known. */
+export function predictedBytes(s: PortShape): number | null {
+  if (s.kind === 'tensor' || s.kind === 'kv') {
+    if (!s.shape || s.shape.some((d) => d === null)) return null;
+    const n = (s.shape as number[]).reduce((a, b) => a * b, 1);
+    const per = s.dtype === 'uint8' ? 1 : 4;
+    return s.kind === 'kv' ? 2 * n * per : n * per;
+  }
+  if (s.kind === 'tokens') {
+    const t = s.shape?.[0];
+    return t === null || t === undefined ? null : t * 12;
+  }
+  return 0;
+}

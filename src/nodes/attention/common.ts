@@ -1,0 +1,55 @@
+// What every attention variant shares: common params, inputs, shape inference, FLOP conventions.
+import { z } from 'zod';
+import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
+import { bindDims, requireDivides } from '../../engine/shapes.js';
+import type { Tensor } from '../../engine/tensor.js';
+import type { BiasValue, PortShape, KvValue } from '../../engine/values.js';
+import type { AttentionShape } from './reference.js';
+
+export const commonParams = {
+  causal: z.boolean().default(true).describe('mask keys after the query position'),
+  scale: z.number().positive().optional().describe('score scale; default 1/√D'),
+};
+
+export interface AttentionInputs {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  bias?: BiasValue;
+  cache?: KvValue;
+}
+
+/** One attention technique: its params (with the `variant` literal), docs, cost, kernel and oracle. */
+export interface AttentionVariant<P extends { variant: string; causal: boolean; scale?: number } = any> {
+  params: z.ZodObject<any>;
+  doc: VariantDoc;
+  cost(s: AttentionShape, p: P): Cost;
+  run(ctx: RunContext, inputs: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor>;
+  reference(inputs: AttentionInputs, p: P, s: AttentionShape): Tensor;
+}
+
+export function inferAttention(ins: { q: PortShape; k: PortShape; v: PortShape }): AttentionShape {
+  const env: Record<string, number | null> = {};
+  const [H, Tq, D] = bindDims(env, 'q', ins.q, ['H', 'Tq', 'D'], { dtype: 'float32' });
+  const [Hkv, Tk] = bindDims(env, 'k', ins.k, ['Hkv', 'Tk', 'D'], { dtype: 'float32' });
+  const [, , Dv] = bindDims(env, 'v', ins.v, ['Hkv', 'Tk', 'Dv'], { dtype: 'float32' });
+  requireDivides('k', 'grouped-query attention: kv heads', Hkv!, H!);
+  return { H: H ?? 0, Hkv: Hkv ?? 0, Tq: Tq ?? 0, Tk: Tk ?? 0, D: D ?? 0, Dv: Dv ?? 0 };
+}
+
+/**
+ * FLOPs of exact attention: 2·Tq·Tk·D for QKᵀ plus 2·Tq·Tk·Dv for PV per head, halved when causal
+ * and Tq = Tk (the convention FlashAttention papers report: 4·T²·D per head, halved when causal).
+ */
+export function exactFlops(s: AttentionShape, causal: boolean): number {
+  const full = 2 * s.H * s.Tq * s.Tk * (s.D + s.Dv);
+  return causal && s.Tq === s.Tk ? full / 2 : full;
+}
+
+export const scaleOf = (p: { scale?: number }, D: number) => p.scale ?? 1 / Math.sqrt(D);
+
+/** Copies head `h` of a [H, T, D] tensor's data (no copy: a view). */
+export function headView(t: Tensor, h: number): Float32Array {
+  const [T, D] = t.shape.slice(-2) as [number, number];
+  return (t.data as Float32Array).subarray(h * T * D, (h + 1) * T * D);
+}

@@ -1,0 +1,118 @@
+// FlashAttention-style tiled attention with an online softmax: exact, and it never holds more than
+// one Bq×Bk tile of scores. Per tile: s = q·kᵀ (+ bias tile), m' = max(m, rowmax s), p = e^(s − m'),
+// l' = l·e^(m − m') + Σp, acc' = acc·e^(m − m') + p·v; at the end O = acc / l.
+import { z } from 'zod';
+import type * as tfc from '@tensorflow/tfjs-core';
+import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { f32 } from '../../engine/tensor.js';
+import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
+import { naiveAttentionReference } from './reference.js';
+
+export const flashParams = {
+  blockSize: z.number().int().min(16).max(4096).default(256).describe('rows and columns of one score tile'),
+};
+
+export const flash: AttentionVariant = {
+  params: z.object({ variant: z.literal('flash'), ...commonParams, ...flashParams }),
+  doc: {
+    title: 'Tiled / FlashAttention',
+    summary: 'Exact attention computed tile by tile with an online softmax: O(T·D) memory instead of O(T²).',
+    formula: "m' = max(m, rowmax(S_ij)), ℓ' = ℓ·e^(m−m') + Σ e^(S_ij−m'), O' = O·e^(m−m') + e^(S_ij−m')·V_j; O = O/ℓ",
+    references: [{ title: 'FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness', year: 2022 }],
+  },
+  cost: (s, p) => {
+    const b = p.blockSize;
+    return {
+      flops: exactFlops(s, p.causal),
+      // One score tile, its exponentials and mask, the running (m, ℓ, O) of a query block, and the
+      // current head's q, k, v on the backend.
+      workspaceBytes: 3 * b * b * 4 + b * (s.Dv + 2) * 4 * 2 + (s.Tq * s.D + s.Tk * (s.D + s.Dv)) * 4,
+      bytesMoved: 4 * (s.H * s.Tq * (s.D + s.Dv) + s.H * s.Tk * (s.D + s.Dv) * Math.ceil(s.Tq / b)),
+      note: `one ${b}×${b} score tile`,
+    };
+  },
+  async run(ctx, { q, k, v, bias }, p, s) {
+    const { tf } = ctx;
+    const B = p.blockSize;
+    const scale = scaleOf(p, s.D);
+    const offset = s.Tk - s.Tq;
+    const out = new Float32Array(s.H * s.Tq * s.Dv);
+    const hasBias = (bias?.terms.length ?? 0) > 0;
+    const tileBuf = new Float32Array(B * B);
+    ctx.track(tileBuf.byteLength);
+    // Causal-only masks depend only on the tile's diagonal offset: build each once.
+    const maskCache = new Map<string, tfc.Tensor2D>();
+    const totalBlocks = s.H * Math.ceil(s.Tq / B);
+    let done = 0;
+    let kh: tfc.Tensor2D | undefined;
+    let vh: tfc.Tensor2D | undefined;
+    let loadedGroup = -1;
+    try {
+      for (let h = 0; h < s.H; h++) {
+        const g = Math.floor(h / (s.H / s.Hkv));
+        if (g !== loadedGroup) {
+          kh?.dispose();
+          vh?.dispose();
+          kh = tf.tensor2d(headView(k, g), [s.Tk, s.D]);
+          vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
+          loadedGroup = g;
+        }
+        const hb = headBias(bias, h);
+        const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
+        for (let r0 = 0; r0 < s.Tq; r0 += B) {
+          const rows = Math.min(B, s.Tq - r0);
+          const qt = tf.slice(qh, [r0, 0], [rows, s.D]);
+          let m: tfc.Tensor = tf.fill([rows, 1], -1e30);
+          let l: tfc.Tensor = tf.zeros([rows, 1]);
+          let acc: tfc.Tensor = tf.zeros([rows, s.Dv]);
+          const lastRow = offset + r0 + rows - 1;
+          const colEnd = p.causal ? Math.min(s.Tk, lastRow + 1) : s.Tk;
+          for (let c0 = 0; c0 < colEnd; c0 += B) {
+            ctx.checkCancelled();
+            const cols = Math.min(B, s.Tk - c0);
+            let mask: tfc.Tensor2D | undefined;
+            if (hasBias) {
+              const view = tileBuf.subarray(0, rows * cols);
+              if (!fillBiasTile(hb, p.causal, offset + r0, rows, c0, cols, view)) continue;
+              mask = tf.tensor2d(view, [rows, cols]);
+            } else if (p.causal && c0 + cols - 1 > offset + r0) {
+              const key = `${offset + r0 - c0}:${rows}:${cols}`;
+              mask = maskCache.get(key);
+              if (!mask) {
+                const view = tileBuf.subarray(0, rows * cols);
+                fillBiasTile(hb, true, offset + r0, rows, c0, cols, view);
+                mask = tf.keep(tf.tensor2d(view, [rows, cols]));
+                maskCache.set(key, mask);
+              }
+            }
+            const next = tf.tidy(() => {
+              const kt = tf.slice(kh!, [c0, 0], [cols, s.D]);
+              const vt = tf.slice(vh!, [c0, 0], [cols, s.Dv]);
+              let sc: tfc.Tensor = tf.matMul(qt, kt, false, true);
+              if (mask) sc = tf.add(sc, mask);
+              const mNew = tf.maximum(m, tf.max(sc, 1, true));
+              const pr = tf.exp(tf.sub(sc, mNew));
+              const corr = tf.exp(tf.sub(m, mNew));
+              return [mNew, tf.add(tf.mul(l, corr), tf.sum(pr, 1, true)), tf.add(tf.mul(acc, corr), tf.matMul(pr, vt))];
+            });
+            if (hasBias) mask!.dispose();
+            tf.dispose([m, l, acc]);
+            [m, l, acc] = next as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
+          }
+          const o = tf.tidy(() => tf.div(acc, tf.maximum(l, 1e-30)));
+          out.set((await o.data()) as Float32Array, (h * s.Tq + r0) * s.Dv);
+          tf.dispose([o, m, l, acc, qt]);
+          ctx.progress(++done / totalBlocks);
+        }
+        qh.dispose();
+      }
+    } finally {
+      kh?.dispose();
+      vh?.dispose();
+      for (const t of maskCache.values()) t.dispose();
+      ctx.release(tileBuf.byteLength);
+    }
+    return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
+  },
+  reference: ({ q, k, v, bias }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale, bias }),
+};

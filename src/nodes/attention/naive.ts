@@ -1,0 +1,51 @@
+// Naive attention: the full score matrix per head, materialised — O(T²) memory, the baseline.
+import { z } from 'zod';
+import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { f32 } from '../../engine/tensor.js';
+import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
+import { naiveAttentionReference } from './reference.js';
+
+export const naive: AttentionVariant = {
+  params: z.object({ variant: z.literal('naive'), ...commonParams }),
+  doc: {
+    title: 'Naive (materialised)',
+    summary: 'Builds the T×T score matrix of each head, adds bias and mask, softmax, then multiplies by V.',
+    formula: 'O = softmax(Q·Kᵀ·scale + B + M)·V, with M = −∞ above the diagonal when causal',
+    references: [{ title: 'Attention Is All You Need', year: 2017 }],
+  },
+  cost: (s, p) => ({
+    flops: exactFlops(s, p.causal),
+    // The score matrix and its additive mask, one head at a time.
+    workspaceBytes: 2 * s.Tq * s.Tk * 4 + (s.Tq + 2 * s.Tk) * s.D * 4,
+    bytesMoved: 4 * (s.H * s.Tq * s.D * 2 + s.Hkv * s.Tk * (s.D + s.Dv) + s.H * s.Tq * s.Tk * 2),
+    note: `scores ${s.Tq}×${s.Tk} f32 and their mask per head`,
+  }),
+  async run(ctx, { q, k, v, bias }, p, s) {
+    const { tf } = ctx;
+    const scale = scaleOf(p, s.D);
+    const out = new Float32Array(s.H * s.Tq * s.Dv);
+    const needMask = p.causal || (bias?.terms.length ?? 0) > 0;
+    const maskBuf = needMask ? new Float32Array(s.Tq * s.Tk) : undefined;
+    if (maskBuf) ctx.track(maskBuf.byteLength);
+    for (let h = 0; h < s.H; h++) {
+      ctx.checkCancelled();
+      const g = Math.floor(h / (s.H / s.Hkv));
+      if (maskBuf) fillBiasTile(headBias(bias, h), p.causal, s.Tk - s.Tq, s.Tq, 0, s.Tk, maskBuf);
+      const o = tf.tidy(() => {
+        const qh = tf.tensor2d(headView(q, h), [s.Tq, s.D]);
+        const kh = tf.tensor2d(headView(k, g), [s.Tk, s.D]);
+        const vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
+        let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
+        if (maskBuf) scores = tf.add(scores, tf.tensor2d(maskBuf, [s.Tq, s.Tk]));
+        return tf.matMul(tf.softmax(scores), vh);
+      });
+      ctx.checkCancelled();
+      out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
+      o.dispose();
+      ctx.progress((h + 1) / s.H);
+    }
+    if (maskBuf) ctx.release(maskBuf.byteLength);
+    return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
+  },
+  reference: ({ q, k, v, bias }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale, bias }),
+};

@@ -1,0 +1,71 @@
+// Compares two tensors: how far an approximation is from the exact result.
+import { z } from 'zod';
+import { defineNode, ShapeError } from '../../engine/node.js';
+import type { Tensor } from '../../engine/tensor.js';
+import { metrics, type PortShape } from '../../engine/values.js';
+
+/**
+ * maxAbs = max|a−b|, meanAbs = mean|a−b|, maxRel = max|a−b| / max|b| (relative to b's range, so zeros
+ * in b do not blow it up), cosine = a·b / (‖a‖·‖b‖), rmse = √mean((a−b)²). Accumulated in float64.
+ */
+export function compareTensors(a: Tensor, b: Tensor) {
+  let maxAbs = 0;
+  let sumAbs = 0;
+  let sumSq = 0;
+  let maxB = 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  const n = a.data.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.data[i]!;
+    const y = b.data[i]!;
+    const d = Math.abs(x - y);
+    if (d > maxAbs || Number.isNaN(d)) maxAbs = Number.isNaN(d) ? NaN : d;
+    sumAbs += d;
+    sumSq += d * d;
+    maxB = Math.max(maxB, Math.abs(y));
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return {
+    maxAbs,
+    meanAbs: n ? sumAbs / n : 0,
+    maxRel: maxB > 0 ? maxAbs / maxB : maxAbs,
+    cosine: na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : na === nb ? 1 : 0,
+    rmse: n ? Math.sqrt(sumSq / n) : 0,
+    elements: n,
+  };
+}
+
+function sameShape(a: PortShape, b: PortShape): void {
+  if (!a.shape || !b.shape) return;
+  const sa = a.shape.length === b.shape.length + 1 && a.shape[0] === 1 ? a.shape.slice(1) : a.shape;
+  const sb = b.shape.length === a.shape.length + 1 && b.shape[0] === 1 ? b.shape.slice(1) : b.shape;
+  if (sa.length !== sb.length || sa.some((d, i) => d !== null && sb[i] !== null && d !== sb[i]))
+    throw new ShapeError('b', `compare needs equal shapes: a is [${a.shape.join(', ')}], b is [${b.shape.join(', ')}]`);
+}
+
+export const compare = defineNode({
+  type: 'compare',
+  family: 'sink',
+  title: 'Compare',
+  summary: 'Error of `a` against the reference `b`: max/mean absolute error, max relative error, cosine similarity.',
+  formula: 'maxAbs = max|a−b|; meanAbs = mean|a−b|; maxRel = max|a−b| / max|b|; cosine = a·b/(‖a‖‖b‖)',
+  references: [],
+  params: z.object({}),
+  inputs: { a: { kind: 'tensor', doc: 'the tensor under test' }, b: { kind: 'tensor', doc: 'the reference' } },
+  outputs: { metrics: { kind: 'metrics' } },
+  infer(ins) {
+    sameShape(ins.a, ins.b);
+    return { metrics: { kind: 'metrics' } };
+  },
+  cost: (ins) => ({ flops: 8 * (ins.a.shape ?? []).reduce((x: number, d) => x * (d ?? 0), 1), workspaceBytes: 0 }),
+  run(_ctx, { a, b }) {
+    if (a.data.length !== b.data.length)
+      throw new Error(`compare: a has ${a.data.length} elements ([${a.shape.join(', ')}]), b has ${b.data.length} ([${b.shape.join(', ')}])`);
+    return { metrics: metrics(compareTensors(a, b)) };
+  },
+  reference: ({ a, b }) => ({ metrics: metrics(compareTensors(a, b)) }),
+});

@@ -1,0 +1,5 @@
+import type { AnyNodeDef } from '../../engine/node.js';
+import { compare } from './compare.js';
+import { npySink } from './npy.js';
+
+export const nodes: AnyNodeDef[] = [npySink, compare];
