@@ -29,6 +29,26 @@ export const PipelineEdgeSchema = z.looseObject({
   to: PortRefSchema,
 });
 
+const MetricRefSchema = z.object({
+  node: NodeIdSchema,
+  port: z.string().default('metrics'),
+  metric: z.string().min(1).describe('dotted path into the metrics values, e.g. "maxAbs"'),
+});
+
+/**
+ * A check on a run's metrics: `{ node, metric, lt: 1e-5 }` or against another metric
+ * (`lt: { node, metric }`). The CLI evaluates them after a run; a failed check fails the run.
+ */
+export const CheckSchema = MetricRefSchema.extend({
+  lt: z.union([z.number(), MetricRefSchema]).optional(),
+  le: z.union([z.number(), MetricRefSchema]).optional(),
+  gt: z.union([z.number(), MetricRefSchema]).optional(),
+  ge: z.union([z.number(), MetricRefSchema]).optional(),
+  factor: z.number().positive().default(1).describe('multiplies the right-hand side metric'),
+  why: z.string().optional().describe('the claim this check stands for'),
+});
+export type Check = z.infer<typeof CheckSchema>;
+
 export const PipelineSchema = z.looseObject({
   format: z.literal(PIPELINE_FORMAT),
   version: z.literal(PIPELINE_VERSION),
@@ -36,6 +56,7 @@ export const PipelineSchema = z.looseObject({
   description: z.string().optional(),
   nodes: z.array(PipelineNodeSchema),
   edges: z.array(PipelineEdgeSchema).default([]),
+  checks: z.array(CheckSchema).optional(),
 });
 
 export type PipelineNode = z.infer<typeof PipelineNodeSchema>;

@@ -1,0 +1,49 @@
+// Evaluates a pipeline's `checks` against the metrics a run produced.
+import type { Check } from '../schema/pipeline.js';
+import type { Value } from '../values.js';
+
+export interface CheckResult {
+  check: Check;
+  ok: boolean;
+  /** e.g. "cmp.maxAbs = 3.1e-7 < 1e-5" */
+  text: string;
+}
+
+type Ref = { node: string; port?: string; metric: string };
+
+function lookup(outputs: Record<string, Record<string, Value>>, ref: Ref): number {
+  const v = outputs[ref.node]?.[ref.port ?? 'metrics'];
+  if (!v) throw new Error(`check: node "${ref.node}" has no output "${ref.port ?? 'metrics'}" in this run`);
+  if (v.kind !== 'metrics') throw new Error(`check: ${ref.node}.${ref.port ?? 'metrics'} is ${v.kind}, not metrics`);
+  let cur: unknown = v.values;
+  for (const part of ref.metric.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[part];
+  if (typeof cur !== 'number') throw new Error(`check: metric ${ref.node}.${ref.metric} is ${JSON.stringify(cur)}, not a number`);
+  return cur;
+}
+
+const OPS = { lt: (a: number, b: number) => a < b, le: (a: number, b: number) => a <= b, gt: (a: number, b: number) => a > b, ge: (a: number, b: number) => a >= b };
+const SYM = { lt: '<', le: '≤', gt: '>', ge: '≥' };
+
+export function evaluateChecks(checks: Check[] | undefined, outputs: Record<string, Record<string, Value>>): CheckResult[] {
+  const results: CheckResult[] = [];
+  for (const check of checks ?? []) {
+    try {
+      const left = lookup(outputs, check);
+      for (const op of ['lt', 'le', 'gt', 'ge'] as const) {
+        const rhs = check[op];
+        if (rhs === undefined) continue;
+        const right = typeof rhs === 'number' ? rhs : lookup(outputs, rhs) * check.factor;
+        const rhsText = typeof rhs === 'number' ? `${rhs}` : `${check.factor !== 1 ? `${check.factor}·` : ''}${rhs.node}.${rhs.metric} (${fmt(right)})`;
+        const ok = OPS[op](left, right);
+        results.push({ check, ok, text: `${check.node}.${check.metric} = ${fmt(left)} ${SYM[op]} ${rhsText}${check.why ? ` — ${check.why}` : ''}` });
+      }
+    } catch (err) {
+      results.push({ check, ok: false, text: (err as Error).message });
+    }
+  }
+  return results;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : String(+x.toPrecision(6));
+}
