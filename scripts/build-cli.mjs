@@ -1,1 +1,19 @@
-console.log("cli build placeholder")
+// Builds the CLI, its worker and the engine's public entry into dist/ with esbuild. npm packages stay
+// external: bundling tfjs for Node breaks its backends (PLATFORM.md).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: {
+    ctxlab: 'src/cli/ctxlab.ts',
+    worker: 'src/engine/node/worker.ts',
+    index: 'src/engine/index.ts',
+  },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});

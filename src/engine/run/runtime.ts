@@ -19,6 +19,8 @@ export interface ExecEnv {
 export interface CachedResult {
   outputs: Record<string, Value>;
   profile: NodeProfile;
+  /** What the node handed over through ctx.emit, re-emitted on a cache hit. */
+  emitted: Record<string, Value>;
 }
 
 /** Results keyed by hash(type, params, input keys): a changed param re-runs only what depends on it. */
@@ -130,20 +132,24 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
     const key = step.def.flags?.volatile
       ? undefined
       : hashString(
-          canonicalJson([step.def.type, step.params, Object.fromEntries(Object.entries(step.inputs).map(([p, s]) => [p, `${keys.get(s.node)}.${s.port}`])), [...step.connectedOutputs].sort()]),
+          canonicalJson([env.backend.name, step.def.type, step.params, Object.fromEntries(Object.entries(step.inputs).map(([p, s]) => [p, `${keys.get(s.node)}.${s.port}`])), [...step.connectedOutputs].sort()]),
         );
     const hit = key ? opts.cache?.get(key) : undefined;
     const start = env.now() - t0;
     emit({ type: 'node-started', nodeId: step.id, tMs: start });
     let outputs: Record<string, Value>;
     let profile: NodeProfile;
+    let emitted: Record<string, Value> = {};
     if (hit) {
       outputs = hit.outputs;
+      emitted = hit.emitted;
+      for (const [name, value] of Object.entries(emitted)) artifacts[name] = { nodeId: step.id, value };
       profile = { ...hit.profile, status: 'cached', startMs: start, endMs: start, wallMs: 0, liveBytes };
     } else {
       try {
         const r = await runStep(step, inputs, plan, env, cancel, emit, liveBytes, artifacts);
         outputs = r.outputs;
+        emitted = Object.fromEntries(Object.entries(artifacts).filter(([, a]) => a.nodeId === step.id).map(([n, a]) => [n, a.value]));
         profile = { ...r.profile, startMs: start, endMs: env.now() - t0 };
         executed++;
       } catch (err) {
@@ -161,7 +167,7 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
         emit({ type: 'node-failed', nodeId: step.id, message, profile: p });
         continue;
       }
-      if (key && opts.cache) opts.cache.set(key, { outputs, profile });
+      if (key && opts.cache) opts.cache.set(key, { outputs, profile, emitted });
     }
     keys.set(step.id, key ?? hashString(canonicalJson(Object.entries(outputs).map(([p, v]) => [p, hashValue(v)]))));
     values.set(step.id, outputs);
