@@ -10,18 +10,22 @@ type Doc = Record<string, unknown>;
  */
 function v0to1(doc: Doc): Doc {
   const { nodes, links, ...rest } = doc as { nodes?: unknown; links?: unknown };
-  const asArray = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v : []);
+  // Whatever is not an object is passed on unchanged, for validation to report with its path.
+  const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   return {
     ...rest,
     format: PIPELINE_FORMAT,
     version: 1,
     nodes: asArray(nodes).map((n) => {
+      if (!isObj(n)) return n;
       const { kind, config, x, y, ...keep } = n;
       const node: Record<string, unknown> = { ...keep, type: kind, params: config ?? {} };
       if (typeof x === 'number' && typeof y === 'number') node.position = { x, y };
       return node;
     }),
     edges: asArray(links).map((l) => {
+      if (!isObj(l)) return l;
       const s = (l.source ?? {}) as { node?: string; port?: string };
       const t = (l.target ?? {}) as { node?: string; port?: string };
       return { from: `${s.node}.${s.port}`, to: `${t.node}.${t.port}` };

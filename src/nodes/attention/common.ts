@@ -1,10 +1,12 @@
-// What every attention variant shares: common params, inputs, shape inference, FLOP conventions.
+// What every attention variant shares: common params, inputs, shape inference, FLOP conventions,
+// and small helpers (head groups, bias plans) the kernels use.
 import { z } from 'zod';
 import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { BiasValue, PortShape, KvValue } from '../../engine/values.js';
 import type { AttentionShape } from './reference.js';
+import type { ProbeSpec } from './probe.js';
 
 export const commonParams = {
   causal: z.boolean().default(true).describe('mask keys after the query position'),
@@ -19,13 +21,23 @@ export interface AttentionInputs {
   cache?: KvValue;
 }
 
+/** What `cost` knows beyond shapes: whether a bias is connected (some kernels lose their fast path). */
+export interface CostContext {
+  bias: boolean;
+}
+
 /** One attention technique: its params (with the `variant` literal), docs, cost, kernel and oracle. */
 export interface AttentionVariant<P extends { variant: string; causal: boolean; scale?: number } = any> {
   params: z.ZodObject<any>;
   doc: VariantDoc;
-  cost(s: AttentionShape, p: P): Cost;
+  cost(s: AttentionShape, p: P, c?: CostContext): Cost;
   run(ctx: RunContext, inputs: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor>;
   reference(inputs: AttentionInputs, p: P, s: AttentionShape): Tensor;
+  /**
+   * The attention map the `probe` output shows. Absent: exact softmax attention's map (the right
+   * one for exact kernels, and the stand-in for kernels whose map is implicit).
+   */
+  probe?(p: P, s: AttentionShape): ProbeSpec;
 }
 
 export function inferAttention(ins: { q: PortShape; k: PortShape; v: PortShape }): AttentionShape {
@@ -53,3 +65,26 @@ export function headView(t: Tensor, h: number): Float32Array {
   const [T, D] = t.shape.slice(-2) as [number, number];
   return (t.data as Float32Array).subarray(h * T * D, (h + 1) * T * D);
 }
+
+/** The K/V head that query head `h` reads (grouped-query attention). */
+export const groupOf = (h: number, s: { H: number; Hkv: number }) => Math.floor(h / (s.H / s.Hkv));
+
+/**
+ * How a kernel with a fast path can treat the bias: 'none' (no terms), 'alibi' (only ALiBi terms:
+ * a per-head decay e^(−m·(i−j)), which prefix-sum states can carry) or 'general' (masks: evaluated
+ * tile by tile).
+ */
+export type BiasPlan = { kind: 'none' } | { kind: 'alibi'; slope: (h: number) => number } | { kind: 'general' };
+
+export function biasPlan(bias: BiasValue | undefined): BiasPlan {
+  const terms = bias?.terms ?? [];
+  if (terms.length === 0) return { kind: 'none' };
+  if (terms.every((t) => t.type === 'alibi')) {
+    const lists = terms.map((t) => (t as { slopes: number[] }).slopes);
+    return { kind: 'alibi', slope: (h) => lists.reduce((m, l) => m + l[h % l.length]!, 0) };
+  }
+  return { kind: 'general' };
+}
+
+/** Absolute position of query row `r`: with fewer queries than keys, the queries are the last rows. */
+export const queryPos = (s: AttentionShape, r: number) => s.Tk - s.Tq + r;

@@ -53,7 +53,8 @@ export const flash: AttentionVariant = {
         if (g !== loadedGroup) {
           kh?.dispose();
           vh?.dispose();
-          kh = tf.tensor2d(headView(k, g), [s.Tk, s.D]);
+          // Kᵀ once per head group: tfjs-wasm's matMul is ~8x faster on a pre-transposed operand.
+          kh = tf.tidy(() => tf.transpose(tf.tensor2d(headView(k, g), [s.Tk, s.D])) as tfc.Tensor2D);
           vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
           loadedGroup = g;
         }
@@ -86,9 +87,9 @@ export const flash: AttentionVariant = {
               }
             }
             const next = tf.tidy(() => {
-              const kt = tf.slice(kh!, [c0, 0], [cols, s.D]);
+              const kt = tf.slice(kh!, [0, c0], [s.D, cols]);
               const vt = tf.slice(vh!, [c0, 0], [cols, s.Dv]);
-              let sc: tfc.Tensor = tf.matMul(qt, kt, false, true);
+              let sc: tfc.Tensor = tf.matMul(qt, kt);
               if (mask) sc = tf.add(sc, mask);
               const mNew = tf.maximum(m, tf.max(sc, 1, true));
               const pr = tf.exp(tf.sub(sc, mNew));

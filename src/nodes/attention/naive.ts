@@ -33,9 +33,10 @@ export const naive: AttentionVariant = {
       if (maskBuf) fillBiasTile(headBias(bias, h), p.causal, s.Tk - s.Tq, s.Tq, 0, s.Tk, maskBuf);
       const o = tf.tidy(() => {
         const qh = tf.tensor2d(headView(q, h), [s.Tq, s.D]);
-        const kh = tf.tensor2d(headView(k, g), [s.Tk, s.D]);
+        // Kᵀ materialised: tfjs-wasm's matMul is much faster on a pre-transposed operand.
+        const kT = tf.transpose(tf.tensor2d(headView(k, g), [s.Tk, s.D]));
         const vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
-        let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
+        let scores = tf.mul(tf.matMul(qh, kT), scale);
         if (maskBuf) scores = tf.add(scores, tf.tensor2d(maskBuf, [s.Tq, s.Tk]));
         return tf.matMul(tf.softmax(scores), vh);
       });

@@ -1,4 +1,104 @@
-import type { AnyNodeDef } from '../../engine/node.js';
+// The `kv-cache` node: one type, one variant per cache policy (one file each, listed below). Each
+// simulates a cache over K/V appended in order — a prefill of prefillTokens, then one token per
+// decode step — and reports what it keeps, where, and the bytes it holds at every step. This is
+// host-side bookkeeping, so every variant is plain TypeScript shared by run() and reference().
+import { z } from 'zod';
+import { defineNode, ShapeError, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { i32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
+import { metrics, tensorShape, type KvValue } from '../../engine/values.js';
+import { gatherTokens, inferCache, lastStepTokens, range, shapeOf, type CacheShape, type CacheVariant } from './common.js';
+import { contiguous } from './contiguous.js';
+import { h2o } from './h2o.js';
+import { kivi } from './kivi.js';
+import { paged } from './paged.js';
+import { streaming } from './streaming.js';
 
-/** Node kinds of this family, registered by src/nodes/index.ts. */
-export const nodes: AnyNodeDef[] = [];
+export const variants: CacheVariant[] = [contiguous, paged, streaming, h2o, kivi];
+
+const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
+export type KvCacheParams = { variant: string; prefillTokens: number } & Record<string, unknown>;
+const params = z.discriminatedUnion(
+  'variant',
+  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
+) as unknown as z.ZodType<KvCacheParams>;
+
+const variantOf = (p: KvCacheParams) => byName.get(p.variant)!;
+
+interface Ins {
+  k: Tensor;
+  v: Tensor;
+  q?: Tensor;
+}
+
+/** Runs the policy and shapes its outputs; `wantQuery` asks for the last step's query rows. */
+function manage(ins: Ins, p: KvCacheParams, cancel: () => void, wantQuery: boolean) {
+  const k = squeezeBatch(ins.k, 3);
+  const v = squeezeBatch(ins.v, 3);
+  const q = ins.q && squeezeBatch(ins.q, 3);
+  const variant = variantOf(p);
+  const dims = inferCache({ k: shapeOf(k), v: shapeOf(v), q: q && shapeOf(q) });
+  variant.check?.(dims, p);
+  const s = dims as CacheShape;
+  const r = variant.simulate({ k, v, q }, p, s, cancel);
+  const kOut = r.k ?? gatherTokens(k, r.positions);
+  const vOut = r.v ?? gatherTokens(v, r.positions);
+  const cache: KvValue = { kind: 'kv', k: kOut, v: vOut, positions: r.positions, ...(r.paged ? { paged: r.paged } : {}) };
+  const out = { k: kOut, v: vOut, positions: i32([r.positions.length], r.positions, ['T']), cache, metrics: metrics(r.metrics) };
+  if (!wantQuery) return out;
+  if (!q) throw new ShapeError('q', 'the "query" output is the last step\'s rows of q: connect the "q" input');
+  const last = lastStepTokens(s.T, p.prefillTokens);
+  return { ...out, query: gatherTokens(q, range(s.T - last, s.T), ['H', 'T', 'D']) };
+}
+
+export const kvCache = defineNode({
+  type: 'kv-cache',
+  family: 'kv-cache',
+  title: 'KV cache',
+  summary:
+    'Simulates a KV-cache manager over K/V appended in order (a prefill, then one token per decode step): which tokens it keeps, where it stores them, and the bytes it holds at every step.',
+  references: variants.flatMap((v) => v.doc.references ?? []),
+  params,
+  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  inputs: {
+    k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys, appended in order: the first prefillTokens as the prompt, then one per step' },
+    v: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'values' },
+    q: { kind: 'tensor', optional: true, dims: ['H', 'T', 'D'], doc: 'queries: required by h2o (attention scores); also gives the `query` output' },
+  },
+  outputs: {
+    k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys the cache holds at the end, in cache order (kivi: dequantized)' },
+    v: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'values the cache holds at the end, in cache order' },
+    positions: { kind: 'tensor', dims: ['T'], doc: 'int32 original positions of the kept tokens' },
+    cache: { kind: 'kv', doc: 'the cache: kept K/V and positions, plus block storage and block tables when paged' },
+    metrics: {
+      kind: 'metrics',
+      doc: 'peakBytes, finalBytes, tokensKept, evicted, blocks, fragmentation, memoryPerStep[] (bytes at the end of each step), timeline (original positions held per step as [start, end) runs, at most 256 steps, evenly subsampled)',
+    },
+    query: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'the rows of q appended by the last step: the queries that attend over the final cache (needs q)' },
+  },
+  infer(ins, p) {
+    const s = inferCache(ins);
+    const variant = variantOf(p);
+    variant.check?.(s, p);
+    const n = s.T === null ? null : variant.kept(s.T, p);
+    const kv = (D: number | null) => tensorShape('float32', [s.Hkv, n, D], ['Hkv', 'T', 'D']);
+    return {
+      k: kv(s.D),
+      v: kv(s.Dv),
+      positions: tensorShape('int32', [n], ['T']),
+      cache: { kind: 'kv', dtype: 'float32', shape: [s.Hkv, n, s.D] },
+      metrics: { kind: 'metrics' },
+      ...(s.H !== null
+        ? { query: tensorShape('float32', [s.H, s.T === null ? null : lastStepTokens(s.T, p.prefillTokens), s.D], ['H', 'T', 'D']) }
+        : {}),
+    };
+  },
+  cost(ins, p) {
+    const d = inferCache(ins);
+    const s: CacheShape = { Hkv: d.Hkv ?? 0, T: d.T ?? 0, D: d.D ?? 0, Dv: d.Dv ?? 0, H: d.H };
+    return variantOf(p).cost(s, p);
+  },
+  run: (ctx, ins, p) => manage(ins, p, () => ctx.checkCancelled(), ctx.isConnected('query')),
+  reference: (ins, p) => manage(ins, p, () => {}, ins.q !== undefined),
+});
+
+export const nodes: AnyNodeDef[] = [kvCache];

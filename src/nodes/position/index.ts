@@ -1,4 +1,232 @@
-import type { AnyNodeDef } from '../../engine/node.js';
+// The `position` node: one type, one variant per technique (one file each, listed below). Every
+// variant yields a RotaryPlan (frequencies, attention factor, xPos decay); what it does with it is
+// its `effect`: rotate q and k, add the sinusoidal table, or pass them through (ALiBi adds a bias).
+import { z } from 'zod';
+import type * as tfc from '@tensorflow/tfjs-core';
+import { defineNode, ShapeError, type AnyNodeDef, type Cost, type RunContext, type VariantDoc } from '../../engine/node.js';
+import { bindDims } from '../../engine/shapes.js';
+import { f32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
+import { metrics, tensorShape, type BiasValue, type MetricValue, type PortShape } from '../../engine/values.js';
+import { alibi } from './alibi.js';
+import { lengthOf, positionsOf, ropeInv, type PositionParams, type PositionVariant, type RotaryPlan } from './common.js';
+import { dynamic } from './dynamic.js';
+import { linear } from './linear.js';
+import { llama3 } from './llama3.js';
+import { longrope } from './longrope.js';
+import { none } from './none.js';
+import { ntk } from './ntk.js';
+import { rope } from './rope.js';
+import { addSinusoidReference, rotaryTables, rotateReference, rotateTf, sinusoidTable } from './rotate.js';
+import { sinusoidal } from './sinusoidal.js';
+import { xpos } from './xpos.js';
+import { yarn } from './yarn.js';
 
-/** Node kinds of this family, registered by src/nodes/index.ts. */
-export const nodes: AnyNodeDef[] = [];
+export const variants: PositionVariant[] = [none, sinusoidal, rope, linear, ntk, dynamic, yarn, longrope, llama3, alibi, xpos];
+
+const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
+export type PositionNodeParams = PositionParams & Record<string, unknown>;
+const params = z.discriminatedUnion(
+  'variant',
+  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
+) as unknown as z.ZodType<PositionNodeParams>;
+
+const variantOf = (p: PositionNodeParams) => byName.get(p.variant)!;
+
+interface Dims {
+  H: number | null;
+  Hkv: number | null;
+  T: number | null;
+  D: number | null;
+}
+
+function inferDims(ins: { q: PortShape; k: PortShape; positions?: PortShape }, p: PositionNodeParams): Dims {
+  const env: Record<string, number | null> = {};
+  const [H, T, D] = bindDims(env, 'q', ins.q, ['H', 'T', 'D'], { dtype: 'float32' });
+  const [Hkv] = bindDims(env, 'k', ins.k, ['Hkv', 'T', 'D'], { dtype: 'float32' });
+  if (ins.positions) bindDims(env, 'positions', ins.positions, ['T'], { dtype: 'int32' });
+  const v = variantOf(p);
+  const d = env.D ?? D ?? null;
+  if (d !== null) {
+    if (v.effect !== 'none' && d % 2 !== 0) throw new ShapeError('q', `${p.variant} pairs the dims of q: head dim D must be even, got ${d}`);
+    v.check?.(p, d);
+  }
+  return { H: H ?? null, Hkv: Hkv ?? null, T: env.T ?? T ?? null, D: d };
+}
+
+/** The run's dims, checked again on the actual tensors (a .npy source may not declare its shape). */
+function runDims(q: Tensor, k: Tensor, p: PositionNodeParams) {
+  if (q.shape.length !== 3) throw new ShapeError('q', `"q" expects rank 3 [H, T, D], got [${q.shape.join(', ')}]`);
+  if (k.shape.length !== 3) throw new ShapeError('k', `"k" expects rank 3 [Hkv, T, D], got [${k.shape.join(', ')}]`);
+  const [H, T, D] = q.shape as [number, number, number];
+  if (k.shape[1] !== T || k.shape[2] !== D)
+    throw new ShapeError('k', `"k" is [${k.shape.join(', ')}] but q is [${q.shape.join(', ')}]: T and D must match`);
+  inferDims({ q: tensorShape('float32', q.shape), k: tensorShape('float32', k.shape) }, p);
+  return { H, Hkv: k.shape[0]!, T, D };
+}
+
+/** Plan, positions, bias, frequencies and metrics: everything but the q/k transform, host-side. */
+function prepare(q: Tensor, k: Tensor, given: Tensor | undefined, p: PositionNodeParams) {
+  const dims = runDims(q, k, p);
+  if (given && given.dtype !== 'int32') throw new ShapeError('positions', `"positions" expects int32, got ${given.dtype}`);
+  const positions = positionsOf(dims.T, p.positionOffset, given?.data as Int32Array | undefined);
+  const v = variantOf(p);
+  const L = lengthOf(positions);
+  const plan = v.plan(p, dims.D, L);
+  const bias: BiasValue = { kind: 'bias', terms: v.bias?.(p, dims.H) ?? [] };
+  const frequencies = f32([plan.inv.length], plan.inv, ['D/2']);
+  return { dims, v, positions, plan, bias, frequencies, metrics: metrics(metricsOf(p, v, plan, dims.D, L, bias)) };
+}
+
+/**
+ * What the frequencies do, for checks and the inspector: which dims equal plain RoPE's, which are
+ * divided by exactly the factor, the wavelength range, and the variant's own facts.
+ */
+function metricsOf(p: PositionNodeParams, v: PositionVariant, plan: RotaryPlan, D: number, L: number, bias: BiasValue) {
+  const m: Record<string, MetricValue> = { variant: p.variant, headDim: D, maxPosition: L - 1 };
+  if (v.effect === 'rotate') {
+    const theta = ropeInv(p.base, D);
+    const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
+    m.attentionFactor = plan.attentionFactor;
+    m.unchangedDims = plan.inv.filter((x, i) => near(x, theta[i]!)).length;
+    if (plan.factor !== undefined) m.dividedDims = plan.inv.filter((x, i) => near(x, theta[i]! / plan.factor!)).length;
+    m.minWavelength = (2 * Math.PI) / Math.max(...plan.inv);
+    m.maxWavelength = (2 * Math.PI) / Math.min(...plan.inv);
+    Object.assign(m, plan.facts);
+  }
+  for (const t of bias.terms) if (t.type === 'alibi') m.slopes = t.slopes;
+  return m;
+}
+
+/** Runs `f` on x uploaded to the backend and reads the result back as a host tensor. */
+async function onBackend(tf: typeof tfc, x: Tensor, f: (xt: tfc.Tensor3D) => tfc.Tensor): Promise<Tensor> {
+  const [H, T, D] = x.shape as [number, number, number];
+  const xt = tf.tensor3d(x.data as Float32Array, [H, T, D]);
+  const y = f(xt);
+  try {
+    return f32([H, T, D], (await y.data()) as Float32Array, ['H', 'T', 'D']);
+  } finally {
+    tf.dispose([xt, y]);
+  }
+}
+
+async function transform(ctx: RunContext, q: Tensor, k: Tensor, prep: ReturnType<typeof prepare>, p: PositionNodeParams) {
+  const { tf } = ctx;
+  const { v, plan, positions } = prep;
+  const { T, D } = prep.dims;
+  const want = { q: ctx.isConnected('q'), k: ctx.isConnected('k') };
+  if (v.effect === 'none') return { q, k };
+  if (v.effect === 'add') {
+    const table = tf.tensor2d(sinusoidTable(plan.inv, positions), [T, D]);
+    try {
+      return {
+        q: want.q ? await onBackend(tf, q, (x) => tf.add(x, table)) : undefined,
+        k: want.k ? await onBackend(tf, k, (x) => tf.add(x, table)) : undefined,
+      };
+    } finally {
+      table.dispose();
+    }
+  }
+  const tables = (sign: 1 | -1) => {
+    const { cos, sin } = rotaryTables(plan, positions, sign);
+    ctx.track(cos.byteLength * 2);
+    return { cos: tf.tensor2d(cos, [T, D / 2]), sin: tf.tensor2d(sin, [T, D / 2]), bytes: cos.byteLength * 2 };
+  };
+  const tq = tables(1);
+  const tk = plan.xpos ? tables(-1) : tq;
+  try {
+    const qOut = want.q ? await onBackend(tf, q, (x) => rotateTf(tf, x, tq.cos, tq.sin, p.layout)) : undefined;
+    ctx.checkCancelled();
+    ctx.progress(0.5);
+    const kOut = want.k ? await onBackend(tf, k, (x) => rotateTf(tf, x, tk.cos, tk.sin, p.layout)) : undefined;
+    return { q: qOut, k: kOut };
+  } finally {
+    for (const t of new Set([tq, tk])) {
+      tf.dispose([t.cos, t.sin]);
+      ctx.release(t.bytes);
+    }
+  }
+}
+
+export const position = defineNode({
+  type: 'position',
+  family: 'position',
+  title: 'Position encoding',
+  summary:
+    'Puts positions into q and k: RoPE and its context-extension rules (PI, NTK, dynamic NTK, YaRN, LongRoPE, Llama 3), sinusoidal, xPos, or ALiBi as a structured bias.',
+  references: variants.flatMap((v) => v.doc.references ?? []),
+  params,
+  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  inputs: {
+    q: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'queries' },
+    k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys' },
+    positions: {
+      kind: 'tensor',
+      optional: true,
+      dims: ['T'],
+      doc: 'int32 position of each token (e.g. from `segment`); default positionOffset..positionOffset+T−1',
+    },
+  },
+  outputs: {
+    q: { kind: 'tensor', dims: ['H', 'T', 'D'] },
+    k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'] },
+    bias: { kind: 'bias', doc: 'ALiBi slopes for attention; empty for the other variants' },
+    frequencies: { kind: 'tensor', dims: ['D/2'], doc: 'float32 inverse frequencies actually used (0 where nothing rotates)' },
+    metrics: {
+      kind: 'metrics',
+      doc: 'attentionFactor, unchangedDims / dividedDims against plain RoPE, wavelength range, effective base, YaRN low/high, ALiBi slopes',
+    },
+  },
+  infer(ins, p) {
+    const { H, Hkv, T, D } = inferDims(ins, p);
+    const half = D === null ? null : Math.floor(D / 2);
+    return {
+      q: tensorShape('float32', [H, T, D], ['H', 'T', 'D']),
+      k: tensorShape('float32', [Hkv, T, D], ['Hkv', 'T', 'D']),
+      bias: { kind: 'bias', shape: [H, T] },
+      frequencies: tensorShape('float32', [half], ['D/2']),
+      metrics: { kind: 'metrics' },
+    };
+  },
+  cost(ins, p): Cost {
+    const { H, Hkv, T, D } = inferDims(ins, p);
+    const [h, hkv, t, d] = [H ?? 0, Hkv ?? 0, T ?? 0, D ?? 0];
+    const elems = (h + hkv) * t * d;
+    const effect = variantOf(p).effect;
+    if (effect === 'none') return { flops: 0, workspaceBytes: 0, note: 'q and k pass through' };
+    // The larger of q, k on the backend: its upload, halves, four products, two sums and the result.
+    const temps = 6 * Math.max(h, hkv) * t * d * 4;
+    if (effect === 'add')
+      return { flops: elems, workspaceBytes: 2 * t * d * 4 + temps, bytesMoved: 2 * elems * 4, note: `sinusoid table ${t}×${d} f32` };
+    // Per element x·c ± y·s is 3 flops; the tables cost a cos and a sin per (t, i), counted as one each.
+    const tables = p.variant === 'xpos' ? 2 : 1;
+    return {
+      flops: 3 * elems + tables * t * d,
+      workspaceBytes: tables * 2 * (2 * t * (d / 2) * 4) + temps,
+      bytesMoved: 2 * elems * 4,
+      note: `cos/sin tables ${t}×${d / 2} f32${tables > 1 ? ' for q and for k' : ''}, on host and backend`,
+    };
+  },
+  async run(ctx, ins, p) {
+    const q = squeezeBatch(ins.q, 3);
+    const k = squeezeBatch(ins.k, 3);
+    const prep = prepare(q, k, ins.positions, p);
+    const out = await transform(ctx, q, k, prep, p);
+    ctx.progress(1);
+    return { ...out, bias: prep.bias, frequencies: prep.frequencies, metrics: prep.metrics };
+  },
+  reference(ins, p) {
+    const q = squeezeBatch(ins.q, 3);
+    const k = squeezeBatch(ins.k, 3);
+    const prep = prepare(q, k, ins.positions, p);
+    const { v, plan, positions } = prep;
+    const apply = (x: Tensor, sign: 1 | -1) =>
+      v.effect === 'rotate'
+        ? rotateReference(x, positions, plan, p.layout, sign)
+        : v.effect === 'add'
+          ? addSinusoidReference(x, positions, plan.inv)
+          : x;
+    return { q: apply(q, 1), k: apply(k, -1), bias: prep.bias, frequencies: prep.frequencies, metrics: prep.metrics };
+  },
+});
+
+export const nodes: AnyNodeDef[] = [position];

@@ -1,0 +1,40 @@
+// Contiguous cache: one buffer of maxTokens slots reserved up front for the whole sequence, as
+// serving systems did before paging. Nothing is evicted; the unused reserved slots are the waste
+// that PagedAttention measured (reservation plus internal fragmentation).
+import { z } from 'zod';
+import { ShapeError } from '../../engine/node.js';
+import { bytesPerToken, commonParams, copyCost, range, schedule, StepRecorder, type CacheVariant } from './common.js';
+
+export const contiguous: CacheVariant = {
+  params: z.object({
+    variant: z.literal('contiguous'),
+    ...commonParams,
+    maxTokens: z.number().int().min(1).max(1 << 24).default(4096).describe('slots reserved per sequence (the model\'s max length)'),
+  }),
+  doc: {
+    title: 'Contiguous (preallocated)',
+    summary: 'Reserves maxTokens slots per sequence up front and keeps every token; reports the reserved-but-unused bytes.',
+    formula: 'bytes = maxTokens · Hkv · (D + Dv) · 4 at every step; fragmentation = (maxTokens − T) / maxTokens',
+    references: [{ title: 'Efficient Memory Management for Large Language Model Serving with PagedAttention', year: 2023 }],
+  },
+  kept: (T) => T,
+  check(s, p) {
+    if (s.T !== null && s.T > p.maxTokens)
+      throw new ShapeError('k', `k has ${s.T} tokens but the contiguous cache reserves maxTokens = ${p.maxTokens}; raise maxTokens`);
+  },
+  cost: (s, p) => copyCost(s, s.T, p.maxTokens * bytesPerToken(s), `${p.maxTokens} reserved slots`),
+  simulate(_ins, p, s) {
+    const steps = schedule(s.T, p.prefillTokens);
+    const rec = new StepRecorder(steps.length);
+    const reserved = p.maxTokens * bytesPerToken(s);
+    for (const [, to] of steps) rec.record(to, reserved, () => [0, to]);
+    return {
+      positions: range(0, s.T),
+      metrics: {
+        ...rec.metrics({ s, tokensKept: s.T, fragmentation: (p.maxTokens - s.T) / p.maxTokens }),
+        maxTokens: p.maxTokens,
+        wastedBytes: (p.maxTokens - s.T) * bytesPerToken(s),
+      },
+    };
+  },
+};

@@ -1,0 +1,161 @@
+// KIVI: a tuning-free asymmetric 2/4-bit KV cache. Keys are quantized per channel — each channel's
+// min-max taken over a group of groupSize tokens — because key outliers sit in fixed channels;
+// values per token, in groups of groupSize channels. Following the paper's Algorithm 1, the newest
+// tokens stay in full precision: keys are flushed residualTokens at a time (so the last len mod R
+// keys are full precision), values one token at a time (the last R values are full precision).
+// Asymmetric min-max: s = (max − min)/(2^b − 1), c = clamp(round((x − min)/s), 0, 2^b − 1),
+// x̂ = c·s + min. Codes are packed 32/b per uint32, low bits first; each group stores its scale and
+// min as float32 (the cache's full precision here). The byte counts are those of these arrays.
+import { z } from 'zod';
+import { f32, type Tensor } from '../../engine/tensor.js';
+import { bytesPerToken, commonParams, range, schedule, StepRecorder, type CacheShape, type CacheVariant } from './common.js';
+
+const params = z
+  .object({
+    variant: z.literal('kivi'),
+    ...commonParams,
+    bits: z.literal([2, 4]).default(2).describe('bits per quantized element (k_bits = v_bits)'),
+    groupSize: z.number().int().min(1).max(4096).default(32).describe('tokens per key group, channels per value group (group_size)'),
+    residualTokens: z.number().int().min(1).default(128).describe('newest tokens kept in full precision (residual_length); a multiple of groupSize'),
+  })
+  .refine((p) => p.residualTokens % p.groupSize === 0, {
+    message: 'residualTokens must be a multiple of groupSize (keys are flushed residualTokens at a time, in whole groups)',
+    path: ['residualTokens'],
+  });
+type P = z.infer<typeof params>;
+
+/** Tokens quantized and kept in full precision after `len` tokens (KIVI Algorithm 1). */
+export function kiviSplit(len: number, R: number) {
+  const keyQuantized = len - (len % R);
+  const valueQuantized = Math.max(0, len - R);
+  return { keyQuantized, keyResidual: len - keyQuantized, valueQuantized, valueResidual: len - valueQuantized };
+}
+
+const codeBytes = (n: number, bits: number) => Math.ceil((n * bits) / 32) * 4;
+
+/** Bytes of the cache after `len` tokens: packed codes, a float32 scale and min per group, full-precision residual. */
+export function kiviBytes(len: number, s: Pick<CacheShape, 'Hkv' | 'D' | 'Dv'>, p: Pick<P, 'bits' | 'groupSize' | 'residualTokens'>): number {
+  const { keyQuantized: kq, keyResidual: kr, valueQuantized: vq, valueResidual: vr } = kiviSplit(len, p.residualTokens);
+  const keys = codeBytes(s.Hkv * kq * s.D, p.bits) + s.Hkv * (kq / p.groupSize) * s.D * 8;
+  const values = codeBytes(s.Hkv * vq * s.Dv, p.bits) + s.Hkv * vq * Math.ceil(s.Dv / p.groupSize) * 8;
+  return keys + values + s.Hkv * (kr * s.D + vr * s.Dv) * 4;
+}
+
+export const kivi: CacheVariant<P> = {
+  params,
+  doc: {
+    title: 'KIVI (2/4-bit KV)',
+    summary:
+      'Asymmetric min-max quantization: keys per channel (groups along tokens), values per token (groups along channels); the newest residualTokens stay in full precision. Outputs the dequantized K/V and true byte counts.',
+    formula: 's = (max − min)/(2^b − 1); c = clamp(round((x − min)/s), 0, 2^b − 1); x̂ = c·s + min',
+    references: [{ title: 'KIVI: A Tuning-Free Asymmetric 2bit Quantization for KV Cache', year: 2024 }],
+  },
+  kept: (T) => T,
+  cost: (s, p) => ({
+    // min/max, subtract, divide, round, clamp, then dequantize: about 8 operations per element.
+    flops: 8 * s.Hkv * s.T * (s.D + s.Dv),
+    workspaceBytes: kiviBytes(s.T, s, p) + s.Hkv * s.T * Math.max(s.D, s.Dv),
+    bytesMoved: 2 * s.T * bytesPerToken(s),
+    note: `${p.bits}-bit codes, groups of ${p.groupSize}, ${p.residualTokens} residual tokens`,
+  }),
+  simulate({ k, v }, p, s) {
+    const steps = schedule(s.T, p.prefillTokens);
+    const rec = new StepRecorder(steps.length);
+    for (const [, to] of steps) rec.record(to, kiviBytes(to, s, p), () => [0, to]);
+    const split = kiviSplit(s.T, p.residualTokens);
+    const G = p.groupSize;
+    // Keys: for each head, token group and channel, the group's G tokens (stride D) share one scale.
+    const kq = quantizeGroups(k, p.bits, (emit) => {
+      for (let h = 0; h < s.Hkv; h++)
+        for (let t0 = 0; t0 < split.keyQuantized; t0 += G)
+          for (let d = 0; d < s.D; d++) emit((h * s.T + t0) * s.D + d, s.D, G);
+    });
+    // Values: for each head, token and channel group, up to G consecutive channels share one scale.
+    const vq = quantizeGroups(v, p.bits, (emit) => {
+      for (let h = 0; h < s.Hkv; h++)
+        for (let t = 0; t < split.valueQuantized; t++)
+          for (let c0 = 0; c0 < s.Dv; c0 += G) emit((h * s.T + t) * s.Dv + c0, 1, Math.min(G, s.Dv - c0));
+    });
+    const residualBytes = s.Hkv * (split.keyResidual * s.D + split.valueResidual * s.Dv) * 4;
+    const finalBytes = kq.bytes + vq.bytes + residualBytes;
+    const metrics = rec.metrics({ s, tokensKept: s.T });
+    return {
+      positions: range(0, s.T),
+      k: kq.out,
+      v: vq.out,
+      metrics: {
+        ...metrics,
+        finalBytes,
+        bits: p.bits,
+        groupSize: G,
+        residualTokens: p.residualTokens,
+        quantizedKeyTokens: split.keyQuantized,
+        residualKeyTokens: split.keyResidual,
+        quantizedValueTokens: split.valueQuantized,
+        residualValueTokens: split.valueResidual,
+        compression: (metrics.fullBytes as number) / finalBytes,
+        ...errors('key', k, kq.out),
+        ...errors('value', v, vq.out),
+      },
+    };
+  },
+};
+
+/**
+ * Quantizes the groups that `groups` emits (offset of the first element, stride, count) and returns
+ * the dequantized tensor (elements outside every group are copied: the full-precision residual), the
+ * packed codes and the bytes of codes, scales and mins. Codes are numbered in emission order.
+ */
+function quantizeGroups(src: Tensor, bits: number, groups: (emit: (offset: number, stride: number, count: number) => void) => void) {
+  const x = src.data as Float32Array;
+  const out = Float32Array.from(x);
+  const levels = (1 << bits) - 1;
+  const perWord = 32 / bits;
+  const codes: number[] = [];
+  const scales: number[] = [];
+  const mins: number[] = [];
+  groups((offset, stride, count) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < count; i++) {
+      const e = x[offset + i * stride]!;
+      lo = Math.min(lo, e);
+      hi = Math.max(hi, e);
+    }
+    const scale = Math.fround((hi - lo) / levels);
+    const min = Math.fround(lo);
+    scales.push(scale);
+    mins.push(min);
+    for (let i = 0; i < count; i++) {
+      const e = x[offset + i * stride]!;
+      codes.push(scale > 0 ? Math.min(levels, Math.max(0, Math.round((e - min) / scale))) : 0);
+    }
+  });
+  const packed = new Uint32Array(Math.ceil(codes.length / perWord));
+  codes.forEach((c, i) => (packed[Math.floor(i / perWord)]! |= c << ((i % perWord) * bits)));
+  // Dequantize from the packed words, in the same emission order.
+  let n = 0;
+  let g = 0;
+  const scale32 = Float32Array.from(scales);
+  const min32 = Float32Array.from(mins);
+  groups((offset, stride, count) => {
+    for (let i = 0; i < count; i++, n++) {
+      const c = (packed[Math.floor(n / perWord)]! >>> ((n % perWord) * bits)) & levels;
+      out[offset + i * stride] = c * scale32[g]! + min32[g]!;
+    }
+    g++;
+  });
+  return { out: f32(src.shape, out, src.dims), packed, bytes: packed.byteLength + scale32.byteLength + min32.byteLength };
+}
+
+/** How far the dequantized cache is from the input: max |x̂ − x| and mean (x̂ − x)². */
+function errors(name: string, a: Tensor, b: Tensor) {
+  let maxAbs = 0;
+  let sq = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = Math.abs(a.data[i]! - b.data[i]!);
+    maxAbs = Math.max(maxAbs, d);
+    sq += d * d;
+  }
+  return { [`${name}MaxAbs`]: maxAbs, [`${name}Mse`]: a.data.length ? sq / a.data.length : 0 };
+}

@@ -1,0 +1,58 @@
+// The desktop API that the preload script exposes as `window.ctxlab`: channel names and types shared
+// by main, preload and renderer. No Electron imports here, so the renderer can import the types.
+
+export const CHANNELS = {
+  openDialog: 'file:open-dialog',
+  openPath: 'file:open-path',
+  save: 'file:save',
+  saveAs: 'file:save-as',
+  recent: 'recent:list',
+  autosaveWrite: 'autosave:write',
+  autosaveRead: 'autosave:read',
+  autosaveClear: 'autosave:clear',
+} as const;
+export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
+
+/** Main → renderer: a menu command (same names as the renderer's command ids). */
+export const MENU_CHANNEL = 'menu:command';
+export const MENU_COMMANDS = ['new', 'open', 'save', 'save-as', 'undo', 'redo', 'layout', 'fit', 'help', 'run'] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
+
+export interface OpenedFile {
+  path: string;
+  name: string;
+  text: string;
+}
+
+export interface SavedFile {
+  path: string;
+  name: string;
+}
+
+export interface RecentFile {
+  path: string;
+  name: string;
+  openedAt: string;
+}
+
+export interface AutosaveEntry {
+  text: string;
+  savedAt: string;
+}
+
+export interface DesktopApi {
+  openDialog(): Promise<OpenedFile | null>;
+  /** Opens a .json file by path (a recent file, or one dropped on the window). */
+  openPath(path: string): Promise<OpenedFile>;
+  /** Writes to a path this session opened or chose in a dialog (atomic: temp file + rename). */
+  save(path: string, text: string): Promise<SavedFile>;
+  saveAs(suggestedName: string, text: string): Promise<SavedFile | null>;
+  recent(): Promise<RecentFile[]>;
+  autosaveWrite(text: string): Promise<void>;
+  autosaveRead(): Promise<AutosaveEntry | null>;
+  autosaveClear(): Promise<void>;
+  /** The file-system path of a File dropped on the window (Electron's webUtils). */
+  pathForFile(file: File): string;
+  /** Subscribes to menu commands; returns the unsubscribe function. */
+  onMenu(listener: (command: MenuCommand) => void): () => void;
+}
