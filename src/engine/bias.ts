@@ -25,6 +25,13 @@ export function headBias(bias: BiasValue | undefined, head: number): HeadBias {
     } else if (t.type === 'streaming') {
       const { sinkTokens, recentTokens } = t;
       masks.push((i, j) => j < sinkTokens || (i - j < recentTokens && j - i < recentTokens));
+    } else if (t.type === 'windows') {
+      const { windowSize, overlap } = t;
+      const stride = windowSize - overlap;
+      // Windows holding token x: from the first that still reaches it to the last that starts at or before it.
+      const first = (x: number) => (x < windowSize ? 0 : Math.floor((x - windowSize) / stride) + 1);
+      const last = (x: number) => Math.floor(x / stride);
+      masks.push((i, j) => Math.max(first(i), first(j)) <= Math.min(last(i), last(j)));
     } else {
       const seg = t.segment;
       const seeAll = new Set(t.seeAll);

@@ -34,7 +34,12 @@ export type BiasTerm =
    * (listed in `seeAll`), which sees every key. `crossLogit` is added to a task query's score on keys
    * outside task segments (Structured Prompting's rescaling uses −ln M).
    */
-  | { type: 'segments'; segment: Int32Array; seeAll: number[]; crossLogit?: number };
+  | { type: 'segments'; segment: Int32Array; seeAll: number[]; crossLogit?: number }
+  /**
+   * Fixed windows of `windowSize` tokens starting every `windowSize − overlap` tokens (the last may be
+   * shorter): query i sees key j only if some window holds both.
+   */
+  | { type: 'windows'; windowSize: number; overlap: number };
 
 export interface BiasValue {
   kind: 'bias';

@@ -36,7 +36,8 @@ export function decodeNpy(bytes: Uint8Array, name = 'file'): Tensor {
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const n = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
-  const raw = bytes.slice(dataStart);
+  // A copy that owns its buffer (Node Buffers are views into a shared pool, and .slice() does not copy them).
+  const raw = Uint8Array.prototype.slice.call(bytes, dataStart);
   if (descr === '<f8') {
     // float64 arrives as float32: attention tensors here are f32.
     const src = new Float64Array(raw.buffer, 0, n);

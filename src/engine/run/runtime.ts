@@ -103,6 +103,8 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
   let executed = 0;
   let status: RunProfile['status'] = 'ok';
   const artifacts: RunResult['artifacts'] = {};
+  const released = new Set<string>();
+  const keptMetrics = new Map<string, Record<string, Value>>();
   const stepIndex = new Map(plan.steps.map((s, i) => [s.id, i]));
   const sample = (bytes: number) => {
     const s = { tMs: env.now() - t0, bytes };
@@ -171,23 +173,24 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
     }
     keys.set(step.id, key ?? hashString(canonicalJson(Object.entries(outputs).map(([p, v]) => [p, hashValue(v)]))));
     values.set(step.id, outputs);
+    // Metrics are small and `checks` may read them on any node: keep them past the node's last reader.
+    const metricPorts = Object.entries(outputs).filter(([, v]) => v.kind === 'metrics');
+    if (metricPorts.length) keptMetrics.set(step.id, Object.fromEntries(metricPorts));
     const outBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v), 0);
     measuredPeak = Math.max(measuredPeak, liveBytes + (profile.status === 'cached' ? outBytes : profile.peakBytes));
     liveBytes += outBytes;
     sample(liveBytes);
     profiles.push(profile);
-    emit({ type: 'node-finished', nodeId: step.id, profile, outputs: summarizeAll(outputs) });
+    if (opts.onEvent) emit({ type: 'node-finished', nodeId: step.id, profile, outputs: summarizeAll(outputs) });
 
     // Free values whose last reader has run (kept in `values` only when the caller wants them all).
     for (const src of Object.values(step.inputs)) {
+      if (released.has(src.node)) continue;
       const producer = plan.steps[stepIndex.get(src.node)!]!;
-      if (Object.entries(producer.lastUse).every(([, last]) => last <= si)) {
-        const vals = values.get(src.node);
-        if (vals && !(vals as { __released?: boolean }).__released) {
-          liveBytes -= Object.values(vals).reduce((n, v) => n + valueBytes(v), 0);
-          (vals as { __released?: boolean }).__released = true;
-          if (opts.keep !== 'all') values.delete(src.node);
-        }
+      if (Object.values(producer.lastUse).every((last) => last <= si)) {
+        released.add(src.node);
+        liveBytes -= Object.values(values.get(src.node) ?? {}).reduce((n, v) => n + valueBytes(v), 0);
+        if (opts.keep !== 'all') values.delete(src.node);
       }
     }
     sample(liveBytes);
@@ -197,12 +200,8 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
   const outputs: RunResult['outputs'] = {};
   for (const step of plan.steps) {
     const v = values.get(step.id);
-    if (!v) continue;
-    if (keepAll || step.connectedOutputs.size === 0) {
-      const clean = { ...v };
-      delete (clean as { __released?: boolean }).__released;
-      outputs[step.id] = clean;
-    }
+    if (v && (keepAll || step.connectedOutputs.size === 0)) outputs[step.id] = v;
+    else if (keptMetrics.has(step.id)) outputs[step.id] = keptMetrics.get(step.id)!;
   }
   const profile: RunProfile = {
     format: 'context-lab/profile',

@@ -35,7 +35,7 @@ describe('--set overrides', () => {
     expect(parseOverride('a.variant=flash')).toEqual({ node: 'a', param: 'variant', value: 'flash' });
     expect(() => parseOverride('seqLen=3')).toThrow(/node.param=value/);
     const doc = applyOverrides(qkvAttention(), [parseOverride('qkv.seqLen=64')]) as ReturnType<typeof qkvAttention>;
-    expect(doc.nodes[0]!.params.seqLen).toBe(64);
+    expect(doc.nodes[0]!.params!.seqLen).toBe(64);
     expect(() => applyOverrides(qkvAttention(), [parseOverride('nope.x=1')])).toThrow(/no node "nope"/);
   });
 });
