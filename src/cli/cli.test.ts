@@ -1,5 +1,5 @@
 // The CLI as a user runs it: a child process, its exit code, stdout/stderr and the files it writes.
-import { execFile } from 'node:child_process';
+import { ctxlab } from './testing.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +10,6 @@ import { syntheticQkv } from '../nodes/sources/synthetic-qkv.js';
 import { f32 } from '../engine/tensor.js';
 import { expectClose } from '../nodes/testing.js';
 import { qkvAttention } from '../engine/testdata/fixtures.js';
-
-export function ctxlab(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(process.cwd(), 'bin/ctxlab.mjs'), ...args], { cwd, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ctxlab-'));
 function writeDoc(dir: string, doc: unknown, name = 'p.json') {

@@ -1,10 +1,10 @@
 // `ctxlab run` and `ctxlab sweep`: the engine in a worker_thread, results as .npy, tables on stdout.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import cliProgress from 'cli-progress';
 import * as Comlink from 'comlink';
-import { encodeNpy } from '../engine/io/npy.js';
+import { writeAtomic } from '../engine/node/files.js';
+import { metricsOf, writeOutputs } from '../engine/api.js';
 import type { BackendName } from '../engine/node.js';
 import { startEngineWorker } from '../engine/node/client.js';
 import { readPipelineFile } from '../engine/node/host.js';
@@ -49,14 +49,6 @@ export function budgetOf(flag: string | undefined): number {
   } catch (err) {
     throw new CliError(`--memory-budget: ${(err as Error).message}`);
   }
-}
-
-/** Writes a file atomically: a temporary file in the same folder, then a rename. */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }
 
 function progressReporter(enabled: boolean, nodes: () => number) {
@@ -148,9 +140,7 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
     ),
   );
   for (const e of r.errors) out.push(`\nnode "${e.nodeId}" failed: ${e.message}`);
-  const metrics: Record<string, unknown> = {};
-  for (const [nodeId, ports] of Object.entries(r.outputs))
-    for (const [port, v] of Object.entries(ports)) if (v.kind === 'metrics') metrics[port === 'metrics' ? nodeId : `${nodeId}.${port}`] = v.values;
+  const metrics = metricsOf(r.outputs);
   if (Object.keys(metrics).length) {
     out.push('\nmetrics');
     for (const [k, vals] of Object.entries(metrics))
@@ -160,19 +150,11 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
     out.push('\nchecks');
     for (const c of r.checks) out.push(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
   }
-  const files: string[] = [];
+  let files: string[] = [];
   if (flags.out) {
-    const dir = resolve(flags.out);
-    for (const [name, a] of Object.entries(r.artifacts)) {
-      if (a.value.kind !== 'tensor') continue;
-      const path = join(dir, `${name}.npy`);
-      await writeAtomic(path, encodeNpy(a.value));
-      files.push(`${relative(process.cwd(), path)} [${formatShape(a.value.shape, a.value.dtype)}]`);
-    }
-    await writeAtomic(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-    await writeAtomic(join(dir, 'profile.json'), JSON.stringify(p, null, 2) + '\n');
-    files.push(relative(process.cwd(), join(dir, 'metrics.json')), relative(process.cwd(), join(dir, 'profile.json')));
-    out.push(`\nwrote ${files.join(', ')}`);
+    const shapes = Object.fromEntries(Object.entries(r.artifacts).map(([n, a]) => [n, a.value.kind === 'tensor' ? ` [${formatShape(a.value.shape, a.value.dtype)}]` : '']));
+    files = (await writeOutputs({ artifacts: r.artifacts, profile: p, metrics }, resolve(flags.out))).map((f) => relative(process.cwd(), f));
+    out.push(`\nwrote ${files.map((f) => f + (shapes[f.split('/').pop()!.replace(/\.npy$/, '')] ?? '')).join(', ')}`);
   }
   const checksFailed = r.checks.some((c) => !c.ok);
   const exitCode = r.status === 'ok' && !checksFailed ? EXIT.ok : EXIT.runFailed;

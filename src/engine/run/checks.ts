@@ -1,6 +1,7 @@
 // Evaluates a pipeline's `checks` against the metrics a run produced.
 import type { Check } from '../schema/pipeline.js';
 import type { Value } from '../values.js';
+import type { NodeProfile } from './events.js';
 
 export interface CheckResult {
   check: Check;
@@ -9,14 +10,22 @@ export interface CheckResult {
   text: string;
 }
 
-type Ref = { node: string; port?: string; metric: string };
+type Ref = { node: string; port?: string; metric?: string; profile?: keyof NodeProfile };
 
-function lookup(outputs: Record<string, Record<string, Value>>, ref: Ref): number {
+const label = (r: Ref) => `${r.node}.${r.metric ?? r.profile}`;
+
+function lookup(outputs: Record<string, Record<string, Value>>, nodes: NodeProfile[], ref: Ref): number {
+  if (ref.profile) {
+    const p = nodes.find((n) => n.nodeId === ref.node);
+    const x = p?.[ref.profile];
+    if (typeof x !== 'number') throw new Error(`check: node "${ref.node}" has no profile field ${ref.profile} in this run`);
+    return x;
+  }
   const v = outputs[ref.node]?.[ref.port ?? 'metrics'];
   if (!v) throw new Error(`check: node "${ref.node}" has no output "${ref.port ?? 'metrics'}" in this run`);
   if (v.kind !== 'metrics') throw new Error(`check: ${ref.node}.${ref.port ?? 'metrics'} is ${v.kind}, not metrics`);
   let cur: unknown = v.values;
-  for (const part of ref.metric.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[part];
+  for (const part of ref.metric!.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[part];
   if (typeof cur !== 'number') throw new Error(`check: metric ${ref.node}.${ref.metric} is ${JSON.stringify(cur)}, not a number`);
   return cur;
 }
@@ -24,18 +33,18 @@ function lookup(outputs: Record<string, Record<string, Value>>, ref: Ref): numbe
 const OPS = { lt: (a: number, b: number) => a < b, le: (a: number, b: number) => a <= b, gt: (a: number, b: number) => a > b, ge: (a: number, b: number) => a >= b };
 const SYM = { lt: '<', le: '≤', gt: '>', ge: '≥' };
 
-export function evaluateChecks(checks: Check[] | undefined, outputs: Record<string, Record<string, Value>>): CheckResult[] {
+export function evaluateChecks(checks: Check[] | undefined, outputs: Record<string, Record<string, Value>>, nodes: NodeProfile[] = []): CheckResult[] {
   const results: CheckResult[] = [];
   for (const check of checks ?? []) {
     try {
-      const left = lookup(outputs, check);
+      const left = lookup(outputs, nodes, check);
       for (const op of ['lt', 'le', 'gt', 'ge'] as const) {
         const rhs = check[op];
         if (rhs === undefined) continue;
-        const right = typeof rhs === 'number' ? rhs : lookup(outputs, rhs) * check.factor;
-        const rhsText = typeof rhs === 'number' ? `${rhs}` : `${check.factor !== 1 ? `${check.factor}·` : ''}${rhs.node}.${rhs.metric} (${fmt(right)})`;
+        const right = typeof rhs === 'number' ? rhs : lookup(outputs, nodes, rhs) * check.factor;
+        const rhsText = typeof rhs === 'number' ? `${rhs}` : `${check.factor !== 1 ? `${check.factor}·` : ''}${label(rhs)} (${fmt(right)})`;
         const ok = OPS[op](left, right);
-        results.push({ check, ok, text: `${check.node}.${check.metric} = ${fmt(left)} ${SYM[op]} ${rhsText}${check.why ? ` — ${check.why}` : ''}` });
+        results.push({ check, ok, text: `${label(check)} = ${fmt(left)} ${SYM[op]} ${rhsText}${check.why ? ` — ${check.why}` : ''}` });
       }
     } catch (err) {
       results.push({ check, ok: false, text: (err as Error).message });

@@ -122,7 +122,7 @@ export class EngineService {
     this.lastOutputs = r.outputs;
     return {
       ok: true, status: r.status, profile: r.profile, errors: r.errors, executed: r.executed,
-      outputs: r.outputs, artifacts: r.artifacts, checks: r.status === 'ok' ? evaluateChecks(c.plan.doc.checks, r.outputs) : [],
+      outputs: r.outputs, artifacts: r.artifacts, checks: r.status === 'ok' ? evaluateChecks(c.plan.doc.checks, r.outputs, r.profile.nodes) : [],
     };
   }
 

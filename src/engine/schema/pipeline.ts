@@ -29,24 +29,31 @@ export const PipelineEdgeSchema = z.looseObject({
   to: PortRefSchema,
 });
 
-const MetricRefSchema = z.object({
+const PROFILE_FIELDS = ['wallMs', 'peakBytes', 'predictedPeakBytes', 'outputBytes', 'bytesAllocated', 'flops'] as const;
+
+/** A number from a run: a metric of a node's metrics output, or a field of its profile. */
+const refShape = {
   node: NodeIdSchema,
   port: z.string().default('metrics'),
-  metric: z.string().min(1).describe('dotted path into the metrics values, e.g. "maxAbs"'),
-});
+  metric: z.string().min(1).optional().describe('dotted path into the metrics values, e.g. "maxAbs"'),
+  profile: z.enum(PROFILE_FIELDS).optional().describe("a field of the node's profile, e.g. peakBytes"),
+};
+const oneSource = [(r: { metric?: string; profile?: string }) => (r.metric === undefined) !== (r.profile === undefined), 'give exactly one of "metric" and "profile"'] as const;
+const MetricRefSchema = z.object(refShape).refine(...oneSource);
 
 /**
  * A check on a run's metrics: `{ node, metric, lt: 1e-5 }` or against another metric
  * (`lt: { node, metric }`). The CLI evaluates them after a run; a failed check fails the run.
  */
-export const CheckSchema = MetricRefSchema.extend({
+export const CheckSchema = z.object({
+  ...refShape,
   lt: z.union([z.number(), MetricRefSchema]).optional(),
   le: z.union([z.number(), MetricRefSchema]).optional(),
   gt: z.union([z.number(), MetricRefSchema]).optional(),
   ge: z.union([z.number(), MetricRefSchema]).optional(),
   factor: z.number().positive().default(1).describe('multiplies the right-hand side metric'),
   why: z.string().optional().describe('the claim this check stands for'),
-});
+}).refine(...oneSource);
 export type Check = z.infer<typeof CheckSchema>;
 
 export const PipelineSchema = z.looseObject({

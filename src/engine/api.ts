@@ -1,0 +1,134 @@
+// The engine's public API for Node scripts (the `context-lab` package entry): build or load a
+// pipeline, validate and compile it, run it with events, and read outputs and the profile.
+import { readFile } from 'node:fs/promises';
+import { writeAtomic } from './node/files.js';
+import { dirname, join, resolve } from 'node:path';
+import { compile, checkMemoryBudget, type CompileIssue, type Plan } from './compile/compile.js';
+import { encodeNpy } from './io/npy.js';
+import type { BackendName } from './node.js';
+import type { Registry } from './registry.js';
+import { evaluateChecks, type CheckResult } from './run/checks.js';
+import type { RunEvent, RunProfile } from './run/events.js';
+import { executePlan, type RunResult } from './run/runtime.js';
+import { nodeExecEnv, PipelineLoadError } from './node/host.js';
+import { PIPELINE_FORMAT, PIPELINE_VERSION, type Pipeline } from './schema/pipeline.js';
+import type { MetricValue, Value } from './values.js';
+import { registry as defaultRegistry } from '../nodes/index.js';
+
+/** A reference to one output port, as `node.port` in the pipeline file. */
+export interface PortRef {
+  readonly node: string;
+  readonly port: string;
+}
+
+/** A node added to a builder: its output ports as properties (`qkv.q`, `attn.out`). */
+export type NodeHandle = { readonly id: string } & Record<string, PortRef>;
+
+export interface NodeOptions {
+  position?: { x: number; y: number };
+  label?: string;
+  notes?: string;
+}
+
+/** Builds a pipeline document in code, one statement per node. */
+export class PipelineBuilder {
+  private readonly nodes: Pipeline['nodes'] = [];
+  private readonly edges: Pipeline['edges'] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly extra: { description?: string; checks?: Pipeline['checks'] } = {},
+  ) {}
+
+  /** Adds a node; `inputs` maps its input ports to outputs of nodes added before it. */
+  node(id: string, type: string, params: Record<string, unknown> = {}, inputs: Record<string, PortRef> = {}, opts: NodeOptions = {}): NodeHandle {
+    this.nodes.push({ id, type, params, ...opts });
+    for (const [port, ref] of Object.entries(inputs)) this.edges.push({ from: `${ref.node}.${ref.port}`, to: `${id}.${port}` });
+    return new Proxy({ id } as NodeHandle, {
+      get: (target, prop) => (prop === 'id' ? target.id : typeof prop === 'string' ? { node: id, port: prop } : undefined),
+    });
+  }
+
+  toJSON(): Pipeline {
+    return {
+      format: PIPELINE_FORMAT, version: PIPELINE_VERSION, name: this.name,
+      ...(this.extra.description ? { description: this.extra.description } : {}),
+      nodes: this.nodes, edges: this.edges,
+      ...(this.extra.checks ? { checks: this.extra.checks } : {}),
+    } as Pipeline;
+  }
+}
+
+export function pipeline(name: string, extra: { description?: string; checks?: Pipeline['checks'] } = {}): PipelineBuilder {
+  return new PipelineBuilder(name, extra);
+}
+
+/** Reads a pipeline file (JSON). Relative paths in its params resolve against its folder. */
+export async function loadPipeline(path: string): Promise<{ doc: unknown; baseDir: string }> {
+  return { doc: JSON.parse(await readFile(path, 'utf8')), baseDir: dirname(resolve(path)) };
+}
+
+/** Validates and compiles; the issues carry JSON paths and node ids. */
+export function validatePipeline(doc: unknown, opts: { registry?: Registry } = {}): { ok: true; plan: Plan } | { ok: false; issues: CompileIssue[] } {
+  const r = compile(doc, opts.registry ?? defaultRegistry);
+  return r.ok ? { ok: true, plan: r.plan } : r;
+}
+
+export interface RunPipelineOptions {
+  backend?: BackendName;
+  baseDir?: string;
+  /** Bytes; refuse runs whose predicted peak exceeds it. */
+  memoryBudget?: number;
+  onEvent?: (e: RunEvent) => void;
+  registry?: Registry;
+}
+
+export interface PipelineRun {
+  status: RunProfile['status'];
+  profile: RunProfile;
+  /** Outputs of the nodes nothing reads, by node then port. */
+  outputs: Record<string, Record<string, Value>>;
+  /** Tensors handed over by sink.npy nodes, by name. */
+  artifacts: RunResult['artifacts'];
+  errors: RunResult['errors'];
+  checks: CheckResult[];
+  /** Every metrics output, keyed like the CLI's metrics.json (node id, or node.port). */
+  metrics: Record<string, Record<string, MetricValue>>;
+}
+
+/** Compiles and runs a pipeline in this process; throws PipelineLoadError when it is invalid or refused. */
+export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): Promise<PipelineRun> {
+  const r = compile(doc, opts.registry ?? defaultRegistry, { baseDir: opts.baseDir ?? process.cwd() });
+  if (!r.ok) throw new PipelineLoadError(r.issues);
+  if (opts.memoryBudget !== undefined) {
+    const refused = checkMemoryBudget(r.plan, opts.memoryBudget);
+    if (refused) throw new PipelineLoadError([refused]);
+  }
+  const result = await executePlan(r.plan, await nodeExecEnv(opts.backend ?? 'cpu'), { onEvent: opts.onEvent });
+  return {
+    status: result.status, profile: result.profile, outputs: result.outputs, artifacts: result.artifacts, errors: result.errors,
+    checks: result.status === 'ok' ? evaluateChecks(r.plan.doc.checks, result.outputs, result.profile.nodes) : [],
+    metrics: metricsOf(result.outputs),
+  };
+}
+
+export function metricsOf(outputs: Record<string, Record<string, Value>>): Record<string, Record<string, MetricValue>> {
+  const metrics: Record<string, Record<string, MetricValue>> = {};
+  for (const [nodeId, ports] of Object.entries(outputs))
+    for (const [port, v] of Object.entries(ports)) if (v.kind === 'metrics') metrics[port === 'metrics' ? nodeId : `${nodeId}.${port}`] = v.values;
+  return metrics;
+}
+
+/** Writes a run like `ctxlab run --out`: <name>.npy per sink, metrics.json, profile.json. Returns the paths. */
+export async function writeOutputs(run: Pick<PipelineRun, 'artifacts' | 'profile'> & { metrics: Record<string, unknown> }, dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const [name, a] of Object.entries(run.artifacts)) {
+    if (a.value.kind !== 'tensor') continue;
+    const path = join(dir, `${name}.npy`);
+    await writeAtomic(path, encodeNpy(a.value));
+    files.push(path);
+  }
+  await writeAtomic(join(dir, 'metrics.json'), JSON.stringify(run.metrics, null, 2) + '\n');
+  await writeAtomic(join(dir, 'profile.json'), JSON.stringify(run.profile, null, 2) + '\n');
+  return [...files, join(dir, 'metrics.json'), join(dir, 'profile.json')];
+}
