@@ -75,14 +75,14 @@ export const flash: AttentionVariant = {
             if (hasBias) {
               const view = tileBuf.subarray(0, rows * cols);
               if (!fillBiasTile(hb, p.causal, offset + r0, rows, c0, cols, view)) continue;
-              mask = tf.tensor2d(view, [rows, cols]);
+              mask = tf.tensor2d(view.slice(), [rows, cols]); // a copy: the cpu backend keeps the array it is given
             } else if (p.causal && c0 + cols - 1 > offset + r0) {
               const key = `${offset + r0 - c0}:${rows}:${cols}`;
               mask = maskCache.get(key);
               if (!mask) {
                 const view = tileBuf.subarray(0, rows * cols);
                 fillBiasTile(hb, true, offset + r0, rows, c0, cols, view);
-                mask = tf.keep(tf.tensor2d(view, [rows, cols]));
+                mask = tf.keep(tf.tensor2d(view.slice(), [rows, cols]));
                 maskCache.set(key, mask);
               }
             }

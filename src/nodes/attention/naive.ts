@@ -37,7 +37,8 @@ export const naive: AttentionVariant = {
         const kT = tf.transpose(tf.tensor2d(headView(k, g), [s.Tk, s.D]));
         const vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
         let scores = tf.mul(tf.matMul(qh, kT), scale);
-        if (maskBuf) scores = tf.add(scores, tf.tensor2d(maskBuf, [s.Tq, s.Tk]));
+        // The cpu backend keeps the array a tensor is made from: the mask buffer is refilled per head.
+        if (maskBuf) scores = tf.add(scores, tf.tensor2d(maskBuf.slice(), [s.Tq, s.Tk]));
         return tf.matMul(tf.softmax(scores), vh);
       });
       ctx.checkCancelled();
