@@ -16,7 +16,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 function runOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-b, --backend <name>', 'tfjs backend').choices(BACKENDS).default('cpu'))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend').choices(BACKENDS).default('wasm'))
     .option('-s, --set <node.param=value>', 'override a param (repeatable); value is JSON or a string', collect, [])
     .option('-o, --out <dir>', 'write outputs (.npy), metrics.json and profile.json here')
     .option('--memory-budget <size>', 'refuse runs whose predicted peak exceeds this (e.g. 8GiB); default half of system memory')
