@@ -2,7 +2,7 @@
 // with a cache model of the text being scored (so text that repeats earlier text is predictable, as it
 // is to a real LM).
 //
-// Static part (Chen & Goodman 1998, interpolated KN with one discount per order, D = n1/(n1 + 2·n2)):
+// Static part (Chen & Goodman 1998, interpolated KN with one discount per order, D = n1/(n1 + 2·n2), at least 0.05):
 //   p3(w|u,v) = max(c(uvw) − D3, 0)/c(uv·) + D3·N1+(uv·)/c(uv·) · p2(w|v)
 //   p2(w|v)   = max(N1+(·vw) − D2, 0)/N1+(·v·) + D2·N1+(v·)/N1+(·v·) · p1(w)        (continuation counts)
 //   p1(w)     = max(N1+(·w) − D1, 0)/N1+(··) + D1·|{w: N1+(·w) > 0}|/N1+(··) · 1/V   (uniform floor)
@@ -19,7 +19,7 @@ function discount(countOfCounts: Map<number, number>): number {
   const n1 = countOfCounts.get(1) ?? 0;
   const n2 = countOfCounts.get(2) ?? 0;
   const d = n1 + 2 * n2 > 0 ? n1 / (n1 + 2 * n2) : 0.75;
-  return Math.min(0.95, Math.max(0.05, d));
+  return Math.min(1, Math.max(0.05, d));
 }
 
 function bump(m: Map<number, number>, k: number, by = 1): number {

@@ -37,7 +37,11 @@ export function phraseStarts(text: string): number[] {
   return starts;
 }
 
-/** Character positions where a sentence starts: after . ! ? … (then space), 。！？, or a line break. */
+/**
+ * Character positions where a sentence starts: after . ! ? … followed by a space, after 。！？, at a blank
+ * line, and at a line break followed by a line that does not start with a lowercase letter (so list
+ * items and headings are sentences, while hard-wrapped prose is not cut at every line).
+ */
 export function sentenceStarts(text: string): number[] {
   const starts: number[] = [];
   const firstNonSpace = (from: number) => {
@@ -47,7 +51,7 @@ export function sentenceStarts(text: string): number[] {
   };
   const first = firstNonSpace(0);
   if (first !== undefined) starts.push(first);
-  const END = /[.!?…]+["'”’)\]]*(?=\s)|[。！？]+|\n/gu;
+  const END = /[.!?…]+["'”’)\]]*(?=\s)|[。！？]+|\n[ \t]*\n|\n(?=[ \t]*[^\s\p{Ll}])/gu;
   for (const m of text.matchAll(END)) {
     const next = firstNonSpace(m.index + m[0].length);
     if (next !== undefined && next > starts[starts.length - 1]!) starts.push(next);
@@ -73,8 +77,9 @@ export function unitsFromStarts(tokens: TokensValue, starts: readonly number[]):
   const T = tokens.ids.length;
   const unitOf = new Int32Array(T);
   const { text, offsets } = tokens;
-  let span = -1;
-  let lastSpan = -2;
+  // Tokens before the first start (leading whitespace) go with the first unit.
+  let span = 0;
+  let lastSpan = 0;
   let count = 0;
   for (let t = 0; t < T; t++) {
     const s = offsets[2 * t]!;
@@ -84,7 +89,7 @@ export function unitsFromStarts(tokens: TokensValue, starts: readonly number[]):
     if (anchor === e) anchor = s; // whitespace only, or an empty span: where it starts
     while (span + 1 < starts.length && starts[span + 1]! <= anchor) span++;
     if (span !== lastSpan) {
-      if (t > 0) count++;
+      count++;
       lastSpan = span;
     }
     unitOf[t] = count;

@@ -1,13 +1,16 @@
 // What every position variant shares: common params, the variant contract, the plain RoPE
 // frequencies that the scaling rules start from, and the positions a run uses.
 import { z } from 'zod';
-import type { VariantDoc } from '../../engine/node.js';
+import { ShapeError, type VariantDoc } from '../../engine/node.js';
 import type { BiasTerm, MetricValue } from '../../engine/values.js';
 
+/** Upper bound for lengths and token counts in params (16M tokens). */
+export const MAX_LEN = 1 << 24;
+
 export const commonParams = {
-  base: z.number().positive().default(10000).describe('RoPE base θ (rope_theta); the sinusoidal table uses it too'),
+  base: z.number().gt(1).max(1e12).default(10000).describe('RoPE base θ (rope_theta); the sinusoidal table uses it too'),
   positionOffset: z
-    .number().int().min(0).default(0)
+    .number().int().min(0).max(2 ** 30).default(0)
     .describe('positions are offset..offset+T−1 when the `positions` input is not connected (ignored when it is)'),
   layout: z
     .enum(['half', 'interleaved'])
@@ -68,7 +71,7 @@ export const plainPlan = (inv: Float64Array, extra: Partial<RotaryPlan> = {}): R
 /** The positions of a run: the `positions` input, else offset..offset+T−1. */
 export function positionsOf(T: number, offset: number, given?: Int32Array): Int32Array {
   if (given) {
-    if (given.length !== T) throw new Error(`"positions" has ${given.length} entries but q has T = ${T}`);
+    if (given.length !== T) throw new ShapeError('positions', `"positions" has ${given.length} entries but q has T = ${T}`);
     return given;
   }
   const pos = new Int32Array(T);

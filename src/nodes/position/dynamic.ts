@@ -1,12 +1,12 @@
 // Dynamic NTK: NTK scaling whose base grows with the sequence actually seen (HF 'dynamic').
 import { z } from 'zod';
-import { commonParams, factorParam, plainPlan, ropeInv, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, factorParam, plainPlan, ropeInv, type PositionVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('dynamic'),
   ...commonParams,
   factor: factorParam(2),
-  maxPositionEmbeddings: z.number().int().min(1).default(4096).describe('the trained context length'),
+  maxPositionEmbeddings: z.number().int().min(1).max(MAX_LEN).default(4096).describe('the trained context length'),
 });
 
 export const dynamic: PositionVariant<z.infer<typeof params>> = {

@@ -1,7 +1,7 @@
 // Llama 3.1 scaling: by wavelength, keep the high frequencies, divide the low ones by the factor,
 // and blend linearly in between (HF `_compute_llama3_parameters`).
 import { z } from 'zod';
-import { commonParams, factorParam, ropeInv, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, factorParam, ropeInv, type PositionVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('llama3'),
@@ -9,7 +9,7 @@ const params = z.object({
   factor: factorParam(8),
   lowFreqFactor: z.number().positive().default(1).describe('wavelengths above orig/lowFreqFactor are divided by the factor'),
   highFreqFactor: z.number().positive().default(4).describe('wavelengths below orig/highFreqFactor are kept'),
-  originalMaxPositionEmbeddings: z.number().int().min(1).default(8192).describe('the trained context length'),
+  originalMaxPositionEmbeddings: z.number().int().min(1).max(MAX_LEN).default(8192).describe('the trained context length'),
 });
 type P = z.infer<typeof params>;
 

@@ -1,15 +1,15 @@
 // LongRoPE: per-dimension rescale factors (searched offline), one list for short and one for long
 // sequences. Follows HF `_compute_longrope_parameters`, including the switch point.
 import { z } from 'zod';
-import { commonParams, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, type PositionVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('longrope'),
   ...commonParams,
   shortFactor: z.array(z.number().positive()).default([]).describe('D/2 factors used while L ≤ originalMaxPositionEmbeddings (short_factor)'),
   longFactor: z.array(z.number().positive()).default([]).describe('D/2 factors used once L > originalMaxPositionEmbeddings (long_factor)'),
-  originalMaxPositionEmbeddings: z.number().int().min(1).default(4096).describe('the trained context length'),
-  maxPositionEmbeddings: z.number().int().min(1).default(131072).describe('the extended context length'),
+  originalMaxPositionEmbeddings: z.number().int().min(1).max(MAX_LEN).default(4096).describe('the trained context length'),
+  maxPositionEmbeddings: z.number().int().min(1).max(MAX_LEN).default(131072).describe('the extended context length'),
   attentionFactor: z.number().positive().optional().describe('multiplies cos and sin; default √(1 + ln s / ln orig)'),
 });
 type P = z.infer<typeof params>;

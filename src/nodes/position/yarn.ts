@@ -1,13 +1,13 @@
 // YaRN: interpolate only the low frequencies (a linear ramp between the two correction dims) and
 // raise the attention temperature. Index conventions follow HF `_compute_yarn_parameters`.
 import { z } from 'zod';
-import { commonParams, factorParam, ropeInv, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, factorParam, ropeInv, type PositionVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('yarn'),
   ...commonParams,
   factor: factorParam(4),
-  originalMaxPositionEmbeddings: z.number().int().min(1).default(4096).describe('the trained context length'),
+  originalMaxPositionEmbeddings: z.number().int().min(1).max(MAX_LEN).default(4096).describe('the trained context length'),
   betaFast: z.number().positive().default(32).describe('rotations above which a dim is left unchanged'),
   betaSlow: z.number().positive().default(1).describe('rotations below which a dim is fully interpolated'),
   attentionFactor: z.number().positive().optional().describe('multiplies cos and sin; default 0.1·ln(s) + 1'),

@@ -1,4 +1,104 @@
-import type { AnyNodeDef } from '../../engine/node.js';
+// The `segment` node (window segmenter): one type, one variant per technique. It turns a sequence
+// length into per-token positions (for `position.positions`), a structured mask for `attention.bias`,
+// and window metadata. The length comes from `tokens`, from any tensor on `like`, or from the
+// `length` param when neither is connected.
+import { z } from 'zod';
+import { defineNode, ShapeError, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { requireKind } from '../../engine/shapes.js';
+import { i32, type Tensor } from '../../engine/tensor.js';
+import { metrics, tensorShape, type PortShape, type TokensValue } from '../../engine/values.js';
+import type { SegmentParams, SegmentVariant } from './common.js';
+import { fixed } from './fixed.js';
+import { pcw } from './pcw.js';
+import { streaming } from './streaming.js';
+import { structured } from './structured.js';
 
-/** Node kinds of this family, registered by src/nodes/index.ts. */
-export const nodes: AnyNodeDef[] = [];
+export const variants: SegmentVariant[] = [fixed, pcw, streaming, structured];
+
+const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
+export type SegmentNodeParams = SegmentParams & Record<string, unknown>;
+const params = z.discriminatedUnion(
+  'variant',
+  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
+) as unknown as z.ZodType<SegmentNodeParams>;
+
+const NEEDS_LENGTH =
+  'segment needs the sequence length: connect `tokens`, or `like` (any tensor whose T is dim 0 of [T] or dim −2 of [.., T, D]), or set the `length` param';
+
+/** T of a `like` tensor: dim 0 of a vector, else dim −2 ([T, dim], [H, T, D], [1, H, T, D]). */
+function lengthOfShape(shape: readonly (number | null)[]): number | null {
+  if (shape.length === 0) throw new ShapeError('like', '"like" is a scalar: it needs a T dimension ([T] or [.., T, D])');
+  return shape.length === 1 ? shape[0]! : shape[shape.length - 2]!;
+}
+
+/** T from whichever input is connected (exactly one, or none with the `length` param). */
+function sequenceLength(
+  ins: { tokens?: PortShape | TokensValue; like?: PortShape | Tensor },
+  p: SegmentNodeParams,
+  fromValue: boolean,
+): number | null {
+  if (ins.tokens && ins.like) throw new ShapeError('like', 'segment: connect either `tokens` or `like`, not both');
+  let T: number | null;
+  let port: string;
+  if (ins.tokens) {
+    port = 'tokens';
+    if (fromValue) T = (ins.tokens as TokensValue).ids.length;
+    else T = requireKind('tokens', ins.tokens as PortShape, 'tokens').shape?.[0] ?? null;
+  } else if (ins.like) {
+    port = 'like';
+    const s = fromValue ? (ins.like as Tensor).shape : requireKind('like', ins.like as PortShape, 'tensor').shape;
+    T = s ? lengthOfShape(s) : null;
+  } else if (p.length !== undefined) {
+    return p.length;
+  } else {
+    throw new ShapeError('tokens', NEEDS_LENGTH);
+  }
+  if (p.length !== undefined && T !== null && T !== p.length)
+    throw new ShapeError(port, `the length param (${p.length}) disagrees with T = ${T} from "${port}"`);
+  return T ?? p.length ?? null;
+}
+
+function segmentValues(ins: { tokens?: TokensValue; like?: Tensor }, p: SegmentNodeParams) {
+  const T = sequenceLength(ins, p, true)!;
+  const s = byName.get(p.variant)!.segment(p, T);
+  return { positions: i32([T], s.positions, ['T']), bias: { kind: 'bias' as const, terms: s.terms }, windows: metrics(s.windows) };
+}
+
+export const segment = defineNode({
+  type: 'segment',
+  family: 'segment',
+  title: 'Window segmenter',
+  summary:
+    'Splits a sequence into windows: per-token positions for the position encoder and a structured mask for attention (fixed windows, Parallel Context Windows, StreamingLLM, Structured Prompting).',
+  references: variants.flatMap((v) => v.doc.references ?? []),
+  params,
+  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  inputs: {
+    tokens: { kind: 'tokens', optional: true, dims: ['T'], doc: 'the token sequence (connect this or `like`)' },
+    like: { kind: 'tensor', optional: true, doc: 'any tensor giving T: dim 0 of [T], else dim −2 ([T, dim], [H, T, D])' },
+  },
+  outputs: {
+    positions: { kind: 'tensor', dims: ['T'], doc: 'int32 position of each token, for position.positions' },
+    bias: { kind: 'bias', doc: 'structured mask (segments, windows, streaming) for attention.bias' },
+    windows: { kind: 'metrics', doc: 'window index ranges [start, end), task span, count, maxPosition' },
+  },
+  infer(ins, p) {
+    const T = sequenceLength(ins, p, false);
+    if (T !== null) byName.get(p.variant)!.check(p, T);
+    return {
+      positions: tensorShape('int32', [T], ['T']),
+      bias: { kind: 'bias', shape: [null, T] },
+      windows: { kind: 'metrics' },
+    };
+  },
+  // Host-side bookkeeping: a position and a segment id per token.
+  cost(ins, p) {
+    const T = sequenceLength(ins, p, false) ?? 0;
+    return { flops: T, workspaceBytes: 4 * T, note: `segment ids ${T} i32` };
+  },
+  // Bookkeeping only, O(T) on the host: run() is the reference.
+  run: (_ctx, ins, p) => segmentValues(ins, p),
+  reference: (ins, p) => segmentValues(ins, p),
+});
+
+export const nodes: AnyNodeDef[] = [segment];
