@@ -64,7 +64,9 @@ function describeType(s: JsonSchema): string {
   if (Array.isArray(s.enum)) return s.enum.map((e) => JSON.stringify(e)).join(' | ');
   if (Array.isArray(s.anyOf)) return (s.anyOf as JsonSchema[]).map(describeType).join(' | ');
   if (s.type === 'array') return `${describeType((s.items ?? {}) as JsonSchema)}[]`;
-  const range = [s.minimum !== undefined ? `≥ ${s.minimum}` : '', s.maximum !== undefined ? `≤ ${s.maximum}` : ''].filter(Boolean).join(', ');
+  // zod's .int() sets the safe-integer bounds; they say nothing to a reader.
+  const bound = (x: unknown) => typeof x === 'number' && Math.abs(x) < Number.MAX_SAFE_INTEGER;
+  const range = [bound(s.minimum) ? `≥ ${s.minimum}` : '', bound(s.maximum) ? `≤ ${s.maximum}` : ''].filter(Boolean).join(', ');
   const t = s.type === 'integer' ? 'int' : String(s.type ?? 'any');
   return range ? `${t} (${range})` : t;
 }
