@@ -5,7 +5,6 @@
 // share it.
 import { z } from 'zod';
 import type { Cost, VariantDoc } from '../../engine/node.js';
-import { ShapeError } from '../../engine/node.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { KvValue, MetricValue, PortShape } from '../../engine/values.js';
@@ -172,11 +171,6 @@ export function gatherTokens(t: Tensor, positions: ArrayLike<number>, dims = ['H
 }
 
 export const range = (a: number, b: number): Int32Array => Int32Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);
-
-/** Error for a param that does not fit the input shapes; it names the param (the port is k). */
-export function paramError(param: string, message: string): ShapeError {
-  return new ShapeError('k', `${param}: ${message}`);
-}
 
 /** Cost of a policy that only copies tokens: no FLOPs, the kept K/V read and written once. */
 export function copyCost(s: CacheShape, kept: number, workspaceBytes: number, note: string): Cost {

@@ -13,7 +13,7 @@ export const contiguous: CacheVariant = {
   }),
   doc: {
     title: 'Contiguous (preallocated)',
-    summary: 'Reserves maxTokens slots per sequence up front and keeps every token; reports the reserved-but-unused bytes.',
+    summary: 'Reserves maxTokens slots up front and keeps every token; fragmentation is the reserved-but-unused share, as PagedAttention measured it.',
     formula: 'bytes = maxTokens · Hkv · (D + Dv) · 4 at every step; fragmentation = (maxTokens − T) / maxTokens',
     references: [{ title: 'Efficient Memory Management for Large Language Model Serving with PagedAttention', year: 2023 }],
   },

@@ -33,7 +33,7 @@ export const h2o: CacheVariant<P> = {
   doc: {
     title: 'H2O (heavy hitters + recent)',
     summary:
-      'Keeps the recent window plus the tokens with the highest attention accumulated from the queries; one selection shared by all heads.',
+      'Keeps the recent window plus the heavyTokens tokens with the highest attention accumulated from q (the q input is required); each step\'s queries attend causally over what the cache holds. One selection serves all heads (scores summed over query heads); ties keep the earlier token.',
     formula: 'score_j += Σ_h softmax(q_i·K_heldᵀ/√D)_j per query i; kept = recent ∪ top-heavyTokens(score) of the rest',
     references: [{ title: 'H2O: Heavy-Hitter Oracle for Efficient Generative Inference of Large Language Models', year: 2023 }],
   },

@@ -55,7 +55,7 @@ export const kvCache = defineNode({
   family: 'kv-cache',
   title: 'KV cache',
   summary:
-    'Simulates a KV-cache manager over K/V appended in order (a prefill, then one token per decode step): which tokens it keeps, where it stores them, and the bytes it holds at every step.',
+    'Simulates a KV-cache manager over K/V appended in order (a prefill of prefillTokens, then one token per decode step): which tokens it keeps, where it stores them, and the bytes it holds after every step. Host-side bookkeeping, in plain TypeScript (run and reference share it).',
   references: variants.flatMap((v) => v.doc.references ?? []),
   params,
   variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,

@@ -46,7 +46,7 @@ export const kivi: CacheVariant<P> = {
   doc: {
     title: 'KIVI (2/4-bit KV)',
     summary:
-      'Asymmetric min-max quantization: keys per channel (groups along tokens), values per token (groups along channels); the newest residualTokens stay in full precision. Outputs the dequantized K/V and true byte counts.',
+      'KIVI semantics: asymmetric min-max; keys per channel (groups of groupSize tokens), values per token (groups of groupSize channels); the newest tokens stay in full precision (keys flushed residualTokens at a time, values one at a time: Algorithm 1). Outputs the dequantized K/V and the true bytes of packed codes, float32 scales and minimums, and the residual.',
     formula: 's = (max − min)/(2^b − 1); c = clamp(round((x − min)/s), 0, 2^b − 1); x̂ = c·s + min',
     references: [{ title: 'KIVI: A Tuning-Free Asymmetric 2bit Quantization for KV Cache', year: 2024 }],
   },

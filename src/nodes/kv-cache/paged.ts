@@ -34,7 +34,7 @@ export const paged: CacheVariant<P> = {
   doc: {
     title: 'Paged (vLLM block table)',
     summary:
-      'Fixed-size blocks allocated on demand through a per-sequence block table; waste is the unused tail of the last block, and sequences share their common prefix blocks by reference count.',
+      'vLLM semantics: blocks of blockSize tokens (1..128, 16 typical) allocated on demand and mapped by a per-sequence block table; internal fragmentation is the unused slots of each sequence\'s last block; sequences share the full blocks of a common prefix by reference count (a partly filled prefix block is copied on write).',
     formula:
       'blocks = ⌊prefix/B⌋ + S·(⌈T/B⌉ − ⌊prefix/B⌋); bytes = blocks·B·Hkv·(D + Dv)·4; fragmentation = unused slots / (blocks·B)',
     references: [{ title: 'Efficient Memory Management for Large Language Model Serving with PagedAttention', year: 2023 }],

@@ -31,7 +31,7 @@ export const streaming: CacheVariant<P> = {
   doc: {
     title: 'StreamingLLM (sinks + recent window)',
     summary:
-      'Keeps the first sinkTokens tokens (attention sinks) and the last recentTokens; RoPE is then applied with positions inside the cache. sinkTokens = 0 is window-only eviction.',
+      'StreamingLLM semantics: once full it keeps [0, sinkTokens) ∪ [len − recentTokens, len) — the attention sinks and the recent window. RoPE belongs after the cache, with positions inside it (0..kept−1). sinkTokens = 0 is window-only eviction.',
     formula: 'kept = [0, sinkTokens) ∪ [len − recentTokens, len) once len > sinkTokens + recentTokens',
     references: [{ title: 'Efficient Streaming Language Models with Attention Sinks', year: 2023 }],
   },

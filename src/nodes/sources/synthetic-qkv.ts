@@ -16,13 +16,19 @@ const params = z.object({
   sinkStrength: z.number().min(0).max(100).default(4).describe('logit added to the sink tokens for every query'),
   sinkTokens: z.number().int().min(0).default(4).describe('how many leading tokens act as sinks'),
   locality: z.number().min(0).max(100).default(2).describe('logit boost between neighbouring tokens, decaying as 0.9^|i−j|'),
+  sinkDims: z
+    .enum(['all', 'last'])
+    .default('all')
+    .describe('"all": the sink direction is a random unit vector; "last": the last head dim only — the lowest-frequency rotary dim in both RoPE layouts, so the sink survives rotation (as sinks in trained models do)'),
 });
 type P = z.infer<typeof params>;
 
 /** Correlation of the locality component between tokens i and j is RHO^|i−j|. */
 export const RHO = 0.9;
 
-export function syntheticQkv(p: P) {
+/** Generates the workload; params not given take their defaults. */
+export function syntheticQkv(input: z.input<typeof params>) {
+  const p: P = params.parse(input);
   const H = p.heads;
   const Hkv = p.kvHeads ?? p.heads;
   if (H % Hkv !== 0) throw new Error(`kvHeads (${Hkv}) must divide heads (${H})`);
@@ -38,6 +44,7 @@ export function syntheticQkv(p: P) {
   for (let g = 0; g < Hkv; g++) {
     // Sink direction: a unit vector per kv head.
     const dir = fillGaussian(new Float32Array(D), p.seed, 1, g);
+    if (p.sinkDims === 'last') dir.fill(0)[D - 1] = 1;
     const norm = Math.hypot(...dir);
     for (let d = 0; d < D; d++) dir[d]! /= norm;
     // Locality: an AR(1) process over positions, shared by this group's queries and keys.
