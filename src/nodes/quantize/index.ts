@@ -1,4 +1,75 @@
-import type { AnyNodeDef } from '../../engine/node.js';
+// The `quantize` node: one type, one variant per number format. Each variant lives in its own file
+// and is listed in `variants`; params, docs and dispatch derive from that list. Every variant reports
+// the same metrics, with bytesAfter counting codes and scales/zeros at the size they are stored.
+import { z } from 'zod';
+import { defineNode, ShapeError, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { f32 } from '../../engine/tensor.js';
+import { metrics, tensorShape } from '../../engine/values.js';
+import { absmaxInt8 } from './absmax-int8.js';
+import { bf16 } from './bf16.js';
+import { quantMetrics, type QuantVariant, type Quantized } from './common.js';
+import { fp16 } from './fp16.js';
+import { group } from './group.js';
+import { nf4 } from './nf4.js';
 
-/** Node kinds of this family, registered by src/nodes/index.ts. */
-export const nodes: AnyNodeDef[] = [];
+export const variants: QuantVariant[] = [absmaxInt8, group, nf4, fp16, bf16];
+
+const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
+export type QuantizeParams = { variant: string } & Record<string, unknown>;
+const params = z.discriminatedUnion(
+  'variant',
+  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
+) as unknown as z.ZodType<QuantizeParams>;
+
+function result(x: { shape: number[]; dims?: string[] }, q: Quantized, m: ReturnType<typeof quantMetrics>) {
+  const out = f32([...x.shape], q.out, x.dims);
+  return q.scales ? { out, codes: q.codes, scales: q.scales, metrics: metrics(m) } : { out, codes: q.codes, metrics: metrics(m) };
+}
+
+export const quantize = defineNode({
+  type: 'quantize',
+  family: 'quantize',
+  title: 'Quantize',
+  summary:
+    'Quantizes a float32 tensor and dequantizes it back, reporting what it saves and what it costs: bytes before and after (codes plus scales as stored), MSE, max error and SQNR. One variant per format.',
+  formula: 'x̂ = dequant(quant(x)); ratio = bytes(x)/(bytes(codes) + bytes(scales)); SQNR = 10·log10(Σx²/Σ(x−x̂)²)',
+  references: variants.flatMap((v) => v.doc.references ?? []),
+  params,
+  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  inputs: { in: { kind: 'tensor', doc: 'float32 tensor of any shape' } },
+  outputs: {
+    out: { kind: 'tensor', doc: 'the dequantized values, shaped like the input' },
+    codes: { kind: 'tensor', doc: 'the stored codes: packed uint32 words (low bits first), or int8 as uint8' },
+    scales: { kind: 'tensor', doc: 'per-group/block/channel scales (and mins); absent for fp16/bf16' },
+    metrics: { kind: 'metrics', doc: 'bytesBefore, bytesAfter, ratio, bitsPerValue, mse, maxAbs, sqnrDb' },
+  },
+  infer(ins, p) {
+    const s = ins.in;
+    if (!s) throw new ShapeError('in', 'input "in" is not connected');
+    if (s.kind !== 'tensor') throw new ShapeError('in', `"in" expects a tensor, got ${s.kind}`);
+    if (s.dtype && s.dtype !== 'float32') throw new ShapeError('in', `"in" expects float32, got ${s.dtype}`);
+    const shape = s.shape ?? [];
+    if (!s.shape) return { out: tensorShape('float32', []), metrics: { kind: 'metrics' } };
+    if (shape.length === 0) throw new ShapeError('in', '"in" must have at least one dimension');
+    const { codes, scales } = byName.get(p.variant)!.infer(shape, p);
+    const out = tensorShape('float32', shape, s.dims);
+    return scales ? { out, codes, scales, metrics: { kind: 'metrics' } } : { out, codes, metrics: { kind: 'metrics' } };
+  },
+  cost(ins, p) {
+    const n = (ins.in.shape ?? []).reduce((a: number, d) => a * (d ?? 0), 1);
+    return byName.get(p.variant)!.cost(n, p);
+  },
+  async run(ctx, ins, p) {
+    const x = ins.in;
+    if (x.dtype !== 'float32') throw new Error(`quantize: "in" must be float32, got ${x.dtype}`);
+    ctx.checkCancelled();
+    const q = await byName.get(p.variant)!.run(ctx, x, p);
+    return result(x, q, quantMetrics(x, q));
+  },
+  reference(ins, p) {
+    const q = byName.get(p.variant)!.reference(ins.in, p);
+    return result(ins.in, q, quantMetrics(ins.in, q));
+  },
+});
+
+export const nodes: AnyNodeDef[] = [quantize];

@@ -1,4 +1,12 @@
+// The `ssm` family: attention-free sequence mixers. Four node types rather than one type with
+// variants, because their ports differ: the selective scan takes raw u, Δ, A, B, C; a Mamba block
+// takes hidden states [L, dModel] and owns its weights; RWKV takes k, v and per-channel decay/bonus;
+// AFT takes q, k, v (and optional position biases).
 import type { AnyNodeDef } from '../../engine/node.js';
+import { aft } from './aft.js';
+import { mambaBlock } from './mamba-block.js';
+import { rwkv } from './rwkv.js';
+import { selectiveScan } from './selective-scan.js';
 
 /** Node kinds of this family, registered by src/nodes/index.ts. */
-export const nodes: AnyNodeDef[] = [];
+export const nodes: AnyNodeDef[] = [selectiveScan, mambaBlock, rwkv, aft];

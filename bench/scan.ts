@@ -1,0 +1,137 @@
+// Selective scan against attention over L = 1K..8K: latency against L on log-log axes, with the fitted
+// exponent — O(L) for the scan (sequential and chunked), O(L²) for attention. Not a test.
+import { cpus, platform, release } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { initBackend } from '../src/engine/backends/tf.js';
+import type { BackendName, RunContext } from '../src/engine/node.js';
+import { nodeBackendSetup } from '../src/engine/node/setup.js';
+import { f32 } from '../src/engine/tensor.js';
+import { attention } from '../src/nodes/attention/index.js';
+import { fillGaussian } from '../src/nodes/common/random.js';
+import { syntheticQkv } from '../src/nodes/sources/synthetic-qkv.js';
+import { selectiveScan } from '../src/nodes/ssm/selective-scan.js';
+
+const log = (s: string) => process.stderr.write(s + '\n');
+
+/** Least-squares slope of log(ms) against log(L). */
+export function logLogSlope(xs: number[], ys: number[]): number {
+  const lx = xs.map(Math.log);
+  const ly = ys.map(Math.log);
+  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
+  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < lx.length; i++) {
+    num += (lx[i]! - mx) * (ly[i]! - my);
+    den += (lx[i]! - mx) ** 2;
+  }
+  return num / den;
+}
+
+async function context(backend: BackendName) {
+  const { tf, info } = await initBackend(backend, nodeBackendSetup('bench'));
+  const ctx: RunContext = {
+    nodeId: 'bench', backend: info.name, tf,
+    checkCancelled: () => {}, progress: () => {}, isConnected: () => true,
+    track: () => {}, release: () => {}, emit: () => {},
+    readFile: () => Promise.reject(new Error('no files in benchmarks')),
+    resolvePath: (p) => p,
+  };
+  return { ctx, info };
+}
+
+/** A Mamba-shaped scan: Dm channels, N states, Δ through softplus with a negative bias, A = −(1..N). */
+function scanInputs(Dm: number, N: number, L: number) {
+  const g = (n: number, stream: number, scale = 1) => fillGaussian(new Float32Array(n), 7, stream).map((x) => x * scale);
+  const A = Float32Array.from({ length: Dm * N }, (_, i) => -((i % N) + 1));
+  return {
+    u: f32([Dm, L], g(Dm * L, 1)),
+    delta: f32([Dm, L], g(Dm * L, 2, 0.5)),
+    A: f32([Dm, N], A),
+    B: f32([N, L], g(N * L, 3)),
+    C: f32([N, L], g(N * L, 4)),
+    D: f32([Dm], new Float32Array(Dm).fill(1)),
+    deltaBias: f32([Dm], new Float32Array(Dm).fill(-4)),
+  };
+}
+
+/** Best of `reps` runs (one when a run takes over 3 s). */
+async function best(reps: number, f: () => unknown): Promise<number> {
+  let min = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await f();
+    const ms = performance.now() - t0;
+    min = Math.min(min, ms);
+    if (ms > 3000) break;
+  }
+  return min;
+}
+
+export async function benchScanVsAttention(opts: { backend?: BackendName; lengths?: number[] } = {}): Promise<string> {
+  const requested = opts.backend ?? (process.env.CTXLAB_BENCH_BACKEND as BackendName | undefined) ?? 'wasm';
+  const lengths = opts.lengths ?? (process.argv.includes('--quick') ? [1024, 2048] : [1024, 2048, 4096, 8192]);
+  const { ctx, info } = await context(requested);
+  const Dm = 128;
+  const N = 16;
+  const D = 64;
+  const chunkSize = 128;
+  const blockSize = 256;
+  const scanP = (scan: string) => selectiveScan.params.parse({ deltaSoftplus: true, scan, chunkSize });
+  const attnP = attention.params.parse({ variant: 'flash', causal: true, blockSize });
+  const impls = {
+    sequential: (ins: ReturnType<typeof scanInputs>) => selectiveScan.run(ctx, ins as never, scanP('sequential')),
+    chunked: (ins: ReturnType<typeof scanInputs>) => selectiveScan.run(ctx, ins as never, scanP('chunked')),
+  };
+  // Warm up every kernel once (tfjs compiles and caches programs on first use).
+  const warm = scanInputs(Dm, N, 256);
+  await impls.sequential(warm);
+  await impls.chunked(warm);
+  const wq = syntheticQkv({ heads: 1, seqLen: 256, headDim: D, seed: 1, sinkStrength: 4, sinkTokens: 4, locality: 2 });
+  await attention.run(ctx, wq as never, attnP);
+
+  const rows: { L: number; seq: number; chunked: number; attn: number }[] = [];
+  for (const L of lengths) {
+    const ins = scanInputs(Dm, N, L);
+    const qkv = syntheticQkv({ heads: 1, seqLen: L, headDim: D, seed: 1, sinkStrength: 4, sinkTokens: 4, locality: 2 });
+    const row = {
+      L,
+      seq: await best(3, () => impls.sequential(ins)),
+      chunked: await best(3, () => impls.chunked(ins)),
+      attn: await best(3, () => attention.run(ctx, qkv as never, attnP)),
+    };
+    log(`  scan vs attention L=${L}: sequential ${row.seq.toFixed(1)} ms, chunked ${row.chunked.toFixed(1)} ms, flash ${row.attn.toFixed(1)} ms`);
+    rows.push(row);
+  }
+  const Ls = rows.map((r) => r.L);
+  const slope = (k: 'seq' | 'chunked' | 'attn') => logLogSlope(Ls, rows.map((r) => r[k])).toFixed(2);
+  const b = info.name;
+  const last = rows[rows.length - 1]!;
+  return [
+    '## Selective scan vs attention: latency against L',
+    '',
+    `The selective scan of a Mamba block of dModel 64 (Dm = ${Dm} channels, N = ${N} states, softplus Δ, D skip) against one`,
+    `causal attention head of width D = ${D} (FlashAttention-style tiles of ${blockSize}), at the same L. "sequential" is the`,
+    `plain-TS recurrence (host), "chunked" the parallel scan on tfjs ${b} (chunks of ${chunkSize}: a log-step scan inside a`,
+    `chunk, the state carried between chunks), attention is the \`attention\` node's \`flash\` variant on tfjs ${b}.`,
+    'Best of 3 runs (one when a run takes over 3 s), after one warm-up run of each at L = 256. The slope is the',
+    'least-squares fit of log(ms) against log(L): 1 is linear, 2 quadratic.',
+    '',
+    `Backend: ${b}${info.name !== requested ? ` (requested ${requested}: ${info.fallbackReason})` : ''}; machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores,`,
+    `${platform()} ${release()}, Node ${process.version}. Command: \`npm run bench\` (this section alone: \`npx tsx bench/scan.ts\`;`,
+    'another backend: `CTXLAB_BENCH_BACKEND=cpu`).',
+    '',
+    `| L | scan, sequential (ms) | scan, chunked on ${b} (ms) | flash attention on ${b} (ms) | attention ÷ chunked scan |`,
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.L} | ${r.seq.toFixed(1)} | ${r.chunked.toFixed(1)} | ${r.attn.toFixed(1)} | ${(r.attn / r.chunked).toFixed(2)}× |`),
+    `| **log-log slope** | **${slope('seq')}** | **${slope('chunked')}** | **${slope('attn')}** | |`,
+    '',
+    `- From L = ${rows[0]!.L} to ${last.L} (×${last.L / rows[0]!.L}) the chunked scan's time grows ×${(last.chunked / rows[0]!.chunked).toFixed(1)}, attention's ×${(last.attn / rows[0]!.attn).toFixed(1)}.`,
+    '- On a CPU backend the sequential recurrence is the fastest scan: it is memory-bound and the JIT-compiled loop has no',
+    '  kernel dispatch. The chunked scan trades O(log chunk) more work for parallelism across positions, which pays on a GPU.',
+  ].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write((await benchScanVsAttention()) + '\n');
+}
