@@ -4,8 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import * as Comlink from 'comlink';
-import { initBackend } from '../src/engine/backends/tf.js';
-import { nodeBackendSetup } from '../src/engine/node/setup.js';
+import { ctxFor } from './context.js';
 import { checkMemoryBudget, compile, formatBytes } from '../src/engine/compile/compile.js';
 import { defineNode, type BackendName, type RunContext } from '../src/engine/node.js';
 import { Registry } from '../src/engine/registry.js';
@@ -23,35 +22,6 @@ const sections: string[] = [];
 const log = (s: string) => process.stderr.write(s + '\n');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-
-async function ctxFor(backend: BackendName): Promise<RunContext> {
-  const { tf, info } = await initBackend(backend, nodeBackendSetup('bench'));
-  if (info.name !== backend) throw new Error(`${backend} unavailable: ${info.fallbackReason}`);
-  let tracked = 0;
-  let peak = 0;
-  return {
-    nodeId: 'bench', backend, tf,
-    checkCancelled: () => {
-      peak = Math.max(peak, tf.memory().numBytes + tracked);
-    },
-    progress: () => {},
-    isConnected: () => false,
-    track: (b) => {
-      tracked += b;
-      peak = Math.max(peak, tf.memory().numBytes + tracked);
-    },
-    release: (b) => (tracked -= b),
-    emit: () => {},
-    readFile: () => Promise.reject(new Error('no files in benchmarks')),
-    resolvePath: (p) => p,
-    get peak() {
-      return peak;
-    },
-    set peak(v: number) {
-      peak = v;
-    },
-  } as RunContext & { peak: number };
-}
 
 /** What a JS user writes with tfjs: batched QKᵀ, causal mask, softmax, PV. */
 async function composed(ctx: RunContext, q: Float32Array, k: Float32Array, v: Float32Array, H: number, T: number, D: number) {

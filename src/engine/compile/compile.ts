@@ -233,6 +233,8 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     }
   });
   const bytesOf = (s: PlanStep, port: string) => {
+    // An optional output nobody reads (e.g. attention's probe) is never produced.
+    if (s.def.outputs[port]?.optional && !s.connectedOutputs.has(port)) return 0;
     const shape = s.outShapes[port];
     return shape ? predictedBytes(shape) ?? 0 : 0;
   };

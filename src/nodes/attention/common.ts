@@ -38,6 +38,8 @@ export interface AttentionVariant<P extends { variant: string; causal: boolean; 
    * one for exact kernels, and the stand-in for kernels whose map is implicit).
    */
   probe?(p: P, s: AttentionShape): ProbeSpec;
+  /** The kernel never forms attention weights (linear, low-rank): its probe is exact attention's map. */
+  implicitMap?: boolean;
 }
 
 export function inferAttention(ins: { q: PortShape; k: PortShape; v: PortShape }): AttentionShape {
@@ -85,6 +87,3 @@ export function biasPlan(bias: BiasValue | undefined): BiasPlan {
   }
   return { kind: 'general' };
 }
-
-/** Absolute position of query row `r`: with fewer queries than keys, the queries are the last rows. */
-export const queryPos = (s: AttentionShape, r: number) => s.Tk - s.Tq + r;

@@ -72,9 +72,9 @@ describe('exact attention: parity with the plain-TS oracle', () => {
     let sinkMass = 0;
     let localMass = 0;
     for (let i = 192; i < 256; i++) {
-      const row = probs.subarray(i * 256, (i + 1) * 256);
+      const row = (probs as Float32Array).subarray(i * 256, (i + 1) * 256);
       sinkMass += (row[0]! + row[1]! + row[2]! + row[3]!) / 64;
-      localMass += row.subarray(i - 7, i + 1).reduce((a, b) => a + b, 0) / 64;
+      localMass += row.subarray(i - 7, i + 1).reduce((a: number, b: number) => a + b, 0) / 64;
     }
     // Uniform attention over ~224 visible keys would give 4/224 and 8/224.
     expect(sinkMass).toBeGreaterThan(5 * (4 / 224));

@@ -10,7 +10,7 @@ import { commonParams, exactFlops, groupOf, headView, scaleOf, type AttentionVar
 import { naiveAttentionReference } from './reference.js';
 
 /** Query rows per batch of split scores ([splits, rows, chunk] at once). */
-const ROWS = 32;
+const ROWS = 64;
 
 export const flashDecoding: AttentionVariant = {
   params: z.object({
@@ -49,8 +49,9 @@ export const flashDecoding: AttentionVariant = {
     const scale = scaleOf(p, s.D);
     const off = s.Tk - s.Tq;
     const out = new Float32Array(s.H * s.Tq * s.Dv);
+    const hasBias = (bias?.terms.length ?? 0) > 0;
     const maskBuf = new Float32Array(ROWS * padded);
-    const tileBuf = new Float32Array(ROWS * s.Tk);
+    const tileBuf = new Float32Array(ROWS * chunk);
     ctx.track(maskBuf.byteLength + tileBuf.byteLength);
     let K3: tfc.Tensor3D | undefined;
     let V3: tfc.Tensor3D | undefined;
@@ -68,30 +69,39 @@ export const flashDecoding: AttentionVariant = {
           loaded = g;
         }
         const hb = headBias(bias, h);
+        const parts: tfc.Tensor[] = [];
         for (let r0 = 0; r0 < s.Tq; r0 += ROWS) {
           ctx.checkCancelled();
           const rows = Math.min(ROWS, s.Tq - r0);
           // Causal: splits entirely after the last row's position are skipped.
           const used = p.causal ? Math.min(S, Math.ceil((off + r0 + rows) / chunk)) : S;
-          const cols = used * chunk;
-          const needMask = p.causal || (bias?.terms.length ?? 0) > 0 || cols > s.Tk;
+          // Only splits that reach past the first row's position (causal), hold padding, or meet a
+          // bias need a mask: splits [first, used), laid out [split, row, col].
+          let first = used;
+          while (first > 0 && (hasBias || (p.causal && first * chunk - 1 > off + r0) || first * chunk > s.Tk)) first--;
           let mask: tfc.Tensor | undefined;
-          if (needMask) {
-            // [rows, used·chunk] then regrouped as [used, rows, chunk].
-            const view = maskBuf.subarray(0, rows * cols);
-            const real = Math.min(cols, s.Tk);
-            fillBiasTile(hb, p.causal, off + r0, rows, 0, real, tileBuf);
-            for (let r = 0; r < rows; r++) {
-              view.set(tileBuf.subarray(r * real, (r + 1) * real), r * cols);
-              view.fill(-Infinity, r * cols + real, (r + 1) * cols);
+          if (first < used) {
+            const view = maskBuf.subarray(0, (used - first) * rows * chunk);
+            for (let sp = first; sp < used; sp++) {
+              const real = Math.max(0, Math.min(chunk, s.Tk - sp * chunk));
+              const tile = tileBuf.subarray(0, rows * real);
+              fillBiasTile(hb, p.causal, off + r0, rows, sp * chunk, real, tile);
+              for (let r = 0; r < rows; r++) {
+                const at = ((sp - first) * rows + r) * chunk;
+                view.set(tile.subarray(r * real, (r + 1) * real), at);
+                view.fill(-Infinity, at + real, at + chunk);
+              }
             }
-            mask = tf.tidy(() => tf.transpose(tf.reshape(tf.tensor2d(view, [rows, cols]), [rows, used, chunk]), [1, 0, 2]));
+            mask = tf.tidy(() => {
+              const m = tf.tensor3d(view, [used - first, rows, chunk]);
+              return first > 0 ? tf.concat([tf.zeros([first, rows, chunk]), m], 0) : tf.clone(m);
+            });
           }
           const o = tf.tidy(() => {
             const qt = tf.mul(tf.tensor3d(headView(q, h).subarray(r0 * s.D, (r0 + rows) * s.D), [1, rows, s.D]), scale);
             const Ks = used === S ? K3! : tf.slice(K3!, [0, 0, 0], [used, chunk, s.D]);
             const Vs = used === S ? V3! : tf.slice(V3!, [0, 0, 0], [used, chunk, s.Dv]);
-            let sc: tfc.Tensor = tf.matMul(tf.tile(qt, [used, 1, 1]), Ks, false, true); // [used, rows, chunk]
+            let sc: tfc.Tensor = tf.matMul(qt, Ks, false, true); // [1, rows, D] broadcast → [used, rows, chunk]
             if (mask) sc = tf.add(sc, mask);
             // Partial softmax per split (a fully masked split has ℓₛ = 0 and weighs nothing).
             const ms = tf.maximum(tf.max(sc, 2, true), -1e30);
@@ -104,9 +114,12 @@ export const flashDecoding: AttentionVariant = {
             const l = tf.sum(tf.mul(ls, w), 0);
             return tf.divNoNan(tf.sum(tf.mul(Os, w), 0), l);
           });
-          out.set((await o.data()) as Float32Array, (h * s.Tq + r0) * s.Dv);
-          tf.dispose([o, mask!].filter(Boolean));
+          parts.push(o);
+          mask?.dispose();
         }
+        const o = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+        out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
+        tf.dispose([o, ...parts]);
         ctx.progress((h + 1) / s.H);
       }
     } finally {

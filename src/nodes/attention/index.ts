@@ -4,20 +4,56 @@ import { z } from 'zod';
 import { defineNode, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
 import { squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
-import type { AttentionVariant } from './common.js';
+import { bigbird } from './bigbird.js';
+import type { AttentionInputs, AttentionVariant } from './common.js';
 import { inferAttention } from './common.js';
+import { cosformer } from './cosformer.js';
+import { dilated } from './dilated.js';
+import { flashDecoding } from './flash-decoding.js';
 import { flash } from './flash.js';
+import { linear } from './linear.js';
+import { linformer } from './linformer.js';
+import { longformer } from './longformer.js';
 import { naive } from './naive.js';
+import { paged } from '../kv-cache/paged-attention.js';
+import { attentionProbe, attentionProbeReference, exactProbe, probeShape, PROBE_MAX } from './probe.js';
 import { attentionDims } from './reference.js';
+import { relu } from './relu.js';
+import { sima } from './sima.js';
+import { slidingWindow } from './sliding-window.js';
+import { soft } from './soft.js';
 
-export const variants: AttentionVariant[] = [naive, flash];
+export const variants: AttentionVariant[] = [
+  naive,
+  flash,
+  flashDecoding,
+  slidingWindow,
+  longformer,
+  dilated,
+  bigbird,
+  linformer,
+  linear,
+  cosformer,
+  relu,
+  sima,
+  soft,
+  paged,
+];
 
-const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
+const nameOf = (v: AttentionVariant) => (v.params.shape.variant as z.ZodLiteral<string>).value;
+const byName = new Map(variants.map((v) => [nameOf(v), v]));
 export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;
 const params = z.discriminatedUnion(
   'variant',
   variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
 ) as unknown as z.ZodType<AttentionParams>;
+
+const implicit = variants.filter((v) => v.implicitMap).map(nameOf);
+
+/** Drops a leading batch of 1 from q, k, v. */
+function heads(ins: AttentionInputs): AttentionInputs {
+  return { ...ins, q: squeezeBatch(ins.q, 3), k: squeezeBatch(ins.k, 3), v: squeezeBatch(ins.v, 3) };
+}
 
 export const attention = defineNode({
   type: 'attention',
@@ -28,33 +64,50 @@ export const attention = defineNode({
   params,
   variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
   inputs: {
-    q: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'queries' },
+    q: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'queries (with fewer queries than keys, the last positions)' },
     k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys (Hkv divides H: grouped-query)' },
     v: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'values' },
     bias: { kind: 'bias', optional: true, doc: 'structured bias: ALiBi slopes, segment and streaming masks' },
+    cache: { kind: 'kv', optional: true, doc: 'a KV cache, for variants that read K/V through its block table (paged)' },
   },
   outputs: {
     out: { kind: 'tensor', dims: ['H', 'T', 'D'] },
+    probe: {
+      kind: 'tensor',
+      optional: true,
+      dims: ['H', 'P', 'P'],
+      doc:
+        `attention map average-pooled to at most ${PROBE_MAX}×${PROBE_MAX} per head (computed only when connected): ` +
+        `the variant's own weights, except ${implicit.join(', ')}, whose map is implicit: they show exact softmax attention's`,
+    },
   },
   infer(ins) {
     const s = inferAttention(ins);
-    return { out: tensorShape('float32', [s.H, s.Tq, s.Dv], ['H', 'T', 'D']) };
+    return {
+      out: tensorShape('float32', [s.H, s.Tq, s.Dv], ['H', 'T', 'D']),
+      probe: tensorShape('float32', probeShape(s), ['H', 'P', 'P']),
+    };
   },
   cost(ins, p) {
-    return byName.get(p.variant)!.cost(inferAttention(ins), p);
+    return byName.get(p.variant)!.cost(inferAttention(ins), p, { bias: ins.bias !== undefined });
   },
-  async run(ctx, ins, p) {
-    const q = squeezeBatch(ins.q, 3);
-    const k = squeezeBatch(ins.k, 3);
-    const v = squeezeBatch(ins.v, 3);
-    const out: Tensor = await byName.get(p.variant)!.run(ctx, { q, k, v, bias: ins.bias }, p, attentionDims(q, k, v));
-    return { out };
+  async run(ctx, raw, p) {
+    const ins = heads(raw);
+    const variant = byName.get(p.variant)!;
+    const s = attentionDims(ins.q, ins.k, ins.v);
+    const out: Tensor = await variant.run(ctx, ins, p, s);
+    if (!ctx.isConnected('probe')) return { out };
+    const probe = await attentionProbe(ctx, ins, p, s, variant.probe?.(p, s) ?? exactProbe);
+    return { out, probe };
   },
-  reference(ins, p) {
-    const q = squeezeBatch(ins.q, 3);
-    const k = squeezeBatch(ins.k, 3);
-    const v = squeezeBatch(ins.v, 3);
-    return { out: byName.get(p.variant)!.reference({ q, k, v, bias: ins.bias }, p, attentionDims(q, k, v)) };
+  reference(raw, p) {
+    const ins = heads(raw);
+    const variant = byName.get(p.variant)!;
+    const s = attentionDims(ins.q, ins.k, ins.v);
+    return {
+      out: variant.reference(ins, p, s),
+      probe: attentionProbeReference(ins, p, s, variant.probe?.(p, s) ?? exactProbe),
+    };
   },
 });
 

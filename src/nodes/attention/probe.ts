@@ -10,21 +10,19 @@ import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
 import { groupOf, headView, scaleOf } from './common.js';
 import type { AttentionShape } from './reference.js';
-import { densePattern, fillPatternTile, keyChunks, queryBlocks, takeRows, type SparsePattern } from './sparse.js';
+import { densePattern, fillPatternTile, keyChunks, queryBlocks, takeRows, unmaskedTile, type SparsePattern } from './sparse.js';
 
 export const PROBE_MAX = 256;
 
 /** Which map the probe shows. */
 export interface ProbeSpec {
-  /** 'own': this variant's attention weights; 'exact': exact softmax attention's (implicit maps). */
-  map: 'own' | 'exact';
   /** 'softmax': softmax over the visible keys; 'relu': relu(score) / number of visible keys. */
   activation: 'softmax' | 'relu';
   /** Which keys are visible, with multiplicities (dense when absent). */
   pattern?: SparsePattern;
 }
 
-export const exactProbe: ProbeSpec = { map: 'exact', activation: 'softmax' };
+export const exactProbe: ProbeSpec = { activation: 'softmax' };
 
 export const probeShape = (s: Pick<AttentionShape, 'H' | 'Tq' | 'Tk'>): [number, number, number] => [
   s.H,
@@ -58,6 +56,7 @@ export async function attentionProbe(
   const pattern = spec.pattern ?? densePattern(s.Tk);
   const scale = scaleOf(p, s.D);
   const tile = new Float32Array(QUERY_BLOCK * KEY_CHUNK);
+  const hasBias = (bias?.terms.length ?? 0) > 0;
   for (let h = 0; h < s.H; h++) {
     const hb = headBias(bias, h);
     const kh = tf.tensor2d(headView(k, groupOf(h, s)), [s.Tk, s.D]);
@@ -66,15 +65,24 @@ export async function attentionProbe(
       ctx.checkCancelled();
       const qt = tf.slice(qh, [r0, 0], [rows, s.D]);
       // The visible tiles of this block, with their masks (kept for both passes).
-      const tiles: { cols: Int32Array; mask: tfc.Tensor2D }[] = [];
+      const tiles: { cols: Int32Array; mask?: tfc.Tensor2D }[] = [];
       const count = new Float32Array(rows);
       for (const cols of keyChunks(pattern, h, i0, i0 + rows, p.causal, s.Tk, KEY_CHUNK)) {
+        if (unmaskedTile(pattern, hasBias, p.causal, h, i0, rows, cols)) {
+          count.forEach((c, r) => (count[r] = c + cols.length));
+          tiles.push({ cols });
+          continue;
+        }
         const view = tile.subarray(0, rows * cols.length);
         if (!fillPatternTile(hb, p.causal, pattern, h, i0, rows, cols, view)) continue;
         if (spec.activation === 'relu') for (let e = 0; e < view.length; e++) if (view[e] !== -Infinity) count[Math.floor(e / cols.length)]!++;
-        tiles.push({ cols, mask: tf.tensor2d(view, [rows, cols.length]) });
+        // A copy: the cpu backend keeps the array it is given, and the buffer is refilled.
+        tiles.push({ cols, mask: tf.tensor2d(view.slice(), [rows, cols.length]) });
       }
-      const scores = (t: (typeof tiles)[number]) => tf.add(tf.matMul(qt, takeRows(tf, kh, t.cols), false, true), t.mask);
+      const scores = (t: (typeof tiles)[number]) => {
+        const sc = tf.matMul(qt, takeRows(tf, kh, t.cols), false, true);
+        return t.mask ? tf.add(sc, t.mask) : sc;
+      };
       // Per-row normaliser: softmax subtracts log Σ e^s; relu divides by the visible-key count.
       let rowTerm: tfc.Tensor;
       if (spec.activation === 'softmax') {
@@ -124,7 +132,7 @@ export async function attentionProbe(
           c0 += t.cols.length;
         }
       }
-      tf.dispose([rowTerm, qt, ...tiles.map((t) => t.mask)]);
+      tf.dispose([rowTerm, qt, ...tiles.flatMap((t) => (t.mask ? [t.mask] : []))]);
     }
     tf.dispose([kh, qh]);
   }

@@ -13,15 +13,25 @@ import type { AttentionShape } from './reference.js';
 /** Which keys each query sees, in absolute positions (query row r sits at Tk − Tq + r). */
 export interface SparsePattern {
   /**
-   * Key ranges [start, end) that some row in [i0, i1) may see: sorted, disjoint, a superset of the
-   * pattern (the mask is exact). Causality is applied by the caller.
+   * Key ranges [start, end) that some row in [i0, i1) may see, in any order (callers merge and clip
+   * them): a superset of the pattern, since the mask is exact. Causality is applied by the caller.
    */
   keyRanges(h: number, i0: number, i1: number): [number, number][];
   /** ln of how many times query i sees key j: 0 once, −∞ never (LongNet's pairs can see twice). */
   logWeight(h: number, i: number, j: number): number;
+  /**
+   * Optional shortcut: true when every row in [i0, i1) sees every listed column once (ignoring
+   * causality), so a kernel can skip building that tile's mask. False is always safe.
+   */
+  fullyVisible?(h: number, i0: number, i1: number, cols: Int32Array): boolean;
 }
 
-export const densePattern = (Tk: number): SparsePattern => ({ keyRanges: () => [[0, Tk]], logWeight: () => 0 });
+export const densePattern = (Tk: number): SparsePattern => ({ keyRanges: () => [[0, Tk]], logWeight: () => 0, fullyVisible: () => true });
+
+/** Whether a tile needs no mask at all: no bias terms, fully visible, and causally complete. */
+export function unmaskedTile(pattern: SparsePattern, hasBias: boolean, causal: boolean, h: number, i0: number, rows: number, cols: Int32Array): boolean {
+  return !hasBias && (!causal || cols[cols.length - 1]! <= i0) && (pattern.fullyVisible?.(h, i0, i0 + rows, cols) ?? false);
+}
 
 /** Sorts and merges ranges, clipped to [lo, hi). */
 export function mergeRanges(ranges: [number, number][], lo: number, hi: number): [number, number][] {
@@ -100,7 +110,7 @@ export function takeRows(tf: RunContext['tf'], x: tfc.Tensor2D, cols: Int32Array
 }
 
 /** Executed score entries (rows × visited columns) of the block-sparse kernel, for `cost`. */
-export function sparsePairs(s: AttentionShape, pattern: SparsePattern, causal: boolean, B: number, heads = s.H): number {
+function sparsePairs(s: AttentionShape, pattern: SparsePattern, causal: boolean, B: number, heads = s.H): number {
   let pairs = 0;
   for (let h = 0; h < heads; h++)
     for (const { rows, i0 } of queryBlocks(s, B)) {
@@ -132,6 +142,7 @@ export async function blockSparseAttention(
   const tileBuf = new Float32Array(opts.queryBlock * opts.keyChunk);
   ctx.track(tileBuf.byteLength);
   const blocks = [...queryBlocks(s, opts.queryBlock)];
+  const hasBias = (bias?.terms.length ?? 0) > 0;
   let kh: tfc.Tensor2D | undefined;
   let vh: tfc.Tensor2D | undefined;
   let loaded = -1;
@@ -146,6 +157,7 @@ export async function blockSparseAttention(
       }
       const hb = headBias(bias, h);
       const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
+      const parts: tfc.Tensor[] = [];
       for (const { r0, rows, i0 } of blocks) {
         const qt = tf.slice(qh, [r0, 0], [rows, s.D]);
         let m: tfc.Tensor = tf.fill([rows, 1], -1e30);
@@ -154,9 +166,11 @@ export async function blockSparseAttention(
         for (const cols of keyChunks(pattern, h, i0, i0 + rows, p.causal, s.Tk, opts.keyChunk)) {
           ctx.checkCancelled();
           const view = tileBuf.subarray(0, rows * cols.length);
-          if (!fillPatternTile(hb, p.causal, pattern, h, i0, rows, cols, view)) continue;
+          const plain = unmaskedTile(pattern, hasBias, p.causal, h, i0, rows, cols);
+          if (!plain && !fillPatternTile(hb, p.causal, pattern, h, i0, rows, cols, view)) continue;
           const next = tf.tidy(() => {
-            const sc = tf.add(tf.matMul(qt, takeRows(tf, kh!, cols), false, true), tf.tensor2d(view, [rows, cols.length]));
+            let sc: tfc.Tensor = tf.matMul(qt, takeRows(tf, kh!, cols), false, true);
+            if (!plain) sc = tf.add(sc, tf.tensor2d(view, [rows, cols.length]));
             const mNew = tf.maximum(m, tf.max(sc, 1, true));
             const pr = tf.exp(tf.sub(sc, mNew));
             const corr = tf.exp(tf.sub(m, mNew));
@@ -165,10 +179,13 @@ export async function blockSparseAttention(
           tf.dispose([m, l, acc]);
           [m, l, acc] = next as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
         }
-        const o = tf.tidy(() => tf.divNoNan(acc, l));
-        out.set((await o.data()) as Float32Array, (h * s.Tq + r0) * s.Dv);
-        tf.dispose([o, m, l, acc, qt]);
+        parts.push(tf.tidy(() => tf.divNoNan(acc, l)));
+        tf.dispose([m, l, acc, qt]);
       }
+      // One download per head (a sync point on WebGPU).
+      const o = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+      out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
+      tf.dispose([o, ...parts]);
       qh.dispose();
       ctx.progress((h + 1) / s.H);
     }
@@ -220,4 +237,20 @@ export function patternReference(
     }
   }
   return f32([H, Tq, Dv], out, ['H', 'T', 'D']);
+}
+
+/**
+ * Cost of the block-sparse kernel: the score entries it actually computes (query blocks × visited
+ * key columns), 2·(D + Dv) flops each. `sameForAllHeads` counts one head and multiplies.
+ */
+export function sparseCost(s: AttentionShape, pattern: SparsePattern, causal: boolean, opts: SparseOptions, sameForAllHeads: boolean) {
+  const pairs = sameForAllHeads ? s.H * sparsePairs(s, pattern, causal, opts.queryBlock, 1) : sparsePairs(s, pattern, causal, opts.queryBlock);
+  const perRow = s.Tq > 0 ? pairs / (s.H * s.Tq) : 0;
+  return {
+    flops: 2 * pairs * (s.D + s.Dv),
+    // Score tile, its mask and exponentials; the running (m, ℓ, O) of a block; one head's q, k, v.
+    workspaceBytes: 3 * opts.queryBlock * opts.keyChunk * 4 + opts.queryBlock * (s.Dv + 2) * 8 + (s.Tq * s.D + s.Tk * (s.D + s.Dv)) * 4,
+    bytesMoved: 4 * (s.H * s.Tq * (s.D + s.Dv) + pairs * (s.D + s.Dv) / opts.queryBlock),
+    note: `≈${Math.round(perRow)} keys per query in ${opts.queryBlock}×${opts.keyChunk} tiles`,
+  };
 }
