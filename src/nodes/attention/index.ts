@@ -1,7 +1,7 @@
 // The `attention` node: one type, one variant per technique. Each variant lives in its own file and
 // is listed in `variants` below; params, docs and dispatch derive from that list.
-import { z } from 'zod';
-import { defineNode, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { variantFamily, variantName } from '../../engine/variants.js';
+import { defineNode, type AnyNodeDef } from '../../engine/node.js';
 import { squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
 import { bigbird } from './bigbird.js';
@@ -40,15 +40,11 @@ export const variants: AttentionVariant[] = [
   paged,
 ];
 
-const nameOf = (v: AttentionVariant) => (v.params.shape.variant as z.ZodLiteral<string>).value;
-const byName = new Map(variants.map((v) => [nameOf(v), v]));
 export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;
-const params = z.discriminatedUnion(
-  'variant',
-  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
-) as unknown as z.ZodType<AttentionParams>;
+const family = variantFamily<AttentionVariant, AttentionParams>(variants);
+const { byName, params } = family;
 
-const implicit = variants.filter((v) => v.implicitMap).map(nameOf);
+const implicit = variants.filter((v) => v.implicitMap).map(variantName);
 
 /** Drops a leading batch of 1 from q, k, v. */
 function heads(ins: AttentionInputs): AttentionInputs {
@@ -60,9 +56,9 @@ export const attention = defineNode({
   family: 'attention',
   title: 'Attention',
   summary: 'Scaled dot-product attention over [H, T, D] tensors, with grouped-query K/V and structured bias; one variant per kernel.',
-  references: variants.flatMap((v) => v.doc.references ?? []),
+  references: family.references,
   params,
-  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  variants: family.docs,
   inputs: {
     q: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'queries (with fewer queries than keys, the last positions)' },
     k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys (Hkv divides H: grouped-query)' },

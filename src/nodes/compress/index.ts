@@ -2,8 +2,8 @@
 // Both score tokens with a pluggable LM (lm.ts); the default is an n-gram model trained on a public
 // domain novel that an npm package ships (corpus.ts). The compressors are host-side bookkeeping over
 // LM scores, so run() is the plain-TypeScript implementation itself.
-import { z } from 'zod';
-import { defineNode, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { variantFamily } from '../../engine/variants.js';
+import { defineNode, type AnyNodeDef } from '../../engine/node.js';
 import { requireKind } from '../../engine/shapes.js';
 import { tensorShape } from '../../engine/values.js';
 import { compressOutputs, type CompressVariant } from './common.js';
@@ -16,12 +16,9 @@ export { registerScoringLM, type ScoringLM, type ScoringLMFactory } from './lm.j
 
 export const variants: CompressVariant[] = [selectiveContext, llmlingua];
 
-const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
 export type CompressParams = { variant: string; lm: string } & Record<string, unknown>;
-const params = z.discriminatedUnion(
-  'variant',
-  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
-) as unknown as z.ZodType<CompressParams>;
+const family = variantFamily<CompressVariant, CompressParams>(variants);
+const { byName, params } = family;
 
 export const compress = defineNode({
   type: 'compress',
@@ -37,7 +34,7 @@ export const compress = defineNode({
     { title: CORPUS.title, year: 1851 },
   ],
   params,
-  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  variants: family.docs,
   inputs: {
     tokens: { kind: 'tokens', dims: ['T'], doc: 'the prompt, tokenized' },
   },

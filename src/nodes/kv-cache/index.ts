@@ -2,8 +2,8 @@
 // simulates a cache over K/V appended in order — a prefill of prefillTokens, then one token per
 // decode step — and reports what it keeps, where, and the bytes it holds at every step. This is
 // host-side bookkeeping, so every variant is plain TypeScript shared by run() and reference().
-import { z } from 'zod';
-import { defineNode, ShapeError, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { variantFamily } from '../../engine/variants.js';
+import { defineNode, ShapeError, type AnyNodeDef } from '../../engine/node.js';
 import { i32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type KvValue } from '../../engine/values.js';
 import { gatherTokens, inferCache, lastStepTokens, range, shapeOf, type CacheShape, type CacheVariant } from './common.js';
@@ -15,12 +15,9 @@ import { streaming } from './streaming.js';
 
 export const variants: CacheVariant[] = [contiguous, paged, streaming, h2o, kivi];
 
-const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
 export type KvCacheParams = { variant: string; prefillTokens: number } & Record<string, unknown>;
-const params = z.discriminatedUnion(
-  'variant',
-  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
-) as unknown as z.ZodType<KvCacheParams>;
+const family = variantFamily<CacheVariant, KvCacheParams>(variants);
+const { byName, params } = family;
 
 const variantOf = (p: KvCacheParams) => byName.get(p.variant)!;
 
@@ -56,9 +53,9 @@ export const kvCache = defineNode({
   title: 'KV cache',
   summary:
     'Simulates a KV-cache manager over K/V appended in order (a prefill of prefillTokens, then one token per decode step): which tokens it keeps, where it stores them, and the bytes it holds after every step. Host-side bookkeeping, in plain TypeScript (run and reference share it).',
-  references: variants.flatMap((v) => v.doc.references ?? []),
+  references: family.references,
   params,
-  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  variants: family.docs,
   inputs: {
     k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys, appended in order: the first prefillTokens as the prompt, then one per step' },
     v: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'values' },

@@ -1,9 +1,9 @@
 // The `position` node: one type, one variant per technique (one file each, listed below). Every
 // variant yields a RotaryPlan (frequencies, attention factor, xPos decay); what it does with it is
 // its `effect`: rotate q and k, add the sinusoidal table, or pass them through (ALiBi adds a bias).
-import { z } from 'zod';
+import { variantFamily } from '../../engine/variants.js';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { defineNode, ShapeError, type AnyNodeDef, type Cost, type RunContext, type VariantDoc } from '../../engine/node.js';
+import { defineNode, ShapeError, type AnyNodeDef, type Cost, type RunContext } from '../../engine/node.js';
 import { bindDims } from '../../engine/shapes.js';
 import { f32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type BiasValue, type MetricValue, type PortShape } from '../../engine/values.js';
@@ -23,12 +23,9 @@ import { yarn } from './yarn.js';
 
 export const variants: PositionVariant[] = [none, sinusoidal, rope, linear, ntk, dynamic, yarn, longrope, llama3, alibi, xpos];
 
-const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
 export type PositionNodeParams = PositionParams & Record<string, unknown>;
-const params = z.discriminatedUnion(
-  'variant',
-  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
-) as unknown as z.ZodType<PositionNodeParams>;
+const family = variantFamily<PositionVariant, PositionNodeParams>(variants);
+const { byName, params } = family;
 
 const variantOf = (p: PositionNodeParams) => byName.get(p.variant)!;
 
@@ -153,9 +150,9 @@ export const position = defineNode({
   title: 'Position encoding',
   summary:
     'Puts positions into q and k: RoPE and its context-extension rules (PI, NTK, dynamic NTK, YaRN, LongRoPE, Llama 3), sinusoidal, xPos, or ALiBi as a structured bias.',
-  references: variants.flatMap((v) => v.doc.references ?? []),
+  references: family.references,
   params,
-  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  variants: family.docs,
   inputs: {
     q: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'queries' },
     k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys' },

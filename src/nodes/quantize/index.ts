@@ -1,8 +1,8 @@
 // The `quantize` node: one type, one variant per number format. Each variant lives in its own file
 // and is listed in `variants`; params, docs and dispatch derive from that list. Every variant reports
 // the same metrics, with bytesAfter counting codes and scales/zeros at the size they are stored.
-import { z } from 'zod';
-import { defineNode, ShapeError, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { variantFamily } from '../../engine/variants.js';
+import { defineNode, ShapeError, type AnyNodeDef } from '../../engine/node.js';
 import { f32 } from '../../engine/tensor.js';
 import { metrics, tensorShape } from '../../engine/values.js';
 import { absmaxInt8 } from './absmax-int8.js';
@@ -14,12 +14,9 @@ import { nf4 } from './nf4.js';
 
 export const variants: QuantVariant[] = [absmaxInt8, group, nf4, fp16, bf16];
 
-const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
 export type QuantizeParams = { variant: string } & Record<string, unknown>;
-const params = z.discriminatedUnion(
-  'variant',
-  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
-) as unknown as z.ZodType<QuantizeParams>;
+const family = variantFamily<QuantVariant, QuantizeParams>(variants);
+const { byName, params } = family;
 
 function result(x: { shape: number[]; dims?: string[] }, q: Quantized, m: ReturnType<typeof quantMetrics>) {
   const out = f32([...x.shape], q.out, x.dims);
@@ -33,9 +30,9 @@ export const quantize = defineNode({
   summary:
     'Quantizes a float32 tensor and dequantizes it back, reporting what it saves and what it costs: bytes before and after (codes plus scales as stored), MSE, max error and SQNR. One variant per format.',
   formula: 'x̂ = dequant(quant(x)); ratio = bytes(x)/(bytes(codes) + bytes(scales)); SQNR = 10·log10(Σx²/Σ(x−x̂)²)',
-  references: variants.flatMap((v) => v.doc.references ?? []),
+  references: family.references,
   params,
-  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  variants: family.docs,
   inputs: { in: { kind: 'tensor', doc: 'float32 tensor of any shape' } },
   outputs: {
     out: { kind: 'tensor', doc: 'the dequantized values, shaped like the input' },

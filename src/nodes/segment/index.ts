@@ -2,8 +2,8 @@
 // length into per-token positions (for `position.positions`), a structured mask for `attention.bias`,
 // and window metadata. The length comes from `tokens`, from any tensor on `like`, or from the
 // `length` param when neither is connected.
-import { z } from 'zod';
-import { defineNode, ShapeError, type AnyNodeDef, type VariantDoc } from '../../engine/node.js';
+import { variantFamily } from '../../engine/variants.js';
+import { defineNode, ShapeError, type AnyNodeDef } from '../../engine/node.js';
 import { requireKind } from '../../engine/shapes.js';
 import { i32, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type PortShape, type TokensValue } from '../../engine/values.js';
@@ -15,12 +15,9 @@ import { structured } from './structured.js';
 
 export const variants: SegmentVariant[] = [fixed, pcw, streaming, structured];
 
-const byName = new Map(variants.map((v) => [(v.params.shape.variant as z.ZodLiteral<string>).value, v]));
 export type SegmentNodeParams = SegmentParams & Record<string, unknown>;
-const params = z.discriminatedUnion(
-  'variant',
-  variants.map((v) => v.params) as unknown as [z.ZodObject<any>, ...z.ZodObject<any>[]],
-) as unknown as z.ZodType<SegmentNodeParams>;
+const family = variantFamily<SegmentVariant, SegmentNodeParams>(variants);
+const { byName, params } = family;
 
 const NEEDS_LENGTH =
   'segment needs the sequence length: connect `tokens`, or `like` (any tensor whose T is dim 0 of [T] or dim −2 of [.., T, D]), or set the `length` param';
@@ -70,9 +67,9 @@ export const segment = defineNode({
   title: 'Window segmenter',
   summary:
     'Splits a sequence into windows: per-token positions for the position encoder and a structured mask for attention (fixed windows, Parallel Context Windows, StreamingLLM, Structured Prompting).',
-  references: variants.flatMap((v) => v.doc.references ?? []),
+  references: family.references,
   params,
-  variants: Object.fromEntries([...byName].map(([name, v]) => [name, v.doc])) as Record<string, VariantDoc>,
+  variants: family.docs,
   inputs: {
     tokens: { kind: 'tokens', optional: true, dims: ['T'], doc: 'the token sequence (connect this or `like`)' },
     like: { kind: 'tensor', optional: true, doc: 'any tensor giving T: dim 0 of [T], else dim −2 ([T, dim], [H, T, D])' },
