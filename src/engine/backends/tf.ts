@@ -14,6 +14,9 @@ export interface BackendSetup {
   host: string;
 }
 
+// Production mode: no per-op debug checks, and no banner suggesting tfjs-node on stderr.
+tf.env().set('PROD', true);
+
 const FALLBACK: Record<BackendName, BackendName | undefined> = { webgpu: 'wasm', wasm: 'cpu', cpu: undefined };
 
 let wasmLoaded = false;
