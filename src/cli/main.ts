@@ -10,6 +10,7 @@ import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
 import { CliError, EXIT, loadDoc, parseSets, runCommand, sweepCommand, type RunFlags, type RunReport } from './run.js';
 import { mb, table } from './format.js';
+import { registerExport } from './export.js';
 
 const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -110,6 +111,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         process.stdout.write('\n');
       }
     });
+
+  registerExport(program, setExit);
 
   program
     .command('schema')

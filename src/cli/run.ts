@@ -54,12 +54,15 @@ export function budgetOf(flag: string | undefined): number {
 function progressReporter(enabled: boolean, nodes: () => number) {
   if (!enabled) return { onEvent: (_e: RunEvent) => {}, stop: () => {} };
   let bar: cliProgress.SingleBar | undefined;
+  // Events arrive on their own channel and may trail the run's result: none may redraw a stopped bar.
+  let stopped = false;
   let done = 0;
   let started = Date.now();
   let current = '';
   const total = () => Math.max(1, nodes());
   return {
     onEvent: (e: RunEvent) => {
+      if (stopped) return;
       if (e.type === 'run-started') {
         started = Date.now();
         bar = new cliProgress.SingleBar(
@@ -74,7 +77,10 @@ function progressReporter(enabled: boolean, nodes: () => number) {
       const frac = e.type === 'node-progress' ? e.fraction : 0;
       if (Date.now() - started > 300) bar.update(Math.round(((done + frac) / total()) * 1000), { node: current });
     },
-    stop: () => bar?.stop(),
+    stop: () => {
+      stopped = true;
+      bar?.stop();
+    },
   };
 }
 

@@ -11,7 +11,11 @@ import { evaluateChecks, type CheckResult } from './run/checks.js';
 import type { RunEvent, RunProfile } from './run/events.js';
 import { executePlan, type RunResult } from './run/runtime.js';
 import { nodeExecEnv, PipelineLoadError } from './node/host.js';
-import { PIPELINE_FORMAT, PIPELINE_VERSION, type Pipeline } from './schema/pipeline.js';
+import { PIPELINE_FORMAT, PIPELINE_VERSION, type CheckSchema, type Pipeline } from './schema/pipeline.js';
+import type { z } from 'zod';
+
+/** A check as written in a pipeline file (defaults may be omitted). */
+export type CheckInput = z.input<typeof CheckSchema>;
 import type { MetricValue, Value } from './values.js';
 import { registry as defaultRegistry } from '../nodes/index.js';
 
@@ -37,7 +41,7 @@ export class PipelineBuilder {
 
   constructor(
     private readonly name: string,
-    private readonly extra: { description?: string; checks?: Pipeline['checks'] } = {},
+    private readonly extra: { description?: string; checks?: CheckInput[] } = {},
   ) {}
 
   /** Adds a node; `inputs` maps its input ports to outputs of nodes added before it. */
@@ -59,7 +63,7 @@ export class PipelineBuilder {
   }
 }
 
-export function pipeline(name: string, extra: { description?: string; checks?: Pipeline['checks'] } = {}): PipelineBuilder {
+export function pipeline(name: string, extra: { description?: string; checks?: CheckInput[] } = {}): PipelineBuilder {
   return new PipelineBuilder(name, extra);
 }
 

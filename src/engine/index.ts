@@ -12,3 +12,5 @@ export { tensor, f32, i32, type Tensor, type DType } from './tensor.js';
 export type { Value, PortShape, MetricsValue } from './values.js';
 export type { RunEvent, RunProfile, NodeProfile, BackendInfo } from './run/events.js';
 export { PIPELINE_FORMAT, PIPELINE_VERSION, type Pipeline } from './schema/pipeline.js';
+export { exportTypeScript } from './export/typescript.js';
+export { exportPipelineJson, importPipelineJson } from './export/json.js';

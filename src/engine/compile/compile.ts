@@ -123,6 +123,24 @@ export function checkPortKinds(out: PortSpec, inp: PortSpec, fromShape?: PortSha
   return null;
 }
 
+/**
+ * Kahn's algorithm over successor sets, stable in document order (the order the runtime runs nodes
+ * in). Nodes that never become ready sit on a cycle (or downstream of one).
+ */
+export function topologicalOrder(succ: Set<number>[]): { order: number[]; cyclic: number[] } {
+  const indeg = succ.map(() => 0);
+  succ.forEach((s) => s.forEach((t) => indeg[t]!++));
+  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
+  const order: number[] = [];
+  while (ready.length) {
+    ready.sort((a, b) => a - b);
+    const i = ready.shift()!;
+    order.push(i);
+    for (const t of succ[i]!) if (--indeg[t]! === 0) ready.push(t);
+  }
+  return { order, cyclic: indeg.flatMap((d, i) => (d > 0 ? [i] : [])) };
+}
+
 export function compile(raw: unknown, registry: Registry, opts: CompileOptions = {}): CompileResult {
   const v = validateDocument(raw, registry);
   if (!v.ok) return v;
@@ -169,19 +187,9 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
   });
   if (issues.length) return { ok: false, issues };
 
-  // Topological order (Kahn), stable in document order; what remains sits on a cycle.
-  const indeg = doc.nodes.map(() => 0);
-  succ.forEach((s) => s.forEach((t) => indeg[t]!++));
-  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
-  const order: number[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => a - b);
-    const i = ready.shift()!;
-    order.push(i);
-    for (const t of succ[i]!) if (--indeg[t]! === 0) ready.push(t);
-  }
-  if (order.length < doc.nodes.length) {
-    const onCycle = doc.nodes.filter((_, i) => indeg[i]! > 0).map((n) => n.id);
+  const { order, cyclic } = topologicalOrder(succ);
+  if (cyclic.length) {
+    const onCycle = cyclic.map((i) => doc.nodes[i]!.id);
     return { ok: false, issues: [{ path: 'edges', nodeId: onCycle[0], message: `the graph has a cycle through ${onCycle.join(' → ')}` }] };
   }
 

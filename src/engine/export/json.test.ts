@@ -131,7 +131,7 @@ describe('JSON export/import', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(PipelineJsonError);
-      expect((err as PipelineJsonError).issues[0]!.path).toBe('nodes.0.id');
+      expect((err as PipelineJsonError).issues[0]!.path).toBe('nodes[0].id');
     }
   });
 });

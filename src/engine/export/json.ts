@@ -1,6 +1,7 @@
 // The pipeline file itself: import (older versions walk the migration chain, unknown fields are kept)
 // and export (the current version, in the schema's key order, unknown fields written back after the
 // known ones). export(import(x)) is a fixed point; nothing a user wrote is dropped.
+import { jsonPath } from '../compile/compile.js';
 import { migrate } from '../schema/migrations.js';
 import { PipelineSchema, type Pipeline } from '../schema/pipeline.js';
 
@@ -29,7 +30,7 @@ export function importPipelineJson(input: string | unknown): JsonImport {
   }
   const m = migrate(raw);
   const parsed = PipelineSchema.safeParse(m.doc);
-  if (!parsed.success) throw new PipelineJsonError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '$', message: i.message })));
+  if (!parsed.success) throw new PipelineJsonError(parsed.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message })));
   return m.applied.length ? { doc: parsed.data, migratedFrom: m.from } : { doc: parsed.data };
 }
 

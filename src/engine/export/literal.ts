@@ -3,13 +3,17 @@
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-/** A single-quoted string literal; escapes what a literal cannot hold (newlines, lone surrogates). */
+/**
+ * A string literal, single-quoted unless the text holds single quotes and no double ones; escapes
+ * what a literal cannot hold (newlines, lone surrogates).
+ */
 export function stringLiteral(s: string): string {
-  let out = "'";
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = q;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i]!;
     const c = s.charCodeAt(i);
-    if (ch === "'") out += "\\'";
+    if (ch === q) out += `\\${q}`;
     else if (ch === '\\') out += '\\\\';
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
@@ -19,7 +23,7 @@ export function stringLiteral(s: string): string {
     else if (c >= 0xd800 && c <= 0xdfff) out += `\\u${c.toString(16)}`; // a lone surrogate
     else out += ch;
   }
-  return `${out}'`;
+  return out + q;
 }
 
 export function numberLiteral(n: number): string {

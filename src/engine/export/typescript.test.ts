@@ -61,7 +61,9 @@ describe('literals', () => {
       else expect(back, JSON.stringify(v)).toStrictEqual(v);
     }
     expect(literal(-0)).toBe('-0');
-    expect(stringLiteral("it's")).toBe("'it\\'s'");
+    expect(stringLiteral("it's")).toBe('"it\'s"');
+    expect(stringLiteral('it\'s "x"')).toBe("'it\\'s \"x\"'");
+    expect(stringLiteral('plain')).toBe("'plain'");
     // `__proto__` as a plain key would set the prototype instead of adding a property.
     const proto = new Function(`return ${literal(JSON.parse('{"__proto__": {"x": 1}}'))};`)();
     expect(Object.keys(proto)).toEqual(['__proto__']);
@@ -142,6 +144,17 @@ describe('exportTypeScript', () => {
     expect(() => exportTypeScript({ ...doc, edges: [{ from: 'naive.out', to: 'cmp.a' }, { from: 'flash.out', to: 'cmp.a' }] })).toThrow(/cmp\.a is fed by more than one edge/);
     expect(() => exportTypeScript({ ...doc, nodes: [...doc.nodes, doc.nodes[0]] })).toThrow(/duplicate node id "qkv"/);
     expect(() => exportTypeScript({ format: 'context-lab/pipeline', version: 1, nodes: 3 })).toThrow(ExportError);
+  });
+});
+
+describe('the exporters', () => {
+  it('import nothing from Node, so the editor bundles them for the browser', async () => {
+    const { build } = await import('esbuild');
+    const r = await build({
+      entryPoints: [join(ROOT, 'src/engine/export/typescript.ts'), join(ROOT, 'src/engine/export/json.ts')],
+      bundle: true, platform: 'browser', format: 'esm', write: false, outdir: 'out', metafile: true, logLevel: 'silent',
+    });
+    expect(Object.keys(r.metafile.inputs).filter((k) => k.startsWith('node:') || k.includes('/node/'))).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@
 // API (`context-lab`), runs it and writes its outputs like `ctxlab run --out`. A pure function (no
 // Node imports): the CLI and the editor's Export menu both call it. The generated module is what
 // imports Node modules.
+import { jsonPath, topologicalOrder } from '../compile/compile.js';
 import { migrate } from '../schema/migrations.js';
 import { PipelineSchema, splitPortRef, type Pipeline } from '../schema/pipeline.js';
 import { keyLiteral, literal, stringLiteral } from './literal.js';
@@ -25,7 +26,7 @@ export interface TsExportOptions {
   registry?: TitleSource;
   /** The module the engine API is imported from. Default "context-lab". */
   packageName?: string;
-  /** Output folder when the module is run without one. Default "results/<pipeline name>". */
+  /** Output folder when the module is run without one. Default "results/<source file name or pipeline name>". */
   defaultOutDir?: string;
   /** The generated file's name, for the usage line. */
   fileName?: string;
@@ -64,32 +65,21 @@ function variableNames(ids: string[]): Map<string, string> {
   return names;
 }
 
-/** Topological order, stable in document order: the order the compiler runs the nodes in. */
-function topologicalOrder(doc: Pipeline): number[] {
+/** The order the compiler runs the nodes in. */
+function runOrder(doc: Pipeline): number[] {
   const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
   const succ = doc.nodes.map(() => new Set<number>());
   for (const e of doc.edges) succ[index.get(splitPortRef(e.from).node)!]!.add(index.get(splitPortRef(e.to).node)!);
-  const indeg = doc.nodes.map(() => 0);
-  succ.forEach((s) => s.forEach((t) => indeg[t]!++));
-  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
-  const order: number[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => a - b);
-    const i = ready.shift()!;
-    order.push(i);
-    for (const t of succ[i]!) if (--indeg[t]! === 0) ready.push(t);
-  }
-  if (order.length < doc.nodes.length) {
-    const cycle = doc.nodes.filter((_, i) => indeg[i]! > 0).map((n) => n.id);
-    throw new ExportError([{ path: 'edges', message: `the graph has a cycle through ${cycle.map((c) => `"${c}"`).join(', ')}` }]);
-  }
+  const { order, cyclic } = topologicalOrder(succ);
+  if (cyclic.length)
+    throw new ExportError([{ path: 'edges', message: `the graph has a cycle through ${cyclic.map((i) => `"${doc.nodes[i]!.id}"`).join(', ')}` }]);
   return order;
 }
 
 /** Validates the structure (migrating older versions) and the edges' endpoints; node params are the compiler's business. */
 function parseForExport(raw: unknown): Pipeline {
   const parsed = PipelineSchema.safeParse(migrate(raw).doc);
-  if (!parsed.success) throw new ExportError(parsed.error.issues.map((i) => ({ path: i.path.join('.') || '$', message: i.message })));
+  if (!parsed.success) throw new ExportError(parsed.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message })));
   const doc = parsed.data;
   const issues: { path: string; message: string }[] = [];
   const ids = new Set<string>();
@@ -156,7 +146,7 @@ const KNOWN_NODE_FIELDS = new Set(['id', 'type', 'params', 'position', 'label', 
 /** The generated module's text. Throws ExportError when the document is not a valid pipeline. */
 export function exportTypeScript(raw: unknown, opts: TsExportOptions = {}): string {
   const doc = parseForExport(raw);
-  const order = topologicalOrder(doc);
+  const order = runOrder(doc);
   const names = variableNames(order.map((i) => doc.nodes[i]!.id));
   const inputsOf = new Map<string, Record<string, { node: string; port: string }>>();
   const read = new Set<string>();
@@ -166,19 +156,22 @@ export function exportTypeScript(raw: unknown, opts: TsExportOptions = {}): stri
     (inputsOf.get(to.node) ?? inputsOf.set(to.node, {}).get(to.node)!)[to.port] = from;
     read.add(from.node);
   }
-  const slug = doc.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'pipeline';
+  // The default output folder is named after the source file, else after the pipeline.
+  const stem = opts.source?.split(/[\\/]/).pop()?.replace(/\.json$/i, '') || doc.name;
+  const slug = stem.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'pipeline';
   const outDefault = opts.defaultOutDir ?? `results/${slug}`;
   const file = opts.source ? ` from ${oneLine(opts.source)}` : '';
 
   const out: string[] = [];
-  out.push(`// ${oneLine(doc.name)} — a Context Lab pipeline as code, exported by \`ctxlab export\`${file}.`);
+  out.push(`// ${oneLine(doc.name)} — a Context Lab pipeline as code, exported${file}.`);
   if (doc.description) out.push('//', ...commentBlock(doc.description));
   out.push(
     '//',
     `// Run: npx tsx ${oneLine(opts.fileName ?? '<this file>')} [outDir] [--backend cpu|wasm|webgpu]   (or env CTXLAB_OUT, CTXLAB_BACKEND)`,
     '// It builds the graph through the engine\'s public API (docs/api.md), runs it, writes <outDir>/*.npy,',
-    `// metrics.json and profile.json like \`ctxlab run --out\` (default outDir: ${outDefault}), prints the`,
-    '// metrics and the checks, and exits with 1 when a node failed or a check did not hold.',
+    '// metrics.json and profile.json like `ctxlab run --out`, prints the metrics and the checks, and exits',
+    '// with 1 when a node failed or a check did not hold (2 when the pipeline is invalid).',
+    oneLine(`// Default outDir: ${outDefault}`),
     `import { fileURLToPath } from 'node:url';`,
     `import { pipeline, PipelineLoadError, runPipeline, writeOutputs } from ${stringLiteral(opts.packageName ?? 'context-lab')};`,
     '',

@@ -1,3 +1,4 @@
+/// <reference path="./comlink-node.d.ts" />
 // Starts the engine in a Node worker_thread and talks to it through Comlink. Cancellation goes
 // through a SharedArrayBuffer flag that kernels poll per tile, so it needs no message round trip.
 import { Worker } from 'node:worker_threads';

@@ -89,7 +89,14 @@ describe('engine worker (worker_thread + Comlink)', () => {
     const engine = await startEngineWorker();
     try {
       const events: RunEvent[] = [];
-      const r = await engine.api.run(qkvAttention(), { backend: 'wasm' }, Comlink.proxy((e: RunEvent) => void events.push(e)));
+      // Events travel on the callback's own channel: they may still be arriving when run() resolves.
+      let finished!: () => void;
+      const sawFinish = new Promise<void>((res) => (finished = res));
+      const r = await engine.api.run(qkvAttention(), { backend: 'wasm' }, Comlink.proxy((e: RunEvent) => {
+        events.push(e);
+        if (e.type === 'run-finished') finished();
+      }));
+      await sawFinish;
       expect(r.ok && r.status).toBe('ok');
       const types = events.filter((e) => e.type !== 'memory' && e.type !== 'node-progress').map((e) => e.type);
       expect(types[0]).toBe('run-started');
