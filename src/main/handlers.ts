@@ -2,7 +2,7 @@
 // handlers take their Electron pieces (dialogs, userData folder) as dependencies, so they are tested
 // in plain Node.
 import { readFile, rm, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { CHANNELS, type AutosaveEntry, type Channel, type OpenedFile, type RecentFile, type SavedFile } from '../preload/api.js';
 import { atomicWrite, RecentFiles } from './files.js';
@@ -35,6 +35,9 @@ export const ARGS = {
   [CHANNELS.autosaveWrite]: z.tuple([Text]),
   [CHANNELS.autosaveRead]: z.tuple([]),
   [CHANNELS.autosaveClear]: z.tuple([]),
+  [CHANNELS.readData]: z.tuple([
+    z.string().min(1).max(4096).refine((p) => isAbsolute(p), 'path must be absolute').refine((p) => !p.includes('\0'), 'path holds a NUL character'),
+  ]),
 } satisfies Record<Channel, z.ZodType>;
 
 export type Handlers = Record<Channel, (...args: unknown[]) => Promise<unknown>>;
@@ -54,6 +57,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   const autosaveFile = join(deps.userDataDir, 'autosave.json');
   // Paths the user picked in a dialog or opened this session: the only ones `save` may write.
   const writable = new Set<string>();
+  // Folders of those pipelines: data files their params name (.npy, text) are read from there or below.
+  const readableDirs = new Set<string>();
+  const grant = (file: string) => {
+    writable.add(file);
+    readableDirs.add(dirname(file));
+  };
+  const MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024;
 
   async function openFile(path: string): Promise<OpenedFile> {
     const full = resolve(path);
@@ -61,7 +71,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     if (!s.isFile()) throw new Error(`${full} is not a file`);
     if (s.size > MAX_FILE_BYTES) throw new Error(`${full} is larger than 64 MiB`);
     const text = await readFile(full, 'utf8');
-    writable.add(full);
+    grant(full);
     await recent.add(full, now());
     return { path: full, name: basename(full), text };
   }
@@ -84,7 +94,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!chosen) return null;
       const full = resolve(chosen.toLowerCase().endsWith('.json') ? chosen : `${chosen}.json`);
       await atomicWrite(full, text);
-      writable.add(full);
+      grant(full);
       await recent.add(full, now());
       return { path: full, name: basename(full) };
     },
@@ -103,6 +113,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     [CHANNELS.autosaveClear]: async () => {
       await rm(autosaveFile, { force: true });
+    },
+    [CHANNELS.readData]: async (path): Promise<Uint8Array> => {
+      const full = resolve(path);
+      const allowed = [...readableDirs].some((d) => full.startsWith(d.endsWith(sep) ? d : d + sep));
+      if (!allowed) throw new Error(`read: ${full} is not in the folder of a pipeline opened in this session`);
+      const s = await stat(full);
+      if (!s.isFile()) throw new Error(`${full} is not a file`);
+      if (s.size > MAX_DATA_BYTES) throw new Error(`${full} is larger than 2 GiB`);
+      return new Uint8Array(await readFile(full));
     },
   };
 

@@ -10,6 +10,7 @@ export const CHANNELS = {
   autosaveWrite: 'autosave:write',
   autosaveRead: 'autosave:read',
   autosaveClear: 'autosave:clear',
+  readData: 'file:read-data',
 } as const;
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 
@@ -51,6 +52,11 @@ export interface DesktopApi {
   autosaveWrite(text: string): Promise<void>;
   autosaveRead(): Promise<AutosaveEntry | null>;
   autosaveClear(): Promise<void>;
+  /**
+   * Reads a data file that a pipeline names in its params (e.g. a .npy), from the folder of a
+   * pipeline opened or saved this session (or below it).
+   */
+  readData(path: string): Promise<Uint8Array>;
   /** The file-system path of a File dropped on the window (Electron's webUtils). */
   pathForFile(file: File): string;
   /** Subscribes to menu commands; returns the unsubscribe function. */

@@ -26,6 +26,7 @@ const api: DesktopApi = {
   autosaveWrite: (text) => invoke(CHANNELS.autosaveWrite, text),
   autosaveRead: () => invoke(CHANNELS.autosaveRead),
   autosaveClear: () => invoke(CHANNELS.autosaveClear),
+  readData: (path) => invoke(CHANNELS.readData, path),
   pathForFile: (file) => webUtils.getPathForFile(file),
   onMenu(listener) {
     const wrapped = (_e: unknown, command: unknown) => {

@@ -1,0 +1,29 @@
+// The app's services, created once and handed to components through context.
+import { createContext, useContext } from 'react';
+import { registry } from '../nodes/index.js';
+import { Catalog } from './model/catalog.js';
+import { createAnalysis } from './state/analysis.js';
+import { createEditor } from './state/editor.js';
+import { createMetrics } from './state/metrics.js';
+import { createRunner } from './state/runner.js';
+import { createUi } from './state/ui.js';
+import { createHost, type Host } from './host/index.js';
+
+export function createApp(host: Host = createHost()) {
+  const catalog = new Catalog(registry);
+  const editor = createEditor(catalog);
+  const analysis = createAnalysis(editor, registry);
+  const metrics = createMetrics();
+  const runner = createRunner(editor, metrics, host);
+  const ui = createUi();
+  return { registry, catalog, editor, analysis, metrics, runner, ui, host };
+}
+export type App = ReturnType<typeof createApp>;
+
+export const AppContext = createContext<App | null>(null);
+
+export function useApp(): App {
+  const app = useContext(AppContext);
+  if (!app) throw new Error('useApp outside AppContext');
+  return app;
+}

@@ -1,0 +1,38 @@
+// The engine in a module Web Worker, behind Comlink: the browser twin of src/engine/node/worker.ts.
+// The tfjs wasm files are served under tfjs-wasm/ next to the page. Files named in params resolve
+// against the pipeline's folder: URLs are fetched; file-system paths (Electron) are read by the host
+// through a reader the page hands over (the worker has no IPC of its own).
+import * as Comlink from 'comlink';
+import { registry } from '../nodes/index.js';
+import { EngineService } from '../engine/run/service.js';
+import { isFsPath, resolveIn } from './engine/paths.js';
+
+const wasmPaths = new URL('../tfjs-wasm/', import.meta.url).href;
+let hostReader: ((path: string) => Promise<Uint8Array>) | undefined;
+
+const service = new EngineService(registry, {
+  setup: { host: 'web worker', wasmPaths },
+  readFile: async (path) => {
+    if (isFsPath(path)) {
+      if (!hostReader) throw new Error(`cannot read ${path}: this host has no file access (open the pipeline in the desktop app)`);
+      return hostReader(path);
+    }
+    const r = await fetch(path);
+    if (!r.ok) throw new Error(`could not read ${path}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  },
+  resolvePath: (base, p) => resolveIn(base, p, self.location.href),
+  now: () => performance.now(),
+});
+
+export interface WorkerExtras {
+  /** Hands the worker the host's file reader (a Comlink proxy). */
+  setFileReader(reader: ((path: string) => Promise<Uint8Array>) | undefined): void;
+}
+
+const extras: WorkerExtras = {
+  setFileReader(reader) {
+    hostReader = reader;
+  },
+};
+Comlink.expose(Object.assign(service, extras));

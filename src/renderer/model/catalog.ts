@@ -1,0 +1,121 @@
+// Palette and inspector metadata, derived from the node declarations in the registry: nothing here
+// is typed per node kind.
+import { nodeInfo, type JsonSchema, type NodeInfo } from '../../engine/catalog.js';
+import type { AnyNodeDef } from '../../engine/node.js';
+import type { Registry } from '../../engine/registry.js';
+import type { PortKind } from '../../engine/values.js';
+
+export interface FamilyStyle {
+  title: string;
+  color: string;
+}
+
+/** Display names and colours of the families; a family not listed gets a neutral style. */
+const FAMILIES: Record<string, FamilyStyle> = {
+  source: { title: 'Sources', color: '#64748b' },
+  text: { title: 'Text & tokens', color: '#d97706' },
+  compress: { title: 'Prompt compression', color: '#ca8a04' },
+  segment: { title: 'Window segmenters', color: '#0d9488' },
+  position: { title: 'Position encoders', color: '#16a34a' },
+  attention: { title: 'Attention kernels', color: '#2563eb' },
+  ssm: { title: 'SSM / attention-free', color: '#7c3aed' },
+  quantize: { title: 'Quantizers', color: '#db2777' },
+  'kv-cache': { title: 'KV caches', color: '#9333ea' },
+  sink: { title: 'Sinks & metrics', color: '#475569' },
+};
+const FAMILY_ORDER = Object.keys(FAMILIES);
+
+export function familyStyle(family: string): FamilyStyle {
+  return FAMILIES[family] ?? { title: family.charAt(0).toUpperCase() + family.slice(1), color: '#6b7280' };
+}
+
+export const PORT_COLORS: Record<PortKind, string> = {
+  text: '#f59e0b',
+  tokens: '#f97316',
+  tensor: '#3b82f6',
+  kv: '#a855f7',
+  bias: '#10b981',
+  metrics: '#ec4899',
+};
+
+export interface PaletteEntry {
+  /** Unique key: type, or type/variant. */
+  key: string;
+  type: string;
+  variant?: string;
+  title: string;
+  summary: string;
+  family: string;
+}
+
+export interface PaletteGroup {
+  family: string;
+  style: FamilyStyle;
+  entries: PaletteEntry[];
+}
+
+export class Catalog {
+  private readonly infos = new Map<string, NodeInfo>();
+
+  constructor(readonly registry: Registry) {}
+
+  def(type: string): AnyNodeDef | undefined {
+    return this.registry.get(type);
+  }
+
+  /** The node's catalog entry (JSON Schema of its params, variant docs), computed once per type. */
+  info(type: string): NodeInfo | undefined {
+    let i = this.infos.get(type);
+    if (!i) {
+      const def = this.registry.get(type);
+      if (!def) return undefined;
+      i = nodeInfo(def);
+      this.infos.set(type, i);
+    }
+    return i;
+  }
+
+  /** One entry per node type, and one per variant of types that have variants. */
+  entries(): PaletteEntry[] {
+    const out: PaletteEntry[] = [];
+    for (const def of this.registry.all()) {
+      out.push({ key: def.type, type: def.type, title: def.title, summary: def.summary, family: def.family });
+      for (const [variant, doc] of Object.entries(def.variants ?? {}))
+        out.push({ key: `${def.type}/${variant}`, type: def.type, variant, title: `${def.title} · ${doc.title}`, summary: doc.summary, family: def.family });
+    }
+    return out;
+  }
+
+  /** Entries matching `query` (every word must appear in title, type, variant, family or summary), grouped by family. */
+  groups(query = ''): PaletteGroup[] {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const hits = this.entries().filter((e) => {
+      const hay = `${e.title} ${e.type} ${e.variant ?? ''} ${e.family} ${familyStyle(e.family).title} ${e.summary}`.toLowerCase();
+      return words.every((w) => hay.includes(w));
+    });
+    const byFamily = new Map<string, PaletteEntry[]>();
+    for (const e of hits) byFamily.set(e.family, [...(byFamily.get(e.family) ?? []), e]);
+    const rank = (f: string) => (FAMILY_ORDER.indexOf(f) + 1 || FAMILY_ORDER.length + 1);
+    return [...byFamily]
+      .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+      .map(([family, entries]) => ({ family, style: familyStyle(family), entries }));
+  }
+
+  /** Params for a new node: the variant (when the type has variants) and nothing else, so defaults apply. */
+  newParams(type: string, variant?: string): Record<string, unknown> {
+    const def = this.registry.get(type);
+    if (!def?.variants) return {};
+    return { variant: variant ?? Object.keys(def.variants)[0] };
+  }
+
+  /** JSON Schema of the params that apply to these params (the current variant's, for variant types). */
+  paramSchema(type: string, params: Record<string, unknown>): JsonSchema | undefined {
+    const info = this.info(type);
+    if (!info) return undefined;
+    if (info.variants) {
+      const v = typeof params.variant === 'string' ? params.variant : undefined;
+      return v ? info.variants[v]?.params : undefined;
+    }
+    return info.params;
+  }
+}

@@ -1,0 +1,46 @@
+// Keeps the compiler's view of the document current: re-analyzes when the document's structure
+// changes (not on moves or selection), right away for small graphs and debounced for large ones.
+import type { Registry } from '../../engine/registry.js';
+import type { CompileIssue } from '../../engine/compile/compile.js';
+import { analyze, type Analysis } from '../model/analysis.js';
+import type { Editor } from './editor.js';
+import { createStore } from './store.js';
+
+export interface AnalysisState extends Analysis {
+  /** Issues by node id. */
+  byNode: Record<string, CompileIssue[]>;
+  /** Issues that name no node. */
+  general: CompileIssue[];
+}
+
+const empty: AnalysisState = { ok: true, issues: [], warnings: [], shapes: {}, costs: {}, predictedPeak: {}, predictedPeakBytes: 0, byNode: {}, general: [] };
+
+export function createAnalysis(editor: Editor, registry: Registry) {
+  const store = createStore<AnalysisState>(empty);
+  let lastRev = -1;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const run = () => {
+    timer = undefined;
+    const a = analyze(editor.doc(), registry);
+    const byNode: Record<string, CompileIssue[]> = {};
+    const general: CompileIssue[] = [];
+    for (const i of a.issues) {
+      if (i.nodeId) (byNode[i.nodeId] ??= []).push(i);
+      else general.push(i);
+    }
+    store.set({ ...a, byNode, general });
+  };
+
+  const onChange = () => {
+    const s = editor.store.get();
+    if (s.structRev === lastRev) return;
+    lastRev = s.structRev;
+    if (timer) clearTimeout(timer);
+    if (s.nodes.length < 150) run();
+    else timer = setTimeout(run, 120);
+  };
+  editor.store.subscribe(onChange);
+  onChange();
+  return { store, refresh: run };
+}

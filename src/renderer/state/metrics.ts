@@ -1,0 +1,43 @@
+// Live run results, keyed by node id, apart from the React Flow nodes: a progress tick re-renders
+// only the node it concerns, never the graph.
+import type { BackendInfo, MemorySample, NodeProfile, NodeStatus, RunProfile, ValueSummary } from '../../engine/run/events.js';
+import type { CheckResult } from '../../engine/run/checks.js';
+import type { CompileIssue } from '../../engine/compile/compile.js';
+import { createStore } from './store.js';
+
+export interface NodeMetrics {
+  status: NodeStatus;
+  progress?: number;
+  profile?: NodeProfile;
+  outputs?: Record<string, ValueSummary>;
+  error?: string;
+}
+
+export interface RunState {
+  phase: 'idle' | 'starting' | 'running' | 'done';
+  status?: RunProfile['status'] | 'invalid' | 'refused';
+  backend?: BackendInfo;
+  startedAt?: number;
+  predictedPeakBytes?: number;
+  memory: MemorySample[];
+  profile?: RunProfile;
+  checks: CheckResult[];
+  issues: CompileIssue[];
+  /** Node ids in execution order. */
+  order: string[];
+  executed?: number;
+  /** The previous run's profile, for comparison. */
+  previous?: RunProfile;
+}
+
+export interface MetricsState {
+  nodes: Record<string, NodeMetrics>;
+  run: RunState;
+}
+
+export const idleRun: RunState = { phase: 'idle', memory: [], checks: [], issues: [], order: [] };
+
+export function createMetrics() {
+  return createStore<MetricsState>({ nodes: {}, run: idleRun });
+}
+export type Metrics = ReturnType<typeof createMetrics>;

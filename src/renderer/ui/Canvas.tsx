@@ -1,0 +1,219 @@
+// The graph canvas (React Flow): drop from the palette, connect with the compiler's port rule and
+// its reason shown at the cursor, quick-add on double-click, minimap, zoom controls, snap to grid.
+import {
+  Background,
+  BackgroundVariant,
+  ControlButton,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useConnection,
+  useReactFlow,
+  useStore as useRfStore,
+  type Connection,
+  type Edge,
+  type IsValidConnection,
+} from '@xyflow/react';
+import { useCallback, useEffect, useRef, useState, type DragEvent, type MutableRefObject } from 'react';
+import { checkPortKinds } from '../../engine/compile/compile.js';
+import { useApp } from '../app-context.js';
+import { familyStyle } from '../model/catalog.js';
+import { countOverlaps, layoutGraph } from '../model/layout.js';
+import type { FlowEdge, FlowNode } from '../model/graph.js';
+import { useStore } from '../state/store.js';
+import type { Commands } from './commands.js';
+import { DND_MIME } from './Palette.js';
+import { PipelineNode } from './PipelineNode.js';
+import { ShapeEdge } from './ShapeEdge.js';
+
+const nodeTypes = { pipeline: PipelineNode };
+const edgeTypes = { shape: ShapeEdge };
+
+/** Why an edge may not be drawn, or null: the compiler's port rule plus graph sanity (no self-loops, no cycles). */
+export function connectionProblem(app: ReturnType<typeof useApp>, c: Connection | Edge): string | null {
+  const { editor, catalog, analysis } = app;
+  const s = editor.store.get();
+  if (!c.source || !c.target || !c.sourceHandle || !c.targetHandle) return 'pick an output and an input';
+  if (c.source === c.target) return 'a node cannot feed itself';
+  const src = s.nodes.find((n) => n.id === c.source);
+  const tgt = s.nodes.find((n) => n.id === c.target);
+  const out = src && catalog.def(src.data.type)?.outputs[c.sourceHandle];
+  const inp = tgt && catalog.def(tgt.data.type)?.inputs[c.targetHandle];
+  if (!out || !inp) return 'connect an output (right) to an input (left)';
+  const reason = checkPortKinds(out, inp, analysis.store.get().shapes[c.source]?.[c.sourceHandle]);
+  if (reason) return `${c.source}.${c.sourceHandle} → ${c.target}.${c.targetHandle}: ${reason}`;
+  // A path from the target back to the source would close a cycle.
+  const succ = new Map<string, string[]>();
+  for (const e of s.edges) succ.set(e.source, [...(succ.get(e.source) ?? []), e.target]);
+  const stack = [c.target];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (id === c.source) return `this edge would close a cycle through ${c.source} and ${c.target}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(succ.get(id) ?? []));
+  }
+  return null;
+}
+
+/** Below this zoom, text is unreadable anyway: nodes draw as coloured boxes (much cheaper to paint). */
+const LOD_ZOOM = 0.4;
+
+export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: MutableRefObject<{ x: number; y: number } | null> }) {
+  const app = useApp();
+  const { editor, ui, catalog } = app;
+  const nodes = useStore(editor.store, (s) => s.nodes);
+  const edges = useStore(editor.store, (s) => s.edges);
+  const snap = useStore(ui.store, (s) => s.snap);
+  const flow = useReactFlow<FlowNode, FlowEdge>();
+  const lastProblem = useRef<string | null>(null);
+  const lod = useRfStore((s) => s.transform[2] < LOD_ZOOM);
+
+  useEffect(() => {
+    const fit = () => requestAnimationFrame(() => flow.fitView({ padding: 0.12, maxZoom: 1 }));
+    // A document just opened: once its nodes are measured, tidy it up if its nodes overlap (files
+    // written by hand or by another tool), then fit it in view.
+    const loaded = () => {
+      const t0 = performance.now();
+      const wait = () => {
+        const nodes = editor.store.get().nodes;
+        if (nodes.some((n) => !n.measured?.height) && performance.now() - t0 < 1500) return void requestAnimationFrame(wait);
+        const overlaps = countOverlaps(nodes, catalog);
+        if (overlaps > 0 && nodes.length <= 300) {
+          void layoutGraph(nodes, editor.store.get().edges, catalog).then((pos) => {
+            editor.setPositions(pos, { keepClean: true });
+            ui.toast(`Laid out the graph: ${overlaps} node${overlaps === 1 ? '' : 's'} overlapped (Ctrl Z restores the file's positions)`, 'info', 4000);
+            fit();
+          });
+        } else fit();
+      };
+      requestAnimationFrame(wait);
+    };
+    window.addEventListener('ctxlab:fit', fit);
+    window.addEventListener('ctxlab:loaded', loaded);
+    return () => {
+      window.removeEventListener('ctxlab:fit', fit);
+      window.removeEventListener('ctxlab:loaded', loaded);
+    };
+  }, [flow, editor, catalog, ui]);
+
+  const isValidConnection: IsValidConnection<FlowEdge> = useCallback(
+    (c) => {
+      const problem = connectionProblem(app, c);
+      lastProblem.current = problem;
+      return !problem;
+    },
+    [app],
+  );
+
+  const onDrop = (e: DragEvent) => {
+    const raw = e.dataTransfer.getData(DND_MIME);
+    if (!raw) return;
+    e.preventDefault();
+    const { type, variant } = JSON.parse(raw) as { type: string; variant?: string };
+    const pos = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    editor.addNode(type, variant, { x: pos.x - 118, y: pos.y - 20 });
+  };
+
+  return (
+    <div
+      className={`canvas${lod ? ' lod' : ''}`}
+      data-testid="canvas"
+      onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
+      onPointerLeave={() => (mouseRef.current = null)}
+    >
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={(c) => editor.onNodesChange(c)}
+        onEdgesChange={(c) => editor.onEdgesChange(c)}
+        onConnect={(c) => editor.connect(c)}
+        isValidConnection={isValidConnection}
+        onConnectStart={() => (lastProblem.current = null)}
+        onConnectEnd={(_e, state) => {
+          // Dropped on a handle that the rule refused: say why.
+          if (state.toHandle && !state.isValid && lastProblem.current) ui.toast(`Refused: ${lastProblem.current}`, 'error', 6000);
+          lastProblem.current = null;
+        }}
+        onDrop={onDrop}
+        onDragOver={(e) => {
+          if (e.dataTransfer.types.includes(DND_MIME)) {
+            e.preventDefault();
+            e.dataTransfer.dropEffect = 'copy';
+          }
+        }}
+        onDoubleClick={(e) => {
+          const t = e.target as HTMLElement;
+          if (t.closest('.react-flow__node, .react-flow__edge, .react-flow__controls, .react-flow__minimap')) return;
+          commands.quickAdd({ x: e.clientX, y: e.clientY });
+        }}
+        onEdgeClick={(_e, edge) => ui.set({ preview: { node: edge.source, port: edge.sourceHandle ?? '' } })}
+        zoomOnDoubleClick={false}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        snapToGrid={snap}
+        snapGrid={[16, 16]}
+        minZoom={0.05}
+        maxZoom={2.5}
+        defaultEdgeOptions={{ type: 'shape' }}
+        connectionRadius={26}
+        defaultViewport={{ x: 40, y: 30, zoom: 0.85 }}
+        proOptions={{ hideAttribution: false }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
+        <MiniMap
+          style={{ width: 168, height: 112 }}
+          pannable
+          zoomable
+          nodeStrokeWidth={3}
+          nodeColor={(n) => familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
+          ariaLabel="Minimap"
+        />
+        <Controls showInteractive={false} aria-label="Zoom controls">
+          <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
+            ⇶
+          </ControlButton>
+          <ControlButton onClick={commands.toggleSnap} title={`Snap to grid: ${snap ? 'on' : 'off'} (G)`} aria-label="Snap to grid" style={snap ? { color: 'var(--accent)' } : undefined}>
+            #
+          </ControlButton>
+        </Controls>
+        <ConnectionHint problem={lastProblem} mouse={mouseRef} />
+      </ReactFlow>
+      {nodes.length === 0 && (
+        <div className="canvas-empty">
+          <div>
+            <div className="big">Drag nodes here from the palette</div>
+            <div>
+              or double-click / press <span className="kbd">/</span> to search · <span className="kbd">?</span> for shortcuts
+            </div>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** While an edge is being drawn over a handle: the compiler's verdict, next to the cursor. */
+function ConnectionHint({ problem, mouse }: { problem: MutableRefObject<string | null>; mouse: MutableRefObject<{ x: number; y: number } | null> }) {
+  const c = useConnection((s) => ({ inProgress: s.inProgress, over: !!s.toHandle, valid: s.isValid }));
+  const [pos, setPos] = useState<{ x: number; y: number } | null>(null);
+  useEffect(() => {
+    if (!c.inProgress) return;
+    const move = (e: PointerEvent) => setPos({ x: e.clientX, y: e.clientY });
+    window.addEventListener('pointermove', move);
+    return () => window.removeEventListener('pointermove', move);
+  }, [c.inProgress]);
+  if (!c.inProgress || !c.over) return null;
+  const at = pos ?? mouse.current;
+  if (!at) return null;
+  const ok = c.valid === true;
+  return (
+    <div className={`connect-hint${ok ? ' ok' : ''}`} style={{ left: at.x, top: at.y }} role="status" data-testid="connect-hint">
+      {ok ? 'connect' : (problem.current ?? 'not allowed')}
+    </div>
+  );
+}

@@ -1,0 +1,159 @@
+// A node on the canvas, drawn from its declaration: typed handles coloured by port kind, the
+// compiler's issues, and live run state (status, progress, badges, heat) from the metrics store.
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { useApp } from '../app-context.js';
+import { PORT_COLORS, familyStyle } from '../model/catalog.js';
+import { formatBytesShort, formatMs, formatPortShape } from '../model/format.js';
+import type { FlowNode } from '../model/graph.js';
+import { heatScale } from '../state/derived.js';
+import { useStore } from '../state/store.js';
+
+const heatColor = (t: number) => {
+  // Cool → hot: blue, yellow, red.
+  const stops = [
+    [59, 130, 246],
+    [234, 179, 8],
+    [239, 68, 68],
+  ];
+  const x = Math.max(0, Math.min(1, t)) * 2;
+  const i = Math.min(1, Math.floor(x));
+  const f = x - i;
+  const c = stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f));
+  return `rgb(${c.join(',')})`;
+};
+
+function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
+  const { catalog, metrics, analysis, ui } = useApp();
+  const def = catalog.def(data.type);
+  const m = useStore(metrics, (s) => s.nodes[id]);
+  const issues = useStore(analysis.store, (s) => s.byNode[id]);
+  const shapes = useStore(analysis.store, (s) => s.shapes[id]);
+  const heatMode = useStore(ui.store, (s) => s.heat);
+  // Heat is relative to the slowest (or largest) node of the run.
+  const heat = useStore(metrics, (s) => {
+    if (heatMode === 'off' || !m?.profile || m.status !== 'done') return null;
+    const scale = heatScale(s.nodes);
+    const [v, max] = heatMode === 'ms' ? [m.profile.wallMs, scale.ms] : [m.profile.peakBytes, scale.bytes];
+    return max > 0 ? Math.round((v / max) * 20) / 20 : 0;
+  });
+
+  const fam = familyStyle(def?.family ?? 'unknown');
+  const variant = typeof data.params.variant === 'string' ? data.params.variant : undefined;
+  const variantTitle = variant ? (def?.variants?.[variant]?.title ?? variant) : undefined;
+  const status = m?.status ?? 'idle';
+  const inputs = Object.entries(def?.inputs ?? {});
+  const outputs = Object.entries(def?.outputs ?? {});
+  const p = m?.profile;
+  const shown = status === 'done' || status === 'cached' || (status === 'failed' && p);
+  const cls = ['pnode', `st-${status}`, selected ? 'selected' : '', issues?.length ? 'has-issue' : '', heat !== null ? 'heat' : ''].join(' ');
+
+  const openPreview = (port: string) => {
+    ui.set({ preview: { node: id, port } });
+    ui.showTab('preview');
+  };
+
+  return (
+    <div
+      className={cls}
+      style={{ ['--fam' as string]: fam.color, ...(heat !== null ? { ['--heat' as string]: heatColor(heat) } : {}) }}
+      data-testid={`node-${id}`}
+      data-status={status}
+    >
+      <div className="pnode-head">
+        <span className="pnode-title" title={def?.title ?? data.type}>
+          {def?.title ?? data.type}
+        </span>
+        <span className="status-dot" title={status} />
+      </div>
+      <div className="pnode-sub">
+        <span className="pnode-id" title={id}>
+          {data.label ? `${data.label} · ${id}` : id}
+        </span>
+        {variantTitle && (
+          <span className="chip" title={variant}>
+            {variantTitle}
+          </span>
+        )}
+      </div>
+      <div className="pnode-lod" aria-hidden>
+        {variantTitle ?? def?.title ?? data.type}
+      </div>
+      {!def && <div className="pnode-error">unknown node type “{data.type}”</div>}
+      <div className="pnode-ports">
+        <div className="pnode-col in">
+          {inputs.map(([port, spec]) => (
+            <div className="port-row" key={port}>
+              <Handle
+                type="target"
+                position={Position.Left}
+                id={port}
+                className={`port${spec.optional ? ' optional' : ''}`}
+                style={{ ['--pc' as string]: PORT_COLORS[spec.kind] }}
+                title={`${port}: ${spec.kind}${spec.dims ? ` [${spec.dims.join(', ')}]` : ''}${spec.optional ? ' (optional)' : ''}${spec.doc ? ` — ${spec.doc}` : ''}`}
+                data-testid={`in-${id}-${port}`}
+              />
+              <span className={spec.optional ? 'opt' : ''}>{port}</span>
+            </div>
+          ))}
+        </div>
+        <div className="pnode-col out">
+          {outputs.map(([port, spec]) => (
+            <div className="port-row" key={port}>
+              <span
+                className={m?.outputs?.[port] ? 'click' : ''}
+                title={formatPortShape(shapes?.[port]) || spec.kind}
+                onClick={m?.outputs?.[port] ? () => openPreview(port) : undefined}
+              >
+                {port}
+              </span>
+              <Handle
+                type="source"
+                position={Position.Right}
+                id={port}
+                className="port"
+                style={{ ['--pc' as string]: PORT_COLORS[spec.kind] }}
+                title={`${port}: ${spec.kind}${spec.dims ? ` [${spec.dims.join(', ')}]` : ''}${spec.doc ? ` — ${spec.doc}` : ''}`}
+                data-testid={`out-${id}-${port}`}
+              />
+            </div>
+          ))}
+        </div>
+      </div>
+      {status === 'running' && (
+        <div className={`pnode-progress${m?.progress ? '' : ' indeterminate'}`}>
+          <div style={{ width: `${Math.round((m?.progress ?? 0) * 100)}%` }} />
+        </div>
+      )}
+      {shown && p && (
+        <div className="badges" data-testid={`badges-${id}`}>
+          {status === 'cached' ? (
+            <span className="badge cached" title="served from the result cache">
+              cached
+            </span>
+          ) : (
+            <span className="badge time" title="wall time" data-testid={`ms-${id}`}>
+              {formatMs(p.wallMs)}
+            </span>
+          )}
+          <span className="badge mem" title={`peak memory ${p.peakBytes} bytes (predicted ${p.predictedPeakBytes})`} data-testid={`peak-${id}`}>
+            {formatBytesShort(p.peakBytes)}
+          </span>
+          {p.gflops !== null && status !== 'cached' && (
+            <span className="badge" title="achieved GFLOP/s (cost model flops / wall time)">
+              {p.gflops >= 10 ? p.gflops.toFixed(0) : p.gflops.toFixed(2)}
+              <span className="u">GF/s</span>
+            </span>
+          )}
+        </div>
+      )}
+      {(m?.error && status !== 'done') || issues?.length ? (
+        <div className="pnode-error" data-testid={`error-${id}`} title={m?.error ?? issues?.map((i) => i.message).join('\n')}>
+          {m?.error && status === 'failed' ? m.error : issues?.length ? issues[0]!.message.replace(`${id} (${data.type}): `, '') : m?.error}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export const PipelineNode = memo(PipelineNodeView);

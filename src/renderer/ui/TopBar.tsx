@@ -1,0 +1,222 @@
+// File menu, document name with its dirty marker, the run bar (backend, run, cancel, re-run) and
+// view toggles.
+import { useEffect, useRef, useState } from 'react';
+import type { BackendName } from '../../engine/node.js';
+import { useApp } from '../app-context.js';
+import { formatMs } from '../model/format.js';
+import type { RecentEntry } from '../host/index.js';
+import { useStore } from '../state/store.js';
+import type { Commands } from './commands.js';
+
+export function TopBar({ commands }: { commands: Commands }) {
+  const { editor } = useApp();
+  const name = useStore(editor.store, (s) => s.meta.name);
+  const fileName = useStore(editor.store, (s) => s.file.name);
+  const dirty = useStore(editor.store, (s) => s.rev !== s.savedRev);
+  const [draft, setDraft] = useState(name);
+  useEffect(() => setDraft(name), [name]);
+
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <div className="brand-mark" aria-hidden>
+          ◆
+        </div>
+        Context Lab
+      </div>
+      <FileMenu commands={commands} />
+      <div className="docname" title={fileName}>
+        <input
+          aria-label="Pipeline name"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onBlur={() => draft !== name && editor.setMeta({ name: draft || 'untitled' })}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+            if (e.key === 'Escape') {
+              setDraft(name);
+              (e.target as HTMLInputElement).blur();
+            }
+          }}
+        />
+        {dirty && <span className="dirty-dot" title="Unsaved changes" data-testid="dirty" />}
+        <span className="muted" style={{ fontSize: 11.5 }}>
+          {fileName}
+        </span>
+      </div>
+      <div className="spacer" />
+      <RunBar commands={commands} />
+      <div className="sep" />
+      <ViewToggles commands={commands} />
+    </header>
+  );
+}
+
+function FileMenu({ commands }: { commands: Commands }) {
+  const { host, ui } = useApp();
+  const [open, setOpen] = useState(false);
+  const [recent, setRecent] = useState<RecentEntry[]>([]);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    void host.recent().then(setRecent).catch(() => setRecent([]));
+    const close = (e: MouseEvent) => {
+      if (!ref.current?.contains(e.target as Node)) setOpen(false);
+    };
+    window.addEventListener('mousedown', close);
+    return () => window.removeEventListener('mousedown', close);
+  }, [open, host]);
+  const item = (label: string, keys: string, run: () => void, testId?: string) => (
+    <button
+      className="menu-item"
+      role="menuitem"
+      data-testid={testId}
+      onClick={() => {
+        setOpen(false);
+        run();
+      }}
+    >
+      {label}
+      {keys && <span className="kbd">{keys}</span>}
+    </button>
+  );
+  return (
+    <div className="menu" ref={ref}>
+      <button className="btn ghost" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="file-menu">
+        File ▾
+      </button>
+      {open && (
+        <div className="menu-pop" role="menu" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
+          {item('New pipeline', 'Ctrl N', commands.newDoc, 'menu-new')}
+          {item('Open…', 'Ctrl O', commands.open, 'menu-open')}
+          {item('Examples…', '', () => ui.set({ start: true }), 'menu-examples')}
+          {item('Save', 'Ctrl S', () => void commands.save(), 'menu-save')}
+          {item('Save as…', 'Ctrl ⇧ S', () => void commands.saveAs(), 'menu-save-as')}
+          {recent.length > 0 && <div className="menu-label">Recent</div>}
+          {recent.map((r) =>
+            item(r.name, '', () => void commands.openRecent(r.key)),
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const BACKENDS: { value: BackendName; label: string }[] = [
+  { value: 'webgpu', label: 'WebGPU' },
+  { value: 'wasm', label: 'WASM' },
+  { value: 'cpu', label: 'CPU' },
+];
+
+function RunBar({ commands }: { commands: Commands }) {
+  const { runner, metrics } = useApp();
+  const settings = useStore(runner.settings, (s) => s);
+  const run = useStore(metrics, (s) => s.run);
+  const sweeping = useStore(runner.sweep, (s) => s.running);
+  const running = run.phase === 'running' || run.phase === 'starting' || sweeping;
+  const info = settings.info;
+  const [now, setNow] = useState(0);
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setNow(performance.now()), 100);
+    return () => clearInterval(t);
+  }, [running]);
+
+  let status = '';
+  if (sweeping) status = 'sweeping…';
+  else if (run.phase === 'starting') status = 'starting…';
+  else if (run.phase === 'running') status = `running ${formatMs(Math.max(0, now - (run.startedAt ?? now)))}`;
+  else if (run.phase === 'done') {
+    if (run.status === 'ok') status = `done in ${formatMs(run.profile?.totalMs ?? 0)}`;
+    else if (run.status === 'cancelled') status = 'cancelled';
+    else if (run.status === 'invalid') status = 'not run: the pipeline has errors';
+    else if (run.status === 'refused') status = 'refused by the memory guard';
+    else status = 'failed';
+  }
+
+  return (
+    <div className="runbar">
+      <select
+        className="backend-select"
+        aria-label="Backend"
+        data-testid="backend"
+        value={settings.backend}
+        disabled={running}
+        onChange={(e) => void runner.selectBackend(e.target.value as BackendName)}
+      >
+        {BACKENDS.map((b) => (
+          <option key={b.value} value={b.value}>
+            {b.label}
+          </option>
+        ))}
+      </select>
+      <div className="backend-info" data-testid="backend-info" title={info ? JSON.stringify(info, null, 1) : ''}>
+        {settings.busy && !info ? (
+          <span>starting backend…</span>
+        ) : info ? (
+          <>
+            <span>
+              <b>{info.name}</b>
+              {info.adapter ? ` · ${info.adapter.vendor} ${info.adapter.architecture}` : ''}
+              {info.adapter?.isFallbackAdapter ? ' (software adapter)' : ''}
+            </span>
+            {info.fallbackReason && (
+              <span className="fallback" title={info.fallbackReason}>
+                fell back from {info.requested}: {info.fallbackReason}
+              </span>
+            )}
+          </>
+        ) : settings.error ? (
+          <span className="fallback">{settings.error}</span>
+        ) : (
+          <span className="muted">backend starts on first run</span>
+        )}
+      </div>
+      {running ? (
+        <button className="btn danger" onClick={commands.cancel} data-testid="cancel">
+          ■ Cancel <span className="kbd">Esc</span>
+        </button>
+      ) : (
+        <>
+          <button className="btn primary" onClick={() => void commands.run()} data-testid="run" title="Run (Ctrl+Enter); unchanged nodes come from the cache">
+            ▶ Run
+          </button>
+          <button className="btn" onClick={() => void commands.rerun()} data-testid="rerun" title="Re-run every node, ignoring the cache">
+            ↻
+          </button>
+        </>
+      )}
+      <span className={`run-status ${run.status ?? ''}`} data-testid="run-status" aria-live="polite">
+        {status}
+      </span>
+    </div>
+  );
+}
+
+function ViewToggles({ commands }: { commands: Commands }) {
+  const { ui } = useApp();
+  const heat = useStore(ui.store, (s) => s.heat);
+  const theme = useStore(ui.store, (s) => s.theme);
+  return (
+    <>
+      <select
+        className="backend-select"
+        aria-label="Heat map"
+        data-testid="heat"
+        value={heat}
+        title="Colour nodes by latency or memory (H)"
+        onChange={(e) => ui.set({ heat: e.target.value as 'off' | 'ms' | 'memory' })}
+      >
+        <option value="off">Heat: off</option>
+        <option value="ms">Heat: time</option>
+        <option value="memory">Heat: memory</option>
+      </select>
+      <button className="btn ghost" onClick={() => ui.setTheme(theme === 'dark' ? 'light' : 'dark')} title="Light / dark theme" aria-label="Toggle theme" data-testid="theme">
+        {theme === 'dark' ? '☀' : '☾'}
+      </button>
+      <button className="btn ghost" onClick={commands.help} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
+        ?
+      </button>
+    </>
+  );
+}

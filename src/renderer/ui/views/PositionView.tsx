@@ -1,0 +1,114 @@
+// Position encoders: the inverse frequencies (or wavelengths) per dimension pair that each position
+// node actually used, overlaid on plain RoPE at the same base (log scale), with each node's attention
+// factor and how many dimensions its scaling rule left alone or divided.
+import { useEffect, useMemo, useState } from 'react';
+import uPlot from 'uplot';
+import type { MetricValue } from '../../../engine/values.js';
+import { useApp } from '../../app-context.js';
+import type { FlowNode } from '../../model/graph.js';
+import { formatNumber } from '../../model/format.js';
+import { shallowEqual, useStore } from '../../state/store.js';
+import { Chart, SERIES_COLORS, logTicks, themeAxes } from '../Chart.js';
+
+export const hasPosition = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'position');
+
+/** Plain RoPE inverse frequencies base^(−2i/D), i = 0..D/2−1. */
+export function ropeInvFreq(base: number, half: number): number[] {
+  return Array.from({ length: half }, (_, i) => base ** (-(2 * i) / (2 * half)));
+}
+
+export function PositionView() {
+  const { editor, metrics, runner, ui } = useApp();
+  const theme = useStore(ui.store, (s) => s.theme);
+  const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'position').map((n) => n.id), shallowEqual);
+  const done = useStore(metrics, (s) => ids.filter((id) => s.nodes[id]?.outputs?.frequencies).map((id) => `${id}@${s.nodes[id]!.profile?.endMs ?? 0}`), shallowEqual);
+  const summaries = useStore(metrics, (s) => s.nodes);
+  const [freqs, setFreqs] = useState<Record<string, number[]>>({});
+  const [mode, setMode] = useState<'inv' | 'wavelength'>('inv');
+
+  useEffect(() => {
+    let alive = true;
+    void Promise.all(done.map((k) => k.split('@')[0]!).map(async (id) => [id, await runner.fetchValue(id, 'frequencies')] as const)).then((pairs) => {
+      if (!alive) return;
+      const next: Record<string, number[]> = {};
+      for (const [id, v] of pairs) if (v?.kind === 'tensor') next[id] = Array.from(v.data as Float32Array);
+      setFreqs(next);
+    });
+    return () => {
+      alive = false;
+    };
+  }, [done.join(), runner]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const shown = Object.keys(freqs);
+  const first = shown[0];
+  const half = first ? freqs[first]!.length : 0;
+  const baseOf = (id: string) => {
+    const p = editor.store.get().nodes.find((n) => n.id === id)?.data.params;
+    return typeof p?.base === 'number' ? p.base : 10000;
+  };
+  const base = first ? baseOf(first) : 10000;
+  const options = useMemo<Omit<uPlot.Options, 'width'>>(() => {
+    const ax = themeAxes();
+    return {
+      height: 230,
+      scales: { x: { time: false }, y: { distr: 3, log: 10 } },
+      axes: [
+        { ...ax, label: 'dimension pair i' },
+        { ...ax, size: 72, values: logTicks((x) => formatNumber(x, 2)) },
+      ],
+      series: [
+        { label: 'i' },
+        ...shown.map((id, k) => ({ label: id, stroke: SERIES_COLORS[k % SERIES_COLORS.length], width: 2, points: { show: false } })),
+        { label: `plain RoPE (base ${formatNumber(base)})`, stroke: '#8a93a5', dash: [5, 4], width: 1.5, points: { show: false } },
+      ],
+    };
+  }, [theme, shown.join(), base]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  if (!done.length) return <div className="empty-note">Run the pipeline to see each position encoder&apos;s frequencies.</div>;
+  if (!first) return <div className="muted">loading frequencies…</div>;
+  const tr = (x: number) => (mode === 'inv' ? x : (2 * Math.PI) / x);
+  const same = shown.filter((id) => freqs[id]!.length === half);
+  const data = [Array.from({ length: half }, (_, i) => i), ...same.map((id) => freqs[id]!.map(tr)), ropeInvFreq(base, half).map(tr)] as uPlot.AlignedData;
+  const m = (id: string) => (summaries[id]?.outputs?.metrics?.metrics ?? {}) as Record<string, MetricValue>;
+  return (
+    <div className="chart-row" data-testid="position-view">
+      <div className="chart-box" style={{ flex: '1 1 520px', minWidth: 420 }}>
+        <h4 style={{ display: 'flex', gap: 8, alignItems: 'center' }}>
+          {mode === 'inv' ? 'Inverse frequency' : 'Wavelength (tokens)'} per dimension pair, head dim {half * 2}
+          <span className="spacer" />
+          <button className={`btn small${mode === 'inv' ? ' on' : ''}`} onClick={() => setMode('inv')}>
+            inverse frequency
+          </button>
+          <button className={`btn small${mode === 'wavelength' ? ' on' : ''}`} onClick={() => setMode('wavelength')}>
+            wavelength
+          </button>
+        </h4>
+        <Chart options={options} data={data} testId="position-chart" />
+      </div>
+      <table className="grid" style={{ width: 'auto', alignSelf: 'flex-start' }}>
+        <thead>
+          <tr>
+            <th>node</th>
+            <th className="l">variant</th>
+            <th title="multiplies cos and sin">attention factor</th>
+            <th title="dimension pairs whose frequency the scaling left unchanged">unchanged</th>
+            <th title="dimension pairs divided by the full factor">divided</th>
+            <th>max λ</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((id) => (
+            <tr key={id}>
+              <td className="mono">{id}</td>
+              <td className="l">{String(m(id).variant ?? '')}</td>
+              <td>{typeof m(id).attentionFactor === 'number' ? formatNumber(m(id).attentionFactor as number) : '–'}</td>
+              <td>{String(m(id).unchangedDims ?? '–')}</td>
+              <td>{String(m(id).dividedDims ?? '–')}</td>
+              <td>{typeof m(id).maxWavelength === 'number' ? formatNumber(m(id).maxWavelength as number, 3) : '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
