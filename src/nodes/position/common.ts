@@ -11,7 +11,7 @@ export const commonParams = {
   base: z.number().gt(1).max(1e12).default(10000).describe('RoPE base θ (rope_theta); the sinusoidal table uses it too'),
   positionOffset: z
     .number().int().min(0).max(2 ** 30).default(0)
-    .describe('positions are offset..offset+T−1 when the `positions` input is not connected (ignored when it is)'),
+    .describe("k's positions are offset..offset+Tk−1 (q's the last Tq of them) when the `positions` input is not connected (ignored when it is)"),
   layout: z
     .enum(['half', 'interleaved'])
     .default('half')
@@ -68,10 +68,10 @@ export function ropeInv(base: number, D: number): Float64Array {
 
 export const plainPlan = (inv: Float64Array, extra: Partial<RotaryPlan> = {}): RotaryPlan => ({ inv, attentionFactor: 1, ...extra });
 
-/** The positions of a run: the `positions` input, else offset..offset+T−1. */
+/** The positions of k's T tokens: the `positions` input, else offset..offset+T−1. */
 export function positionsOf(T: number, offset: number, given?: Int32Array): Int32Array {
   if (given) {
-    if (given.length !== T) throw new ShapeError('positions', `"positions" has ${given.length} entries but q has T = ${T}`);
+    if (given.length !== T) throw new ShapeError('positions', `"positions" has ${given.length} entries but k has Tk = ${T}`);
     return given;
   }
   const pos = new Int32Array(T);

@@ -1,6 +1,8 @@
 // The `position` node: one type, one variant per technique (one file each, listed below). Every
 // variant yields a RotaryPlan (frequencies, attention factor, xPos decay); what it does with it is
 // its `effect`: rotate q and k, add the sinusoidal table, or pass them through (ALiBi adds a bias).
+// Decoding convention (HF, and the attention kernels): k holds Tk tokens at positions n_0..n_{Tk−1};
+// q holds the newest Tq ≤ Tk of them, so query row r sits at n_{Tk−Tq+r}.
 import { variantFamily } from '../../engine/variants.js';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { defineNode, ShapeError, type AnyNodeDef, type Cost, type RunContext } from '../../engine/node.js';
@@ -32,46 +34,58 @@ const variantOf = (p: PositionNodeParams) => byName.get(p.variant)!;
 interface Dims {
   H: number | null;
   Hkv: number | null;
-  T: number | null;
+  Tq: number | null;
+  Tk: number | null;
   D: number | null;
+}
+
+/** q has at most as many tokens as k: its rows are k's last Tq tokens. */
+function checkTq(Tq: number | null, Tk: number | null): void {
+  if (Tq !== null && Tk !== null && Tq > Tk)
+    throw new ShapeError('q', `"q" has Tq = ${Tq} tokens but k has Tk = ${Tk}: the queries are the last Tq of k's tokens, so Tq ≤ Tk`);
 }
 
 function inferDims(ins: { q: PortShape; k: PortShape; positions?: PortShape }, p: PositionNodeParams): Dims {
   const env: Record<string, number | null> = {};
-  const [H, T, D] = bindDims(env, 'q', ins.q, ['H', 'T', 'D'], { dtype: 'float32' });
-  const [Hkv] = bindDims(env, 'k', ins.k, ['Hkv', 'T', 'D'], { dtype: 'float32' });
-  if (ins.positions) bindDims(env, 'positions', ins.positions, ['T'], { dtype: 'int32' });
+  const [H, Tq, D] = bindDims(env, 'q', ins.q, ['H', 'Tq', 'D'], { dtype: 'float32' });
+  const [Hkv, Tk] = bindDims(env, 'k', ins.k, ['Hkv', 'Tk', 'D'], { dtype: 'float32' });
+  if (ins.positions) bindDims(env, 'positions', ins.positions, ['Tk'], { dtype: 'int32' });
+  const dims = { H: H ?? null, Hkv: Hkv ?? null, Tq: Tq ?? null, Tk: env.Tk ?? Tk ?? null, D: env.D ?? D ?? null };
+  checkTq(dims.Tq, dims.Tk);
   const v = variantOf(p);
-  const d = env.D ?? D ?? null;
+  const d = dims.D;
   if (d !== null) {
     if (v.effect !== 'none' && d % 2 !== 0) throw new ShapeError('q', `${p.variant} pairs the dims of q: head dim D must be even, got ${d}`);
     v.check?.(p, d);
   }
-  return { H: H ?? null, Hkv: Hkv ?? null, T: env.T ?? T ?? null, D: d };
+  return dims;
 }
 
 /** The run's dims, checked again on the actual tensors (a .npy source may not declare its shape). */
 function runDims(q: Tensor, k: Tensor, p: PositionNodeParams) {
-  if (q.shape.length !== 3) throw new ShapeError('q', `"q" expects rank 3 [H, T, D], got [${q.shape.join(', ')}]`);
-  if (k.shape.length !== 3) throw new ShapeError('k', `"k" expects rank 3 [Hkv, T, D], got [${k.shape.join(', ')}]`);
-  const [H, T, D] = q.shape as [number, number, number];
-  if (k.shape[1] !== T || k.shape[2] !== D)
-    throw new ShapeError('k', `"k" is [${k.shape.join(', ')}] but q is [${q.shape.join(', ')}]: T and D must match`);
+  if (q.shape.length !== 3) throw new ShapeError('q', `"q" expects rank 3 [H, Tq, D], got [${q.shape.join(', ')}]`);
+  if (k.shape.length !== 3) throw new ShapeError('k', `"k" expects rank 3 [Hkv, Tk, D], got [${k.shape.join(', ')}]`);
+  const [H, Tq, D] = q.shape as [number, number, number];
+  const [Hkv, Tk] = k.shape as [number, number, number];
+  if (k.shape[2] !== D) throw new ShapeError('k', `"k" is [${k.shape.join(', ')}] but q is [${q.shape.join(', ')}]: D must match`);
+  checkTq(Tq, Tk);
   inferDims({ q: tensorShape('float32', q.shape), k: tensorShape('float32', k.shape) }, p);
-  return { H, Hkv: k.shape[0]!, T, D };
+  return { H, Hkv, Tq, Tk, D };
 }
 
 /** Plan, positions, bias, frequencies and metrics: everything but the q/k transform, host-side. */
 function prepare(q: Tensor, k: Tensor, given: Tensor | undefined, p: PositionNodeParams) {
   const dims = runDims(q, k, p);
   if (given && given.dtype !== 'int32') throw new ShapeError('positions', `"positions" expects int32, got ${given.dtype}`);
-  const positions = positionsOf(dims.T, p.positionOffset, given?.data as Int32Array | undefined);
+  // k's positions; q's are the last Tq of them. L (dynamic NTK, LongRoPE) is over all of k's.
+  const positions = positionsOf(dims.Tk, p.positionOffset, given?.data as Int32Array | undefined);
+  const qPositions = positions.subarray(dims.Tk - dims.Tq);
   const v = variantOf(p);
   const L = lengthOf(positions);
   const plan = v.plan(p, dims.D, L);
   const bias: BiasValue = { kind: 'bias', terms: v.bias?.(p, dims.H) ?? [] };
   const frequencies = f32([plan.inv.length], plan.inv, ['D/2']);
-  return { dims, v, positions, plan, bias, frequencies, metrics: metrics(metricsOf(p, v, plan, dims.D, L, bias)) };
+  return { dims, v, positions, qPositions, plan, bias, frequencies, metrics: metrics(metricsOf(p, v, plan, dims.D, L, bias)) };
 }
 
 /**
@@ -94,6 +108,9 @@ function metricsOf(p: PositionNodeParams, v: PositionVariant, plan: RotaryPlan, 
   return m;
 }
 
+/** The last `rows` rows of a row-major table with `cols` columns, copied (so the upload owns its buffer). */
+const lastRows = (table: Float32Array, rows: number, cols: number) => table.slice(table.length - rows * cols);
+
 /** Runs `f` on x uploaded to the backend and reads the result back as a host tensor. */
 async function onBackend(tf: typeof tfc, x: Tensor, f: (xt: tfc.Tensor3D) => tfc.Tensor): Promise<Tensor> {
   const [H, T, D] = x.shape as [number, number, number];
@@ -108,28 +125,38 @@ async function onBackend(tf: typeof tfc, x: Tensor, f: (xt: tfc.Tensor3D) => tfc
 
 async function transform(ctx: RunContext, q: Tensor, k: Tensor, prep: ReturnType<typeof prepare>, p: PositionNodeParams) {
   const { tf } = ctx;
-  const { v, plan, positions } = prep;
-  const { T, D } = prep.dims;
+  const { v, plan, positions, qPositions } = prep;
+  const { Tq, Tk, D } = prep.dims;
   const want = { q: ctx.isConnected('q'), k: ctx.isConnected('k') };
   if (v.effect === 'none') return { q, k };
   if (v.effect === 'add') {
-    const table = tf.tensor2d(sinusoidTable(plan.inv, positions), [T, D]);
+    // One table over k's positions; q adds its last Tq rows.
+    const host = sinusoidTable(plan.inv, positions);
+    const tableK = tf.tensor2d(host, [Tk, D]);
+    const tableQ = Tq === Tk ? tableK : tf.tensor2d(lastRows(host, Tq, D), [Tq, D]);
     try {
       return {
-        q: want.q ? await onBackend(tf, q, (x) => tf.add(x, table)) : undefined,
-        k: want.k ? await onBackend(tf, k, (x) => tf.add(x, table)) : undefined,
+        q: want.q ? await onBackend(tf, q, (x) => tf.add(x, tableQ)) : undefined,
+        k: want.k ? await onBackend(tf, k, (x) => tf.add(x, tableK)) : undefined,
       };
     } finally {
-      table.dispose();
+      tf.dispose([...new Set([tableQ, tableK])]);
     }
   }
-  const tables = (sign: 1 | -1) => {
-    const { cos, sin } = rotaryTables(plan, positions, sign);
+  const upload = (cos: Float32Array, sin: Float32Array, rows: number) => {
     ctx.track(cos.byteLength * 2);
-    return { cos: tf.tensor2d(cos, [T, D / 2]), sin: tf.tensor2d(sin, [T, D / 2]), bytes: cos.byteLength * 2 };
+    return { cos: tf.tensor2d(cos, [rows, D / 2]), sin: tf.tensor2d(sin, [rows, D / 2]), bytes: cos.byteLength * 2 };
   };
-  const tq = tables(1);
-  const tk = plan.xpos ? tables(-1) : tq;
+  // k's table over all Tk positions (xPos: decay ζ^(−n/scaleBase)). q's rows are its last Tq rows,
+  // except for xPos, whose q decays the other way (ζ^(+n/scaleBase)) and gets its own table.
+  const hostK = rotaryTables(plan, positions, plan.xpos ? -1 : 1);
+  const tk = upload(hostK.cos, hostK.sin, Tk);
+  const hostQ = plan.xpos
+    ? rotaryTables(plan, qPositions, 1)
+    : Tq === Tk
+      ? undefined
+      : { cos: lastRows(hostK.cos, Tq, D / 2), sin: lastRows(hostK.sin, Tq, D / 2) };
+  const tq = hostQ ? upload(hostQ.cos, hostQ.sin, Tq) : tk;
   try {
     const qOut = want.q ? await onBackend(tf, q, (x) => rotateTf(tf, x, tq.cos, tq.sin, p.layout)) : undefined;
     ctx.checkCancelled();
@@ -154,53 +181,63 @@ export const position = defineNode({
   params,
   variants: family.docs,
   inputs: {
-    q: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'queries' },
-    k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'], doc: 'keys' },
+    q: {
+      kind: 'tensor',
+      dims: ['H', 'Tq', 'D'],
+      doc: "queries: the newest Tq ≤ Tk tokens, at the last Tq of k's positions (Tq = 1 when decoding)",
+    },
+    k: { kind: 'tensor', dims: ['Hkv', 'Tk', 'D'], doc: 'keys: all Tk tokens, cached ones included' },
     positions: {
       kind: 'tensor',
       optional: true,
-      dims: ['T'],
-      doc: 'int32 position of each token (e.g. from `segment`); default positionOffset..positionOffset+T−1',
+      dims: ['Tk'],
+      doc: "int32 position of each of k's tokens (e.g. from `segment`); default positionOffset..positionOffset+Tk−1; q takes the last Tq",
     },
   },
   outputs: {
-    q: { kind: 'tensor', dims: ['H', 'T', 'D'] },
-    k: { kind: 'tensor', dims: ['Hkv', 'T', 'D'] },
+    q: { kind: 'tensor', dims: ['H', 'Tq', 'D'] },
+    k: { kind: 'tensor', dims: ['Hkv', 'Tk', 'D'] },
     bias: { kind: 'bias', doc: 'ALiBi slopes for attention; empty for the other variants' },
     frequencies: { kind: 'tensor', dims: ['D/2'], doc: 'float32 inverse frequencies actually used (0 where nothing rotates)' },
     metrics: {
       kind: 'metrics',
-      doc: 'attentionFactor, unchangedDims / dividedDims against plain RoPE, wavelength range, effective base, YaRN low/high, ALiBi slopes',
+      doc: "maxPosition (over k's positions), attentionFactor, unchangedDims / dividedDims against plain RoPE, wavelength range, effective base, YaRN low/high, ALiBi slopes",
     },
   },
   infer(ins, p) {
-    const { H, Hkv, T, D } = inferDims(ins, p);
+    const { H, Hkv, Tq, Tk, D } = inferDims(ins, p);
     const half = D === null ? null : Math.floor(D / 2);
     return {
-      q: tensorShape('float32', [H, T, D], ['H', 'T', 'D']),
-      k: tensorShape('float32', [Hkv, T, D], ['Hkv', 'T', 'D']),
-      bias: { kind: 'bias', shape: [H, T] },
+      q: tensorShape('float32', [H, Tq, D], ['H', 'Tq', 'D']),
+      k: tensorShape('float32', [Hkv, Tk, D], ['Hkv', 'Tk', 'D']),
+      bias: { kind: 'bias', shape: [H, Tk] },
       frequencies: tensorShape('float32', [half], ['D/2']),
       metrics: { kind: 'metrics' },
     };
   },
   cost(ins, p): Cost {
-    const { H, Hkv, T, D } = inferDims(ins, p);
-    const [h, hkv, t, d] = [H ?? 0, Hkv ?? 0, T ?? 0, D ?? 0];
-    const elems = (h + hkv) * t * d;
+    const { H, Hkv, Tq, Tk, D } = inferDims(ins, p);
+    const [h, hkv, tk, d] = [H ?? 0, Hkv ?? 0, Tk ?? 0, D ?? 0];
+    const tq = Tq ?? tk;
+    const elems = (h * tq + hkv * tk) * d;
     const effect = variantOf(p).effect;
     if (effect === 'none') return { flops: 0, workspaceBytes: 0, note: 'q and k pass through' };
     // The larger of q, k on the backend: its upload, halves, four products, two sums and the result.
-    const temps = 6 * Math.max(h, hkv) * t * d * 4;
+    const temps = 6 * Math.max(h * tq, hkv * tk) * d * 4;
+    // Table rows: k's Tk, plus a copy of q's last Tq when q is shorter (or, for xPos, always).
+    const qRows = p.variant === 'xpos' || tq < tk ? tq : 0;
+    const rows = tk + qRows;
+    const tables = `${tk}×${effect === 'add' ? d : d / 2}${qRows ? ` for k, ${tq} rows for q` : ''}`;
     if (effect === 'add')
-      return { flops: elems, workspaceBytes: 2 * t * d * 4 + temps, bytesMoved: 2 * elems * 4, note: `sinusoid table ${t}×${d} f32` };
-    // Per element x·c ± y·s is 3 flops; the tables cost a cos and a sin per (t, i), counted as one each.
-    const tables = p.variant === 'xpos' ? 2 : 1;
+      return { flops: elems, workspaceBytes: 2 * rows * d * 4 + temps, bytesMoved: 2 * elems * 4, note: `sinusoid table ${tables} f32` };
+    // Per element x·c ± y·s is 3 flops; the tables cost a cos and a sin per (t, i), counted as one each
+    // (q's rows are copied from k's table except for xPos, which computes them).
+    const computed = p.variant === 'xpos' ? rows : tk;
     return {
-      flops: 3 * elems + tables * t * d,
-      workspaceBytes: tables * 2 * (2 * t * (d / 2) * 4) + temps,
+      flops: 3 * elems + computed * d,
+      workspaceBytes: 2 * (2 * rows * (d / 2) * 4) + temps,
       bytesMoved: 2 * elems * 4,
-      note: `cos/sin tables ${t}×${d / 2} f32${tables > 1 ? ' for q and for k' : ''}, on host and backend`,
+      note: `cos/sin tables ${tables} f32, on host and backend`,
     };
   },
   async run(ctx, ins, p) {
@@ -215,14 +252,14 @@ export const position = defineNode({
     const q = squeezeBatch(ins.q, 3);
     const k = squeezeBatch(ins.k, 3);
     const prep = prepare(q, k, ins.positions, p);
-    const { v, plan, positions } = prep;
-    const apply = (x: Tensor, sign: 1 | -1) =>
+    const { v, plan, positions, qPositions } = prep;
+    const apply = (x: Tensor, at: Int32Array, sign: 1 | -1) =>
       v.effect === 'rotate'
-        ? rotateReference(x, positions, plan, p.layout, sign)
+        ? rotateReference(x, at, plan, p.layout, sign)
         : v.effect === 'add'
-          ? addSinusoidReference(x, positions, plan.inv)
+          ? addSinusoidReference(x, at, plan.inv)
           : x;
-    return { q: apply(q, 1), k: apply(k, -1), bias: prep.bias, frequencies: prep.frequencies, metrics: prep.metrics };
+    return { q: apply(q, qPositions, 1), k: apply(k, positions, -1), bias: prep.bias, frequencies: prep.frequencies, metrics: prep.metrics };
   },
 });
 
