@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendName } from '../node.js';
 import type { BackendInfo } from '../run/events.js';
+import { registerFastWasmSlice } from './wasm-slice.js';
 
 export interface BackendSetup {
   /** Where the tfjs-backend-wasm .wasm files are served (browser); unset in Node. */
@@ -27,6 +28,7 @@ async function tryBackend(name: BackendName, setup: BackendSetup): Promise<{ ok:
     if (name === 'wasm' && !wasmLoaded) {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (setup.wasmPaths) wasm.setWasmPaths(setup.wasmPaths);
+      registerFastWasmSlice();
       wasmLoaded = true;
     }
     let adapter: BackendInfo['adapter'];

@@ -12,6 +12,13 @@ export const flashParams = {
   blockSize: z.number().int().min(16).max(4096).default(256).describe('rows and columns of one score tile'),
 };
 
+/** Rows c0..c0+cols of a [T, D] matrix, transposed to [D, cols]. */
+function transposeRows(x: Float32Array, c0: number, cols: number, D: number): Float32Array {
+  const out = new Float32Array(D * cols);
+  for (let j = 0; j < cols; j++) for (let d = 0; d < D; d++) out[d * cols + j] = x[(c0 + j) * D + d]!;
+  return out;
+}
+
 export const flash: AttentionVariant = {
   params: z.object({ variant: z.literal('flash'), ...commonParams, ...flashParams }),
   doc: {
@@ -44,25 +51,33 @@ export const flash: AttentionVariant = {
     const maskCache = new Map<string, tfc.Tensor2D>();
     const totalBlocks = s.H * Math.ceil(s.Tq / B);
     let done = 0;
-    let kh: tfc.Tensor2D | undefined;
-    let vh: tfc.Tensor2D | undefined;
+    // K and V of the current head group, uploaded once as one tensor per column block (Kᵀ blocks:
+    // tfjs-wasm's matMul is ~8x faster on a pre-transposed operand). Slicing tiles out of one big
+    // tensor instead costs O(T) per tile on wasm, which made long sequences quadratic in overhead.
+    let kBlocks: tfc.Tensor2D[] = [];
+    let vBlocks: tfc.Tensor2D[] = [];
     let loadedGroup = -1;
     try {
       for (let h = 0; h < s.H; h++) {
         const g = Math.floor(h / (s.H / s.Hkv));
         if (g !== loadedGroup) {
-          kh?.dispose();
-          vh?.dispose();
-          // Kᵀ once per head group: tfjs-wasm's matMul is ~8x faster on a pre-transposed operand.
-          kh = tf.tidy(() => tf.transpose(tf.tensor2d(headView(k, g), [s.Tk, s.D])) as tfc.Tensor2D);
-          vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
+          tf.dispose([...kBlocks, ...vBlocks]);
+          const kv = headView(k, g);
+          const vv = headView(v, g);
+          kBlocks = [];
+          vBlocks = [];
+          for (let c0 = 0; c0 < s.Tk; c0 += B) {
+            const cols = Math.min(B, s.Tk - c0);
+            kBlocks.push(tf.tensor2d(transposeRows(kv, c0, cols, s.D), [s.D, cols]));
+            vBlocks.push(tf.tensor2d(vv.slice(c0 * s.Dv, (c0 + cols) * s.Dv), [cols, s.Dv]));
+          }
           loadedGroup = g;
         }
         const hb = headBias(bias, h);
-        const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
+        const qv = headView(q, h);
         for (let r0 = 0; r0 < s.Tq; r0 += B) {
           const rows = Math.min(B, s.Tq - r0);
-          const qt = tf.slice(qh, [r0, 0], [rows, s.D]);
+          const qt = tf.tidy(() => tf.mul(tf.tensor2d(qv.slice(r0 * s.D, (r0 + rows) * s.D), [rows, s.D]), scale));
           let m: tfc.Tensor = tf.fill([rows, 1], -1e30);
           let l: tfc.Tensor = tf.zeros([rows, 1]);
           let acc: tfc.Tensor = tf.zeros([rows, s.Dv]);
@@ -87,8 +102,8 @@ export const flash: AttentionVariant = {
               }
             }
             const next = tf.tidy(() => {
-              const kt = tf.slice(kh!, [0, c0], [s.D, cols]);
-              const vt = tf.slice(vh!, [c0, 0], [cols, s.Dv]);
+              const kt = kBlocks[c0 / B]!;
+              const vt = vBlocks[c0 / B]!;
               let sc: tfc.Tensor = tf.matMul(qt, kt);
               if (mask) sc = tf.add(sc, mask);
               const mNew = tf.maximum(m, tf.max(sc, 1, true));
@@ -105,11 +120,9 @@ export const flash: AttentionVariant = {
           tf.dispose([o, m, l, acc, qt]);
           ctx.progress(++done / totalBlocks);
         }
-        qh.dispose();
       }
     } finally {
-      kh?.dispose();
-      vh?.dispose();
+      tf.dispose([...kBlocks, ...vBlocks]);
       for (const t of maskCache.values()) t.dispose();
       ctx.release(tileBuf.byteLength);
     }
