@@ -86,8 +86,8 @@ async function attentionBench(): Promise<string> {
     '',
     'Causal attention, D = 64, float32, synthetic Q/K/V (seed 1). `composed` is what a JS user writes with tfjs:',
     '`matMul(q, k, false, true)` batched over heads, a causal mask with `where`, `softmax`, `matMul` with V —',
-    'the baseline, measured in the same process. GFLOP/s counts 4·T²·D per head, halved for causality (composed
-computes the whole T×T product and masks it, so by its own work it runs at twice the figure shown).',
+    'the baseline, measured in the same process. GFLOP/s counts 4·T²·D per head, halved for causality (composed',
+    'computes the whole T×T product and masks it, so by its own work it runs at twice the figure shown).',
     'Peak extra = backend memory (tfjs tensors + tracked scratch) above what was allocated before the call.',
     `Median of up to 3 runs (one run when a run takes over 4 s). Command: \`npm run bench\`.`,
     '',
