@@ -7,9 +7,8 @@ import { compile, formatIssue } from '../engine/compile/compile.js';
 import { exportPipelineJson } from '../engine/export/json.js';
 import { exportTypeScript } from '../engine/export/typescript.js';
 import { writeAtomic } from '../engine/node/files.js';
-import { applyOverrides } from '../engine/schema/overrides.js';
 import { registry } from '../nodes/index.js';
-import { CliError, EXIT, loadDoc, parseSets } from './run.js';
+import { EXIT, loadWithOverrides } from './run.js';
 
 export interface ExportFlags {
   ts?: string;
@@ -31,12 +30,7 @@ export function baseDirFor(pipelineFile: string, outFile: string | undefined, ab
 
 /** Writes the export(s); returns what to print. Invalid pipelines are refused (exit 2). */
 export async function exportCommand(file: string, flags: ExportFlags): Promise<{ text: string; exitCode: number }> {
-  let doc: unknown;
-  try {
-    doc = applyOverrides(await loadDoc(file), parseSets(flags.set));
-  } catch (err) {
-    throw err instanceof CliError ? err : new CliError((err as Error).message);
-  }
+  const doc = await loadWithOverrides(file, flags.set);
   const r = compile(doc, registry, { baseDir: dirname(resolve(file)) });
   if (!r.ok) return { text: r.issues.map((i) => `${file}: ${formatIssue(i)}`).join('\n'), exitCode: EXIT.invalid };
 

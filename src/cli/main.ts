@@ -4,11 +4,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { catalog, paramRows } from '../engine/catalog.js';
 import { compile, formatIssue } from '../engine/compile/compile.js';
-import { applyOverrides } from '../engine/schema/overrides.js';
 import { pipelineJsonSchema } from '../engine/schema/json-schema.js';
 import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
-import { CliError, EXIT, loadDoc, parseSets, runCommand, sweepCommand, type RunFlags, type RunReport } from './run.js';
+import { CliError, EXIT, loadWithOverrides, runCommand, sweepCommand, type RunFlags, type RunReport } from './run.js';
 import { mb, table } from './format.js';
 import { registerExport } from './export.js';
 
@@ -55,12 +54,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-s, --set <node.param=value>', 'override a param (repeatable)', collect, [])
     .option('--json', 'print the issues as JSON')
     .action(async (file: string, flags: { set: string[]; json?: boolean }) => {
-      let doc: unknown;
-      try {
-        doc = applyOverrides(await loadDoc(file), parseSets(flags.set));
-      } catch (err) {
-        throw err instanceof CliError ? err : new CliError((err as Error).message);
-      }
+      const doc = await loadWithOverrides(file, flags.set);
       const r = compile(doc, registry, { baseDir: dirname(resolve(file)) });
       if (!r.ok) {
         if (flags.json) process.stdout.write(JSON.stringify({ ok: false, issues: r.issues }, null, 2) + '\n');

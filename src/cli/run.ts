@@ -10,7 +10,7 @@ import { startEngineWorker } from '../engine/node/client.js';
 import { readPipelineFile } from '../engine/node/host.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
 import type { ServiceRunResult } from '../engine/run/service.js';
-import { parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
+import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
 import { formatIssue, formatBytes } from '../engine/compile/compile.js';
 import { formatShape } from '../engine/tensor.js';
 import { logLogSlope, mb, ms, num, parseBytes, table } from './format.js';
@@ -113,6 +113,15 @@ export async function runCommand(file: string, flags: RunFlags): Promise<RunRepo
 
 function nodeCount(doc: unknown): number {
   return (doc as { nodes?: unknown[] }).nodes?.length ?? 0;
+}
+
+/** Reads a pipeline file and applies --set overrides; any problem is a CliError (exit 2). */
+export async function loadWithOverrides(file: string, sets: string[]): Promise<unknown> {
+  try {
+    return applyOverrides(await loadDoc(file), parseSets(sets));
+  } catch (err) {
+    throw err instanceof CliError ? err : new CliError((err as Error).message);
+  }
 }
 
 export async function loadDoc(file: string): Promise<unknown> {
