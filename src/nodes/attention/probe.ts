@@ -10,7 +10,7 @@ import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
 import { groupOf, headView, scaleOf } from './common.js';
 import type { AttentionShape } from './reference.js';
-import { densePattern, fillPatternTile, keyChunks, queryBlocks, takeRows, unmaskedTile, type SparsePattern } from './sparse.js';
+import { densePattern, fillPatternTile, keyChunks, patternRowScores, queryBlocks, takeRows, unmaskedTile, type SparsePattern } from './sparse.js';
 
 export const PROBE_MAX = 256;
 
@@ -158,21 +158,7 @@ export function attentionProbeReference(
     const g = groupOf(h, s);
     const hb = headBias(bias, h);
     for (let r = 0; r < Tq; r++) {
-      const i = Tk - Tq + r;
-      let max = -Infinity;
-      let visible = 0;
-      for (let j = 0; j < Tk; j++) {
-        const lw = (p.causal && j > i) || !hb.allowed(i, j) ? -Infinity : pattern.logWeight(h, i, j);
-        if (lw === -Infinity) {
-          sc[j] = -Infinity;
-          continue;
-        }
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += q.data[(h * Tq + r) * D + d]! * k.data[(g * Tk + j) * D + d]!;
-        sc[j] = dot * scale + hb.add(i, j) + lw;
-        max = Math.max(max, sc[j]!);
-        visible++;
-      }
+      const { max, visible } = patternRowScores(q, k, s, h, g, r, scale, hb, pattern, p.causal, sc);
       let sum = 0;
       for (let j = 0; j < Tk; j++) {
         const x = sc[j]!;

@@ -197,6 +197,34 @@ export async function blockSparseAttention(
 }
 
 /**
+ * Scores of query row r of head h (group g) against every key, in float64:
+ * q·k·scale + bias + ln w(i, j), or −∞ where the pattern, the bias or causality masks the pair.
+ * Returns the row's max and how many keys it sees.
+ */
+export function patternRowScores(
+  q: Tensor, k: Tensor, s: AttentionShape, h: number, g: number, r: number, scale: number,
+  hb: ReturnType<typeof headBias>, pattern: SparsePattern, causal: boolean, out: Float64Array,
+): { max: number; visible: number } {
+  const { Tq, Tk, D } = s;
+  const i = Tk - Tq + r;
+  let max = -Infinity;
+  let visible = 0;
+  for (let j = 0; j < Tk; j++) {
+    const lw = (causal && j > i) || !hb.allowed(i, j) ? -Infinity : pattern.logWeight(h, i, j);
+    if (lw === -Infinity) {
+      out[j] = -Infinity;
+      continue;
+    }
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += q.data[(h * Tq + r) * D + d]! * k.data[(g * Tk + j) * D + d]!;
+    out[j] = dot * scale + hb.add(i, j) + lw;
+    max = Math.max(max, out[j]!);
+    visible++;
+  }
+  return { max, visible };
+}
+
+/**
  * The dense formula of a pattern, in float64 loops: softmax over every key of
  * q·k·scale + bias + ln w(i, j) (w = 0: masked), i.e. naive attention with the pattern's mask.
  */
@@ -214,19 +242,7 @@ export function patternReference(
     const g = groupOf(h, s);
     const hb = headBias(bias, h);
     for (let r = 0; r < Tq; r++) {
-      const i = Tk - Tq + r;
-      let max = -Infinity;
-      for (let j = 0; j < Tk; j++) {
-        const lw = (p.causal && j > i) || !hb.allowed(i, j) ? -Infinity : pattern.logWeight(h, i, j);
-        if (lw === -Infinity) {
-          w[j] = -Infinity;
-          continue;
-        }
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += q.data[(h * Tq + r) * D + d]! * k.data[(g * Tk + j) * D + d]!;
-        w[j] = dot * scale + hb.add(i, j) + lw;
-        max = Math.max(max, w[j]!);
-      }
+      const { max } = patternRowScores(q, k, s, h, g, r, scale, hb, pattern, p.causal, w);
       let sum = 0;
       for (let j = 0; j < Tk; j++) sum += w[j] = w[j] === -Infinity ? 0 : Math.exp(w[j]! - max);
       for (let d = 0; d < Dv; d++) {
