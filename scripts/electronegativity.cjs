@@ -5,6 +5,22 @@ const Module = require('node:module');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
+/** Splits CSV text into records, keeping newlines that sit inside quoted fields. */
+function csvRecords(text) {
+  const records = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    if (ch === '\n' && !quoted) {
+      if (current.trim()) records.push(current.replace(/\s+/g, ' '));
+      current = '';
+    } else current += ch;
+  }
+  if (current.trim()) records.push(current.replace(/\s+/g, ' '));
+  return records;
+}
+
 if (process.argv[2] === '--run') {
   const resolve = Module._resolveFilename;
   Module._resolveFilename = function (request, parent, ...rest) {
@@ -44,7 +60,7 @@ if (process.argv[2] === '--run') {
       process.stderr.write(r.stderr);
       failed = true;
     }
-    const rows = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').slice(1).filter(Boolean) : [];
+    const rows = fs.existsSync(out) ? csvRecords(fs.readFileSync(out, 'utf8')).slice(1) : [];
     const accepted = (row) => reviewed.find((r) => row.startsWith(`${r.check},`) && row.includes(`"${r.file}"`));
     for (const row of rows.filter(accepted)) console.log(`  reviewed: ${row.split(',')[0]} in ${accepted(row).file}: ${accepted(row).why}`);
     const serious = rows.filter((row) => !/,"?INFORMATIONAL"?,/i.test(row) && !accepted(row));
