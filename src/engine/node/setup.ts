@@ -20,7 +20,7 @@ export async function provideNodeWebGPU(): Promise<string | undefined> {
     const gpu = create([]);
     const adapter = await gpu.requestAdapter();
     if (!adapter)
-      return 'no WebGPU adapter in Node: install a Vulkan driver (Debian: mesa-vulkan-drivers from bookworm-backports, see .ci/install-system.sh)';
+      return 'no WebGPU adapter in Node: install a Vulkan driver (Debian: mesa-vulkan-drivers from bookworm-backports, see .ci/run)';
     const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
