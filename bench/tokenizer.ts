@@ -4,20 +4,10 @@
 import { cpus } from 'node:os';
 import { Tiktoken } from 'js-tiktoken/lite';
 import { mobyDickText } from '../src/nodes/compress/corpus.js';
-import { loadTokenizer } from '../src/nodes/text/encodings.js';
+import { loadRanks, loadTokenizer } from '../src/nodes/text/encodings.js';
 
 type Bpe = 'o200k_base' | 'cl100k_base' | 'r50k_base';
 
-async function jsTiktokenRanks(name: Bpe) {
-  switch (name) {
-    case 'o200k_base':
-      return (await import('js-tiktoken/ranks/o200k_base')).default;
-    case 'cl100k_base':
-      return (await import('js-tiktoken/ranks/cl100k_base')).default;
-    case 'r50k_base':
-      return (await import('js-tiktoken/ranks/r50k_base')).default;
-  }
-}
 
 async function gptTokenizer(name: Bpe): Promise<(s: string) => number[]> {
   switch (name) {
@@ -49,7 +39,7 @@ export async function benchTokenizers(): Promise<string> {
     // Load: import the rank file and build the encoder (each package's own format).
     const [jsEnc, jsLoad] = await (async () => {
       const t0 = performance.now();
-      const enc = new Tiktoken(await jsTiktokenRanks(name));
+      const enc = new Tiktoken(await loadRanks(name));
       return [enc, performance.now() - t0] as const;
     })();
     const [gptEncode, gptLoad] = await (async () => {

@@ -1,6 +1,7 @@
 // What every attention variant shares: common params, inputs, shape inference, FLOP conventions,
 // and small helpers (head groups, bias plans) the kernels use.
 import { z } from 'zod';
+import type * as tfc from '@tensorflow/tfjs-core';
 import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import type { Tensor } from '../../engine/tensor.js';
@@ -86,4 +87,13 @@ export function biasPlan(bias: BiasValue | undefined): BiasPlan {
     return { kind: 'alibi', slope: (h) => lists.reduce((m, l) => m + l[h % l.length]!, 0) };
   }
   return { kind: 'general' };
+}
+
+/** Uploads head h's queries (pre-scaled) and its group g's keys and values as [T, D] tensors. */
+export function uploadHead(tf: typeof tfc, q: Tensor, k: Tensor, v: Tensor, h: number, g: number, scale: number, s: AttentionShape): [tfc.Tensor2D, tfc.Tensor2D, tfc.Tensor2D] {
+  return tf.tidy(() => [
+    tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D,
+    tf.tensor2d(headView(k, g), [s.Tk, s.D]),
+    tf.tensor2d(headView(v, g), [s.Tk, s.Dv]),
+  ]) as [tfc.Tensor2D, tfc.Tensor2D, tfc.Tensor2D];
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { headBias } from '../../engine/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { commonParams, groupOf, headView, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
 import type { AttentionShape } from './reference.js';
 import { mergeRanges, type SparsePattern } from './sparse.js';
 
@@ -69,11 +69,7 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
     mRun.fill(-Infinity);
     lRun.fill(0);
     accRun.fill(0);
-    const [qh, kh, vh] = tf.tidy(() => [
-      tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D,
-      tf.tensor2d(headView(k, g), [s.Tk, s.D]),
-      tf.tensor2d(headView(v, g), [s.Tk, s.Dv]),
-    ]);
+    const [qh, kh, vh] = uploadHead(tf, q, k, v, h, g, scale, s);
     for (let pk = 0; pk < p.segmentLengths.length; pk++) {
       const { W, o, n, segments } = geometry(p.segmentLengths[pk]!, p.dilationRates[pk]!, h, s.Tk);
       const r = p.dilationRates[pk]!;

@@ -12,7 +12,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../../engine/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { gaussian, rng } from '../common/random.js';
-import { biasPlan, commonParams, groupOf, headView, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { biasPlan, commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
 import type { AttentionShape } from './reference.js';
 
 type P = { variant: 'linformer'; causal: boolean; scale?: number; projectedLength: number; projection: 'gaussian' | 'mean'; seed: number };
@@ -55,11 +55,7 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
     for (let h = 0; h < s.H; h++) {
       const g = groupOf(h, s);
       const hb = headBias(bias, h);
-      const [qh, kh, vh] = tf.tidy(() => [
-        tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D,
-        tf.tensor2d(headView(k, g), [s.Tk, s.D]),
-        tf.tensor2d(headView(v, g), [s.Tk, s.Dv]),
-      ]);
+      const [qh, kh, vh] = uploadHead(tf, q, k, v, h, g, scale, s);
       const parts: tfc.Tensor[] = [];
       if (!p.causal && !general) {
         // The paper's form: project once, attend to k mixtures.

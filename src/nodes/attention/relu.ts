@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../../engine/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { commonParams, exactFlops, groupOf, headView, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { commonParams, exactFlops, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
 import type { AttentionShape } from './reference.js';
 
 type P = { variant: 'relu'; causal: boolean; scale?: number };
@@ -25,11 +25,7 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
   for (let h = 0; h < s.H; h++) {
     const g = groupOf(h, s);
     const hb = headBias(bias, h);
-    const [qh, kh, vh] = tf.tidy(() => [
-      tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D,
-      tf.tensor2d(headView(k, g), [s.Tk, s.D]),
-      tf.tensor2d(headView(v, g), [s.Tk, s.Dv]),
-    ]);
+    const [qh, kh, vh] = uploadHead(tf, q, k, v, h, g, scale, s);
     const parts: tfc.Tensor[] = [];
     for (let r0 = 0; r0 < s.Tq; r0 += QUERY_BLOCK) {
       const rows = Math.min(QUERY_BLOCK, s.Tq - r0);

@@ -131,7 +131,7 @@ export function rankByteLengths(bpe: TiktokenBPE): Uint16Array {
 }
 
 // Static specifiers, one per encoding, so bundlers split each rank file into its own lazy chunk.
-async function loadRanks(name: Exclude<EncodingName, 'bytes'>): Promise<TiktokenBPE> {
+export async function loadRanks(name: Exclude<EncodingName, 'bytes'>): Promise<TiktokenBPE> {
   switch (name) {
     case 'o200k_base':
       return (await import('js-tiktoken/ranks/o200k_base')).default;
