@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import type { NodeProfile } from '../../engine/run/events.js';
-import { idleRun, type MetricsState } from './metrics.js';
-import { reduce } from './runner.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { NodeProfile, RunEvent } from '../../engine/run/events.js';
+import type { Editor } from './editor.js';
+import { createMetrics, idleRun, type MetricsState } from './metrics.js';
+import { createRunner, reduce } from './runner.js';
 
 const profile = (nodeId: string, wallMs: number): NodeProfile => ({
   nodeId, type: 't', status: 'done', startMs: 0, endMs: wallMs, wallMs, bytesAllocated: 0, peakBytes: 100, outputBytes: 0,
@@ -43,5 +44,33 @@ describe('run events → metrics store', () => {
     expect(s.nodes.a).toMatchObject({ status: 'skipped', error: 'cancelled' });
     expect(s.nodes.b).toMatchObject({ status: 'skipped', error: 'cancelled' });
     expect(s.run.status).toBe('cancelled');
+  });
+});
+
+// The worker's events travel on their own Comlink port and can arrive after run() resolves.
+vi.mock('../engine/client.js', async () => {
+  const Comlink = await import('comlink');
+  return { Comlink, startEngine: () => ({ api: fakeApi, sharedCancel: false, cancel() {}, terminate() {} }) };
+});
+const fakeApi = {
+  async run(_doc: unknown, _opts: unknown, onEvent: (e: RunEvent) => void) {
+    const backend = { requested: 'cpu' as const, name: 'cpu' as const, host: 'test' };
+    const p = { ...profile('a', 0), status: 'cached' as const };
+    setTimeout(() => {
+      onEvent({ type: 'run-started', backend, nodes: ['a'], predictedPeakBytes: 0 });
+      onEvent({ type: 'node-finished', nodeId: 'a', profile: p, outputs: {} });
+      onEvent({ type: 'run-finished', status: 'ok', profile: { status: 'ok', nodes: [p] } as never });
+    }, 50);
+    return { ok: true, status: 'ok', checks: [], executed: 0, errors: [], profile: { status: 'ok', nodes: [p], backend } };
+  },
+};
+
+describe('runner', () => {
+  it('shows a run as done only after its trailing events have arrived', async () => {
+    const metrics = createMetrics();
+    const editor = { doc: () => ({}), store: { get: () => ({ file: {} }) } } as unknown as Editor;
+    await createRunner(editor, metrics).run();
+    expect(metrics.get().run.phase).toBe('done');
+    expect(metrics.get().nodes.a?.status).toBe('cached');
   });
 });

@@ -69,8 +69,12 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     queue = [];
     if (events.length) metrics.set((s) => reduce(s, events));
   };
+  // Events come through their own Comlink port, so they can trail the run's result: a run is shown as
+  // finished only once its 'run-finished' event has arrived too.
+  let onRunFinished: (() => void) | undefined;
   const enqueue = (e: RunEvent) => {
     queue.push(e);
+    if (e.type === 'run-finished') onRunFinished?.();
     if (!scheduled) {
       scheduled = true;
       if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') requestAnimationFrame(flush);
@@ -99,7 +103,11 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     try {
       const api = engine().api;
       if (opts.cache === false) await api.clearCache();
+      const finished = new Promise<void>((resolve) => (onRunFinished = resolve));
       const r = await api.run(doc, { backend, keep: 'all', memoryBudget, baseDir: baseDir() }, Comlink.proxy(enqueue));
+      // Invalid or refused runs stream nothing; a finished one waits (briefly) for its trailing events.
+      if (r.ok) await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      onRunFinished = undefined;
       flush();
       if (seq !== runSeq) return;
       if (!r.ok) {
