@@ -68,12 +68,15 @@ export default defineConfig({
     root: resolve('src/renderer'),
     base: './',
     plugins: [react(), rendererAssets()],
-    worker: { format: 'es' },
+    // The worker stays unminified: tfjs-wasm starts its threads from its own source text.
+    worker: { format: 'es', rolldownOptions: { output: { minify: false } } },
     server: { headers: ISOLATION_HEADERS },
     preview: { headers: ISOLATION_HEADERS },
     build: {
       outDir: resolve('out/renderer'),
       target: 'es2022',
+      // electron-vite leaves the renderer unminified; the web build is downloaded, so minify it.
+      minify: true,
       chunkSizeWarningLimit: 4096,
       rolldownOptions: { input: { index: resolve('src/renderer/index.html') } },
     },

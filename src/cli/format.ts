@@ -1,4 +1,5 @@
 // Plain-text tables and numbers for the terminal.
+import { isAbsolute, relative, resolve } from 'node:path';
 
 export function table(header: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -50,4 +51,10 @@ export function logLogSlope(xs: number[], ys: number[]): number | null {
     den += (lx[i]! - mx) ** 2;
   }
   return den === 0 ? null : num / den;
+}
+
+/** A path as the user would type it: relative to the working folder when inside it, else absolute. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(path);
 }

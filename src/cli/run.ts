@@ -13,7 +13,7 @@ import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
 import { formatIssue, formatBytes } from '../engine/compile/compile.js';
 import { formatShape } from '../engine/tensor.js';
-import { logLogSlope, mb, ms, num, parseBytes, table } from './format.js';
+import { displayPath, logLogSlope, mb, ms, num, parseBytes, table } from './format.js';
 
 export const EXIT = { ok: 0, runFailed: 1, invalid: 2 } as const;
 
@@ -168,7 +168,7 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   let files: string[] = [];
   if (flags.out) {
     const shapes = Object.fromEntries(Object.entries(r.artifacts).map(([n, a]) => [n, a.value.kind === 'tensor' ? ` [${formatShape(a.value.shape, a.value.dtype)}]` : '']));
-    files = (await writeOutputs({ artifacts: r.artifacts, profile: p, metrics }, resolve(flags.out))).map((f) => relative(process.cwd(), f));
+    files = (await writeOutputs({ artifacts: r.artifacts, profile: p, metrics }, resolve(flags.out))).map(displayPath);
     out.push(`\nwrote ${files.map((f) => f + (shapes[f.split('/').pop()!.replace(/\.npy$/, '')] ?? '')).join(', ')}`);
   }
   const checksFailed = r.checks.some((c) => !c.ok);
@@ -250,7 +250,7 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
     const path = join(resolve(flags.out), 'sweep.csv');
     await writeAtomic(path, csv);
     await writeAtomic(join(resolve(flags.out), 'sweep.json'), JSON.stringify({ swept, rows, slopes }, null, 2) + '\n');
-    lines.push(`\nwrote ${relative(process.cwd(), path)}, ${relative(process.cwd(), join(resolve(flags.out), 'sweep.json'))}`);
+    lines.push(`\nwrote ${displayPath(path)}, ${displayPath(join(resolve(flags.out), 'sweep.json'))}`);
   }
   return { status: failed ? 'failed' : 'ok', text: lines.join('\n'), json: { swept, rows, slopes }, exitCode: failed ? EXIT.runFailed : EXIT.ok };
 }

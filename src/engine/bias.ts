@@ -24,7 +24,8 @@ export function headBias(bias: BiasValue | undefined, head: number): HeadBias {
       adds.push((i, j) => -m * (i - j));
     } else if (t.type === 'streaming') {
       const { sinkTokens, recentTokens } = t;
-      masks.push((i, j) => j < sinkTokens || (i - j < recentTokens && j - i < recentTokens));
+      // "Its last recentTokens keys": never a later key, even when attention is not causal.
+      masks.push((i, j) => j < sinkTokens || (j <= i && i - j < recentTokens));
     } else if (t.type === 'windows') {
       const { windowSize, overlap } = t;
       const stride = windowSize - overlap;

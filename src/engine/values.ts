@@ -27,7 +27,7 @@ export interface TokensValue {
 export type BiasTerm =
   /** ALiBi: score(h, i, j) += −slopes[h]·(i − j). */
   | { type: 'alibi'; slopes: number[] }
-  /** StreamingLLM: query i sees key j only if j < sinkTokens or i − j < recentTokens (and j ≤ i when causal). */
+  /** StreamingLLM: query i sees key j only if j < sinkTokens or 0 ≤ i − j < recentTokens. */
   | { type: 'streaming'; sinkTokens: number; recentTokens: number }
   /**
    * Segments: query i sees key j only if segment[i] === segment[j], or segment[i] is a task segment

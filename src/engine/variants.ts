@@ -25,3 +25,9 @@ export function variantFamily<V extends VariantModule, P extends { variant: stri
     of: (p: P): V => byName.get(p.variant)!,
   };
 }
+
+/** The `variant` param of a node's params, when it has one. */
+export function variantOf(params: unknown): string | undefined {
+  const v = (params as { variant?: unknown } | undefined)?.variant;
+  return typeof v === 'string' ? v : undefined;
+}

@@ -43,6 +43,21 @@ describe('compile', () => {
     expect(i!.message).toContain('inputs: q, k, v');
   });
 
+  it('refuses wiring an output the configured variant does not produce', () => {
+    const doc = {
+      format: 'context-lab/pipeline', version: 1, name: 'fp16 scales',
+      nodes: [
+        { id: 'qkv', type: 'source.synthetic-qkv', params: { seqLen: 8 } },
+        { id: 'q', type: 'quantize', params: { variant: 'fp16' } },
+        { id: 's', type: 'sink.npy', params: { name: 'scales' } },
+      ],
+      edges: [{ from: 'qkv.k', to: 'q.in' }, { from: 'q.scales', to: 's.in' }],
+    };
+    const [i] = issues(doc);
+    expect(i).toMatchObject({ path: 'edges[1].from', nodeId: 'q', port: 'scales' });
+    expect(i!.message).toContain('variant fp16');
+  });
+
   it('refuses a port-kind mismatch', () => {
     const doc = qkvAttention();
     doc.nodes.push({ id: 'attn2', type: 'attention', params: { variant: 'naive' } } as never);

@@ -8,6 +8,7 @@ import { migrate } from '../schema/migrations.js';
 import { PipelineSchema, splitPortRef, type Pipeline } from '../schema/pipeline.js';
 import { formatShape } from '../tensor.js';
 import { predictedBytes, type PortShape } from '../values.js';
+import { variantOf } from '../variants.js';
 
 export interface CompileIssue {
   /** JSON path into the pipeline document, e.g. `nodes[2].params.seqLen`. */
@@ -218,6 +219,18 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
         message: `${n.id} (${def.type}): ${(err as Error).message}`,
       });
       continue;
+    }
+    // A declared output this configuration does not make (e.g. quantize fp16 has no scales) cannot be wired.
+    for (const port of connected[i]!) {
+      if (port in outShapes) continue;
+      const edgeIdx = doc.edges.findIndex((e) => e.from === `${n.id}.${port}`);
+      const variant = variantOf(params[i]) ? `, variant ${variantOf(params[i])}` : '';
+      issues.push({
+        path: edgeIdx >= 0 ? `edges[${edgeIdx}].from` : `nodes[${i}]`,
+        nodeId: n.id,
+        port,
+        message: `${n.id} (${def.type}${variant}) does not produce "${port}" with these params`,
+      });
     }
     for (const [port, s] of Object.entries(outShapes)) {
       if (s && def.outputs[port] && s.kind !== def.outputs[port]!.kind)

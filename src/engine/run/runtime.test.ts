@@ -48,6 +48,15 @@ describe('runtime', () => {
     expect(upstream.executed).toBe(4);
   });
 
+  it('fails a node that does not produce an output something reads, instead of crashing downstream', async () => {
+    const p = plan(qkvAttention());
+    const naive = p.steps.find((s) => s.id === 'naive')!;
+    naive.def = { ...naive.def, run: async () => ({}) };
+    const r = await executePlan(p, await nodeExecEnv('cpu'));
+    expect(r.errors).toEqual([{ nodeId: 'naive', message: 'attention did not produce its connected output "out"' }]);
+    expect(r.profile.nodes.find((n) => n.nodeId === 'cmp')!.status).toBe('skipped');
+  });
+
   it('marks a failing node and still finishes independent branches', async () => {
     const doc = qkvAttention();
     doc.nodes.push({ id: 'file', type: 'source.npy', params: { path: 'does-not-exist.npy' } } as never);

@@ -7,6 +7,7 @@ import { valueBytes, type Value } from '../values.js';
 import { canonicalJson, hashString, hashValue } from './hash.js';
 import type { BackendInfo, MemorySample, NodeProfile, RunEvent, RunProfile, ValueSummary } from './events.js';
 import { summarize } from './summary.js';
+import { variantOf } from '../variants.js';
 
 export interface ExecEnv {
   tf: typeof tfc;
@@ -79,11 +80,6 @@ export interface RunResult {
   artifacts: Record<string, { nodeId: string; value: Value }>;
   /** How many nodes actually executed (not served from the cache). */
   executed: number;
-}
-
-function variantOf(params: unknown): string | undefined {
-  const v = (params as { variant?: unknown } | undefined)?.variant;
-  return typeof v === 'string' ? v : undefined;
 }
 
 export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {}): Promise<RunResult> {
@@ -295,6 +291,8 @@ async function runStep(
   sampleTf();
   const wallMs = env.now() - start;
   for (const k of Object.keys(outputs)) if (outputs[k] === undefined) delete outputs[k];
+  for (const port of step.connectedOutputs)
+    if (!(port in outputs)) throw new Error(`${step.def.type} did not produce its connected output "${port}"`);
   const outputBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v!), 0);
   const flops = step.cost.flops;
   const profile: NodeProfile = {

@@ -29,7 +29,10 @@ export interface CacheShape {
 }
 
 /** CacheShape as far as the compiler knows it (null = known only at run time). */
-export type CacheDims = { [K in keyof CacheShape]: number | null };
+export type CacheDims = { [K in keyof CacheShape]: number | null } & {
+  /** Whether q is connected (its shape may still be unknown until run time). */
+  hasQ: boolean;
+};
 
 export interface CacheInputs {
   k: Tensor;
@@ -69,7 +72,7 @@ export function inferCache(ins: { k: PortShape; v: PortShape; q?: PortShape }): 
     [H] = bindDims(env, 'q', ins.q, ['H', 'T', 'D'], { dtype: 'float32' });
     requireDivides('q', 'grouped-query attention: kv heads of k', Hkv!, H);
   }
-  return { Hkv: Hkv ?? null, T: T ?? null, D: D ?? null, Dv: Dv ?? null, H };
+  return { Hkv: Hkv ?? null, T: T ?? null, D: D ?? null, Dv: Dv ?? null, H, hasQ: ins.q !== undefined };
 }
 
 export const shapeOf = (t: Tensor): PortShape => ({ kind: 'tensor', dtype: t.dtype, shape: t.shape });

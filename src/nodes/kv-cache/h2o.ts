@@ -39,7 +39,7 @@ export const h2o: CacheVariant<P> = {
   },
   kept: (T, p) => Math.min(T, p.heavyTokens + p.recentTokens),
   check(s) {
-    if (s.H === null) throw needQ();
+    if (!s.hasQ) throw needQ();
   },
   cost(s, p) {
     const cap = p.heavyTokens + p.recentTokens;

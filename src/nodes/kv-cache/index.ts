@@ -68,7 +68,7 @@ export const kvCache = defineNode({
     cache: { kind: 'kv', doc: 'the cache: kept K/V and positions, plus block storage and block tables when paged' },
     metrics: {
       kind: 'metrics',
-      doc: 'peakBytes, finalBytes, tokensKept, evicted, blocks, fragmentation, memoryPerStep[] (bytes at the end of each step), timeline (original positions held per step as [start, end) runs, at most 256 steps, evenly subsampled)',
+      doc: 'peakBytes (the largest of memoryPerStep: bytes held once a step\'s eviction is done), finalBytes, tokensKept, evicted, blocks, fragmentation, memoryPerStep[] (bytes at the end of each step), timeline (original positions held per step as [start, end) runs, at most 256 steps, evenly subsampled)',
     },
     query: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'the rows of q appended by the last step: the queries that attend over the final cache (needs q)' },
   },
@@ -84,7 +84,7 @@ export const kvCache = defineNode({
       positions: tensorShape('int32', [n], ['T']),
       cache: { kind: 'kv', dtype: 'float32', shape: [s.Hkv, n, s.D] },
       metrics: { kind: 'metrics' },
-      ...(s.H !== null
+      ...(s.hasQ
         ? { query: tensorShape('float32', [s.H, s.T === null ? null : lastStepTokens(s.T, p.prefillTokens), s.D], ['H', 'T', 'D']) }
         : {}),
     };

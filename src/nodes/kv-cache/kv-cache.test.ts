@@ -204,6 +204,12 @@ describe('kv-cache h2o', () => {
     }
     await expect(runNode(kvCache, { k, v }, { variant: 'h2o' })).rejects.toThrow(/"q"/);
   });
+
+  it('accepts a connected q whose shape is known only at run time (e.g. from a .npy file)', () => {
+    const unknown = { kind: 'tensor' } as const;
+    const s = kvCache.infer({ k: unknown, v: unknown, q: unknown }, kvCache.params.parse({ variant: 'h2o' }));
+    expect(Object.keys(s)).toContain('query');
+  });
 });
 
 describe('kv-cache kivi', () => {

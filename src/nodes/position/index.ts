@@ -198,7 +198,7 @@ export const position = defineNode({
     q: { kind: 'tensor', dims: ['H', 'Tq', 'D'] },
     k: { kind: 'tensor', dims: ['Hkv', 'Tk', 'D'] },
     bias: { kind: 'bias', doc: 'ALiBi slopes for attention; empty for the other variants' },
-    frequencies: { kind: 'tensor', dims: ['D/2'], doc: 'float32 inverse frequencies actually used (0 where nothing rotates)' },
+    frequencies: { kind: 'tensor', dims: ['D/2'], doc: 'float32 inverse frequencies actually used: those of the rotation, the sinusoidal table\'s base^(−2i/D) for sinusoidal, 0 for none and alibi' },
     metrics: {
       kind: 'metrics',
       doc: "maxPosition (over k's positions), attentionFactor, unchangedDims / dividedDims against plain RoPE, wavelength range, effective base, YaRN low/high, ALiBi slopes",

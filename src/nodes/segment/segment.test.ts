@@ -83,8 +83,8 @@ describe('segment layouts by hand', () => {
     expect(positions).toEqual([0, 1, 2, 3, 4]);
     expect(bias.terms).toEqual([{ type: 'streaming', sinkTokens: 1, recentTokens: 2 }]);
     expect(windows).toMatchObject({ sinks: [0, 1], keysPerQuery: 3 });
-    // (the mask is symmetric; attention's causal flag removes the upper triangle)
-    expect(maskOf(bias, 5)).toEqual(['11...', '111..', '1111.', '1.111', '1..11']);
+    // Sinks are always visible; otherwise only the last two keys up to and including the query itself.
+    expect(maskOf(bias, 5)).toEqual(['1....', '11...', '111..', '1.11.', '1..11']);
   });
 
   it('structured, groups [3, 2] + 4 test tokens: right-aligned positions, test tokens see all, −ln 2', () => {

@@ -16,7 +16,7 @@ export const streaming: SegmentVariant<P> = {
     title: 'StreamingLLM (sinks + recent)',
     summary:
       'Query i sees keys j < sinkTokens and i − recentTokens < j ≤ i. Positions stay 0..T−1; the rolling cache positions StreamingLLM re-assigns come from the kv-cache `positions` output.',
-    formula: 'allowed(i, j) ⇔ j < sinkTokens ∨ i − j < recentTokens',
+    formula: 'allowed(i, j) ⇔ j < sinkTokens ∨ 0 ≤ i − j < recentTokens',
     references: [{ title: 'Efficient Streaming Language Models with Attention Sinks', year: 2023 }],
   },
   check: () => {},

@@ -51,7 +51,8 @@ export const compare = defineNode({
   type: 'compare',
   family: 'sink',
   title: 'Compare',
-  summary: 'Error of `a` against the reference `b`: max/mean absolute error, max relative error, cosine similarity.',
+  summary:
+    'Error of `a` against the reference `b`: max/mean absolute error, max relative error, cosine similarity. Shapes must match (a leading batch dimension of 1 aside). When b is all zeros, maxRel falls back to maxAbs, and cosine is 1 if a is all zeros too, else 0.',
   formula: 'maxAbs = max|a−b|; meanAbs = mean|a−b|; maxRel = max|a−b| / max|b|; cosine = a·b/(‖a‖‖b‖)',
   references: [],
   params: z.object({}),
@@ -63,8 +64,8 @@ export const compare = defineNode({
   },
   cost: (ins) => ({ flops: 8 * (ins.a.shape ?? []).reduce((x: number, d) => x * (d ?? 0), 1), workspaceBytes: 0 }),
   run(_ctx, { a, b }) {
-    if (a.data.length !== b.data.length)
-      throw new Error(`compare: a has ${a.data.length} elements ([${a.shape.join(', ')}]), b has ${b.data.length} ([${b.shape.join(', ')}])`);
+    // Shapes known only now (e.g. from .npy files) get the same check as at compile time.
+    sameShape({ kind: 'tensor', shape: a.shape }, { kind: 'tensor', shape: b.shape });
     return { metrics: metrics(compareTensors(a, b)) };
   },
   reference: ({ a, b }) => ({ metrics: metrics(compareTensors(a, b)) }),

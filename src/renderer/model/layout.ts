@@ -1,10 +1,12 @@
 // Auto-layout with ELK's layered algorithm, left to right, with ports in declaration order so that
 // edges do not cross inside a node.
-import ELK from 'elkjs/lib/elk.bundled.js';
+import type ELK from 'elkjs/lib/elk.bundled.js';
 import type { Catalog } from './catalog.js';
 import type { FlowEdge, FlowNode } from './graph.js';
 
-const elk = new ELK();
+// ELK is 1.4 MB: loaded on the first auto-layout, not with the page.
+let elk: Promise<InstanceType<typeof ELK>> | undefined;
+const loadElk = () => (elk ??= import('elkjs/lib/elk.bundled.js').then((m) => new m.default()));
 
 export const NODE_WIDTH = 236;
 const PORT_TOP = 58;
@@ -48,7 +50,7 @@ export async function layoutGraph(nodes: FlowNode[], edges: FlowEdge[], catalog:
     }),
     edges: edges.map((e) => ({ id: e.id, sources: [`${e.source}::out::${e.sourceHandle}`], targets: [`${e.target}::in::${e.targetHandle}`] })),
   };
-  const out = await elk.layout(graph);
+  const out = await (await loadElk()).layout(graph);
   return new Map((out.children ?? []).map((c) => [c.id, { x: Math.round(c.x ?? 0), y: Math.round(c.y ?? 0) }]));
 }
 
