@@ -86,18 +86,30 @@ function accumulate(q: Float32Array, k: Float32Array, s: CacheShape, held: numbe
   const scale = 1 / Math.sqrt(D);
   const base = held.length - (to - from);
   const row = new Float64Array(held.length);
+  const keyAt = new Int32Array(held.length); // offset of held[c]'s key row within its head
+  for (let c = 0; c < held.length; c++) keyAt[c] = held[c]! * D;
+  const D4 = D - (D % 4);
   for (let h = 0; h < H; h++) {
-    const g = Math.floor(h / group);
+    const kHead = Math.floor(h / group) * T * D;
     for (let i = from; i < to; i++) {
       const n = base + (i - from) + 1; // held[0..n) are the keys at or before i
       const qo = (h * T + i) * D;
       let max = -Infinity;
       for (let c = 0; c < n; c++) {
-        const ko = (g * T + held[c]!) * D;
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
-        row[c] = dot * scale;
-        if (row[c]! > max) max = row[c]!;
+        const ko = kHead + keyAt[c]!;
+        // Four partial sums: independent chains the JIT can overlap.
+        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        let d = 0;
+        for (; d < D4; d += 4) {
+          d0 += q[qo + d]! * k[ko + d]!;
+          d1 += q[qo + d + 1]! * k[ko + d + 1]!;
+          d2 += q[qo + d + 2]! * k[ko + d + 2]!;
+          d3 += q[qo + d + 3]! * k[ko + d + 3]!;
+        }
+        for (; d < D; d++) d0 += q[qo + d]! * k[ko + d]!;
+        const x = (d0 + d1 + (d2 + d3)) * scale;
+        row[c] = x;
+        if (x > max) max = x;
       }
       let sum = 0;
       for (let c = 0; c < n; c++) sum += row[c] = Math.exp(row[c]! - max);
@@ -109,6 +121,12 @@ function accumulate(q: Float32Array, k: Float32Array, s: CacheShape, held: numbe
 /** Keeps the last `recent` tokens and the `heavy` highest-scoring of the others, in position order. */
 export function evict(held: number[], score: ArrayLike<number>, recent: number, heavy: number): number[] {
   const cut = held.length - Math.min(recent, held.length);
+  if (cut === heavy + 1) {
+    // A decode step: one token over budget. Drop the lowest score outside the recent window (on a tie, the later token).
+    let drop = 0;
+    for (let c = 1; c < cut; c++) if (score[held[c]!]! <= score[held[drop]!]!) drop = c;
+    return [...held.slice(0, drop), ...held.slice(drop + 1)];
+  }
   const top = held
     .slice(0, cut)
     .sort((a, b) => score[b]! - score[a]! || a - b)

@@ -6,6 +6,7 @@ import { tensorShape, type KvValue, type MetricsValue } from '../../engine/value
 import { fillGaussian } from '../common/random.js';
 import { expectClose, expectParity, runNode, runReference } from '../testing.js';
 import { schedule, toRuns } from './common.js';
+import { evict } from './h2o.js';
 import { kvCache } from './index.js';
 
 /** [H, T, D] tensor whose element (h, t, d) is t + h/10 + d/100: rows identify their token. */
@@ -203,6 +204,22 @@ describe('kv-cache h2o', () => {
       expect((e as ShapeError).port).toBe('q');
     }
     await expect(runNode(kvCache, { k, v }, { variant: 'h2o' })).rejects.toThrow(/"q"/);
+  });
+
+  it('evicts one token per decode step as the full ranking would: lowest score, the later one on a tie', () => {
+    const byRanking = (held: number[], score: number[], recent: number, heavy: number) => {
+      const cut = held.length - Math.min(recent, held.length);
+      const top = held.slice(0, cut).sort((a, b) => score[b]! - score[a]! || a - b).slice(0, heavy).sort((a, b) => a - b);
+      return [...top, ...held.slice(cut)];
+    };
+    expect(evict([0, 1, 2, 3, 4], [1, 1, 1, 1, 1], 2, 2)).toEqual([0, 1, 3, 4]);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 3 + (trial % 17);
+      const recent = trial % 3;
+      const held = Array.from({ length: n }, (_, i) => 2 * i);
+      const score = Array.from({ length: 2 * n }, (_, i) => ((i * 7919 + trial * 104729) % 5) / 4); // many ties
+      expect(evict(held, score, recent, n - recent - 1)).toEqual(byRanking(held, score, recent, n - recent - 1));
+    }
   });
 
   it('accepts a connected q whose shape is known only at run time (e.g. from a .npy file)', () => {
