@@ -21,7 +21,10 @@ describe('cancel and sweep', () => {
   it('cancels a long run', async () => {
     await selectBackend(page, 'cpu');
     await selectNode(page, 'qkv');
-    await setParam(page, 'seqLen', '2048'); // naive attention on the cpu backend: several seconds, checked per head
+    // Naive attention on the cpu backend: several seconds in all. It checks the cancel flag once per head
+    // (a head's T×T scores are one tfjs op chain), so many small heads keep the check frequent.
+    await setParam(page, 'heads', '32');
+    await setParam(page, 'seqLen', '1024');
     await page.click('[data-testid="run"]');
     await page.waitForFunction(() => document.querySelector('[data-testid="node-naive"]')?.getAttribute('data-status') === 'running', null, { timeout: 60_000 });
     await page.waitForTimeout(500);
@@ -34,6 +37,7 @@ describe('cancel and sweep', () => {
     await shot(page, 'cancelled');
     // The engine still works afterwards.
     await setParam(page, 'seqLen', '128');
+    await setParam(page, 'heads', '8');
     await selectBackend(page, 'wasm');
     expect(await run(page)).toMatch(/^done/);
   });
