@@ -27,6 +27,17 @@ describe('compile', () => {
     expect(i).toMatchObject({ path: 'nodes[0].params.seqLen', nodeId: 'qkv' });
   });
 
+  it('warns about params the node does not have (a typo, or another variant\'s), naming the close ones', () => {
+    const doc = qkvAttention();
+    (doc.nodes[0]!.params as Record<string, unknown>).seqlen = 4096;
+    doc.nodes[1]!.params = { variant: 'naive', blockSize: 64 };
+    const r = compile(doc, registry);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(r.warnings.map((w) => [w.path, w.nodeId])).toEqual([['nodes[0].params.seqlen', 'qkv'], ['nodes[1].params.blockSize', 'naive']]);
+    expect(r.warnings[0]!.message).toContain('did you mean "seqLen"');
+    expect(r.warnings[1]!.message).toMatch(/not a param of attention variant "naive".*params: variant, causal, scale/);
+  });
+
   it('names an unknown node type and suggests a close one', () => {
     const doc = qkvAttention();
     doc.nodes[3]!.type = 'compar';
@@ -38,7 +49,9 @@ describe('compile', () => {
   it('names an unknown port with the ports that exist', () => {
     const doc = qkvAttention();
     doc.edges[0]!.to = 'naive.query';
-    const [i] = issues(doc);
+    const all = issues(doc);
+    expect(all).toHaveLength(1); // not also "required input q is not connected"
+    const [i] = all;
     expect(i).toMatchObject({ path: 'edges[0].to', nodeId: 'naive', port: 'query' });
     expect(i!.message).toContain('inputs: q, k, v');
   });
@@ -56,6 +69,14 @@ describe('compile', () => {
     const [i] = issues(doc);
     expect(i).toMatchObject({ path: 'edges[1].from', nodeId: 'q', port: 'scales' });
     expect(i!.message).toContain('variant fp16');
+  });
+
+  it('reports a shape error once, at its source, not again on every node downstream', () => {
+    const doc = qkvAttention();
+    doc.nodes[0]!.params = { heads: 2, kvHeads: 3, seqLen: 32, headDim: 8 } as never;
+    const all = issues(doc);
+    expect(all.map((i) => i.nodeId)).toEqual(['qkv']);
+    expect(all[0]!.message).toContain('kvHeads');
   });
 
   it('refuses a port-kind mismatch', () => {

@@ -69,12 +69,13 @@ function zodIssues(err: z.ZodError, prefix: PropertyKey[], nodeId?: string): Com
 export function validateDocument(
   raw: unknown,
   registry: Registry,
-): { ok: true; doc: Pipeline; params: unknown[] } | { ok: false; issues: CompileIssue[] } {
+): { ok: true; doc: Pipeline; params: unknown[]; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
   const migrated = migrate(raw).doc;
   const parsed = PipelineSchema.safeParse(migrated);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error, []) };
   const doc = parsed.data;
   const issues: CompileIssue[] = [];
+  const warnings: CompileIssue[] = [];
   const params: unknown[] = [];
   const seen = new Map<string, number>();
   doc.nodes.forEach((n, i) => {
@@ -89,9 +90,34 @@ export function validateDocument(
     }
     const p = def.params.safeParse(n.params);
     if (!p.success) issues.push(...zodIssues(p.error, ['nodes', i, 'params'], n.id));
+    else warnings.push(...unknownParams(n.params, p.data as Record<string, unknown>, def.params, def.type, i, n.id));
     params.push(p.success ? p.data : undefined);
   });
-  return issues.length ? { ok: false, issues } : { ok: true, doc, params };
+  return issues.length ? { ok: false, issues } : { ok: true, doc, params, warnings };
+}
+
+/**
+ * Params the schema does not know (zod strips them while parsing): a typo such as "seqlen", or a param
+ * of another variant. Warnings, not errors: a newer writer's params are kept and written back.
+ */
+function unknownParams(raw: unknown, parsed: Record<string, unknown>, schema: z.ZodType, type: string, i: number, nodeId: string): CompileIssue[] {
+  if (!raw || typeof raw !== 'object') return [];
+  const known = paramNames(schema, parsed);
+  const owner = typeof parsed.variant === 'string' ? `${type} variant "${parsed.variant}"` : type;
+  return Object.keys(raw)
+    .filter((k) => !known.includes(k))
+    .map((k) => ({
+      path: `nodes[${i}].params.${k}`, nodeId,
+      message: `"${k}" is not a param of ${owner}, so it has no effect${suggest(k, known)}; params: ${known.join(', ')}`,
+    }));
+}
+
+/** The param names of an object schema, or of the union member that `value` parses as (variant families). */
+export function paramNames(schema: z.ZodType, value: unknown): string[] {
+  const s = schema as unknown as { shape?: object; options?: z.ZodType[] };
+  if (s.shape) return Object.keys(s.shape);
+  for (const option of s.options ?? []) if (option.safeParse(value).success) return paramNames(option, value);
+  return value && typeof value === 'object' ? Object.keys(value) : [];
 }
 
 function suggest(word: string, options: string[]): string {
@@ -147,11 +173,13 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
   if (!v.ok) return v;
   const { doc, params } = v;
   const issues: CompileIssue[] = [];
-  const warnings: CompileIssue[] = [];
+  const warnings: CompileIssue[] = [...v.warnings];
   const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
   const inputsOf = doc.nodes.map(() => ({}) as Record<string, { node: string; port: string }>);
   const connected = doc.nodes.map(() => new Set<string>());
   const succ = doc.nodes.map(() => new Set<number>());
+  // Nodes with a broken incoming edge: already reported, so their "input not connected" would be noise.
+  const brokenInputs = new Set<number>();
 
   // Edges: endpoints exist, kinds match, each input fed once.
   doc.edges.forEach((e, ei) => {
@@ -165,14 +193,18 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     const tdef = registry.get(doc.nodes[ti]!.type)!;
     const out = fdef.outputs[from.port];
     const inp = tdef.inputs[to.port];
+    const broken = (issue: CompileIssue) => {
+      brokenInputs.add(ti);
+      return issues.push(issue);
+    };
     if (!out)
       return issues.push({ path: `edges[${ei}].from`, nodeId: from.node, port: from.port,
         message: `node "${from.node}" (${fdef.type}) has no output "${from.port}"; outputs: ${Object.keys(fdef.outputs).join(', ')}` });
     if (!inp)
-      return issues.push({ path: `edges[${ei}].to`, nodeId: to.node, port: to.port,
+      return broken({ path: `edges[${ei}].to`, nodeId: to.node, port: to.port,
         message: `node "${to.node}" (${tdef.type}) has no input "${to.port}"; inputs: ${Object.keys(tdef.inputs).join(', ')}` });
     const reason = checkPortKinds(out, inp);
-    if (reason) return issues.push({ path: `edges[${ei}]`, nodeId: to.node, port: to.port, message: `${e.from} → ${e.to}: ${reason}` });
+    if (reason) return broken({ path: `edges[${ei}]`, nodeId: to.node, port: to.port, message: `${e.from} → ${e.to}: ${reason}` });
     if (inputsOf[ti]![to.port])
       return issues.push({ path: `edges[${ei}].to`, nodeId: to.node, port: to.port, message: `input "${e.to}" is fed by more than one edge` });
     inputsOf[ti]![to.port] = from;
@@ -182,6 +214,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
   });
   doc.nodes.forEach((n, i) => {
     const def = registry.get(n.type)!;
+    if (brokenInputs.has(i)) return;
     for (const [port, spec] of Object.entries(def.inputs))
       if (!spec.optional && !inputsOf[i]![port])
         issues.push({ path: `nodes[${i}]`, nodeId: n.id, port, message: `required input "${n.id}.${port}" (${spec.kind}) is not connected` });
@@ -198,9 +231,15 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
   const shapes = new Map<string, Record<string, PortShape | undefined>>();
   const steps: PlanStep[] = [];
   const stepOf = new Map<string, number>();
+  // Nodes whose inference failed, and everything downstream of them: reported once, at the source.
+  const failed = new Set<string>();
   for (const i of order) {
     const n = doc.nodes[i]!;
     const def = registry.get(n.type)!;
+    if (Object.values(inputsOf[i]!).some((src) => failed.has(src.node))) {
+      failed.add(n.id);
+      continue;
+    }
     const inShapes: Record<string, PortShape | undefined> = {};
     for (const [port, src] of Object.entries(inputsOf[i]!)) inShapes[port] = shapes.get(src.node)?.[src.port];
     let outShapes: Record<string, PortShape | undefined> = {};
@@ -218,6 +257,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
         port,
         message: `${n.id} (${def.type}): ${(err as Error).message}`,
       });
+      failed.add(n.id);
       continue;
     }
     // A declared output this configuration does not make (e.g. quantize fp16 has no scales) cannot be wired.
@@ -231,6 +271,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
         port,
         message: `${n.id} (${def.type}${variant}) does not produce "${port}" with these params`,
       });
+      failed.add(n.id);
     }
     for (const [port, s] of Object.entries(outShapes)) {
       if (s && def.outputs[port] && s.kind !== def.outputs[port]!.kind)

@@ -41,8 +41,11 @@ export function evaluateChecks(checks: Check[] | undefined, outputs: Record<stri
       for (const op of ['lt', 'le', 'gt', 'ge'] as const) {
         const rhs = check[op];
         if (rhs === undefined) continue;
-        const right = typeof rhs === 'number' ? rhs : lookup(outputs, nodes, rhs) * check.factor;
-        const rhsText = typeof rhs === 'number' ? `${rhs}` : `${check.factor !== 1 ? `${check.factor}·` : ''}${label(rhs)} (${fmt(right)})`;
+        const raw = typeof rhs === 'number' ? rhs : lookup(outputs, nodes, rhs);
+        const right = typeof rhs === 'number' ? rhs : raw * check.factor;
+        // The node's own figure stays visible next to the scaled one, so it matches the tables.
+        const rhsText =
+          typeof rhs === 'number' ? `${rhs}` : check.factor !== 1 ? `${check.factor}·${label(rhs)} (${check.factor}·${fmt(raw)} = ${fmt(right)})` : `${label(rhs)} (${fmt(right)})`;
         const ok = OPS[op](left, right);
         results.push({ check, ok, text: `${label(check)} = ${fmt(left)} ${SYM[op]} ${rhsText}${check.why ? ` — ${check.why}` : ''}` });
       }

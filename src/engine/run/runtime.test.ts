@@ -1,4 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeNpy } from '../io/npy.js';
+import { f32 } from '../tensor.js';
 import * as Comlink from 'comlink';
 import { registry } from '../../nodes/index.js';
 import { compile, type Plan } from '../compile/compile.js';
@@ -55,6 +60,25 @@ describe('runtime', () => {
     const r = await executePlan(p, await nodeExecEnv('cpu'));
     expect(r.errors).toEqual([{ nodeId: 'naive', message: 'attention did not produce its connected output "out"' }]);
     expect(r.profile.nodes.find((n) => n.nodeId === 'cmp')!.status).toBe('skipped');
+  });
+
+  it('checks shapes known only at run time (from .npy files) with the node\'s own rules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctxlab-shapes-'));
+    writeFileSync(join(dir, 'q.npy'), encodeNpy(f32([2, 8, 4], new Float32Array(64))));
+    writeFileSync(join(dir, 'k.npy'), encodeNpy(f32([2, 8, 5], new Float32Array(80))));
+    const doc = {
+      format: 'context-lab/pipeline', version: 1, name: 'npy shapes',
+      nodes: [
+        { id: 'q', type: 'source.npy', params: { path: 'q.npy' } },
+        { id: 'k', type: 'source.npy', params: { path: 'k.npy' } },
+        { id: 'attn', type: 'attention', params: { variant: 'flash' } },
+      ],
+      edges: [{ from: 'q.out', to: 'attn.q' }, { from: 'k.out', to: 'attn.k' }, { from: 'q.out', to: 'attn.v' }],
+    };
+    const r = compile(doc, registry, { baseDir: dir });
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const result = await executePlan(r.plan, await nodeExecEnv('cpu'));
+    expect(result.errors).toEqual([{ nodeId: 'attn', message: '"k" dim D = 5 does not match D = 4 from another input' }]);
   });
 
   it('marks a failing node and still finishes independent branches', async () => {

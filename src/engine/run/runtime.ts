@@ -3,7 +3,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { CancelledError, type RunContext } from '../node.js';
 import type { Plan, PlanStep } from '../compile/compile.js';
-import { valueBytes, type Value } from '../values.js';
+import { valueBytes, type PortShape, type Value } from '../values.js';
 import { canonicalJson, hashString, hashValue } from './hash.js';
 import type { BackendInfo, MemorySample, NodeProfile, RunEvent, RunProfile, ValueSummary } from './events.js';
 import { summarize } from './summary.js';
@@ -224,6 +224,24 @@ function emptyProfile(step: PlanStep, status: NodeProfile['status'], tMs: number
   };
 }
 
+const fullyKnown = (s: PortShape | undefined) => !!s?.shape && s.shape.every((d) => d !== null);
+
+/**
+ * Shapes the compiler could not know (e.g. a .npy read at run time) get the compiler's checks now,
+ * from the actual inputs: the node's own `infer`, so there is one rule, and a mismatch fails the
+ * node with the same message instead of reaching the kernel.
+ */
+function checkActualShapes(step: PlanStep, inputs: Record<string, Value>): void {
+  const ports = Object.keys(step.inputs);
+  if (ports.every((port) => step.inShapes[port]?.kind !== 'tensor' || fullyKnown(step.inShapes[port]))) return;
+  const actual: Record<string, PortShape | undefined> = {};
+  for (const port of ports) {
+    const v = inputs[port];
+    actual[port] = v?.kind === 'tensor' ? { ...step.inShapes[port], kind: 'tensor', dtype: v.dtype, shape: v.shape } : step.inShapes[port];
+  }
+  step.def.infer(actual as never, step.params);
+}
+
 async function runStep(
   step: PlanStep,
   inputs: Record<string, Value>,
@@ -286,6 +304,7 @@ async function runStep(
     sampleTf();
     check();
   };
+  checkActualShapes(step, inputs);
   const start = env.now();
   const outputs = (await step.def.run(ctx, inputs as never, step.params)) as Record<string, Value | undefined>;
   sampleTf();

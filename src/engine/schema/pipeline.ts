@@ -7,7 +7,7 @@ export const PIPELINE_VERSION = 1;
 
 export const NodeIdSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a node id starts with a letter or _ and holds letters, digits, _ and -');
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a node id starts with an ASCII letter or _ and holds only ASCII letters, digits, _ and - (it becomes a file and variable name)');
 
 export const PortRefSchema = z
   .string()

@@ -97,7 +97,7 @@ describe('editor store', () => {
   it('renames a node, its edges and the checks that name it', () => {
     const e = fresh();
     expect(e.renameNode('att', 'qkv')).toMatch(/taken/);
-    expect(e.renameNode('att', '1x')).toMatch(/starts with a letter/);
+    expect(e.renameNode('att', '1x')).toMatch(/starts with an ASCII letter/);
     expect(e.renameNode('att', 'attn')).toBeNull();
     const d = e.doc();
     expect(d.edges).toEqual([{ from: 'qkv.q', to: 'attn.q' }]);

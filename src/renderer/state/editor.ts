@@ -149,7 +149,7 @@ export function createEditor(catalog: Catalog) {
     /** Renames a node, re-pointing its edges and the checks that name it. Returns an error message or null. */
     renameNode(id: string, next: string): string | null {
       if (next === id) return null;
-      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(next)) return 'an id starts with a letter or _ and holds letters, digits, _ and -';
+      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(next)) return 'an id starts with an ASCII letter or _ and holds only ASCII letters, digits, _ and -';
       if (ids().has(next)) return `"${next}" is taken`;
       change((s) => ({
         nodes: s.nodes.map((n) => (n.id === id ? { ...n, id: next } : n)),
