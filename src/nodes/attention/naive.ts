@@ -31,16 +31,27 @@ export const naive: AttentionVariant = {
       ctx.checkCancelled();
       const g = Math.floor(h / (s.H / s.Hkv));
       if (maskBuf) fillBiasTile(headBias(bias, h), p.causal, s.Tk - s.Tq, s.Tq, 0, s.Tk, maskBuf);
-      const o = tf.tidy(() => {
+      // Three stages with a cancel check between them: on the cpu backend one stage of a long head takes a while.
+      const scores = tf.tidy(() => {
         const qh = tf.tensor2d(headView(q, h), [s.Tq, s.D]);
         // Kᵀ materialised: tfjs-wasm's matMul is much faster on a pre-transposed operand.
         const kT = tf.transpose(tf.tensor2d(headView(k, g), [s.Tk, s.D]));
-        const vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
-        let scores = tf.mul(tf.matMul(qh, kT), scale);
+        const raw = tf.mul(tf.matMul(qh, kT), scale);
         // The cpu backend keeps the array a tensor is made from: the mask buffer is refilled per head.
-        if (maskBuf) scores = tf.add(scores, tf.tensor2d(maskBuf.slice(), [s.Tq, s.Tk]));
-        return tf.matMul(tf.softmax(scores), vh);
+        return maskBuf ? tf.add(raw, tf.tensor2d(maskBuf.slice(), [s.Tq, s.Tk])) : raw;
       });
+      let probs: typeof scores | undefined;
+      let o: typeof scores;
+      try {
+        ctx.checkCancelled();
+        probs = tf.softmax(scores);
+        scores.dispose();
+        ctx.checkCancelled();
+        o = tf.tidy(() => tf.matMul(probs!, tf.tensor2d(headView(v, g), [s.Tk, s.Dv])));
+      } finally {
+        scores.dispose();
+        probs?.dispose();
+      }
       ctx.checkCancelled();
       out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
       o.dispose();
