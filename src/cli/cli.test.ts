@@ -1,5 +1,6 @@
 // The CLI as a user runs it: a child process, its exit code, stdout/stderr and the files it writes.
 import { ctxlab } from './testing.js';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { syntheticQkv } from '../nodes/sources/synthetic-qkv.js';
 import { f32 } from '../engine/tensor.js';
 import { expectClose } from '../nodes/testing.js';
 import { qkvAttention } from '../engine/testdata/fixtures.js';
+import { parseBytes } from './format.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ctxlab-'));
 function writeDoc(dir: string, doc: unknown, name = 'p.json') {
@@ -78,6 +80,24 @@ describe('ctxlab run', () => {
     const badParam = await ctxlab(['run', path, '--set', 'qkv.seqLen=-1']);
     expect(badParam.code).toBe(2);
     expect(badParam.stderr).toMatch(/nodes\[0\]\.params\.seqLen \[qkv\]: Too small/);
+    // A typo in --set is an error (in the file it is a warning: a newer writer's params are kept).
+    for (const cmd of ['run', 'validate']) {
+      const typo = await ctxlab([cmd, path, '--set', 'qkv.seqlen=4096']);
+      expect(typo.code, cmd).toBe(2);
+      expect(typo.stderr).toMatch(/nodes\[0\]\.params\.seqlen \[qkv\]: "seqlen" is not a param of source\.synthetic-qkv \(did you mean "seqLen"\?\)/);
+    }
+    const sweep = await ctxlab(['sweep', path, '--set', 'naive.blockSize=16,32']);
+    expect(sweep.code).toBe(2);
+    expect(sweep.stderr).toContain('not a param of attention variant "naive"');
+  });
+
+  it('--verbose adds the stack to a node failure', async () => {
+    const doc = qkvAttention();
+    doc.nodes.push({ id: 'file', type: 'source.npy', params: { path: 'missing.npy' } } as never);
+    const path = writeDoc(tmp(), doc);
+    const r = await ctxlab(['--verbose', 'run', path]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/missing\.npy[\s\S]*    at /);
   });
 
   it('exit codes: 2 for an invalid pipeline, 1 for a failed node or check', async () => {
@@ -131,12 +151,18 @@ describe('ctxlab sweep, validate, nodes, schema', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sweep of qkv.seqLen over 128, 256, 512');
     expect(r.stdout).toMatch(/slope ms/);
+    expect(r.stdout).toContain('after one untimed warm-up run at 128');
     const csv = readFileSync(join(dir, 'sweep.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('value,node,status,ms,peakBytes');
-    expect(csv).toHaveLength(1 + 3 * 4);
+    expect(csv[0]).toBe('value,node,status,ms,peakBytes,note');
+    // A row per value and node, then a slope row per node.
+    expect(csv).toHaveLength(1 + 3 * 4 + 4);
+    const [what, node, , slopeMs, slopePeak] = csv.at(-4)!.split(',');
+    expect([what, node]).toEqual(['slope', 'qkv']);
+    expect(Number(slopeMs)).not.toBeNaN();
+    expect(Number(slopePeak)).toBeCloseTo(1, 1);
     const sweep = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
     // The synthetic source's output grows linearly with T: its peak-bytes slope is 1.
-    expect(sweep.slopes.qkv.peak).toBeCloseTo(1, 1);
+    expect(sweep.slopes.qkv.peak.slope).toBeCloseTo(1, 1);
     expect((await ctxlab(['sweep', join(dir, 'p.json'), '--set', 'qkv.seqLen=128'])).code).toBe(2);
   });
 
@@ -162,5 +188,139 @@ describe('ctxlab sweep, validate, nodes, schema', () => {
     expect(j.find((x: { type: string }) => x.type === 'attention').variants.naive.title).toBe('Naive (materialised)');
     const s = JSON.parse((await ctxlab(['schema'])).stdout);
     expect(s.title).toContain('context-lab/pipeline v1');
+  });
+});
+
+describe('ctxlab arguments, units, stdin, JSON and errors', () => {
+  const withFailingNode = () => {
+    const doc = qkvAttention();
+    doc.nodes.push({ id: 'f', type: 'source.npy', params: { path: 'missing.npy' } } as never);
+    return doc;
+  };
+
+  it('--version and -V print the package version', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const r = await ctxlab([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
+  });
+
+  it('run - and validate - read the pipeline from stdin; relative paths resolve against the working folder', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'a.npy'), encodeNpy(f32([2, 2], [1, 2, 3, 4])));
+    const doc = JSON.stringify({
+      format: 'context-lab/pipeline', version: 1, name: 'stdin',
+      nodes: [{ id: 'a', type: 'source.npy', params: { path: 'a.npy' } }, { id: 'b', type: 'source.npy', params: { path: 'a.npy' } }, { id: 'cmp', type: 'compare' }],
+      edges: [{ from: 'a.out', to: 'cmp.a' }, { from: 'b.out', to: 'cmp.b' }],
+    });
+    const r = await ctxlab(['run', '-', '--json'], dir, doc);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).metrics.cmp.maxAbs).toBe(0);
+    const v = await ctxlab(['validate', '-'], dir, doc);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^stdin: ok — 3 nodes/);
+  });
+
+  it('sizes: binary units with "i", decimal without; tables say MiB and which prediction they show', async () => {
+    expect(parseBytes('8GiB')).toBe(8 * 2 ** 30);
+    expect(parseBytes('512MiB')).toBe(512 * 2 ** 20);
+    expect(parseBytes('1GB')).toBe(1e9);
+    expect(parseBytes('1MB')).toBe(1e6);
+    expect(parseBytes('1e9')).toBe(1e9);
+    expect(() => parseBytes('8G')).toThrow(/8GiB/);
+    const v = await ctxlab(['validate', 'pipelines/flash-vs-naive.json']);
+    expect(v.stdout).toMatch(/pred MiB \(node alone\)\s+pred peak MiB \(with live values\)/);
+    expect(v.stdout).not.toMatch(/\bMB\b/);
+    const r = await ctxlab(['run', writeDoc(tmp(), qkvAttention())]);
+    expect(r.stdout).toContain('pred MiB (node alone)');
+    expect(r.stdout).not.toMatch(/\bMB\b/);
+  });
+
+  it('validate applies the memory guard as run does, with the same line; no peak node is not "undefined"', async () => {
+    const path = writeDoc(tmp(), qkvAttention({ seqLen: 512 }));
+    const run = await ctxlab(['run', path, '--memory-budget', '1MiB']);
+    const validate = await ctxlab(['validate', path, '--memory-budget', '1MiB']);
+    expect(validate.code).toBe(2);
+    expect(run.code).toBe(2);
+    expect(validate.stderr).toBe(run.stderr);
+    expect(validate.stderr.trim().split('\n')).toHaveLength(1);
+    // The default budget (half of system memory) holds for validate too.
+    const huge = await ctxlab(['validate', writeDoc(tmp(), qkvAttention({ seqLen: 4_000_000 }))]);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toContain('refused before running: node "naive"');
+    const empty = await ctxlab(['validate', '-'], undefined, JSON.stringify({ format: 'context-lab/pipeline', version: 1, nodes: [], edges: [] }));
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).not.toContain('undefined');
+  });
+
+  it('sweep validates every value before running any', async () => {
+    const r = await ctxlab(['sweep', writeDoc(tmp(), qkvAttention()), '--set', 'qkv.seqLen=32,abc']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nodes\[0\]\.params\.seqLen \[qkv\]: .*\(at qkv\.seqLen="abc"\)/);
+    expect(r.stderr).not.toContain('warm-up');
+  });
+
+  it('sweep: refusals are results (exit 0), failures are marked with the node error (exit 1), slopes it cannot fit are "–"', async () => {
+    const dir = tmp();
+    const refused = await ctxlab(['sweep', writeDoc(dir, qkvAttention({ headDim: 32 })), '--set', 'qkv.seqLen=64,128,2048', '--memory-budget', '4MiB']);
+    expect(refused.code).toBe(0);
+    expect(refused.stdout).toMatch(/qkv\.seqLen=2048: refused before running/);
+    expect(refused.stdout).toMatch(/^qkv\s.*refused.*\s–\s+–$/m);
+    expect(refused.stdout).toContain('– no slope: fewer than 3 points');
+    const failed = await ctxlab(['sweep', writeDoc(dir, withFailingNode(), 'f.json'), '--set', 'qkv.seqLen=16,32', '--out', dir]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/^f\s+failed\s+failed/m);
+    expect(failed.stdout).toMatch(/qkv\.seqLen=16: failed: node "f": .*missing\.npy/);
+    const csv = readFileSync(join(dir, 'sweep.csv'), 'utf8');
+    expect(csv).toMatch(/^16,f,failed,,,".*missing\.npy.*"$/m);
+    const help = await ctxlab(['sweep', '--help']);
+    expect(help.stdout).toContain('sweep.csv');
+    expect(help.stdout).toMatch(/0 when every value ran or was refused/);
+  });
+
+  it('a closed stdout pipe ends the command quietly', async () => {
+    for (const args of [['schema'], ['validate', 'pipelines/flash-vs-naive.json']]) {
+      const child = spawn(process.execPath, ['bin/ctxlab.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    }
+  });
+
+  it('--out naming a file is an argument error', async () => {
+    const dir = tmp();
+    const file = writeDoc(dir, qkvAttention());
+    for (const cmd of [['run', file], ['sweep', file, '--set', 'qkv.seqLen=16,32']]) {
+      const r = await ctxlab([...cmd, '--out', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(/^ctxlab: --out .*p\.json: exists and is not a folder$/);
+    }
+  });
+
+  it('--json says ok: false with the exit code, and gives bad JSON input as an issue', async () => {
+    const dir = tmp();
+    const check = await ctxlab(['run', writeDoc(dir, { ...qkvAttention(), checks: [{ node: 'cmp', metric: 'maxAbs', gt: 1 }] }), '--json']);
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout)).toMatchObject({ ok: false, status: 'ok', checksPassed: false });
+    writeFileSync(join(dir, 'broken.json'), '{ "format": ');
+    const broken = await ctxlab(['run', join(dir, 'broken.json'), '--json']);
+    expect(broken.code).toBe(2);
+    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, status: 'invalid', issues: [{ path: '$', message: expect.stringContaining('is not valid JSON') }] });
+    const v = await ctxlab(['validate', '-', '--json'], dir, 'nope');
+    expect(v.code).toBe(2);
+    expect(JSON.parse(v.stdout).issues[0].message).toContain('stdin is not valid JSON');
+  });
+
+  it('--verbose adds the stack to file errors', async () => {
+    const missing = join(tmp(), 'missing.json');
+    expect((await ctxlab(['run', missing])).stderr).not.toContain('    at ');
+    const r = await ctxlab(['--verbose', 'run', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no such file\n.*ENOENT[\s\S]*    at /);
   });
 });

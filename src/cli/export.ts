@@ -3,12 +3,12 @@
 // version (older versions migrated, unknown fields kept).
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compile, formatIssue } from '../engine/compile/compile.js';
+import { compile } from '../engine/compile/compile.js';
 import { exportPipelineJson } from '../engine/export/json.js';
 import { exportTypeScript } from '../engine/export/typescript.js';
 import { writeAtomic } from '../engine/node/files.js';
 import { registry } from '../nodes/index.js';
-import { EXIT, loadWithOverrides } from './run.js';
+import { baseDirOf, EXIT, issueLines, loadWithOverrides } from './run.js';
 
 export interface ExportFlags {
   ts?: string;
@@ -22,7 +22,7 @@ export interface ExportFlags {
  * to the module's own folder, or absolute with --absolute or when the two sit on different roots.
  */
 export function baseDirFor(pipelineFile: string, outFile: string | undefined, absolute = false): string {
-  const pipelineDir = dirname(resolve(pipelineFile));
+  const pipelineDir = baseDirOf(pipelineFile);
   if (absolute || !outFile) return pipelineDir;
   const rel = relative(dirname(resolve(outFile)), pipelineDir);
   return isAbsolute(rel) ? pipelineDir : rel || '.';
@@ -31,8 +31,8 @@ export function baseDirFor(pipelineFile: string, outFile: string | undefined, ab
 /** Writes the export(s); returns what to print. Invalid pipelines are refused (exit 2). */
 export async function exportCommand(file: string, flags: ExportFlags): Promise<{ text: string; exitCode: number }> {
   const doc = await loadWithOverrides(file, flags.set);
-  const r = compile(doc, registry, { baseDir: dirname(resolve(file)) });
-  if (!r.ok) return { text: r.issues.map((i) => `${file}: ${formatIssue(i)}`).join('\n'), exitCode: EXIT.invalid };
+  const r = compile(doc, registry, { baseDir: baseDirOf(file) });
+  if (!r.ok) return { text: issueLines(file, r.issues), exitCode: EXIT.invalid };
 
   const lines: string[] = [];
   if (flags.toJson) {

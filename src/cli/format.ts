@@ -10,7 +10,8 @@ export function table(header: string[], rows: (string | number)[][], align?: ('l
   return [line(cells[0]!), line(widths.map((w) => '─'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
-export function mb(bytes: number): string {
+/** Bytes in MiB (2^20 bytes), the unit of every table: columns say "MiB". */
+export function mib(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 3 : 1);
 }
 
@@ -25,15 +26,15 @@ export function num(x: unknown): string {
   return String(+x.toPrecision(6));
 }
 
-/** Parses "512MB", "8GiB", "1e9" into bytes. */
+/**
+ * Parses a size into bytes: binary units with an "i" (KiB, MiB, GiB, TiB: powers of 1024), decimal
+ * ones without (kB, MB, GB, TB: powers of 1000), or a plain number of bytes ("1e9", "4096B").
+ */
 export function parseBytes(text: string): number {
-  const m = /^\s*([0-9.]+(?:e[0-9]+)?)\s*([kmgt]?i?b?)?\s*$/i.exec(text);
-  if (!m) throw new Error(`cannot read "${text}" as a size (e.g. 512MB, 8GiB, 1e9)`);
-  const unit = (m[2] ?? '').toLowerCase().replace(/i?b$/, '');
-  const pow = { '': 0, k: 1, m: 2, g: 3, t: 4 }[unit];
-  if (pow === undefined) throw new Error(`unknown size unit in "${text}"`);
-  const base = /i/i.test(m[2] ?? '') || !/b/i.test(m[2] ?? 'b') ? 1024 : 1000;
-  return Number(m[1]) * base ** pow;
+  const m = /^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*(?:([kmgt])(i?)b|b)?\s*$/i.exec(text);
+  if (!m) throw new Error(`cannot read "${text}" as a size; use e.g. 8GiB, 512MiB (powers of 1024), 1GB, 500MB (powers of 1000) or bytes`);
+  const pow = m[2] ? 'kmgt'.indexOf(m[2].toLowerCase()) + 1 : 0;
+  return Math.round(Number(m[1]) * (m[3] ? 1024 : 1000) ** pow);
 }
 
 /** Least-squares slope of log(y) against log(x): the exponent of a power law. */

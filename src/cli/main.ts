@@ -1,25 +1,24 @@
 // `ctxlab`: run, sweep, validate and inspect Context Lab pipelines from the terminal.
 // Exit codes: 0 ok, 1 run failed (a node failed or a check did not hold), 2 invalid pipeline or arguments.
 import { Command, CommanderError, Option } from 'commander';
-import { dirname, resolve } from 'node:path';
 import { catalog, paramRows } from '../engine/catalog.js';
-import { compile, formatIssue } from '../engine/compile/compile.js';
 import { pipelineJsonSchema } from '../engine/schema/json-schema.js';
 import { registry } from '../nodes/index.js';
-import { formatShape } from '../engine/tensor.js';
-import { CliError, EXIT, loadWithOverrides, runCommand, sweepCommand, type RunFlags, type RunReport } from './run.js';
-import { mb, table } from './format.js';
+import pkg from '../../package.json' with { type: 'json' };
+import { CliError, EXIT, runCommand, sweepCommand, validateCommand, type RunFlags, type RunReport } from './run.js';
 import { registerExport } from './export.js';
 
 const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 const collect = (v: string, prev: string[]) => [...prev, v];
+const FILE_HELP = 'the pipeline JSON ("-": read it from stdin; relative paths in params then resolve against the working folder)';
+const BUDGET_HELP = 'refuse runs whose predicted peak exceeds this: 8GiB, 512MiB (powers of 1024), 1GB, 500MB (powers of 1000) or bytes; default half of system memory';
 
-function runOptions(cmd: Command): Command {
+function runOptions(cmd: Command, outHelp: string): Command {
   return cmd
     .addOption(new Option('-b, --backend <name>', 'tfjs backend').choices(BACKENDS).default('wasm'))
     .option('-s, --set <node.param=value>', 'override a param (repeatable); value is JSON or a string', collect, [])
-    .option('-o, --out <dir>', 'write outputs (.npy), metrics.json and profile.json here')
-    .option('--memory-budget <size>', 'refuse runs whose predicted peak exceeds this (e.g. 8GiB); default half of system memory')
+    .option('-o, --out <dir>', outHelp)
+    .option('--memory-budget <size>', BUDGET_HELP)
     .option('--json', 'print a JSON report instead of tables')
     .option('--no-progress', 'no progress bar');
 }
@@ -34,53 +33,38 @@ function print(r: RunReport, json: boolean | undefined): number {
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('ctxlab')
     .description('Run, sweep and inspect Context Lab pipelines (long-context LLM techniques) headless.')
+    .version(pkg.version, '-V, --version', 'print the version')
     .option('--verbose', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const verbose = () => program.opts().verbose === true;
 
-  runOptions(program.command('run <file>').description('run a pipeline once and print per-node timings and memory')).action(
-    async (file: string, flags: RunFlags) => setExit(print(await runCommand(file, flags), flags.json)),
+  runOptions(program.command('run').argument('<file>', FILE_HELP).description('run a pipeline once and print per-node timings and memory'), 'write outputs (.npy), metrics.json and profile.json here').action(
+    async (file: string, flags: RunFlags) => setExit(print(await runCommand(file, { ...flags, verbose: verbose() }), flags.json)),
   );
 
   runOptions(
     program
-      .command('sweep <file>')
-      .description('run once per value of one param (--set node.param=v1,v2,…); per-node ms and peak bytes with log-log slopes'),
-  ).action(async (file: string, flags: RunFlags) => setExit(print(await sweepCommand(file, flags), flags.json)));
+      .command('sweep')
+      .argument('<file>', FILE_HELP)
+      .description('run once per value of one param (--set node.param=v1,v2,…); per-node ms and peak bytes with log-log slopes')
+      .addHelpText(
+        'after',
+        '\nEvery value is validated before any runs; one untimed warm-up run at the smallest value comes first.\n' +
+          'Exit codes: 0 when every value ran or was refused by the memory guard (refusals are printed as results),\n' +
+          '1 when any run failed, 2 for an invalid pipeline, value or argument.',
+      ),
+    'write sweep.csv (a row per value and node, then a slope row per node) and sweep.json here',
+  ).action(async (file: string, flags: RunFlags) => setExit(print(await sweepCommand(file, { ...flags, verbose: verbose() }), flags.json)));
 
   program
-    .command('validate <file>')
-    .description('check a pipeline: schema, params, edges, cycles, shapes; print the memory plan')
+    .command('validate')
+    .argument('<file>', FILE_HELP)
+    .description('check a pipeline: schema, params, edges, cycles, shapes, and the memory plan against the budget, without running')
     .option('-s, --set <node.param=value>', 'override a param (repeatable)', collect, [])
-    .option('--json', 'print the issues as JSON')
-    .action(async (file: string, flags: { set: string[]; json?: boolean }) => {
-      const doc = await loadWithOverrides(file, flags.set);
-      const r = compile(doc, registry, { baseDir: dirname(resolve(file)) });
-      if (!r.ok) {
-        if (flags.json) process.stdout.write(JSON.stringify({ ok: false, issues: r.issues }, null, 2) + '\n');
-        else process.stderr.write(r.issues.map((i) => `${file}: ${formatIssue(i)}`).join('\n') + '\n');
-        return setExit(EXIT.invalid);
-      }
-      const { plan, warnings } = r;
-      if (flags.json) {
-        process.stdout.write(JSON.stringify({ ok: true, warnings, predictedPeakBytes: plan.predictedPeakBytes, steps: plan.steps.map((s) => ({ id: s.id, type: s.def.type, outShapes: s.outShapes, flops: s.cost.flops, predictedPeakBytes: s.predictedPeakBytes })) }, null, 2) + '\n');
-        return setExit(EXIT.ok);
-      }
-      process.stdout.write(`${file}: ok — ${plan.steps.length} nodes, ${plan.doc.edges.length} edges, predicted peak ${mb(plan.predictedPeakBytes)} MB at "${plan.peakStep}"\n\n`);
-      process.stdout.write(
-        table(
-          ['node', 'type', 'outputs', 'GFLOP', 'pred peak MB'],
-          plan.steps.map((s) => [
-            s.id, s.def.type,
-            Object.entries(s.outShapes).map(([p, sh]) => `${p} ${sh?.shape ? formatShape(sh.shape, sh.dtype) : sh?.kind ?? ''}`).join(', '),
-            (s.cost.flops / 1e9).toFixed(3), mb(s.predictedPeakBytes),
-          ]),
-          ['l', 'l', 'l', 'r', 'r'],
-        ) + '\n',
-      );
-      for (const w of warnings) process.stdout.write(`warning: ${formatIssue(w)}\n`);
-      return setExit(EXIT.ok);
-    });
+    .option('--memory-budget <size>', BUDGET_HELP)
+    .option('--json', 'print the plan or the issues as JSON')
+    .action(async (file: string, flags: { set: string[]; memoryBudget?: string; json?: boolean }) => setExit(print(await validateCommand(file, flags), flags.json)));
 
   program
     .command('nodes')
@@ -126,13 +110,14 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.invalid;
-    const verbose = argv.includes('--verbose');
-    if (err instanceof CliError) {
-      process.stderr.write(`ctxlab: ${err.message}\n`);
-      return err.code;
-    }
-    process.stderr.write(`ctxlab: ${(err as Error).message ?? String(err)}\n`);
-    if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
-    return EXIT.runFailed;
+    const e = err as Error & { cause?: unknown; issues?: unknown };
+    const exitCode = err instanceof CliError ? err.code : EXIT.runFailed;
+    const message = e.message ?? String(err);
+    // With --json every outcome is JSON on stdout, errors included (as an invalid pipeline's issues are).
+    if (argv.includes('--json'))
+      process.stdout.write(JSON.stringify({ ok: false, status: exitCode === EXIT.invalid ? 'invalid' : 'failed', issues: e.issues ?? [{ message }] }, null, 2) + '\n');
+    else process.stderr.write(`ctxlab: ${message}\n`);
+    if (argv.includes('--verbose')) process.stderr.write(`${(e.cause as Error | undefined)?.stack ?? e.stack}\n`);
+    return exitCode;
   }
 }

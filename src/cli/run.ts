@@ -1,5 +1,6 @@
 // `ctxlab run` and `ctxlab sweep`: the engine in a worker_thread, results as .npy, tables on stdout.
-import { dirname, join, relative, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import cliProgress from 'cli-progress';
 import * as Comlink from 'comlink';
@@ -7,22 +8,27 @@ import { writeAtomic } from '../engine/node/files.js';
 import { metricsOf, writeOutputs } from '../engine/api.js';
 import type { BackendName } from '../engine/node.js';
 import { startEngineWorker } from '../engine/node/client.js';
-import { readPipelineFile } from '../engine/node/host.js';
+import { PipelineLoadError, readPipelineFile } from '../engine/node/host.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
 import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
-import { formatIssue, formatBytes } from '../engine/compile/compile.js';
+import { checkMemoryBudget, compile, formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
+import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
-import { displayPath, logLogSlope, mb, ms, num, parseBytes, table } from './format.js';
+import { displayPath, logLogSlope, mib, ms, num, parseBytes, table } from './format.js';
 
 export const EXIT = { ok: 0, runFailed: 1, invalid: 2 } as const;
 
+/** An error reported in one line (plus `issues` with --json, and the cause's stack with --verbose). */
 export class CliError extends Error {
+  readonly issues?: CompileIssue[];
   constructor(
     message: string,
     public code: number = EXIT.invalid,
+    opts: { cause?: unknown; issues?: CompileIssue[] } = {},
   ) {
-    super(message);
+    super(message, { cause: opts.cause });
+    this.issues = opts.issues;
   }
 }
 
@@ -33,6 +39,20 @@ export interface RunFlags {
   json?: boolean;
   memoryBudget?: string;
   progress?: boolean;
+  verbose?: boolean;
+}
+
+/** `-` as the file: the pipeline JSON is read from stdin. */
+export const STDIN = '-';
+
+/** The folder relative paths in params resolve against: the file's, or the working folder for stdin. */
+export function baseDirOf(file: string): string {
+  return file === STDIN ? process.cwd() : dirname(resolve(file));
+}
+
+/** Compiler issues as lines, each prefixed with where the pipeline came from. */
+export function issueLines(file: string, issues: CompileIssue[]): string {
+  return issues.map((i) => `${file === STDIN ? 'stdin' : file}: ${formatIssue(i)}`).join('\n');
 }
 
 export function parseSets(sets: string[]): Override[] {
@@ -49,6 +69,11 @@ export function budgetOf(flag: string | undefined): number {
   } catch (err) {
     throw new CliError(`--memory-budget: ${(err as Error).message}`);
   }
+}
+
+/** `--out` may name a folder or nothing yet, not an existing file. */
+function checkOut(out: string | undefined): void {
+  if (out && statSync(out, { throwIfNoEntry: false })?.isDirectory() === false) throw new CliError(`--out ${out}: exists and is not a folder`);
 }
 
 function progressReporter(enabled: boolean, nodes: () => number) {
@@ -93,16 +118,14 @@ export interface RunReport {
 
 /** Runs a pipeline file once in a worker; returns what to print. */
 export async function runCommand(file: string, flags: RunFlags): Promise<RunReport> {
+  checkOut(flags.out);
   const overrides = parseSets(flags.set);
+  const budget = budgetOf(flags.memoryBudget);
   const doc = await loadDoc(file);
   const engine = await startEngineWorker();
   const progress = progressReporter(!!flags.progress && !flags.json && process.stderr.isTTY === true, () => nodeCount(doc));
   try {
-    const result = await engine.api.run(
-      doc,
-      { backend: flags.backend, baseDir: dirname(resolve(file)), overrides, memoryBudget: budgetOf(flags.memoryBudget) },
-      Comlink.proxy(progress.onEvent),
-    );
+    const result = await engine.api.run(doc, { backend: flags.backend, baseDir: baseDirOf(file), overrides, memoryBudget: budget }, Comlink.proxy(progress.onEvent));
     progress.stop();
     return await report(file, result, flags);
   } finally {
@@ -115,46 +138,67 @@ function nodeCount(doc: unknown): number {
   return (doc as { nodes?: unknown[] }).nodes?.length ?? 0;
 }
 
-/** Reads a pipeline file and applies --set overrides; any problem is a CliError (exit 2). */
-export async function loadWithOverrides(file: string, sets: string[]): Promise<unknown> {
+/** The document with --set overrides applied; an unknown node is a CliError (exit 2). */
+function withOverrides(doc: unknown, overrides: Override[]): unknown {
   try {
-    return applyOverrides(await loadDoc(file), parseSets(sets));
+    return applyOverrides(doc, overrides);
   } catch (err) {
-    throw err instanceof CliError ? err : new CliError((err as Error).message);
+    throw new CliError((err as Error).message, EXIT.invalid, { cause: err });
   }
 }
 
+/** Reads a pipeline file and applies --set overrides; any problem is a CliError (exit 2). */
+export async function loadWithOverrides(file: string, sets: string[]): Promise<unknown> {
+  const overrides = parseSets(sets);
+  return withOverrides(await loadDoc(file), overrides);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads the pipeline JSON from a file, or from stdin for `-`; any problem is a CliError (exit 2). */
 export async function loadDoc(file: string): Promise<unknown> {
   try {
-    return await readPipelineFile(file);
+    if (file !== STDIN) return await readPipelineFile(file);
+    const text = await readStdin();
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new PipelineLoadError([{ path: '$', message: `stdin is not valid JSON: ${(err as Error).message}` }]);
+    }
   } catch (err) {
-    const e = err as NodeJS.ErrnoException & { issues?: { message: string }[] };
-    if (e.code === 'ENOENT') throw new CliError(`${file}: no such file`);
-    if (e.issues) throw new CliError(e.issues.map((i) => i.message).join('\n'));
-    throw new CliError(`${file}: ${e.message}`);
+    const e = err as NodeJS.ErrnoException & { issues?: CompileIssue[] };
+    const message = e.code === 'ENOENT' ? `${file}: no such file` : e.issues ? e.issues.map((i) => i.message).join('\n') : `${file}: ${e.message}`;
+    throw new CliError(message, EXIT.invalid, { cause: err, issues: e.issues });
   }
+}
+
+function invalidReport(file: string, stage: 'invalid' | 'refused', issues: CompileIssue[]): RunReport {
+  return { status: stage, text: issueLines(file, issues), json: { ok: false, status: stage, issues }, exitCode: EXIT.invalid };
 }
 
 async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promise<RunReport> {
-  if (!r.ok) {
-    const lines = r.issues.map((i) => `${file}: ${formatIssue(i)}`);
-    return { status: r.stage, text: lines.join('\n'), json: { status: r.stage, issues: r.issues }, exitCode: EXIT.invalid };
-  }
+  if (!r.ok) return invalidReport(file, r.stage, r.issues);
   const p = r.profile;
   const out: string[] = [];
   const b = p.backend;
   out.push(`backend: ${b.name}${b.name !== b.requested ? ` (requested ${b.requested}; fell back: ${b.fallbackReason})` : ''}` +
     `${b.adapter ? ` · adapter ${b.adapter.vendor}/${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : ''} · ${b.host}`);
-  out.push(`pipeline: ${p.pipeline} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak ${mb(p.measuredPeakBytes)} MB measured, ${mb(p.predictedPeakBytes)} MB predicted`);
+  out.push(`pipeline: ${p.pipeline} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak with live values ${mib(p.measuredPeakBytes)} MiB measured, ${mib(p.predictedPeakBytes)} MiB predicted`);
   out.push('');
   out.push(
     table(
-      ['node', 'type', 'variant', 'status', 'ms', 'peak MB', 'pred MB', 'out MB', 'GFLOP/s'],
-      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.status, ms(n.wallMs), mb(n.peakBytes), mb(n.predictedPeakBytes), mb(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2)]),
+      ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s'],
+      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2)]),
       ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
-  for (const e of r.errors) out.push(`\nnode "${e.nodeId}" failed: ${e.message}`);
+  // The engine reports a node's message and its stack (shown with --verbose).
+  for (const e of r.errors)
+    out.push(`\nnode "${e.nodeId}" failed: ${e.message}${flags.verbose && e.stack ? `\n${e.stack}` : ''}`);
   const metrics = metricsOf(r.outputs);
   if (Object.keys(metrics).length) {
     out.push('\nmetrics');
@@ -171,16 +215,47 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
     files = (await writeOutputs({ artifacts: r.artifacts, profile: p, metrics }, resolve(flags.out))).map(displayPath);
     out.push(`\nwrote ${files.map((f) => f + (shapes[f.split('/').pop()!.replace(/\.npy$/, '')] ?? '')).join(', ')}`);
   }
-  const checksFailed = r.checks.some((c) => !c.ok);
-  const exitCode = r.status === 'ok' && !checksFailed ? EXIT.ok : EXIT.runFailed;
+  const checksPassed = r.checks.every((c) => c.ok);
+  const exitCode = r.status === 'ok' && checksPassed ? EXIT.ok : EXIT.runFailed;
   if (r.status === 'cancelled') out.push('\nrun cancelled');
-  if (checksFailed) out.push(`\n${r.checks.filter((c) => !c.ok).length} check(s) failed`);
+  if (!checksPassed) out.push(`\n${r.checks.filter((c) => !c.ok).length} check(s) failed`);
   return {
     status: r.status,
     text: out.join('\n'),
-    json: { status: r.status, checks: r.checks.map((c) => ({ ok: c.ok, text: c.text })), metrics, errors: r.errors, files, profile: p },
+    json: { ok: exitCode === EXIT.ok, status: r.status, checksPassed, checks: r.checks.map((c) => ({ ok: c.ok, text: c.text })), metrics, errors: r.errors, files, profile: p },
     exitCode,
   };
+}
+
+/** `ctxlab validate`: compile, apply the memory guard as `run` does, and print the plan. */
+export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string }): Promise<RunReport> {
+  const budget = budgetOf(flags.memoryBudget);
+  const r = compile(await loadWithOverrides(file, flags.set), registry, { baseDir: baseDirOf(file), strictParams: parseSets(flags.set) });
+  if (!r.ok) return invalidReport(file, 'invalid', r.issues);
+  const { plan, warnings } = r;
+  const refused = checkMemoryBudget(plan, budget);
+  if (refused) return invalidReport(file, 'refused', [refused]);
+  const alone = (s: PlanStep) => s.cost.workspaceBytes + s.predictedOutputBytes;
+  const text = [
+    `${file === STDIN ? 'stdin' : file}: ok — ${plan.steps.length} nodes, ${plan.doc.edges.length} edges, predicted peak with live values ${mib(plan.predictedPeakBytes)} MiB` +
+      (plan.peakStep ? ` at "${plan.peakStep}"` : ''),
+    '',
+    table(
+      ['node', 'type', 'outputs', 'GFLOP', 'pred MiB (node alone)', 'pred peak MiB (with live values)'],
+      plan.steps.map((s) => [
+        s.id, s.def.type,
+        Object.entries(s.outShapes).map(([p, sh]) => `${p} ${sh?.shape ? formatShape(sh.shape, sh.dtype) : sh?.kind ?? ''}`).join(', '),
+        (s.cost.flops / 1e9).toFixed(3), mib(alone(s)), mib(s.predictedPeakBytes),
+      ]),
+      ['l', 'l', 'l', 'r', 'r', 'r'],
+    ),
+    ...warnings.map((w) => `warning: ${formatIssue(w)}`),
+  ].join('\n');
+  const json = {
+    ok: true, status: 'ok', warnings, predictedPeakBytes: plan.predictedPeakBytes,
+    steps: plan.steps.map((s) => ({ id: s.id, type: s.def.type, outShapes: s.outShapes, flops: s.cost.flops, predictedNodeBytes: alone(s), predictedPeakBytes: s.predictedPeakBytes })),
+  };
+  return { status: 'ok', text, json, exitCode: EXIT.ok };
 }
 
 /** Splits the --set flags into the swept one (a comma list) and fixed overrides. */
@@ -200,59 +275,123 @@ export function sweepSpec(sets: string[]): { swept: { node: string; param: strin
   return { swept, fixed };
 }
 
+/** Times under this are noise: a node whose every time is under it gets no ms slope. */
+const MIN_SLOPE_MS = 0.05;
+
+type Fit = { slope: number | null; why?: string };
+
+/** The log-log slope of a node's figures against the swept values, or why it is not shown. */
+function fitSlope(xs: number[] | null, ys: number[], floor = 0): Fit {
+  if (!xs) return { slope: null, why: 'the swept values are not numbers' };
+  if (ys.filter((y) => y > 0).length < 3) return { slope: null, why: 'fewer than 3 points (finished runs with a figure above 0)' };
+  if (ys.every((y) => y < floor)) return { slope: null, why: `every time under ${floor} ms` };
+  const slope = logLogSlope(xs, ys);
+  return slope === null ? { slope, why: 'the swept values must be positive and differ' } : { slope };
+}
+
+const csvCell = (v: unknown) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
 export async function sweepCommand(file: string, flags: RunFlags): Promise<RunReport> {
+  checkOut(flags.out);
   const { swept, fixed } = sweepSpec(flags.set);
+  const budget = budgetOf(flags.memoryBudget);
   const doc = await loadDoc(file);
-  const engine = await startEngineWorker();
-  type Row = { value: unknown; status: string; nodes: Record<string, { ms: number; peak: number; status: string }>; note?: string };
+  const baseDir = baseDirOf(file);
+  const name = `${swept.node}.${swept.param}`;
+  const overridesAt = (value: unknown): Override[] => [...fixed, { node: swept.node, param: swept.param, value }];
+  // Every value must give a valid pipeline before any of them runs.
+  for (const value of swept.values) {
+    const c = compile(withOverrides(doc, overridesAt(value)), registry, { baseDir, strictParams: overridesAt(value) });
+    if (!c.ok) {
+      const issues = c.issues.map((i) => ({ ...i, message: `${i.message} (at ${name}=${JSON.stringify(value)})` }));
+      throw new CliError(issueLines(file, issues), EXIT.invalid, { issues });
+    }
+  }
+  const xs = swept.values.every((v) => typeof v === 'number') ? (swept.values as number[]) : null;
+  const warmup = xs ? Math.min(...xs) : swept.values[0];
+  const log = (line: string) => flags.json || process.stderr.write(`  ${line}\n`);
+
+  type NodeRow = { ms: number; peak: number; status: string; error?: string };
+  type Row = { value: unknown; status: string; nodes: Record<string, NodeRow>; note?: string };
   const rows: Row[] = [];
-  let failed = false;
+  const engine = await startEngineWorker();
   try {
+    const runAt = (value: unknown) => engine.api.run(doc, { backend: flags.backend, baseDir, overrides: overridesAt(value), memoryBudget: budget, cache: false });
+    log(`${name}=${JSON.stringify(warmup)}: warm-up run (not timed)`);
+    await runAt(warmup);
     for (const value of swept.values) {
-      const r = await engine.api.run(doc, {
-        backend: flags.backend, baseDir: dirname(resolve(file)), overrides: [...fixed, { node: swept.node, param: swept.param, value }],
-        memoryBudget: budgetOf(flags.memoryBudget), cache: false,
-      });
+      const r = await runAt(value);
       if (!r.ok) {
-        if (r.stage === 'invalid') throw new CliError(r.issues.map((i) => `${file}: ${formatIssue(i)}`).join('\n'));
-        rows.push({ value, status: 'refused', nodes: {}, note: r.issues[0]?.message });
+        rows.push({ value, status: r.stage, nodes: {}, note: r.issues.map((i) => i.message).join('; ') });
+        log(`${name}=${JSON.stringify(value)}: ${r.stage}`);
         continue;
       }
-      if (r.status !== 'ok') failed = true;
-      rows.push({ value, status: r.status, nodes: Object.fromEntries(r.profile.nodes.map((n) => [n.nodeId, { ms: n.wallMs, peak: n.peakBytes, status: n.status }])) });
-      if (!flags.json) process.stderr.write(`  ${swept.node}.${swept.param}=${JSON.stringify(value)}: ${r.status} in ${ms(r.profile.totalMs)} ms\n`);
+      const nodes = Object.fromEntries(r.profile.nodes.map((n) => [n.nodeId, { ms: n.wallMs, peak: n.peakBytes, status: n.status, error: n.error }]));
+      rows.push({ value, status: r.status, nodes, note: r.status === 'ok' ? undefined : [r.status, r.errors.map((e) => `node "${e.nodeId}": ${e.message}`).join('; ')].filter(Boolean).join(': ') });
+      log(`${name}=${JSON.stringify(value)}: ${r.status} in ${ms(r.profile.totalMs)} ms`);
     }
   } finally {
     await engine.close();
   }
+  const failed = rows.some((r) => r.status !== 'ok' && r.status !== 'refused');
+
   const nodeIds = [...new Set(rows.flatMap((r) => Object.keys(r.nodes)))];
-  const numeric = swept.values.every((v) => typeof v === 'number');
   const slopes = Object.fromEntries(
     nodeIds.map((id) => {
-      const ok = rows.filter((r) => r.nodes[id]?.status === 'done');
-      const xs = ok.map((r) => r.value as number);
-      return [id, numeric ? { ms: logLogSlope(xs, ok.map((r) => r.nodes[id]!.ms)), peak: logLogSlope(xs, ok.map((r) => r.nodes[id]!.peak)) } : { ms: null, peak: null }];
+      const done = rows.filter((r) => r.nodes[id]?.status === 'done');
+      const x = xs && done.map((r) => r.value as number);
+      return [id, { ms: fitSlope(x, done.map((r) => r.nodes[id]!.ms), MIN_SLOPE_MS), peak: fitSlope(x, done.map((r) => r.nodes[id]!.peak)) }];
     }),
   );
-  const header = ['node', ...rows.map((r) => `${String(r.value)}: ms`), ...rows.map((r) => `${String(r.value)}: MB`), 'slope ms', 'slope MB'];
+  const shown = (f: Fit) => (f.slope === null ? '–' : f.slope.toFixed(2));
+  const cell = (r: Row, id: string, figure: (n: NodeRow) => string) => {
+    const n = r.nodes[id];
+    return !n ? r.status : n.status === 'done' ? figure(n) : n.status;
+  };
+  const header = ['node', ...rows.map((r) => `${String(r.value)}: ms`), ...rows.map((r) => `${String(r.value)}: MiB`), 'slope ms', 'slope MiB'];
   const body = nodeIds.map((id) => [
     id,
-    ...rows.map((r) => (r.nodes[id] ? ms(r.nodes[id]!.ms) : r.status)),
-    ...rows.map((r) => (r.nodes[id] ? mb(r.nodes[id]!.peak) : r.status)),
-    slopes[id]!.ms === null ? '' : slopes[id]!.ms!.toFixed(2),
-    slopes[id]!.peak === null ? '' : slopes[id]!.peak!.toFixed(2),
+    ...rows.map((r) => cell(r, id, (n) => ms(n.ms))),
+    ...rows.map((r) => cell(r, id, (n) => mib(n.peak))),
+    shown(slopes[id]!.ms),
+    shown(slopes[id]!.peak),
   ]);
-  const csv = ['value,node,status,ms,peakBytes', ...rows.flatMap((r) =>
-    r.status === 'refused' ? [`${r.value},,refused,,`] : nodeIds.map((id) => `${r.value},${id},${r.nodes[id]?.status ?? ''},${r.nodes[id]?.ms ?? ''},${r.nodes[id]?.peak ?? ''}`))].join('\n') + '\n';
-  const lines = [`sweep of ${swept.node}.${swept.param} over ${swept.values.map((v) => JSON.stringify(v)).join(', ')} (backend ${flags.backend}; slope = fitted exponent of log ms / log MB against log value)`, '', table(header, body)];
-  for (const r of rows) if (r.status === 'refused') lines.push(`\n${swept.param}=${JSON.stringify(r.value)}: ${r.note}`);
-  if (flags.out) {
-    const path = join(resolve(flags.out), 'sweep.csv');
-    await writeAtomic(path, csv);
-    await writeAtomic(join(resolve(flags.out), 'sweep.json'), JSON.stringify({ swept, rows, slopes }, null, 2) + '\n');
-    lines.push(`\nwrote ${displayPath(path)}, ${displayPath(join(resolve(flags.out), 'sweep.json'))}`);
-  }
-  return { status: failed ? 'failed' : 'ok', text: lines.join('\n'), json: { swept, rows, slopes }, exitCode: failed ? EXIT.runFailed : EXIT.ok };
-}
+  const lines = [
+    `sweep of ${name} over ${swept.values.map((v) => JSON.stringify(v)).join(', ')} (backend ${flags.backend}; after one untimed warm-up run at ${JSON.stringify(warmup)}; ` +
+      'MiB = peak bytes of the node alone; slope = fitted exponent of log ms / log MiB against log value)',
+    '',
+    table(header, body),
+  ];
+  const unfitted = new Map<string, string[]>();
+  for (const [id, s] of Object.entries(slopes))
+    for (const [what, f] of [['ms', s.ms], ['MiB', s.peak]] as const) if (f.why) unfitted.set(f.why, [...(unfitted.get(f.why) ?? []), `${id} ${what}`]);
+  if (unfitted.size) lines.push('');
+  for (const [why, where] of unfitted) lines.push(`– no slope: ${why} (${where.join(', ')})`);
+  for (const r of rows) if (r.note) lines.push(`\n${name}=${JSON.stringify(r.value)}: ${r.note}`);
 
-export { formatBytes };
+  const csv = [
+    ['value', 'node', 'status', 'ms', 'peakBytes', 'note'],
+    ...rows.flatMap((r) =>
+      nodeIds.length && r.status !== 'refused'
+        ? nodeIds.map((id) => {
+            const n = r.nodes[id];
+            return n?.status === 'done' ? [r.value, id, n.status, n.ms, n.peak, ''] : [r.value, id, n?.status ?? r.status, '', '', n?.error ?? ''];
+          })
+        : [[r.value, '', r.status, '', '', r.note]],
+    ),
+    ...nodeIds.map((id) => ['slope', id, '', slopes[id]!.ms.slope, slopes[id]!.peak.slope, [slopes[id]!.ms.why && `ms: ${slopes[id]!.ms.why}`, slopes[id]!.peak.why && `peakBytes: ${slopes[id]!.peak.why}`].filter(Boolean).join('; ')]),
+  ].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+  const json = { ok: !failed, swept, warmup, rows, slopes };
+  if (flags.out) {
+    const csvPath = join(resolve(flags.out), 'sweep.csv');
+    const jsonPath = join(resolve(flags.out), 'sweep.json');
+    await writeAtomic(csvPath, csv);
+    await writeAtomic(jsonPath, JSON.stringify(json, null, 2) + '\n');
+    lines.push(`\nwrote ${displayPath(csvPath)}, ${displayPath(jsonPath)}`);
+  }
+  if (failed) lines.push(`\n${rows.filter((r) => r.status !== 'ok' && r.status !== 'refused').length} of ${rows.length} runs failed`);
+  return { status: failed ? 'failed' : 'ok', text: lines.join('\n'), json, exitCode: failed ? EXIT.runFailed : EXIT.ok };
+}

@@ -2,10 +2,12 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
-export function ctxlab(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `input` is written to the command's stdin (which is closed either way). */
+export function ctxlab(args: string[], cwd = process.cwd(), input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(process.cwd(), 'bin/ctxlab.mjs'), ...args], { cwd, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, [join(process.cwd(), 'bin/ctxlab.mjs'), ...args], { cwd, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
+    child.stdin?.end(input);
   });
 }

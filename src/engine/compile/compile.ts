@@ -52,6 +52,8 @@ export type CompileResult = { ok: true; plan: Plan; warnings: CompileIssue[] } |
 
 export interface CompileOptions {
   baseDir?: string;
+  /** Params set explicitly (e.g. `--set`): naming one the node does not have is an error, not a warning. */
+  strictParams?: { node: string; param: string }[];
 }
 
 /** Formats a zod issue path as a JSON path (`nodes[0].params.seqLen`). */
@@ -69,6 +71,7 @@ function zodIssues(err: z.ZodError, prefix: PropertyKey[], nodeId?: string): Com
 export function validateDocument(
   raw: unknown,
   registry: Registry,
+  opts: Pick<CompileOptions, 'strictParams'> = {},
 ): { ok: true; doc: Pipeline; params: unknown[]; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
   const migrated = migrate(raw).doc;
   const parsed = PipelineSchema.safeParse(migrated);
@@ -90,7 +93,12 @@ export function validateDocument(
     }
     const p = def.params.safeParse(n.params);
     if (!p.success) issues.push(...zodIssues(p.error, ['nodes', i, 'params'], n.id));
-    else warnings.push(...unknownParams(n.params, p.data as Record<string, unknown>, def.params, def.type, i, n.id));
+    else
+      for (const w of unknownParams(n.params, p.data as Record<string, unknown>, def.params, def.type, i, n.id)) {
+        const set = opts.strictParams?.find((o) => o.node === n.id && `nodes[${i}].params.${o.param.split('.')[0]}` === w.path);
+        if (set) issues.push({ ...w, message: w.message.replace(', so it has no effect', '') });
+        else warnings.push(w);
+      }
     params.push(p.success ? p.data : undefined);
   });
   return issues.length ? { ok: false, issues } : { ok: true, doc, params, warnings };
@@ -169,7 +177,7 @@ export function topologicalOrder(succ: Set<number>[]): { order: number[]; cyclic
 }
 
 export function compile(raw: unknown, registry: Registry, opts: CompileOptions = {}): CompileResult {
-  const v = validateDocument(raw, registry);
+  const v = validateDocument(raw, registry, opts);
   if (!v.ok) return v;
   const { doc, params } = v;
   const issues: CompileIssue[] = [];

@@ -58,7 +58,7 @@ describe('runtime', () => {
     const naive = p.steps.find((s) => s.id === 'naive')!;
     naive.def = { ...naive.def, run: async () => ({}) };
     const r = await executePlan(p, await nodeExecEnv('cpu'));
-    expect(r.errors).toEqual([{ nodeId: 'naive', message: 'attention did not produce its connected output "out"' }]);
+    expect(r.errors).toMatchObject([{ nodeId: 'naive', message: 'attention did not produce its connected output "out"' }]);
     expect(r.profile.nodes.find((n) => n.nodeId === 'cmp')!.status).toBe('skipped');
   });
 
@@ -78,7 +78,7 @@ describe('runtime', () => {
     const r = compile(doc, registry, { baseDir: dir });
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const result = await executePlan(r.plan, await nodeExecEnv('cpu'));
-    expect(result.errors).toEqual([{ nodeId: 'attn', message: '"k" dim D = 5 does not match D = 4 from another input' }]);
+    expect(result.errors).toMatchObject([{ nodeId: 'attn', message: '"k" dim D = 5 does not match D = 4 from another input' }]);
   });
 
   it('marks a failing node and still finishes independent branches', async () => {
@@ -89,7 +89,7 @@ describe('runtime', () => {
     const events: RunEvent[] = [];
     const r = await executePlan(plan(doc), await nodeExecEnv('cpu'), { onEvent: (e) => events.push(e) });
     expect(r.status).toBe('failed');
-    expect(r.errors).toEqual([{ nodeId: 'file', message: expect.stringContaining('does-not-exist.npy') }]);
+    expect(r.errors).toMatchObject([{ nodeId: 'file', message: expect.stringContaining('does-not-exist.npy') }]);
     expect(events.find((e) => e.type === 'node-failed')).toMatchObject({ nodeId: 'file' });
     expect(events.find((e) => e.type === 'node-skipped')).toMatchObject({ nodeId: 'cmp2', reason: 'upstream node "file" failed' });
     expect(r.outputs.cmp?.metrics).toBeDefined();

@@ -75,7 +75,8 @@ export interface RunResult {
   profile: RunProfile;
   /** Outputs by node id, then port. */
   outputs: Record<string, Record<string, Value>>;
-  errors: { nodeId: string; message: string }[];
+  /** Nodes that threw: the message, and the stack for --verbose. */
+  errors: { nodeId: string; message: string; stack?: string }[];
   /** Named results that sink nodes handed over (ctx.emit), e.g. written as <name>.npy by the CLI. */
   artifacts: Record<string, { nodeId: string; value: Value }>;
   /** How many nodes actually executed (not served from the cache). */
@@ -158,7 +159,8 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
         }
         const message = (err as Error)?.message ?? String(err);
         failed.set(step.id, message);
-        errors.push({ nodeId: step.id, message });
+        const stack = (err as Error)?.stack;
+        errors.push(stack ? { nodeId: step.id, message, stack } : { nodeId: step.id, message });
         const p = { ...emptyProfile(step, 'failed', start), endMs: env.now() - t0, error: message };
         p.wallMs = p.endMs - p.startMs;
         profiles.push(p);

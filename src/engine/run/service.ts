@@ -9,7 +9,7 @@ import { applyOverrides, type Override } from '../schema/overrides.js';
 import type { PortShape, Value } from '../values.js';
 import type { BackendInfo, RunEvent, RunProfile } from './events.js';
 import { evaluateChecks, type CheckResult } from './checks.js';
-import { CancelToken, executePlan, ResultCache, type ExecEnv } from './runtime.js';
+import { CancelToken, executePlan, ResultCache, type ExecEnv, type RunResult } from './runtime.js';
 import type { Cost } from '../node.js';
 
 export interface ServiceEnv {
@@ -43,7 +43,7 @@ export type ServiceRunResult =
       ok: true;
       status: RunProfile['status'];
       profile: RunProfile;
-      errors: { nodeId: string; message: string }[];
+      errors: RunResult['errors'];
       executed: number;
       /** Outputs of nodes without consumers (or all, with keep: 'all'). */
       outputs: Record<string, Record<string, Value>>;
@@ -94,7 +94,7 @@ export class EngineService {
     } catch (err) {
       return { ok: false, issues: [{ path: 'nodes', message: (err as Error).message }] };
     }
-    const r = compile(raw, this.registry, { baseDir: opts.baseDir });
+    const r = compile(raw, this.registry, { baseDir: opts.baseDir, strictParams: opts.overrides });
     return r.ok ? { ok: true, plan: summarizePlan(r.plan), warnings: r.warnings } : r;
   }
 
@@ -105,7 +105,7 @@ export class EngineService {
     } catch (err) {
       return { ok: false, stage: 'invalid', issues: [{ path: 'nodes', message: (err as Error).message }] };
     }
-    const c = compile(raw, this.registry, { baseDir: opts.baseDir });
+    const c = compile(raw, this.registry, { baseDir: opts.baseDir, strictParams: opts.overrides });
     if (!c.ok) return { ok: false, stage: 'invalid', issues: c.issues };
     if (opts.memoryBudget !== undefined) {
       const refused = checkMemoryBudget(c.plan, opts.memoryBudget);
