@@ -19,7 +19,8 @@ export function encodeNpy(t: Tensor): Uint8Array {
   return out;
 }
 
-export function decodeNpy(bytes: Uint8Array, name = 'file'): Tensor {
+/** What a .npy header says: the dtype it loads as (float64 → float32, int64 → int32) and the shape. */
+export function readNpyHeader(bytes: Uint8Array, name = 'file'): { descr: string; dtype: DType | undefined; shape: number[]; dataStart: number } {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (bytes.length < 10 || magic.some((m, i) => bytes[i] !== m)) throw new Error(`${name} is not a .npy file (bad magic)`);
   const major = bytes[6]!;
@@ -32,10 +33,14 @@ export function decodeNpy(bytes: Uint8Array, name = 'file'): Tensor {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new Error(`${name}: cannot parse the .npy header "${header.trim()}"`);
   if (fortran === 'True') throw new Error(`${name}: Fortran-order arrays are not supported; save with np.ascontiguousarray`);
-  let dtype = FROM_DESCR[descr];
+  const dtype = descr === '<f8' ? 'float32' : descr === '<i8' ? 'int32' : FROM_DESCR[descr];
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  return { descr, dtype, shape, dataStart: start + headerLen };
+}
+
+export function decodeNpy(bytes: Uint8Array, name = 'file'): Tensor {
+  const { descr, dtype, shape, dataStart } = readNpyHeader(bytes, name);
   const n = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
   // A copy that owns its buffer (Node Buffers are views into a shared pool, and .slice() does not copy them).
   const raw = Uint8Array.prototype.slice.call(bytes, dataStart);
   if (descr === '<f8') {
