@@ -36,6 +36,9 @@ describe('runtime', () => {
     expect(flash.gflops).toBeGreaterThan(0);
     expect(r.profile.measuredPeakBytes).toBeGreaterThan(0);
     expect(r.profile.memory.at(-1)!.bytes).toBeLessThan(r.profile.measuredPeakBytes);
+    // The memory timeline reaches the measured peak, at increasing times.
+    expect(Math.max(...r.profile.memory.map((m) => m.bytes))).toBe(r.profile.measuredPeakBytes);
+    expect(r.profile.memory.every((m, i, all) => i === 0 || m.tMs >= all[i - 1]!.tMs)).toBe(true);
   });
 
   it('re-runs only what depends on a changed param (the cache counts executions)', async () => {

@@ -103,8 +103,8 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
   const released = new Set<string>();
   const keptMetrics = new Map<string, Record<string, Value>>();
   const stepIndex = new Map(plan.steps.map((s, i) => [s.id, i]));
-  const sample = (bytes: number) => {
-    const s = { tMs: env.now() - t0, bytes };
+  const sample = (bytes: number, tMs = env.now() - t0) => {
+    const s = { tMs, bytes };
     memory.push(s);
     emit({ type: 'memory', sample: s });
   };
@@ -176,6 +176,8 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
     if (metricPorts.length) keptMetrics.set(step.id, Object.fromEntries(metricPorts));
     const outBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v), 0);
     measuredPeak = Math.max(measuredPeak, liveBytes + (profile.status === 'cached' ? outBytes : profile.peakBytes));
+    // The node's own peak (its working memory on top of what is live), placed mid-run: the chart's high points.
+    if (profile.status !== 'cached') sample(liveBytes + profile.peakBytes, (profile.startMs + profile.endMs) / 2);
     liveBytes += outBytes;
     sample(liveBytes);
     profiles.push(profile);

@@ -1,19 +1,38 @@
 // A thin React wrapper over uPlot: created once per options object, data pushed with setData (cheap
 // enough to stream live), resized with its container.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatBytesShort, formatNumber } from '../model/format.js';
+
+/** The theme on <html data-theme>, re-read when it changes (charts take their colours from it). */
+function useDocumentTheme(): string | undefined {
+  const [theme, setTheme] = useState(() => document.documentElement.dataset.theme);
+  useEffect(() => {
+    const mo = new MutationObserver(() => setTheme(document.documentElement.dataset.theme));
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => mo.disconnect();
+  }, []);
+  return theme;
+}
+
+/** The options with the axis colours of the current theme (options built under another theme keep theirs otherwise). */
+function themed(options: Omit<uPlot.Options, 'width'>): Omit<uPlot.Options, 'width'> {
+  const ax = themeAxes();
+  return { ...options, axes: options.axes?.map((a) => ({ ...a, stroke: ax.stroke, grid: { ...a.grid, stroke: ax.grid.stroke }, ticks: { ...a.ticks, stroke: ax.ticks.stroke } })) };
+}
 
 export function Chart({ options, data, testId }: { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const dataRef = useRef(data);
   dataRef.current = data;
+  const theme = useDocumentTheme();
 
   useEffect(() => {
     const el = ref.current!;
     const width = Math.max(200, el.clientWidth);
-    const u = new uPlot({ ...options, width } as uPlot.Options, dataRef.current, el);
+    const u = new uPlot({ ...themed(options), width } as uPlot.Options, dataRef.current, el);
     plot.current = u;
     const ro = new ResizeObserver(() => {
       const w = Math.max(200, el.clientWidth);
@@ -25,7 +44,7 @@ export function Chart({ options, data, testId }: { options: Omit<uPlot.Options, 
       u.destroy();
       plot.current = null;
     };
-  }, [options]);
+  }, [options, theme]);
 
   useEffect(() => {
     plot.current?.setData(data);
@@ -52,4 +71,19 @@ export function logTicks(fmt: (x: number) => string): (u: unknown, v: number[]) 
       const e = Math.log10(x);
       return Math.abs(e - Math.round(e)) < 1e-9 ? fmt(x) : '';
     });
+}
+
+/** Tick steps for a linear byte axis: powers of two of each binary unit, so labels read 256K, 512K, 1M. */
+export const BYTE_INCRS = [0, 1, 2, 3, 4].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k));
+
+/** A linear byte axis: binary steps, short binary labels. */
+export function byteAxis(ax: ReturnType<typeof themeAxes>): uPlot.Axis {
+  return { ...ax, size: 60, incrs: BYTE_INCRS, values: (_u: uPlot, v: number[]) => v.map((x) => formatBytesShort(x)) };
+}
+
+/** A count such as a sequence length: 1024 → "1K", 1000 → "1000", exact where it is an integer. */
+export function formatCount(x: number): string {
+  if (Number.isInteger(x) && x !== 0 && x % 1024 === 0) return `${x / 1024}K`;
+  if (Number.isInteger(x) && Math.abs(x) < 1e6) return String(x);
+  return formatNumber(x, 3);
 }

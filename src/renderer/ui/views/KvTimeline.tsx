@@ -8,7 +8,7 @@ import { useApp } from '../../app-context.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatBytes, formatBytesShort, formatNumber } from '../../model/format.js';
 import { useStore } from '../../state/store.js';
-import { Chart, themeAxes } from '../Chart.js';
+import { byteAxis, Chart, themeAxes } from '../Chart.js';
 
 export const hasKvCache = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'kv-cache');
 
@@ -70,7 +70,7 @@ function KvCacheView({ id, values }: { id: string; values: Record<string, Metric
       scales: { x: { time: false } },
       axes: [
         { ...ax, label: 'step' },
-        { ...ax, size: 60, values: (_u: uPlot, v: number[]) => v.map((x) => formatBytesShort(x)) },
+        byteAxis(ax),
       ],
       series: [{ label: 'step' }, { label: 'cache bytes', stroke: '#a855f7', fill: 'rgba(168,85,247,0.14)', width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatBytes(v)) }],
     };

@@ -5,7 +5,7 @@ import uPlot from 'uplot';
 import { useApp } from '../../app-context.js';
 import { formatBytes, formatBytesShort, formatMs } from '../../model/format.js';
 import { useStore } from '../../state/store.js';
-import { Chart, themeAxes } from '../Chart.js';
+import { byteAxis, Chart, themeAxes } from '../Chart.js';
 
 export function MemoryChart() {
   const { metrics, ui } = useApp();
@@ -20,7 +20,7 @@ export function MemoryChart() {
       scales: { x: { time: false } },
       axes: [
         { ...ax, values: (_u: uPlot, v: number[]) => v.map((x) => formatMs(x)) },
-        { ...ax, size: 60, values: (_u: uPlot, v: number[]) => v.map((x) => formatBytesShort(x)) },
+        byteAxis(ax),
       ],
       series: [
         { label: 't', value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatMs(v)) },

@@ -10,7 +10,7 @@ import { formatBytes, formatBytesShort, formatMs, formatNumber } from '../../mod
 import type { SweepPoint } from '../../state/runner.js';
 import { GiB } from '../../state/runner.js';
 import { shallowEqual, useStore } from '../../state/store.js';
-import { Chart, SERIES_COLORS, logTicks, themeAxes } from '../Chart.js';
+import { Chart, formatCount, SERIES_COLORS, logTicks, themeAxes } from '../Chart.js';
 
 export function Sweep() {
   const { editor, catalog, runner, ui } = useApp();
@@ -143,9 +143,9 @@ function SweepCharts({ points, param }: { points: SweepPoint[]; param: string; o
     const fmt = unit === 'ms' ? formatMs : formatBytesShort;
     return {
       height: 220,
-      scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
+      scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: unit === 'ms' ? 10 : 2 } },
       axes: [
-        { ...ax, label: param, values: (_u: uPlot, v: number[]) => v.map((x) => formatNumber(x, 3)) },
+        { ...ax, label: param, values: (_u: uPlot, v: number[]) => v.map((x) => formatCount(x)) },
         { ...ax, size: 64, values: logTicks(fmt) },
       ],
       series: [
