@@ -63,14 +63,17 @@ export function themeAxes(): { stroke: string; grid: { stroke: string; width: nu
 
 export const SERIES_COLORS = ['#5b8cff', '#f2b33d', '#34c77b', '#f0616d', '#a855f7', '#2bb3c0', '#ec4899', '#84cc16', '#f97316', '#64748b'];
 
-/** Tick labels for a log scale: only the powers of ten get a label (the minor ticks stay unlabelled). */
-export function logTicks(fmt: (x: number) => string): (u: unknown, v: number[]) => string[] {
-  return (_u, v) =>
-    v.map((x) => {
-      if (!(x > 0)) return '';
-      const e = Math.log10(x);
-      return Math.abs(e - Math.round(e)) < 1e-9 ? fmt(x) : '';
-    });
+/**
+ * Tick labels for a log scale: only exact powers of `base` get a label (minor ticks stay unlabelled),
+ * and of those every k-th, so that at most `most` labels share the axis.
+ */
+export function logTicks(fmt: (x: number) => string, base = 10, most = 6): (u: unknown, v: number[]) => string[] {
+  return (_u, v) => {
+    const exps = v.map((x) => (x > 0 ? Math.log(x) / Math.log(base) : NaN));
+    const exact = exps.map((e) => Number.isFinite(e) && Math.abs(e - Math.round(e)) < 1e-9);
+    const stride = Math.max(1, Math.ceil(exact.filter(Boolean).length / most));
+    return v.map((x, i) => (exact[i] && Math.round(exps[i]!) % stride === 0 ? fmt(x) : ''));
+  };
 }
 
 /** Tick steps for a linear byte axis: powers of two of each binary unit, so labels read 256K, 512K, 1M. */

@@ -146,7 +146,7 @@ function SweepCharts({ points, param }: { points: SweepPoint[]; param: string; o
       scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: unit === 'ms' ? 10 : 2 } },
       axes: [
         { ...ax, label: param, values: (_u: uPlot, v: number[]) => v.map((x) => formatCount(x)) },
-        { ...ax, size: 64, values: logTicks(fmt) },
+        { ...ax, size: 64, values: logTicks(fmt, unit === 'ms' ? 10 : 2) },
       ],
       series: [
         { label: param },
