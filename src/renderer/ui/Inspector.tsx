@@ -182,9 +182,13 @@ function NodeInspector({ id }: { id: string }) {
                 <dt>status</dt>
                 <dd>{m?.status}</dd>
                 <dt>wall time</dt>
-                <dd>{formatMs(p.wallMs)}</dd>
-                <dt>achieved</dt>
-                <dd>{formatGflops(p.gflops)} GFLOP/s</dd>
+                <dd>{m?.status === 'cached' ? 'served from the result cache' : formatMs(p.wallMs)}</dd>
+                {m?.status !== 'cached' && (
+                  <>
+                    <dt>achieved</dt>
+                    <dd>{formatGflops(p.gflops)} GFLOP/s</dd>
+                  </>
+                )}
                 <dt>peak (measured)</dt>
                 <dd>{formatBytes(p.peakBytes)}</dd>
                 <dt>peak (predicted)</dt>
