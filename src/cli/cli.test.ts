@@ -122,6 +122,30 @@ describe('ctxlab run', () => {
     expect((await ctxlab(['run', 'x.json', '--backend', 'tpu'])).code).toBe(2);
   });
 
+  it('knows .npy shapes before running: validate shows them, and a mismatch is an invalid pipeline', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'q.npy'), encodeNpy(f32([2, 8, 4], new Float32Array(64))));
+    writeFileSync(join(dir, 'k.npy'), encodeNpy(f32([2, 8, 5], new Float32Array(80))));
+    const doc = (k: string) => ({
+      format: 'context-lab/pipeline', version: 1, name: 'npy shapes',
+      nodes: [
+        { id: 'q', type: 'source.npy', params: { path: 'q.npy' } },
+        { id: 'k', type: 'source.npy', params: { path: k } },
+        { id: 'attn', type: 'attention', params: { variant: 'flash' } },
+      ],
+      edges: [{ from: 'q.out', to: 'attn.q' }, { from: 'k.out', to: 'attn.k' }, { from: 'q.out', to: 'attn.v' }],
+    });
+    const ok = await ctxlab(['validate', writeDoc(dir, doc('q.npy'), 'ok.json')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/attn\s+attention\s+out 2×8×4 f32/);
+    const bad = writeDoc(dir, doc('k.npy'), 'bad.json');
+    for (const cmd of ['validate', 'run']) {
+      const r = await ctxlab([cmd, bad]);
+      expect(r.code, cmd).toBe(2);
+      expect(r.stderr).toContain('edges[1] [attn]: attn (attention): "k" dim D = 5 does not match D = 4 from another input');
+    }
+  });
+
   it('reads .npy inputs relative to the pipeline file', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'a.npy'), encodeNpy(f32([2, 2], [1, 2, 3, 4])));

@@ -1,10 +1,11 @@
 // `ctxlab run` and `ctxlab sweep`: the engine in a worker_thread, results as .npy, tables on stdout.
 import { statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import cliProgress from 'cli-progress';
 import * as Comlink from 'comlink';
-import { writeAtomic } from '../engine/node/files.js';
+import { readFileHead, writeAtomic } from '../engine/node/files.js';
+import { prepareDocument } from '../engine/compile/prepare.js';
 import { metricsOf, writeOutputs } from '../engine/api.js';
 import type { BackendName } from '../engine/node.js';
 import { startEngineWorker } from '../engine/node/client.js';
@@ -227,10 +228,16 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   };
 }
 
+/** The document as the engine compiles it for a run: .npy sources know their shapes from the file headers. */
+function prepared(doc: unknown, baseDir: string): Promise<unknown> {
+  return prepareDocument(doc, registry, (p) => readFileHead(isAbsolute(p) ? p : resolve(baseDir, p)));
+}
+
 /** `ctxlab validate`: compile, apply the memory guard as `run` does, and print the plan. */
 export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string }): Promise<RunReport> {
   const budget = budgetOf(flags.memoryBudget);
-  const r = compile(await loadWithOverrides(file, flags.set), registry, { baseDir: baseDirOf(file), strictParams: parseSets(flags.set) });
+  const doc = await prepared(await loadWithOverrides(file, flags.set), baseDirOf(file));
+  const r = compile(doc, registry, { baseDir: baseDirOf(file), strictParams: parseSets(flags.set) });
   if (!r.ok) return invalidReport(file, 'invalid', r.issues);
   const { plan, warnings } = r;
   const refused = checkMemoryBudget(plan, budget);
@@ -304,7 +311,7 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
   const overridesAt = (value: unknown): Override[] => [...fixed, { node: swept.node, param: swept.param, value }];
   // Every value must give a valid pipeline before any of them runs.
   for (const value of swept.values) {
-    const c = compile(withOverrides(doc, overridesAt(value)), registry, { baseDir, strictParams: overridesAt(value) });
+    const c = compile(await prepared(withOverrides(doc, overridesAt(value)), baseDir), registry, { baseDir, strictParams: overridesAt(value) });
     if (!c.ok) {
       const issues = c.issues.map((i) => ({ ...i, message: `${i.message} (at ${name}=${JSON.stringify(value)})` }));
       throw new CliError(issueLines(file, issues), EXIT.invalid, { issues });

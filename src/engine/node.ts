@@ -97,6 +97,12 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
    * of what it produced.
    */
   flags?: { volatile?: boolean };
+  /**
+   * Fills params the node can learn from its files before compiling (a .npy's shape from its header),
+   * so the compiler can infer and plan. `readHead` gives a file's first bytes, or undefined when it
+   * cannot be read (the run then reports it).
+   */
+  prepare?(params: Record<string, unknown>, readHead: (path: string) => Promise<Uint8Array | undefined>): Promise<Record<string, unknown>>;
 }
 
 /** Identity function that keeps the generic types of a declaration. */

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { registry } from '../../nodes/index.js';
 import { EngineService } from '../run/service.js';
+import { readFileHead } from './files.js';
 import { nodeBackendSetup } from './setup.js';
 
 const service = new EngineService(registry, {
@@ -13,5 +14,6 @@ const service = new EngineService(registry, {
   readFile: async (p) => new Uint8Array(await readFile(p)),
   resolvePath: (base, p) => (isAbsolute(p) ? p : resolve(base, p)),
   now: () => performance.now(),
+  readHead: readFileHead,
 });
 Comlink.expose(service, nodeEndpoint(parentPort!));

@@ -6,6 +6,7 @@ import { checkMemoryBudget, compile, type CompileIssue, type Plan } from '../com
 import type { BackendName } from '../node.js';
 import type { Registry } from '../registry.js';
 import { applyOverrides, type Override } from '../schema/overrides.js';
+import { prepareDocument } from '../compile/prepare.js';
 import type { PortShape, Value } from '../values.js';
 import type { BackendInfo, RunEvent, RunProfile } from './events.js';
 import { evaluateChecks, type CheckResult } from './checks.js';
@@ -17,6 +18,8 @@ export interface ServiceEnv {
   readFile(path: string): Promise<Uint8Array>;
   resolvePath(baseDir: string, path: string): string;
   now(): number;
+  /** A file's first bytes, for NodeDef.prepare (hosts without cheap partial reads leave it out). */
+  readHead?(path: string): Promise<Uint8Array | undefined>;
 }
 
 export interface ServiceRunOptions {
@@ -105,6 +108,8 @@ export class EngineService {
     } catch (err) {
       return { ok: false, stage: 'invalid', issues: [{ path: 'nodes', message: (err as Error).message }] };
     }
+    const { readHead } = this.env;
+    if (readHead) raw = await prepareDocument(raw, this.registry, (p) => readHead(this.env.resolvePath(opts.baseDir ?? '.', p)));
     const c = compile(raw, this.registry, { baseDir: opts.baseDir, strictParams: opts.overrides });
     if (!c.ok) return { ok: false, stage: 'invalid', issues: c.issues };
     if (opts.memoryBudget !== undefined) {

@@ -1,6 +1,6 @@
 // Reads a tensor from a NumPy .npy file (path relative to the pipeline file).
 import { z } from 'zod';
-import { decodeNpy } from '../../engine/io/npy.js';
+import { decodeNpy, readNpyHeader } from '../../engine/io/npy.js';
 import { defineNode } from '../../engine/node.js';
 import { tensorShape } from '../../engine/values.js';
 
@@ -12,7 +12,7 @@ export const npySource = defineNode({
   references: [],
   params: z.object({
     path: z.string().min(1).describe('.npy file, relative to the pipeline file'),
-    shape: z.array(z.number().int().min(1)).optional().describe('expected shape, so the compiler can infer downstream shapes'),
+    shape: z.array(z.number().int().min(1)).optional().describe('expected shape; when left out, the CLI and the engine worker read it from the file header before compiling'),
     dtype: z.enum(['float32', 'int32', 'uint8', 'uint32']).default('float32'),
   }),
   inputs: {},
@@ -25,4 +25,13 @@ export const npySource = defineNode({
     return { out: t };
   },
   flags: { volatile: true },
+  // The header tells the compiler the shape (and the dtype, unless the node names one).
+  async prepare(params, readHead) {
+    if (params.shape !== undefined || typeof params.path !== 'string') return params;
+    const head = await readHead(params.path);
+    if (!head) return params;
+    const { dtype, shape } = readNpyHeader(head, params.path);
+    if (!dtype || shape.some((d) => !(d >= 1))) return params;
+    return { ...params, shape, ...(params.dtype === undefined ? { dtype } : {}) };
+  },
 });
