@@ -27,6 +27,18 @@ if (process.argv[2] === '--run') {
     if (request === 'commander' && parent && parent.filename.includes('electronegativity')) request = 'commander-v6';
     return resolve.call(this, request, parent, ...rest);
   };
+  // Its CSV writer starts the header write ('w') and the rows' append ('a') without waiting for either:
+  // when the append lands first, the header overwrites the start of the rows. Make its writes synchronous.
+  const fs = require('node:fs');
+  fs.writeFile = (file, data, opts, cb) => {
+    if (typeof opts === 'function') [cb, opts] = [opts, undefined];
+    try {
+      fs.writeFileSync(file, data, opts);
+      cb?.(null);
+    } catch (err) {
+      cb?.(err);
+    }
+  };
   process.argv.splice(2, 1);
   require('@doyensec/electronegativity/dist/index.js');
 } else {
@@ -60,7 +72,12 @@ if (process.argv[2] === '--run') {
       process.stderr.write(r.stderr);
       failed = true;
     }
-    const rows = fs.existsSync(out) ? csvRecords(fs.readFileSync(out, 'utf8')).slice(1) : [];
+    const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+    if (!text.startsWith('issue,')) {
+      console.log(`electronegativity ${dir}: its report does not start with the CSV header:\n${text.slice(0, 300)}`);
+      failed = true;
+    }
+    const rows = csvRecords(text).slice(1);
     const accepted = (row) => reviewed.find((r) => row.startsWith(`${r.check},`) && row.includes(`"${r.file}"`));
     for (const row of rows.filter(accepted)) console.log(`  reviewed: ${row.split(',')[0]} in ${accepted(row).file}: ${accepted(row).why}`);
     const serious = rows.filter((row) => !/,"?INFORMATIONAL"?,/i.test(row) && !accepted(row));

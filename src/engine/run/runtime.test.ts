@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../io/npy.js';
-import { f32 } from '../tensor.js';
+import { f32, type Tensor } from '../tensor.js';
+import { syntheticQkv } from '../../nodes/sources/synthetic-qkv.js';
 import * as Comlink from 'comlink';
 import { registry } from '../../nodes/index.js';
 import { compile, type Plan } from '../compile/compile.js';
@@ -82,6 +83,39 @@ describe('runtime', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const result = await executePlan(r.plan, await nodeExecEnv('cpu'));
     expect(result.errors).toMatchObject([{ nodeId: 'attn', message: '"k" dim D = 5 does not match D = 4 from another input' }]);
+  });
+
+  it('gives a leading batch dimension of 1 back on the outputs that follow it, through a chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctxlab-batch-'));
+    const { q, k } = syntheticQkv({ heads: 2, kvHeads: 1, seqLen: 8, headDim: 4, seed: 3 } as never);
+    const doc = (batched: boolean) => {
+      const write = (name: string, t: Tensor) => writeFileSync(join(dir, `${name}${batched}.npy`), encodeNpy(batched ? { ...t, shape: [1, ...t.shape] } : t));
+      write('q', q);
+      write('k', k);
+      return {
+        format: 'context-lab/pipeline', version: 1, name: 'batch',
+        nodes: [
+          { id: 'q', type: 'source.npy', params: { path: `q${batched}.npy` } },
+          { id: 'k', type: 'source.npy', params: { path: `k${batched}.npy` } },
+          { id: 'rope', type: 'position', params: { variant: 'rope' } },
+          { id: 'attn', type: 'attention', params: { variant: 'flash' } },
+        ],
+        edges: [
+          { from: 'q.out', to: 'rope.q' }, { from: 'k.out', to: 'rope.k' },
+          { from: 'rope.q', to: 'attn.q' }, { from: 'rope.k', to: 'attn.k' }, { from: 'k.out', to: 'attn.v' },
+        ],
+      };
+    };
+    const outOf = async (batched: boolean) => {
+      const r = compile(doc(batched), registry, { baseDir: dir });
+      if (!r.ok) throw new Error(JSON.stringify(r.issues));
+      return (await executePlan(r.plan, await nodeExecEnv('cpu'), { keep: 'all' })).outputs;
+    };
+    const [plain, batched] = [await outOf(false), await outOf(true)];
+    expect((batched.rope!.q as Tensor).shape).toEqual([1, 2, 8, 4]);
+    expect((batched.rope!.frequencies as Tensor).shape).toEqual([2]);
+    expect((batched.attn!.out as Tensor).shape).toEqual([1, 2, 8, 4]);
+    expect((batched.attn!.out as Tensor).data).toEqual((plain.attn!.out as Tensor).data);
   });
 
   it('marks a failing node and still finishes independent branches', async () => {

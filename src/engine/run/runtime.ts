@@ -246,6 +246,25 @@ function checkActualShapes(step: PlanStep, inputs: Record<string, Value>): void 
   step.def.infer(actual as never, step.params);
 }
 
+/**
+ * Inputs may carry a leading batch dimension of 1 ([1, H, T, D]); kernels drop it, and it comes back
+ * here on each output whose leading dim is one that arrived batched (attention's `out` for `q`, not
+ * position's `frequencies`), so users get back the layout they gave.
+ */
+function restoreBatch(step: PlanStep, inputs: Record<string, Value>, outputs: Record<string, Value | undefined>): void {
+  const batched = new Set<string>();
+  for (const [port, spec] of Object.entries(step.def.inputs)) {
+    const v = inputs[port];
+    if (v?.kind === 'tensor' && spec.dims && v.shape.length === spec.dims.length + 1 && v.shape[0] === 1) batched.add(spec.dims[0]!);
+  }
+  if (!batched.size) return;
+  for (const [port, spec] of Object.entries(step.def.outputs)) {
+    const v = outputs[port];
+    if (v?.kind === 'tensor' && spec.dims && v.shape.length === spec.dims.length && batched.has(spec.dims[0]!))
+      outputs[port] = { ...v, shape: [1, ...v.shape], ...(v.dims ? { dims: ['batch', ...v.dims] } : {}) };
+  }
+}
+
 async function runStep(
   step: PlanStep,
   inputs: Record<string, Value>,
@@ -314,6 +333,7 @@ async function runStep(
   sampleTf();
   const wallMs = env.now() - start;
   for (const k of Object.keys(outputs)) if (outputs[k] === undefined) delete outputs[k];
+  restoreBatch(step, inputs, outputs);
   for (const port of step.connectedOutputs)
     if (!(port in outputs)) throw new Error(`${step.def.type} did not produce its connected output "${port}"`);
   const outputBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v!), 0);
