@@ -46,7 +46,9 @@ export function KvTimeline() {
   const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'kv-cache').map((n) => n.id).join(','));
   const all = useStore(metrics, (s) => s.nodes);
   const list = ids ? ids.split(',') : [];
-  const withData = list.filter((id) => all[id]?.outputs?.metrics?.metrics);
+  const evicted = (id: string) => Number((all[id]?.outputs?.metrics?.metrics as Record<string, MetricValue> | undefined)?.evicted) > 0 ? 0 : 1;
+  // Caches that evict first: a full cache's map is one plain triangle.
+  const withData = list.filter((id) => all[id]?.outputs?.metrics?.metrics).sort((a, b) => evicted(a) - evicted(b));
   if (!withData.length) return <div className="empty-note">Run the pipeline to see what each KV cache holds at every step.</div>;
   return (
     <div style={{ display: 'flex', flexDirection: 'column', gap: 14 }} data-testid="kv-view">
