@@ -7,26 +7,15 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import http from '../src/main/http.json' with { type: 'json' };
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const RENDERER_DIR = join(repo, 'out', 'renderer');
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.map': 'application/json; charset=utf-8',
-};
+const { mime: MIME, isolationHeaders } = http;
 
 const HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
+  ...isolationHeaders,
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-cache',
 };

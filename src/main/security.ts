@@ -1,5 +1,6 @@
 // The renderer's security headers, shared by the Electron protocol handler, the web server and the
 // built page's <meta> CSP, so all three enforce the same policy.
+import http from './http.json' with { type: 'json' };
 
 /**
  * Strict CSP: only the app's own scripts; 'wasm-unsafe-eval' compiles tfjs' WebAssembly; blob:
@@ -20,8 +21,4 @@ export const CSP = [
 ].join('; ');
 
 /** Cross-origin isolation: SharedArrayBuffer (the cancel flag) and the wasm backend's threads need it. */
-export const ISOLATION_HEADERS: Record<string, string> = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+export const ISOLATION_HEADERS: Record<string, string> = http.isolationHeaders;

@@ -121,7 +121,7 @@ function unknownParams(raw: unknown, parsed: Record<string, unknown>, schema: z.
 }
 
 /** The param names of an object schema, or of the union member that `value` parses as (variant families). */
-export function paramNames(schema: z.ZodType, value: unknown): string[] {
+function paramNames(schema: z.ZodType, value: unknown): string[] {
   const s = schema as unknown as { shape?: object; options?: z.ZodType[] };
   if (s.shape) return Object.keys(s.shape);
   for (const option of s.options ?? []) if (option.safeParse(value).success) return paramNames(option, value);

@@ -84,7 +84,6 @@ export interface RunResult {
 }
 
 export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {}): Promise<RunResult> {
-  const { tf } = env;
   const emit = opts.onEvent ?? (() => {});
   const cancel = opts.cancel ?? new CancelToken();
   const t0 = env.now();

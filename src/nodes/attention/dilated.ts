@@ -6,7 +6,6 @@
 // that scatter-and-merge is a few flops per kept row, done on the host in plain TS.
 // Work per pair and head: (T/w)·(w/r)²·D = T·w·D/r².
 import { z } from 'zod';
-import type * as tfc from '@tensorflow/tfjs-core';
 import { headBias } from '../../engine/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';

@@ -61,10 +61,12 @@ export const h2o: CacheVariant<P> = {
     let held: number[] = [];
     const steps = schedule(s.T, p.prefillTokens);
     const rec = new StepRecorder(steps.length);
+    // Scratch for every step (the cache never holds more than T tokens).
+    const scratch = { row: new Float64Array(s.T), keyAt: new Int32Array(s.T) };
     for (const [from, to] of steps) {
       cancel();
       for (let t = from; t < to; t++) held.push(t);
-      accumulate(q.data as Float32Array, k.data as Float32Array, s, held, from, to, score);
+      accumulate(q.data as Float32Array, k.data as Float32Array, s, held, from, to, score, scratch);
       if (held.length > cap) held = evict(held, score, p.recentTokens, p.heavyTokens);
       rec.record(to, held.length * bytesPerToken(s), () => toRuns(held));
     }
@@ -79,14 +81,16 @@ export const h2o: CacheVariant<P> = {
  * Queries from..to−1 (the last to − from entries of `held`) attend causally over `held`; every
  * head's softmax row is added to the keys' scores. Float64 accumulation.
  */
-function accumulate(q: Float32Array, k: Float32Array, s: CacheShape, held: number[], from: number, to: number, score: Float64Array) {
+function accumulate(
+  q: Float32Array, k: Float32Array, s: CacheShape, held: number[], from: number, to: number, score: Float64Array,
+  { row, keyAt }: { row: Float64Array; keyAt: Int32Array },
+) {
   const H = s.H!;
   const { D, T } = s;
   const group = H / s.Hkv;
   const scale = 1 / Math.sqrt(D);
   const base = held.length - (to - from);
-  const row = new Float64Array(held.length);
-  const keyAt = new Int32Array(held.length); // offset of held[c]'s key row within its head
+  // keyAt[c]: offset of held[c]'s key row within its head.
   for (let c = 0; c < held.length; c++) keyAt[c] = held[c]! * D;
   const D4 = D - (D % 4);
   for (let h = 0; h < H; h++) {

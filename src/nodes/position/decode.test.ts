@@ -8,6 +8,7 @@ import type { MetricsValue, PortShape } from '../../engine/values.js';
 import { fillGaussian } from '../common/random.js';
 import { expectClose, expectParity, runNode, runReference } from '../testing.js';
 import { position } from './index.js';
+import { EVERY_VARIANT_D16 } from './variants.testdata.js';
 
 const COS1 = 0.5403023058681398;
 const SIN1 = 0.8414709848078965;
@@ -78,20 +79,8 @@ describe('q of length Tq equals the last Tq rows of the full-length run', () => 
   const [H, Hkv, Tk, D] = [4, 2, 24, 16];
   const q = gaussian(H, Tk, D, 21, 1);
   const k = gaussian(Hkv, Tk, D, 21, 2);
-  const variants: Record<string, unknown>[] = [
-    { variant: 'rope' },
-    { variant: 'linear', factor: 4 },
-    { variant: 'ntk', factor: 4 },
-    // max position 3000 + 23 > 64: the dynamic base depends on k's last position, not q's.
-    { variant: 'dynamic', factor: 2, maxPositionEmbeddings: 64 },
-    { variant: 'yarn', factor: 8, originalMaxPositionEmbeddings: 256 },
-    { variant: 'longrope', shortFactor: Array(8).fill(1.5), longFactor: [1, 2, 3, 4, 5, 6, 7, 8], originalMaxPositionEmbeddings: 1024 },
-    { variant: 'llama3', factor: 8, originalMaxPositionEmbeddings: 64 },
-    { variant: 'xpos', scaleBase: 4096 },
-    { variant: 'sinusoidal' },
-    { variant: 'none' },
-    { variant: 'alibi' },
-  ];
+  // For dynamic, max position 3000 + 23 > 64: its base depends on k's last position, not q's.
+  const variants = EVERY_VARIANT_D16;
   const sources = {
     offset: { params: { positionOffset: 3000 }, positions: undefined },
     positions: { params: {}, positions: i32([Tk], Array.from({ length: Tk }, (_, t) => 3000 + 5 * t - (t % 3))) },

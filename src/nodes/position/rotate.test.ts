@@ -7,6 +7,7 @@ import { f32, i32, type Tensor } from '../../engine/tensor.js';
 import { fillGaussian } from '../common/random.js';
 import { expectClose, expectParity, runNode, runReference } from '../testing.js';
 import { position } from './index.js';
+import { EVERY_VARIANT_D16 } from './variants.testdata.js';
 
 const COS1 = 0.5403023058681398;
 const SIN1 = 0.8414709848078965;
@@ -113,19 +114,7 @@ describe('rotation properties', () => {
 
 describe('position on tfjs backends', () => {
   const ins = { ...gaussianQk(4, 2, 33, 16, 11), positions: i32([33], Array.from({ length: 33 }, (_, t) => 5000 + 7 * t)) };
-  const variantsToCheck: Record<string, unknown>[] = [
-    { variant: 'rope' },
-    { variant: 'linear', factor: 4 },
-    { variant: 'ntk', factor: 4 },
-    { variant: 'dynamic', factor: 2, maxPositionEmbeddings: 64 },
-    { variant: 'yarn', factor: 8, originalMaxPositionEmbeddings: 256 },
-    { variant: 'longrope', shortFactor: Array(8).fill(1.5), longFactor: [1, 2, 3, 4, 5, 6, 7, 8], originalMaxPositionEmbeddings: 1024 },
-    { variant: 'llama3', factor: 8, originalMaxPositionEmbeddings: 64 },
-    { variant: 'xpos', scaleBase: 4096 },
-    { variant: 'sinusoidal' },
-    { variant: 'none' },
-    { variant: 'alibi' },
-  ];
+  const variantsToCheck = EVERY_VARIANT_D16;
   for (const backend of ['cpu', 'wasm'] as const)
     for (const layout of ['half', 'interleaved'])
       it(`${backend}, ${layout}: every variant matches the reference`, async () => {

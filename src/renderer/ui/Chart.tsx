@@ -16,10 +16,10 @@ function useDocumentTheme(): string | undefined {
   return theme;
 }
 
-/** The options with the axis colours of the current theme (options built under another theme keep theirs otherwise). */
+/** The options with the axis colours of the current theme: views describe axes, the chart colours them. */
 function themed(options: Omit<uPlot.Options, 'width'>): Omit<uPlot.Options, 'width'> {
   const ax = themeAxes();
-  return { ...options, axes: options.axes?.map((a) => ({ ...a, stroke: ax.stroke, grid: { ...a.grid, stroke: ax.grid.stroke }, ticks: { ...a.ticks, stroke: ax.ticks.stroke } })) };
+  return { ...options, axes: options.axes?.map((a) => ({ ...a, stroke: ax.stroke, grid: { ...ax.grid, ...a.grid, stroke: ax.grid.stroke }, ticks: { ...ax.ticks, ...a.ticks, stroke: ax.ticks.stroke } })) };
 }
 
 export function Chart({ options, data, testId }: { options: Omit<uPlot.Options, 'width'>; data: uPlot.AlignedData; testId?: string }) {
@@ -54,7 +54,7 @@ export function Chart({ options, data, testId }: { options: Omit<uPlot.Options, 
 }
 
 /** Axis and grid colours from the theme's CSS variables. */
-export function themeAxes(): { stroke: string; grid: { stroke: string; width: number }; ticks: { stroke: string; width: number } } {
+function themeAxes(): { stroke: string; grid: { stroke: string; width: number }; ticks: { stroke: string; width: number } } {
   const css = getComputedStyle(document.documentElement.querySelector('.app') ?? document.documentElement);
   const text = css.getPropertyValue('--text-2').trim() || '#999';
   const grid = css.getPropertyValue('--border').trim() || '#333';
@@ -80,8 +80,8 @@ export function logTicks(fmt: (x: number) => string, base = 10, most = 6): (u: u
 export const BYTE_INCRS = [0, 1, 2, 3, 4].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k));
 
 /** A linear byte axis: binary steps, short binary labels. */
-export function byteAxis(ax: ReturnType<typeof themeAxes>): uPlot.Axis {
-  return { ...ax, size: 60, incrs: BYTE_INCRS, values: (_u: uPlot, v: number[]) => v.map((x) => formatBytesShort(x)) };
+export function byteAxis(): uPlot.Axis {
+  return { size: 60, incrs: BYTE_INCRS, values: (_u: uPlot, v: number[]) => v.map((x) => formatBytesShort(x)) };
 }
 
 /** A count such as a sequence length: 1024 → "1K", 1000 → "1000", exact where it is an integer. */

@@ -6,9 +6,9 @@ import uPlot from 'uplot';
 import type { MetricValue } from '../../../engine/values.js';
 import { useApp } from '../../app-context.js';
 import type { FlowNode } from '../../model/graph.js';
-import { formatBytes, formatBytesShort, formatNumber } from '../../model/format.js';
+import { formatBytes, formatNumber } from '../../model/format.js';
 import { useStore } from '../../state/store.js';
-import { byteAxis, Chart, themeAxes } from '../Chart.js';
+import { byteAxis, Chart } from '../Chart.js';
 
 export const hasKvCache = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'kv-cache');
 
@@ -60,33 +60,29 @@ export function KvTimeline() {
 }
 
 function KvCacheView({ id, values }: { id: string; values: Record<string, MetricValue> }) {
-  const { ui } = useApp();
-  const theme = useStore(ui.store, (s) => s.theme);
   const timeline = parseTimeline(values.timeline);
   const mem = Array.isArray(values.memoryPerStep) ? (values.memoryPerStep as MetricValue[]).map(Number) : null;
   const memOptions = useMemo<Omit<uPlot.Options, 'width'>>(() => {
-    const ax = themeAxes();
     return {
       height: 170,
       legend: { show: false },
       scales: { x: { time: false } },
       axes: [
-        { ...ax, label: 'step' },
-        byteAxis(ax),
+        { label: 'step' },
+        byteAxis(),
       ],
       series: [{ label: 'step' }, { label: 'cache bytes', stroke: '#a855f7', fill: 'rgba(168,85,247,0.14)', width: 2, value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatBytes(v)) }],
     };
-  }, [theme]);
+  }, []);
   const slotOptions = useMemo<Omit<uPlot.Options, 'width'>>(() => {
-    const ax = themeAxes();
     return {
       height: 170,
       legend: { show: false },
       scales: { x: { time: false } },
-      axes: [{ ...ax, label: 'cache slot' }, { ...ax, size: 50, label: 'original position' }],
+      axes: [{ label: 'cache slot' }, { size: 50, label: 'original position' }],
       series: [{ label: 'slot' }, { label: 'original position', stroke: '#2bb3c0', width: 2, points: { show: false } }],
     };
-  }, [theme]);
+  }, []);
   const last = timeline ? slotPositions(timeline.runs.at(-1) ?? []) : [];
   const scalars = Object.entries(values).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
   return (

@@ -3,24 +3,22 @@
 import { useMemo } from 'react';
 import uPlot from 'uplot';
 import { useApp } from '../../app-context.js';
-import { formatBytes, formatBytesShort, formatMs } from '../../model/format.js';
+import { formatBytes, formatMs } from '../../model/format.js';
 import { useStore } from '../../state/store.js';
-import { byteAxis, Chart, themeAxes } from '../Chart.js';
+import { byteAxis, Chart } from '../Chart.js';
 
 export function MemoryChart() {
-  const { metrics, ui } = useApp();
+  const { metrics } = useApp();
   const run = useStore(metrics, (s) => s.run);
-  const theme = useStore(ui.store, (s) => s.theme);
   const options = useMemo<Omit<uPlot.Options, 'width'>>(() => {
-    const ax = themeAxes();
     return {
       height: 190,
       legend: { show: true },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false } },
       axes: [
-        { ...ax, values: (_u: uPlot, v: number[]) => v.map((x) => formatMs(x)) },
-        byteAxis(ax),
+        { values: (_u: uPlot, v: number[]) => v.map((x) => formatMs(x)) },
+        byteAxis(),
       ],
       series: [
         { label: 't', value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatMs(v)) },
@@ -29,7 +27,7 @@ export function MemoryChart() {
       ],
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [theme]);
+  }, []);
   const data = useMemo<uPlot.AlignedData>(() => {
     const xs = run.memory.map((m) => m.tMs);
     const ys = run.memory.map((m) => m.bytes);

@@ -8,7 +8,7 @@ import { useApp } from '../../app-context.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatNumber } from '../../model/format.js';
 import { shallowEqual, useStore } from '../../state/store.js';
-import { Chart, SERIES_COLORS, logTicks, themeAxes } from '../Chart.js';
+import { Chart, SERIES_COLORS, logTicks } from '../Chart.js';
 
 export const hasPosition = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'position');
 
@@ -18,8 +18,7 @@ export function ropeInvFreq(base: number, half: number): number[] {
 }
 
 export function PositionView() {
-  const { editor, metrics, runner, ui } = useApp();
-  const theme = useStore(ui.store, (s) => s.theme);
+  const { editor, metrics, runner } = useApp();
   const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'position').map((n) => n.id), shallowEqual);
   const done = useStore(metrics, (s) => ids.filter((id) => s.nodes[id]?.outputs?.frequencies).map((id) => `${id}@${s.nodes[id]!.profile?.endMs ?? 0}`), shallowEqual);
   const summaries = useStore(metrics, (s) => s.nodes);
@@ -48,13 +47,12 @@ export function PositionView() {
   };
   const base = first ? baseOf(first) : 10000;
   const options = useMemo<Omit<uPlot.Options, 'width'>>(() => {
-    const ax = themeAxes();
     return {
       height: 230,
       scales: { x: { time: false }, y: { distr: 3, log: 10 } },
       axes: [
-        { ...ax, label: 'dimension pair i' },
-        { ...ax, size: 72, values: logTicks((x) => formatNumber(x, 2)) },
+        { label: 'dimension pair i' },
+        { size: 72, values: logTicks((x) => formatNumber(x, 2)) },
       ],
       series: [
         { label: 'i' },
@@ -62,7 +60,7 @@ export function PositionView() {
         { label: `plain RoPE (base ${formatNumber(base)})`, stroke: '#8a93a5', dash: [5, 4], width: 1.5, points: { show: false } },
       ],
     };
-  }, [theme, shown.join(), base]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [shown.join(), base]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (!done.length) return <div className="empty-note">Run the pipeline to see each position encoder&apos;s frequencies.</div>;
   if (!first) return <div className="muted">loading frequencies…</div>;

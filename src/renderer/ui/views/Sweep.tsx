@@ -6,11 +6,11 @@ import uPlot from 'uplot';
 import { useApp } from '../../app-context.js';
 import { fieldsOf } from '../../model/params.js';
 import { fitLogLog, parseSweepValues } from '../../model/fit.js';
-import { formatBytes, formatBytesShort, formatMs, formatNumber } from '../../model/format.js';
+import { formatBytes, formatBytesShort, formatMs } from '../../model/format.js';
 import type { SweepPoint } from '../../state/runner.js';
 import { GiB } from '../../state/runner.js';
 import { shallowEqual, useStore } from '../../state/store.js';
-import { Chart, formatCount, SERIES_COLORS, logTicks, themeAxes } from '../Chart.js';
+import { Chart, formatCount, SERIES_COLORS, logTicks } from '../Chart.js';
 
 export function Sweep() {
   const { editor, catalog, runner, ui } = useApp();
@@ -119,8 +119,6 @@ export function Sweep() {
 }
 
 function SweepCharts({ points, param }: { points: SweepPoint[]; param: string; onPick(id: string): void }) {
-  const { ui } = useApp();
-  const theme = useStore(ui.store, (s) => s.theme);
   const ok = points.filter((p) => p.status === 'ok' || Object.keys(p.nodes).length);
   // The nodes that matter: those that take time, slowest first, at most 8.
   const ids = useMemo(() => {
@@ -139,14 +137,13 @@ function SweepCharts({ points, param }: { points: SweepPoint[]; param: string; o
   const refused = points.filter((p) => p.status !== 'ok');
 
   const mkOptions = (unit: 'ms' | 'bytes', f: ReturnType<typeof fits>): Omit<uPlot.Options, 'width'> => {
-    const ax = themeAxes();
     const fmt = unit === 'ms' ? formatMs : formatBytesShort;
     return {
       height: 220,
       scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: unit === 'ms' ? 10 : 2 } },
       axes: [
-        { ...ax, label: param, values: (_u: uPlot, v: number[]) => v.map((x) => formatCount(x)) },
-        { ...ax, size: 64, values: logTicks(fmt, unit === 'ms' ? 10 : 2) },
+        { label: param, values: (_u: uPlot, v: number[]) => v.map((x) => formatCount(x)) },
+        { size: 64, values: logTicks(fmt, unit === 'ms' ? 10 : 2) },
       ],
       series: [
         { label: param },
@@ -162,9 +159,9 @@ function SweepCharts({ points, param }: { points: SweepPoint[]; param: string; o
     };
   };
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const msOptions = useMemo(() => mkOptions('ms', msFits), [ids.join(), msFits.map((f) => f?.slope.toFixed(2)).join(), param, theme]);
+  const msOptions = useMemo(() => mkOptions('ms', msFits), [ids.join(), msFits.map((f) => f?.slope.toFixed(2)).join(), param]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const peakOptions = useMemo(() => mkOptions('bytes', peakFits), [ids.join(), peakFits.map((f) => f?.slope.toFixed(2)).join(), param, theme]);
+  const peakOptions = useMemo(() => mkOptions('bytes', peakFits), [ids.join(), peakFits.map((f) => f?.slope.toFixed(2)).join(), param]);
 
   return (
     <>
