@@ -1,8 +1,8 @@
 // The values that flow along edges, one type per port kind.
 import type { DType, Tensor } from './tensor.js';
 
-export type PortKind = 'text' | 'tokens' | 'tensor' | 'kv' | 'bias' | 'metrics';
-export const PORT_KINDS: readonly PortKind[] = ['text', 'tokens', 'tensor', 'kv', 'bias', 'metrics'];
+export type PortKind = 'text' | 'tokens' | 'tensor' | 'kv' | 'bias' | 'metrics' | 'model';
+export const PORT_KINDS: readonly PortKind[] = ['text', 'tokens', 'tensor', 'kv', 'bias', 'metrics', 'model'];
 
 export interface TextValue {
   kind: 'text';
@@ -74,7 +74,31 @@ export interface MetricsValue {
   values: Record<string, MetricValue>;
 }
 
-export type Value = TextValue | TokensValue | Tensor | KvValue | BiasValue | MetricsValue;
+/** Where a model's weights come from: tensors by their Hugging Face names, read lazily. */
+export interface WeightSource {
+  /** Every tensor name, e.g. "model.layers.0.self_attn.q_proj.weight". */
+  names(): string[];
+  /** dtype as stored ("F32", "F16", "BF16") and shape, or undefined when there is no such tensor. */
+  info(name: string): { dtype: string; shape: number[] } | undefined;
+  /** Reads one tensor as float32 (converted from F16/BF16). */
+  read(name: string): Promise<Tensor>;
+  /** Bytes held in memory now (weights resident), for the profiler. */
+  residentBytes(): number;
+}
+
+/**
+ * A model: a Hugging Face config (its config.json, HF key names unchanged) and, when loaded, its
+ * weights. `model.config` makes one without weights (enough to size a model); `model.load` with.
+ */
+export interface ModelValue {
+  kind: 'model';
+  config: Record<string, unknown>;
+  weights?: WeightSource;
+  /** Where it came from, for messages (a file or folder name). */
+  source?: string;
+}
+
+export type Value = TextValue | TokensValue | Tensor | KvValue | BiasValue | MetricsValue | ModelValue;
 
 export interface ValueOfKind {
   text: TextValue;
@@ -83,6 +107,7 @@ export interface ValueOfKind {
   kv: KvValue;
   bias: BiasValue;
   metrics: MetricsValue;
+  model: ModelValue;
 }
 
 /**
@@ -122,6 +147,8 @@ export function valueBytes(v: Value): number {
       return v.terms.reduce((n, t) => n + (t.type === 'segments' ? t.segment.byteLength : 16), 0);
     case 'metrics':
       return JSON.stringify(v.values).length;
+    case 'model':
+      return v.weights?.residentBytes() ?? 0;
   }
 }
 

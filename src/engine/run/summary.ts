@@ -51,5 +51,7 @@ export function summarize(v: Value): ValueSummary {
       return { kind: 'bias', bytes: 0, preview: v.terms.map((t) => t.type).join(' + ') };
     case 'metrics':
       return { kind: 'metrics', bytes: 0, metrics: v.values };
+    case 'model':
+      return { kind: 'model', bytes: v.weights?.residentBytes() ?? 0, preview: `${String(v.config.model_type ?? 'model')}${v.source ? ` · ${v.source}` : ''}${v.weights ? '' : ' (config only)'}` };
   }
 }

@@ -36,6 +36,7 @@ export const PORT_COLORS: Record<PortKind, string> = {
   kv: '#a855f7',
   bias: '#10b981',
   metrics: '#ec4899',
+  model: '#64748b',
 };
 
 export interface PaletteEntry {
