@@ -25,6 +25,7 @@ export async function ctxFor(backend: BackendName): Promise<BenchContext> {
     release: (b) => (tracked -= b),
     emit: () => {},
     readFile: () => Promise.reject(new Error('no files in benchmarks')),
+    openFile: () => Promise.reject(new Error('no files in benchmarks')),
     resolvePath: (p) => p,
     get peak() {
       return peak;

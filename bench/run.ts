@@ -1,7 +1,7 @@
 // `npm run bench`: measured figures for docs/BENCHMARKS.md, each against a baseline measured in the
 // same process. Not a test: it prints and writes what it measured, on this machine.
 import { cpus, totalmem } from 'node:os';
-import { writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import * as Comlink from 'comlink';
 import { ctxFor } from './context.js';
@@ -18,6 +18,12 @@ import { syntheticQkv } from '../src/nodes/sources/synthetic-qkv.js';
 import { registry } from '../src/nodes/index.js';
 
 const quick = process.argv.includes('--quick');
+/**
+ * `--only compile,kv-cache`: run only these sections (overhead, cancel, attention, or a bench file's
+ * name) and replace just them in docs/BENCHMARKS.md (appended when new), keeping the others.
+ */
+const only = process.argv[process.argv.indexOf('--only') + 1]?.split(',');
+const want = (name: string) => !process.argv.includes('--only') || !!only?.includes(name);
 const sections: string[] = [];
 const log = (s: string) => process.stderr.write(s + '\n');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -198,6 +204,21 @@ async function cancelBench(): Promise<string> {
   ].join('\n');
 }
 
+/** `doc` with each section (from its `## ` heading to the next) replaced by the new one, or appended. */
+function replaceSections(doc: string, fresh: string[]): string {
+  for (const section of fresh) {
+    const heading = `\n${section.split('\n')[0]}\n`;
+    const start = doc.indexOf(heading);
+    if (start < 0) {
+      doc = `${doc.trimEnd()}\n\n${section}\n`;
+      continue;
+    }
+    const end = doc.indexOf('\n## ', start + 1);
+    doc = `${doc.slice(0, start + 1)}${section}\n${end < 0 ? '' : doc.slice(end)}`;
+  }
+  return doc;
+}
+
 async function optional(file: string, fn: string): Promise<string | undefined> {
   if (!existsSync(new URL(file, import.meta.url))) return undefined;
   const mod = (await import(file)) as Record<string, () => Promise<string>>;
@@ -205,18 +226,29 @@ async function optional(file: string, fn: string): Promise<string | undefined> {
 }
 
 const started = new Date();
-log('engine overhead…');
-sections.push(await overheadBench());
-log('cancellation…');
-sections.push(await cancelBench());
-log('attention…');
-sections.push(await attentionBench());
+if (want('overhead')) {
+  log('engine overhead…');
+  sections.push(await overheadBench());
+}
+if (want('cancel')) {
+  log('cancellation…');
+  sections.push(await cancelBench());
+}
+if (want('attention')) {
+  log('attention…');
+  sections.push(await attentionBench());
+}
 for (const [file, fn] of [
   ['./attention-variants.ts', 'benchAttentionVariants'],
+  ['./attention-kernel.ts', 'benchAttentionKernel'],
   ['./scan.ts', 'benchScanVsAttention'],
   ['./tokenizer.ts', 'benchTokenizers'],
   ['./kv-cache.ts', 'benchKvCache'],
+  ['./compile.ts', 'benchCompile'],
+  ['./model-forward.ts', 'benchModelForward'],
+  ['./train.ts', 'benchTraining'],
 ] as const) {
+  if (!want(file.slice(2, -3))) continue;
   log(`${file}…`);
   const s = await optional(file, fn);
   if (s) sections.push(s);
@@ -232,5 +264,6 @@ const header = [
   '',
 ].join('\n');
 const text = header + sections.join('\n\n') + '\n';
-if (!quick) writeFileSync(new URL('../docs/BENCHMARKS.md', import.meta.url), text);
+const docPath = new URL('../docs/BENCHMARKS.md', import.meta.url);
+if (!quick) writeFileSync(docPath, process.argv.includes('--only') ? replaceSections(readFileSync(docPath, 'utf8'), sections) : text);
 process.stdout.write(text);

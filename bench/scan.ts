@@ -35,6 +35,7 @@ async function context(backend: BackendName) {
     checkCancelled: () => {}, progress: () => {}, isConnected: () => true,
     track: () => {}, release: () => {}, emit: () => {},
     readFile: () => Promise.reject(new Error('no files in benchmarks')),
+    openFile: () => Promise.reject(new Error('no files in benchmarks')),
     resolvePath: (p) => p,
   };
   return { ctx, info };

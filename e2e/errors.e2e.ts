@@ -38,9 +38,15 @@ const doc = {
 };
 
 describe('errors', () => {
-  it('falls back visibly when WebGPU has no adapter', async () => {
+  it('starts on wasm without a WebGPU adapter, and falls back visibly when WebGPU is chosen anyway', async () => {
     await dropPipeline(page, doc);
+    expect(await page.inputValue('[data-testid="backend"]')).toBe('wasm');
+    expect(await page.getAttribute('[data-testid="backend"]', 'title')).toMatch(/no WebGPU|no adapter/);
     await page.selectOption('[data-testid="backend"]', 'webgpu');
+    await page.waitForSelector('[data-testid="backend-info"] .fallback', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="backend-info"]')).toMatch(/fell back from webgpu/);
+    // A backend that fell back can be started again (here it falls back again: there is still no adapter).
+    await page.click('[data-testid="backend-retry"]');
     await page.waitForSelector('[data-testid="backend-info"] .fallback', { timeout: 60_000 });
     expect(await page.textContent('[data-testid="backend-info"]')).toMatch(/fell back from webgpu/);
   });

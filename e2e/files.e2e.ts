@@ -47,6 +47,26 @@ describe('files', () => {
     await page.waitForSelector('[data-testid="dirty"]', { state: 'detached' });
   });
 
+  it('exports the pipeline as TypeScript and as JSON (File menu, Ctrl E), listed in the shortcut sheet', async () => {
+    const [ts] = await Promise.all([page.waitForEvent('download'), (async () => (await page.click('[data-testid="file-menu"]'), page.click('[data-testid="menu-export-ts"]')))()]);
+    expect(ts.suggestedFilename()).toBe('flash-vs-naive.ts');
+    const code = readFileSync((await ts.path())!, 'utf8');
+    // The module the CLI's `ctxlab export --ts` writes: the engine's builder API, every node, the edited param.
+    expect(code).toMatch(/import \{ pipeline, PipelineLoadError, runPipeline, writeOutputs \} from 'context-lab';/);
+    for (const id of ['qkv', 'naive', 'flash', 'cmp']) expect(code).toContain(`'${id}'`);
+    expect(code).toMatch(/blockSize: 64/);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Control+Shift+e')]);
+    expect(json.suggestedFilename()).toBe('flash-vs-naive.json');
+    expect(readFileSync((await json.path())!, 'utf8')).toBe(await docJson(page));
+    // Exporting does not change the document's file or its saved state.
+    await page.waitForSelector('[data-testid="dirty"]', { state: 'detached' });
+    const [again] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Control+e')]);
+    expect(readFileSync((await again.path())!, 'utf8')).toBe(code);
+    await page.keyboard.press('?');
+    expect(await page.textContent('[data-testid="help"]')).toContain('Export as TypeScript (⇧ for JSON)');
+    await page.keyboard.press('Escape');
+  });
+
   it('round-trips: reload, open the saved file, save again: equal JSON', async () => {
     await page.reload();
     await page.waitForSelector('[data-testid="start-screen"]');
@@ -71,6 +91,40 @@ describe('files', () => {
     await page.click('[data-testid="recover"]');
     expect(await docJson(page)).toBe(before);
     await page.waitForSelector('[data-testid="dirty"]');
+  });
+
+  it('asks before a blank pipeline (or any other document) deletes recovered work', async () => {
+    await page.waitForTimeout(1600); // the recovered document is dirty: it is autosaved again
+    await page.reload();
+    await page.waitForSelector('[data-testid="recovery"]');
+    // Cancel: nothing is lost, the banner stays.
+    let asked = '';
+    page.removeAllListeners('dialog'); // helpers.open accepts every dialog
+    page.once('dialog', (d) => ((asked = d.message()), void d.dismiss()));
+    await page.click('[data-testid="start-blank"]');
+    await expect.poll(() => asked).toMatch(/Discard the unsaved work recovered from/);
+    await page.waitForSelector('[data-testid="recovery"]');
+    expect(await page.isVisible('[data-testid="start-screen"]')).toBe(true);
+    // OK: the blank pipeline replaces it, and the recovery is gone for good.
+    page.on('dialog', (d) => void d.accept());
+    await page.click('[data-testid="start-blank"]');
+    await page.waitForSelector('[data-testid="start-screen"]', { state: 'detached' });
+    await page.reload();
+    await page.waitForSelector('[data-testid="start-screen"]');
+    await page.waitForTimeout(300);
+    expect(await page.isVisible('[data-testid="recovery"]')).toBe(false);
+  });
+
+  it('clears an error about a file that failed to open when the next one opens', async () => {
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['{ not json'], 'broken.json', { type: 'application/json' }));
+      const app = document.querySelector('.app')!;
+      app.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => page.locator('.toast.error').allTextContents()).toEqual([expect.stringContaining('broken.json is not valid JSON')]);
+    await openExample(page, 'flash-vs-naive.json');
+    expect(await page.locator('.toast.error').count()).toBe(0);
   });
 
   it('opens a .json dropped on the window', async () => {

@@ -22,3 +22,24 @@ describe('pipelines/ through `ctxlab run`', () => {
     }, 300_000);
   }
 });
+
+// A check that cannot fail proves nothing: where it is cheap, make the claim false and watch the
+// gallery's check for it fail (and only the checks that depend on it).
+describe('gallery checks fail when their claim is false', () => {
+  const failing = async (file: string, sets: string[]) => {
+    const r = await ctxlab(['run', `pipelines/${file}`, '--backend', 'wasm', '--json', ...sets.flatMap((s) => ['--set', s])]);
+    const report = JSON.parse(r.stdout);
+    expect(r.code).toBe(1);
+    return report.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { text: string }) => c.text.split(' ')[0]) as string[];
+  };
+
+  it('streaming-llm: without sinks in the workload, the sink claims fail', async () => {
+    const failed = await failing('streaming-llm.json', ['qkv.sinkStrength=0']);
+    expect(failed).toEqual(['cmp_stream.rmse', 'cmp_stream.cosine', 'cmp_window.cosine']);
+    expect(failed).not.toContain('cmp_stream_nosink.rmse');
+  }, 300_000);
+
+  it('kivi: at 4 bits "kivi2" is not under half an fp16 cache', async () => {
+    expect(await failing('kivi.json', ['kivi2.bits=4'])).toContain('kivi2.finalBytes');
+  }, 300_000);
+});

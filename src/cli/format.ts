@@ -1,8 +1,31 @@
 // Plain-text tables and numbers for the terminal.
 import { isAbsolute, relative, resolve } from 'node:path';
 
+/**
+ * Characters a terminal acts on or hides: C0/C1 controls (ESC starts a control sequence, a newline
+ * could forge a "✓" line), DEL, line/paragraph separators and bidi controls.
+ */
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from a pipeline (names, labels, ids, `why`, messages quoting them) as it may be printed: every
+ * such character shown as an escape (`\n`, `\x1b`, `\u202e`), so the output is one line per line we write.
+ */
+export function terminalText(s: string): string {
+  return s.replace(TERMINAL_UNSAFE, (ch) => {
+    const c = ch.charCodeAt(0);
+    return NAMED[ch] ?? (c < 0x100 ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`);
+  });
+}
+
+/** Each line of a multi-line text we composed, escaped (keeps our line breaks, not theirs inside a line). */
+export function terminalLines(s: string): string {
+  return s.split('\n').map(terminalText).join('\n');
+}
+
 export function table(header: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
+  const cells = [header, ...rows.map((r) => r.map((c) => terminalText(String(c))))];
   const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   const a = align ?? header.map((_, i) => (i === 0 ? 'l' : 'r'));
   const line = (r: string[]) =>

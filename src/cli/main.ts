@@ -1,16 +1,20 @@
 // `ctxlab`: run, sweep, validate and inspect Context Lab pipelines from the terminal.
 // Exit codes: 0 ok, 1 run failed (a node failed or a check did not hold), 2 invalid pipeline or arguments.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { catalog, paramRows } from '../engine/catalog.js';
 import { pipelineJsonSchema } from '../engine/schema/json-schema.js';
 import { registry } from '../nodes/index.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { CliError, EXIT, runCommand, sweepCommand, validateCommand, type RunFlags, type RunReport } from './run.js';
 import { registerExport } from './export.js';
+import { registerPlan } from './plan.js';
+import { terminalLines } from './format.js';
 
 const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 const collect = (v: string, prev: string[]) => [...prev, v];
 const FILE_HELP = 'the pipeline JSON ("-": read it from stdin; relative paths in params then resolve against the working folder)';
+const ALLOW_READ_HELP =
+  'let the pipeline read files in this folder too (repeatable); without it, files named in params are read only from the pipeline file\'s folder and below (stdin: the working folder)';
 const BUDGET_HELP = 'refuse runs whose predicted peak exceeds this: 8GiB, 512MiB (powers of 1024), 1GB, 500MB (powers of 1000) or bytes; default half of system memory';
 
 function runOptions(cmd: Command, outHelp: string): Command {
@@ -19,8 +23,16 @@ function runOptions(cmd: Command, outHelp: string): Command {
     .option('-s, --set <node.param=value>', 'override a param (repeatable); value is JSON or a string', collect, [])
     .option('-o, --out <dir>', outHelp)
     .option('--memory-budget <size>', BUDGET_HELP)
+    .option('--allow-read <dir>', ALLOW_READ_HELP, collect, [])
     .option('--json', 'print a JSON report instead of tables')
-    .option('--no-progress', 'no progress bar');
+    .option('--no-progress', 'no progress bar')
+    .addOption(new Option('--threads <n>', "threads of the wasm backend's fused attention kernel (default: the cores available)").argParser(positiveInt));
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
 }
 
 function print(r: RunReport, json: boolean | undefined): number {
@@ -38,6 +50,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const verbose = () => program.opts().verbose === true;
+  // The engine's worker inherits the environment: the kernel reads its thread count there.
+  program.hook('preAction', (_, action) => {
+    const threads = action.opts().threads as number | undefined;
+    if (threads) process.env.CTXLAB_WASM_THREADS = String(threads);
+  });
 
   runOptions(program.command('run').argument('<file>', FILE_HELP).description('run a pipeline once and print per-node timings and memory'), 'write outputs (.npy), metrics.json and profile.json here').action(
     async (file: string, flags: RunFlags) => setExit(print(await runCommand(file, { ...flags, verbose: verbose() }), flags.json)),
@@ -63,8 +80,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('check a pipeline: schema, params, edges, cycles, shapes, and the memory plan against the budget, without running')
     .option('-s, --set <node.param=value>', 'override a param (repeatable)', collect, [])
     .option('--memory-budget <size>', BUDGET_HELP)
+    .option('--allow-read <dir>', ALLOW_READ_HELP, collect, [])
     .option('--json', 'print the plan or the issues as JSON')
-    .action(async (file: string, flags: { set: string[]; memoryBudget?: string; json?: boolean }) => setExit(print(await validateCommand(file, flags), flags.json)));
+    .action(async (file: string, flags: { set: string[]; memoryBudget?: string; allowRead: string[]; json?: boolean }) => setExit(print(await validateCommand(file, flags), flags.json)));
 
   program
     .command('nodes')
@@ -91,6 +109,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerExport(program, setExit);
+  registerPlan(program, setExit);
 
   program
     .command('schema')
@@ -116,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     // With --json every outcome is JSON on stdout, errors included (as an invalid pipeline's issues are).
     if (argv.includes('--json'))
       process.stdout.write(JSON.stringify({ ok: false, status: exitCode === EXIT.invalid ? 'invalid' : 'failed', issues: e.issues ?? [{ message }] }, null, 2) + '\n');
-    else process.stderr.write(`ctxlab: ${message}\n`);
+    else process.stderr.write(`ctxlab: ${terminalLines(message)}\n`);
     if (argv.includes('--verbose')) process.stderr.write(`${(e.cause as Error | undefined)?.stack ?? e.stack}\n`);
     return exitCode;
   }

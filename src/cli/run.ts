@@ -1,22 +1,25 @@
 // `ctxlab run` and `ctxlab sweep`: the engine in a worker_thread, results as .npy, tables on stdout.
 import { statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import cliProgress from 'cli-progress';
 import * as Comlink from 'comlink';
-import { readFileHead, writeAtomic } from '../engine/node/files.js';
+import { writeAtomic } from '../engine/node/files.js';
+import { ReadPolicy } from '../engine/node/read-policy.js';
+import { watchRefusals } from '../engine/io/read-policy.js';
 import { prepareDocument } from '../engine/compile/prepare.js';
 import { metricsOf, writeOutputs } from '../engine/api.js';
 import type { BackendName } from '../engine/node.js';
-import { startEngineWorker } from '../engine/node/client.js';
-import { PipelineLoadError, readPipelineFile } from '../engine/node/host.js';
+import { EngineWorkerDied, startEngineWorker } from '../engine/node/client.js';
+import { parsePipelineText, readPipelineFile } from '../engine/node/host.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
 import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
 import { checkMemoryBudget, compile, formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
 import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
-import { displayPath, logLogSlope, mib, ms, num, parseBytes, table } from './format.js';
+import { dict } from '../engine/dict.js';
+import { displayPath, logLogSlope, mib, ms, num, parseBytes, table, terminalText } from './format.js';
 
 export const EXIT = { ok: 0, runFailed: 1, invalid: 2 } as const;
 
@@ -41,6 +44,16 @@ export interface RunFlags {
   memoryBudget?: string;
   progress?: boolean;
   verbose?: boolean;
+  /** --allow-read: folders the pipeline may read besides its own. */
+  allowRead?: string[];
+}
+
+/** The --allow-read folders as absolute paths; each must be an existing folder. */
+export function allowedFolders(dirs: string[] | undefined): string[] {
+  return (dirs ?? []).map((d) => {
+    if (statSync(d, { throwIfNoEntry: false })?.isDirectory() !== true) throw new CliError(`--allow-read ${d}: not a folder`);
+    return resolve(d);
+  });
 }
 
 /** `-` as the file: the pipeline JSON is read from stdin. */
@@ -53,7 +66,7 @@ export function baseDirOf(file: string): string {
 
 /** Compiler issues as lines, each prefixed with where the pipeline came from. */
 export function issueLines(file: string, issues: CompileIssue[]): string {
-  return issues.map((i) => `${file === STDIN ? 'stdin' : file}: ${formatIssue(i)}`).join('\n');
+  return issues.map((i) => `${file === STDIN ? 'stdin' : file}: ${terminalText(formatIssue(i))}`).join('\n');
 }
 
 export function parseSets(sets: string[]): Override[] {
@@ -66,7 +79,11 @@ export function parseSets(sets: string[]): Override[] {
 
 export function budgetOf(flag: string | undefined): number {
   try {
-    return flag ? parseBytes(flag) : Math.floor(totalmem() / 2);
+    if (!flag) return Math.floor(totalmem() / 2);
+    const bytes = parseBytes(flag);
+    // 1e400 reads as Infinity: a budget that refuses nothing is no budget.
+    if (!Number.isSafeInteger(bytes)) throw new Error(`"${flag}" is not a finite size in bytes (at most ${Number.MAX_SAFE_INTEGER})`);
+    return bytes;
   } catch (err) {
     throw new CliError(`--memory-budget: ${(err as Error).message}`);
   }
@@ -85,6 +102,7 @@ function progressReporter(enabled: boolean, nodes: () => number) {
   let done = 0;
   let started = Date.now();
   let current = '';
+  let detail = '';
   const total = () => Math.max(1, nodes());
   return {
     onEvent: (e: RunEvent) => {
@@ -101,7 +119,10 @@ function progressReporter(enabled: boolean, nodes: () => number) {
       if (e.type === 'node-started') current = e.nodeId;
       if (e.type === 'node-finished' || e.type === 'node-failed' || e.type === 'node-skipped') done++;
       const frac = e.type === 'node-progress' ? e.fraction : 0;
-      if (Date.now() - started > 300) bar.update(Math.round(((done + frac) / total()) * 1000), { node: current });
+      // A node's own progress line (training: step, loss, ETA) follows its id.
+      if (e.type === 'node-progress' && e.detail?.text) detail = ` · ${e.detail.text}`;
+      if (e.type === 'node-started') detail = '';
+      if (Date.now() - started > 300) bar.update(Math.round(((done + frac) / total()) * 1000), { node: terminalText(current + detail) });
     },
     stop: () => {
       stopped = true;
@@ -122,17 +143,42 @@ export async function runCommand(file: string, flags: RunFlags): Promise<RunRepo
   checkOut(flags.out);
   const overrides = parseSets(flags.set);
   const budget = budgetOf(flags.memoryBudget);
+  const allowRead = allowedFolders(flags.allowRead);
   const doc = await loadDoc(file);
   const engine = await startEngineWorker();
   const progress = progressReporter(!!flags.progress && !flags.json && process.stderr.isTTY === true, () => nodeCount(doc));
+  const running = runningNode(doc);
+  const onEvent = (e: RunEvent) => {
+    running.onEvent(e);
+    progress.onEvent(e);
+  };
   try {
-    const result = await engine.api.run(doc, { backend: flags.backend, baseDir: baseDirOf(file), overrides, memoryBudget: budget }, Comlink.proxy(progress.onEvent));
+    const result = await engine.api.run(doc, { backend: flags.backend, baseDir: baseDirOf(file), allowRead, overrides, memoryBudget: budget }, Comlink.proxy(onEvent)).catch((err: unknown) => {
+      throw err instanceof EngineWorkerDied ? new CliError(running.died(err), EXIT.runFailed, { cause: err }) : err;
+    });
     progress.stop();
     return await report(file, result, flags);
   } finally {
     progress.stop();
     await engine.close();
   }
+}
+
+/** Follows the run's events, to say which node was running when the engine worker died. */
+function runningNode(doc: unknown) {
+  let current: string | undefined;
+  return {
+    onEvent(e: RunEvent) {
+      if (e.type === 'node-started') current = e.nodeId;
+      else if ((e.type === 'node-finished' || e.type === 'node-failed' || e.type === 'run-started') && (e.type === 'run-started' || e.nodeId === current)) current = undefined;
+    },
+    /** One line: the node (id and type) and the worker's own reason. */
+    died(err: Error): string {
+      const type = (doc as { nodes?: { id?: unknown; type?: unknown }[] }).nodes?.find((n) => n?.id === current)?.type;
+      const where = current === undefined ? 'before any node ran' : `while node "${terminalText(current)}"${typeof type === 'string' ? ` (${terminalText(type)})` : ''} was running`;
+      return `the engine worker died ${where} (out of memory?): ${terminalText(err.message)}`;
+    },
+  };
 }
 
 function nodeCount(doc: unknown): number {
@@ -164,15 +210,10 @@ async function readStdin(): Promise<string> {
 export async function loadDoc(file: string): Promise<unknown> {
   try {
     if (file !== STDIN) return await readPipelineFile(file);
-    const text = await readStdin();
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new PipelineLoadError([{ path: '$', message: `stdin is not valid JSON: ${(err as Error).message}` }]);
-    }
+    return parsePipelineText(await readStdin(), 'stdin');
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { issues?: CompileIssue[] };
-    const message = e.code === 'ENOENT' ? `${file}: no such file` : e.issues ? e.issues.map((i) => i.message).join('\n') : `${file}: ${e.message}`;
+    const message = e.code === 'ENOENT' ? `${file}: no such file` : e.issues ? e.issues.map((i) => terminalText(i.path === '$' ? i.message : `${i.path}: ${i.message}`)).join('\n') : `${file}: ${terminalText(e.message)}`;
     throw new CliError(message, EXIT.invalid, { cause: err, issues: e.issues });
   }
 }
@@ -188,7 +229,8 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   const b = p.backend;
   out.push(`backend: ${b.name}${b.name !== b.requested ? ` (requested ${b.requested}; fell back: ${b.fallbackReason})` : ''}` +
     `${b.adapter ? ` · adapter ${b.adapter.vendor}/${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : ''} · ${b.host}`);
-  out.push(`pipeline: ${p.pipeline} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak with live values ${mib(p.measuredPeakBytes)} MiB measured, ${mib(p.predictedPeakBytes)} MiB predicted`);
+  // Everything from the pipeline (its name, messages, `why`) is printed escaped: it is untrusted text.
+  out.push(`pipeline: ${terminalText(p.pipeline)} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak with live values ${mib(p.measuredPeakBytes)} MiB measured, ${mib(p.predictedPeakBytes)} MiB predicted`);
   out.push('');
   out.push(
     table(
@@ -197,22 +239,26 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
       ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  // NaN/±Infinity nobody asked for (e.g. an overflowing scale) is said per node; profile.json has the counts.
+  for (const n of p.nodes)
+    for (const [port, count] of Object.entries(n.nonFinite ?? {}))
+      out.push(`\nwarning: node "${terminalText(n.nodeId)}" produced ${count} non-finite value(s) (NaN or ±Infinity) in output "${port}"`);
   // The engine reports a node's message and its stack (shown with --verbose).
   for (const e of r.errors)
-    out.push(`\nnode "${e.nodeId}" failed: ${e.message}${flags.verbose && e.stack ? `\n${e.stack}` : ''}`);
+    out.push(`\nnode "${terminalText(e.nodeId)}" failed: ${terminalText(e.message)}${flags.verbose && e.stack ? `\n${e.stack}` : ''}`);
   const metrics = metricsOf(r.outputs);
   if (Object.keys(metrics).length) {
     out.push('\nmetrics');
     for (const [k, vals] of Object.entries(metrics))
-      out.push(`  ${k}: ${Object.entries(vals as Record<string, unknown>).filter(([, v]) => typeof v !== 'object' || v === null).map(([mk, mv]) => `${mk} ${num(mv)}`).join('  ')}`);
+      out.push(terminalText(`  ${k}: ${Object.entries(vals as Record<string, unknown>).filter(([, v]) => typeof v !== 'object' || v === null).map(([mk, mv]) => `${mk} ${num(mv)}`).join('  ')}`));
   }
   if (r.checks.length) {
     out.push('\nchecks');
-    for (const c of r.checks) out.push(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
+    for (const c of r.checks) out.push(`  ${c.ok ? '✓' : '✗'} ${terminalText(c.text)}`);
   }
   let files: string[] = [];
   if (flags.out) {
-    const shapes = Object.fromEntries(Object.entries(r.artifacts).map(([n, a]) => [n, a.value.kind === 'tensor' ? ` [${formatShape(a.value.shape, a.value.dtype)}]` : '']));
+    const shapes = dict(Object.entries(r.artifacts).map(([n, a]) => [n, a.value.kind === 'tensor' ? ` [${formatShape(a.value.shape, a.value.dtype)}]` : ''] as const));
     files = (await writeOutputs({ artifacts: r.artifacts, profile: p, metrics }, resolve(flags.out))).map(displayPath);
     out.push(`\nwrote ${files.map((f) => f + (shapes[f.split('/').pop()!.replace(/\.npy$/, '')] ?? '')).join(', ')}`);
   }
@@ -228,15 +274,24 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   };
 }
 
-/** The document as the engine compiles it for a run: .npy sources know their shapes from the file headers. */
-function prepared(doc: unknown, baseDir: string): Promise<unknown> {
-  return prepareDocument(doc, registry, (p) => readFileHead(isAbsolute(p) ? p : resolve(baseDir, p)));
+/**
+ * The document as the engine compiles it for a run: .npy sources know their shapes from the file
+ * headers, and a file the run would refuse (malformed header, wrong size) is an invalid pipeline.
+ */
+async function prepared(file: string, doc: unknown, baseDir: string, allowRead: string[]): Promise<unknown> {
+  // Headers are read under the run's read policy: a file outside the pipeline's folders is refused here too.
+  const watch = watchRefusals(ReadPolicy.of({ baseDir, allowRead }).reader().readHead);
+  const r = await prepareDocument(doc, registry, watch.readHead);
+  const refused = watch.issues(doc, r.issues);
+  if (refused.length) throw new CliError(issueLines(file, refused), EXIT.invalid, { issues: refused });
+  if (r.issues.length) throw new CliError(issueLines(file, r.issues), EXIT.invalid, { issues: r.issues });
+  return r.doc;
 }
 
 /** `ctxlab validate`: compile, apply the memory guard as `run` does, and print the plan. */
-export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string }): Promise<RunReport> {
+export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string; allowRead?: string[] }): Promise<RunReport> {
   const budget = budgetOf(flags.memoryBudget);
-  const doc = await prepared(await loadWithOverrides(file, flags.set), baseDirOf(file));
+  const doc = await prepared(file, await loadWithOverrides(file, flags.set), baseDirOf(file), allowedFolders(flags.allowRead));
   const r = compile(doc, registry, { baseDir: baseDirOf(file), strictParams: parseSets(flags.set) });
   if (!r.ok) return invalidReport(file, 'invalid', r.issues);
   const { plan, warnings } = r;
@@ -256,7 +311,7 @@ export async function validateCommand(file: string, flags: { set: string[]; memo
       ]),
       ['l', 'l', 'l', 'r', 'r', 'r'],
     ),
-    ...warnings.map((w) => `warning: ${formatIssue(w)}`),
+    ...warnings.map((w) => `warning: ${terminalText(formatIssue(w))}`),
   ].join('\n');
   const json = {
     ok: true, status: 'ok', warnings, predictedPeakBytes: plan.predictedPeakBytes,
@@ -305,13 +360,14 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
   checkOut(flags.out);
   const { swept, fixed } = sweepSpec(flags.set);
   const budget = budgetOf(flags.memoryBudget);
+  const allowRead = allowedFolders(flags.allowRead);
   const doc = await loadDoc(file);
   const baseDir = baseDirOf(file);
   const name = `${swept.node}.${swept.param}`;
   const overridesAt = (value: unknown): Override[] => [...fixed, { node: swept.node, param: swept.param, value }];
   // Every value must give a valid pipeline before any of them runs.
   for (const value of swept.values) {
-    const c = compile(await prepared(withOverrides(doc, overridesAt(value)), baseDir), registry, { baseDir, strictParams: overridesAt(value) });
+    const c = compile(await prepared(file, withOverrides(doc, overridesAt(value)), baseDir, allowRead), registry, { baseDir, strictParams: overridesAt(value) });
     if (!c.ok) {
       const issues = c.issues.map((i) => ({ ...i, message: `${i.message} (at ${name}=${JSON.stringify(value)})` }));
       throw new CliError(issueLines(file, issues), EXIT.invalid, { issues });
@@ -325,21 +381,37 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
   type Row = { value: unknown; status: string; nodes: Record<string, NodeRow>; note?: string };
   const rows: Row[] = [];
   const engine = await startEngineWorker();
+  const running = runningNode(doc);
+  let at: unknown;
   try {
-    const runAt = (value: unknown) => engine.api.run(doc, { backend: flags.backend, baseDir, overrides: overridesAt(value), memoryBudget: budget, cache: false });
+    const runAt = async (value: unknown) => {
+      at = value;
+      const r = await engine.api.run(doc, { backend: flags.backend, baseDir, allowRead, overrides: overridesAt(value), memoryBudget: budget, cache: false }, Comlink.proxy(running.onEvent));
+      // Invalid only at run time (a read outside the pipeline's folders): exit 2, as `run` does.
+      if (!r.ok && r.stage === 'invalid') throw new CliError(issueLines(file, r.issues), EXIT.invalid, { issues: r.issues });
+      return r;
+    };
     log(`${name}=${JSON.stringify(warmup)}: warm-up run (not timed)`);
     await runAt(warmup);
     for (const value of swept.values) {
       const r = await runAt(value);
       if (!r.ok) {
-        rows.push({ value, status: r.stage, nodes: {}, note: r.issues.map((i) => i.message).join('; ') });
+        rows.push({ value, status: r.stage, nodes: dict(), note: r.issues.map((i) => i.message).join('; ') });
         log(`${name}=${JSON.stringify(value)}: ${r.stage}`);
         continue;
       }
-      const nodes = Object.fromEntries(r.profile.nodes.map((n) => [n.nodeId, { ms: n.wallMs, peak: n.peakBytes, status: n.status, error: n.error }]));
+      const nodes = dict(r.profile.nodes.map((n) => [n.nodeId, { ms: n.wallMs, peak: n.peakBytes, status: n.status, error: n.error }] as const));
       rows.push({ value, status: r.status, nodes, note: r.status === 'ok' ? undefined : [r.status, r.errors.map((e) => `node "${e.nodeId}": ${e.message}`).join('; ')].filter(Boolean).join(': ') });
       log(`${name}=${JSON.stringify(value)}: ${r.status} in ${ms(r.profile.totalMs)} ms`);
     }
+  } catch (err) {
+    if (!(err instanceof EngineWorkerDied)) throw err;
+    // The values that finished are kept and written; the one the worker died at is marked, the rest are not run.
+    const note = running.died(err);
+    rows.push({ value: at, status: 'failed', nodes: dict(), note });
+    log(`${name}=${JSON.stringify(at)}: failed: ${note}`);
+    for (const value of swept.values.slice(swept.values.indexOf(at) + 1))
+      rows.push({ value, status: 'not run', nodes: dict(), note: `not run: the engine worker died at ${name}=${JSON.stringify(at)}` });
   } finally {
     await engine.close();
   }
@@ -377,12 +449,12 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
     for (const [what, f] of [['ms', s.ms], ['MiB', s.peak]] as const) if (f.why) unfitted.set(f.why, [...(unfitted.get(f.why) ?? []), `${id} ${what}`]);
   if (unfitted.size) lines.push('');
   for (const [why, where] of unfitted) lines.push(`– no slope: ${why} (${where.join(', ')})`);
-  for (const r of rows) if (r.note) lines.push(`\n${name}=${JSON.stringify(r.value)}: ${r.note}`);
+  for (const r of rows) if (r.note) lines.push(`\n${terminalText(name)}=${JSON.stringify(r.value)}: ${terminalText(r.note)}`);
 
   const csv = [
     ['value', 'node', 'status', 'ms', 'peakBytes', 'note'],
     ...rows.flatMap((r) =>
-      nodeIds.length && r.status !== 'refused'
+      nodeIds.length && Object.keys(r.nodes).length
         ? nodeIds.map((id) => {
             const n = r.nodes[id];
             return n?.status === 'done' ? [r.value, id, n.status, n.ms, n.peak, ''] : [r.value, id, n?.status ?? r.status, '', '', n?.error ?? ''];

@@ -11,3 +11,25 @@ export function ctxlab(args: string[], cwd = process.cwd(), input?: string): Pro
     child.stdin?.end(input);
   });
 }
+
+/**
+ * Like `ctxlab`, but a command still running after `timeoutMs` is killed and reported with
+ * `timedOut: true` (a hang is a failure to report, not a test that never ends).
+ */
+export function ctxlabWithin(
+  args: string[],
+  opts: { cwd?: string; input?: string; timeoutMs: number },
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [join(process.cwd(), 'bin/ctxlab.mjs'), ...args],
+      { cwd: opts.cwd ?? process.cwd(), maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' }, timeout: opts.timeoutMs, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const timedOut = !!err && (err as { killed?: boolean }).killed === true;
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, timedOut });
+      },
+    );
+    child.stdin?.end(opts.input);
+  });
+}

@@ -2,7 +2,7 @@
 // pipeline, validate and compile it, run it with events, and read outputs and the profile.
 import { readFile } from 'node:fs/promises';
 import { writeAtomic } from './node/files.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { compile, checkMemoryBudget, type CompileIssue, type Plan } from './compile/compile.js';
 import { encodeNpy } from './io/npy.js';
 import type { BackendName } from './node.js';
@@ -11,12 +11,14 @@ import { evaluateChecks, type CheckResult } from './run/checks.js';
 import type { RunEvent, RunProfile } from './run/events.js';
 import { executePlan, type RunResult } from './run/runtime.js';
 import { nodeExecEnv, PipelineLoadError } from './node/host.js';
+import { refusalIssues } from './io/read-policy.js';
 import { PIPELINE_FORMAT, PIPELINE_VERSION, type CheckSchema, type Pipeline } from './schema/pipeline.js';
 import type { z } from 'zod';
 
 /** A check as written in a pipeline file (defaults may be omitted). */
 export type CheckInput = z.input<typeof CheckSchema>;
 import type { MetricValue, Value } from './values.js';
+import { dict } from './dict.js';
 import { registry as defaultRegistry } from '../nodes/index.js';
 
 /** A reference to one output port, as `node.port` in the pipeline file. */
@@ -69,7 +71,8 @@ export function pipeline(name: string, extra: { description?: string; checks?: C
 
 /** Reads a pipeline file (JSON). Relative paths in its params resolve against its folder. */
 export async function loadPipeline(path: string): Promise<{ doc: unknown; baseDir: string }> {
-  return { doc: JSON.parse(await readFile(path, 'utf8')), baseDir: dirname(resolve(path)) };
+  // A UTF-8 byte-order mark (Windows editors write one) is not JSON.
+  return { doc: JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, '')), baseDir: dirname(resolve(path)) };
 }
 
 /** Validates and compiles; the issues carry JSON paths and node ids. */
@@ -80,7 +83,10 @@ export function validatePipeline(doc: unknown, opts: { registry?: Registry } = {
 
 export interface RunPipelineOptions {
   backend?: BackendName;
+  /** The pipeline's folder: relative paths in params resolve against it, and files are read only from it (default: the working folder). */
   baseDir?: string;
+  /** More folders the pipeline may read from (`ctxlab --allow-read`); see io/read-policy.ts. */
+  allowRead?: string[];
   /** Bytes; refuse runs whose predicted peak exceeds it. */
   memoryBudget?: number;
   onEvent?: (e: RunEvent) => void;
@@ -100,7 +106,7 @@ export interface PipelineRun {
   metrics: Record<string, Record<string, MetricValue>>;
 }
 
-/** Compiles and runs a pipeline in this process; throws PipelineLoadError when it is invalid or refused. */
+/** Compiles and runs a pipeline in this process; throws PipelineLoadError when it is invalid or refused (over budget, or a read outside its folders). */
 export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): Promise<PipelineRun> {
   const r = compile(doc, opts.registry ?? defaultRegistry, { baseDir: opts.baseDir ?? process.cwd() });
   if (!r.ok) throw new PipelineLoadError(r.issues);
@@ -108,7 +114,8 @@ export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): 
     const refused = checkMemoryBudget(r.plan, opts.memoryBudget);
     if (refused) throw new PipelineLoadError([refused]);
   }
-  const result = await executePlan(r.plan, await nodeExecEnv(opts.backend ?? 'cpu'), { onEvent: opts.onEvent });
+  const result = await executePlan(r.plan, await nodeExecEnv(opts.backend ?? 'cpu', 'in-process', opts.allowRead), { onEvent: opts.onEvent });
+  if (result.refused.length) throw new PipelineLoadError(refusalIssues(doc, result.refused));
   return {
     status: result.status, profile: result.profile, outputs: result.outputs, artifacts: result.artifacts, errors: result.errors,
     checks: result.status === 'ok' ? evaluateChecks(r.plan.doc.checks, result.outputs, result.profile.nodes) : [],
@@ -117,7 +124,8 @@ export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): 
 }
 
 export function metricsOf(outputs: Record<string, Record<string, Value>>): Record<string, Record<string, MetricValue>> {
-  const metrics: Record<string, Record<string, MetricValue>> = {};
+  // Keys are node ids and sink names: `__proto__` or `constructor` must stay ordinary keys.
+  const metrics: Record<string, Record<string, MetricValue>> = dict();
   for (const [nodeId, ports] of Object.entries(outputs))
     for (const [port, v] of Object.entries(ports)) if (v.kind === 'metrics') metrics[port === 'metrics' ? nodeId : `${nodeId}.${port}`] = v.values;
   return metrics;
@@ -127,6 +135,17 @@ export function metricsOf(outputs: Record<string, Record<string, Value>>): Recor
 export async function writeOutputs(run: Pick<PipelineRun, 'artifacts' | 'profile'> & { metrics: Record<string, unknown> }, dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const [name, a] of Object.entries(run.artifacts)) {
+    // A name with a folder ("model/config.json", from sink.model) is a file written as it is: text as
+    // UTF-8, a uint8 tensor as its bytes. Any other tensor is <name>.npy.
+    if (name.includes('/')) {
+      const path = resolve(dir, name);
+      if (!path.startsWith(resolve(dir) + sep)) throw new Error(`output "${name}" would be written outside --out`);
+      if (a.value.kind === 'text') await writeAtomic(path, a.value.text);
+      else if (a.value.kind === 'tensor' && a.value.dtype === 'uint8') await writeAtomic(path, a.value.data as Uint8Array);
+      else continue;
+      files.push(path);
+      continue;
+    }
     if (a.value.kind !== 'tensor') continue;
     const path = join(dir, `${name}.npy`);
     await writeAtomic(path, encodeNpy(a.value));

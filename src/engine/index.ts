@@ -5,6 +5,8 @@ export { compile, checkMemoryBudget, formatIssue, type CompileIssue, type Plan }
 export { PipelineLoadError } from './node/host.js';
 export { startEngineWorker, type EngineWorker } from './node/client.js';
 export { encodeNpy, decodeNpy } from './io/npy.js';
+export { DEFAULT_MAX_READ_BYTES, ReadRefusedError, isReadRefusal, type ReadAccess } from './io/read-policy.js';
+export { ReadPolicy } from './node/read-policy.js';
 export { registry, createRegistry } from '../nodes/index.js';
 export { Registry } from './registry.js';
 export { defineNode, ShapeError, type NodeDef, type RunContext, type BackendName } from './node.js';

@@ -49,6 +49,12 @@ type InShapes<I extends PortMap> = {
 };
 type OutShapes<O extends PortMap> = { [K in keyof O]?: PortShape };
 
+export interface ProgressDetail {
+  text?: string;
+  /** Recent values of one quantity (≤ 200 points), e.g. the loss per step. */
+  series?: { name: string; values: number[] };
+}
+
 export interface RunContext {
   nodeId: string;
   backend: BackendName;
@@ -56,8 +62,11 @@ export interface RunContext {
   tf: typeof tfc;
   /** Throws a CancelledError when the run was cancelled; kernels call it once per tile. */
   checkCancelled(): void;
-  /** Reports progress in [0, 1] within this node. */
-  progress(fraction: number): void;
+  /**
+   * Reports progress in [0, 1] within this node, with an optional line for people ("step 40/300 ·
+   * loss 2.61 · ETA 1m 12s") and a live series (a training loss curve) the editor draws on the node.
+   */
+  progress(fraction: number, detail?: ProgressDetail): void;
   /** Whether an output port is connected; optional outputs (e.g. `probe`) are computed only then. */
   isConnected(port: string): boolean;
   /** Records working memory that a kernel allocates outside tfjs (typed arrays), for the profiler. */
@@ -65,6 +74,11 @@ export interface RunContext {
   release(bytes: number): void;
   /** Reads a file named in params, resolved against the pipeline file's folder. */
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Opens a file named in params for reads by byte range (a safetensors tensor without the rest of the
+   * file), under the same read policy as readFile; hosts without ranged reads read it whole.
+   */
+  openFile(path: string): Promise<RandomAccessFile>;
   /** Hands a named result to the host (the CLI writes it as <out>/<name>.npy; the editor offers it). */
   emit(name: string, value: Value): void;
   /** Resolves a path in params against the pipeline file's folder. */
@@ -93,16 +107,42 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
   /** Plain-TypeScript reference (loops over typed arrays): the oracle for every backend. */
   reference?(inputs: InValues<I>, params: P): OutValues<O>;
   /**
+   * Names the node hands to the host through ctx.emit, known from its params (a sink's file name):
+   * the compiler refuses two nodes with one name, as the run would.
+   */
+  emits?(params: P): string[];
+  /**
    * `volatile`: reads the outside world (a file), so it runs every time and its cache key is a hash
    * of what it produced.
    */
   flags?: { volatile?: boolean };
   /**
    * Fills params the node can learn from its files before compiling (a .npy's shape from its header),
-   * so the compiler can infer and plan. `readHead` gives a file's first bytes, or undefined when it
-   * cannot be read (the run then reports it).
+   * so the compiler can infer and plan, and checks what `run` would refuse (a malformed header, a size
+   * that does not match it). `readHead` gives a file's first bytes and its size, or undefined when it
+   * cannot be read (the run then reports it). Throws an Error naming the file; the caller reports it
+   * as an issue of the node.
    */
-  prepare?(params: Record<string, unknown>, readHead: (path: string) => Promise<Uint8Array | undefined>): Promise<Record<string, unknown>>;
+  prepare?(params: Record<string, unknown>, readHead: (path: string) => Promise<FileHead | undefined>): Promise<Record<string, unknown>>;
+}
+
+/** Longest name a node may hand over through ctx.emit: it becomes `<name>.npy`, and file names stop at 255 bytes. */
+export const MAX_EMIT_NAME = 200;
+
+/** A file's first bytes (enough for any header the nodes read) and its size in bytes. */
+export interface FileHead {
+  bytes: Uint8Array;
+  size: number;
+}
+
+/** A file read by byte ranges (Node: fs.open + read per range, through the host's read policy). */
+export interface RandomAccessFile {
+  /** The file's size in bytes. */
+  size: number;
+  /** Exactly `length` bytes from `offset` (callers never ask past `size`). */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Changes when the file does (size and modification time), where the host knows; for cache keys. */
+  version?: string;
 }
 
 /** Identity function that keeps the generic types of a declaration. */

@@ -84,6 +84,8 @@ export interface WeightSource {
   read(name: string): Promise<Tensor>;
   /** Bytes held in memory now (weights resident), for the profiler. */
   residentBytes(): number;
+  /** Changes when the weights do (e.g. a hash of the headers and the files' sizes and times): the result cache's key. */
+  fingerprint?(): string;
 }
 
 /**
@@ -120,6 +122,10 @@ export interface PortShape {
   dtype?: DType;
   shape?: (number | null)[];
   dims?: string[];
+  /** For `metrics`: the top-level names it will hold, where the node can say before running (checks are validated against them). */
+  keys?: string[];
+  /** For `model`: the bytes its weights will hold once read (float32), where the node can say before running. */
+  bytes?: number;
 }
 
 export const text = (s: string): TextValue => ({ kind: 'text', text: s });
@@ -164,5 +170,6 @@ export function predictedBytes(s: PortShape): number | null {
     const t = s.shape?.[0];
     return t === null || t === undefined ? null : t * 12;
   }
+  if (s.kind === 'model') return s.bytes ?? 0;
   return 0;
 }

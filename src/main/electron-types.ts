@@ -27,6 +27,7 @@ export interface ElectronMain {
   dialog: {
     showOpenDialog(options: Record<string, unknown>): Promise<{ canceled: boolean; filePaths: string[] }>;
     showSaveDialog(options: Record<string, unknown>): Promise<{ canceled: boolean; filePath?: string }>;
+    showMessageBox(options: Record<string, unknown>): Promise<{ response: number }>;
   };
   ipcMain: { handle(channel: string, listener: (event: any, ...args: unknown[]) => unknown): void };
   protocol: {

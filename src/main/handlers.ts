@@ -2,15 +2,24 @@
 // handlers take their Electron pieces (dialogs, userData folder) as dependencies, so they are tested
 // in plain Node.
 import { readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { CHANNELS, type AutosaveEntry, type Channel, type OpenedFile, type RecentFile, type SavedFile } from '../preload/api.js';
+import { CHANNELS, EXPORT_KINDS, type AutosaveEntry, type Channel, type ExportKind, type OpenedFile, type RecentFile, type SavedFile } from '../preload/api.js';
 import { atomicWrite, RecentFiles } from './files.js';
+import { ReadRefusedError } from '../engine/io/read-policy.js';
+import { ReadPolicy } from '../engine/node/read-policy.js';
 
 export interface HandlerDeps {
   userDataDir: string;
   showOpenDialog(): Promise<string | null>;
-  showSaveDialog(suggestedName: string): Promise<string | null>;
+  /** `kind`: what is saved, for the dialog's title and file filter (default: a pipeline). */
+  showSaveDialog(suggestedName: string, kind?: ExportKind): Promise<string | null>;
+  /**
+   * Asks the user (a native dialog naming `folder`) whether pipelines may read files in `folder` and
+   * below for the rest of the session: a pipeline asked for `path` there, outside the folders of the
+   * pipelines opened. Absent: such reads are refused.
+   */
+  confirmRead?(folder: string, path: string): Promise<boolean>;
   now?: () => Date;
 }
 
@@ -29,8 +38,10 @@ const FileName = z.string().min(1).max(255).regex(/^[^/\\\0]+$/, 'a file name wi
 export const ARGS = {
   [CHANNELS.openDialog]: z.tuple([]),
   [CHANNELS.openPath]: z.tuple([JsonPath]),
+  [CHANNELS.openDropped]: z.tuple([JsonPath]),
   [CHANNELS.save]: z.tuple([JsonPath, Text]),
   [CHANNELS.saveAs]: z.tuple([FileName, Text]),
+  [CHANNELS.exportAs]: z.tuple([FileName, Text, z.enum(EXPORT_KINDS)]),
   [CHANNELS.recent]: z.tuple([]),
   [CHANNELS.autosaveWrite]: z.tuple([Text]),
   [CHANNELS.autosaveRead]: z.tuple([]),
@@ -50,6 +61,7 @@ export class IpcArgumentError extends Error {
 }
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const EXPORT_EXT: Record<ExportKind, string> = { typescript: '.ts', json: '.json' };
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const now = deps.now ?? (() => new Date());
@@ -57,13 +69,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   const autosaveFile = join(deps.userDataDir, 'autosave.json');
   // Paths the user picked in a dialog or opened this session: the only ones `save` may write.
   const writable = new Set<string>();
-  // Folders of those pipelines: data files their params name (.npy, text) are read from there or below.
-  const readableDirs = new Set<string>();
+  // Data files that params name (.npy, text) are read under the engine's read policy: from the
+  // folders of those pipelines or below, and from folders the user allowed when asked; symlinks
+  // resolved first, regular files only, at most 2 GiB (one IPC message).
+  const MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024;
+  const reads = new ReadPolicy([], MAX_DATA_BYTES);
+  // The user's answer per folder, asked once (concurrent reads share one dialog); a refusal is
+  // forgotten when a pipeline is opened, so it can be asked again.
+  const asked = new Map<string, Promise<boolean>>();
   const grant = (file: string) => {
     writable.add(file);
-    readableDirs.add(dirname(file));
+    reads.allow(dirname(file));
+    for (const [folder, answer] of asked) void answer.then((ok) => ok || asked.delete(folder));
   };
-  const MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024;
 
   async function openFile(path: string): Promise<OpenedFile> {
     const full = resolve(path);
@@ -81,7 +99,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const path = await deps.showOpenDialog();
       return path ? openFile(path) : null;
     },
-    [CHANNELS.openPath]: async (path) => openFile(path),
+    // The page names a path here, so only files the user already chose: recent ones, or this session's.
+    // (Opening any .json would grant its folder to the pipelines' reads.)
+    [CHANNELS.openPath]: async (path) => {
+      const full = resolve(path);
+      if (!writable.has(full) && !(await recent.has(full)))
+        throw new Error(`open: ${full} is neither a recent file nor one opened this session; use Open… or drop it on the window`);
+      return openFile(full);
+    },
+    // The preload takes this path from a File the user dropped (webUtils), not from the page.
+    [CHANNELS.openDropped]: async (path) => openFile(path),
     [CHANNELS.save]: async (path, text): Promise<SavedFile> => {
       const full = resolve(path);
       if (!writable.has(full)) throw new Error(`save: ${full} was not opened or chosen in this session; use Save As`);
@@ -96,6 +123,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await atomicWrite(full, text);
       grant(full);
       await recent.add(full, now());
+      return { path: full, name: basename(full) };
+    },
+    [CHANNELS.exportAs]: async (name, text, kind): Promise<SavedFile | null> => {
+      const chosen = await deps.showSaveDialog(name, kind);
+      if (!chosen) return null;
+      const ext = EXPORT_EXT[kind];
+      const full = resolve(chosen.toLowerCase().endsWith(ext) ? chosen : `${chosen}${ext}`);
+      await atomicWrite(full, text);
       return { path: full, name: basename(full) };
     },
     [CHANNELS.recent]: async (): Promise<RecentFile[]> => recent.list(),
@@ -115,13 +150,17 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await rm(autosaveFile, { force: true });
     },
     [CHANNELS.readData]: async (path): Promise<Uint8Array> => {
-      const full = resolve(path);
-      const allowed = [...readableDirs].some((d) => full.startsWith(d.endsWith(sep) ? d : d + sep));
-      if (!allowed) throw new Error(`read: ${full} is not in the folder of a pipeline opened in this session`);
-      const s = await stat(full);
-      if (!s.isFile()) throw new Error(`${full} is not a file`);
-      if (s.size > MAX_DATA_BYTES) throw new Error(`${full} is larger than 2 GiB`);
-      return new Uint8Array(await readFile(full));
+      try {
+        return await reads.read(path);
+      } catch (err) {
+        if (!(err instanceof ReadRefusedError) || err.reason !== 'outside' || !err.folder || !deps.confirmRead) throw err;
+        const folder = err.folder;
+        let answer = asked.get(folder);
+        if (!answer) asked.set(folder, (answer = deps.confirmRead(folder, err.path).catch(() => false)));
+        if (!(await answer)) throw err;
+        reads.allow(folder);
+        return reads.read(path);
+      }
     },
   };
 

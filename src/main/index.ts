@@ -78,9 +78,25 @@ void app.whenReady().then(() => {
       const r = await dialog.showOpenDialog({ title: 'Open pipeline', properties: ['openFile'], filters: [{ name: 'Pipeline', extensions: ['json'] }] });
       return r.canceled || !r.filePaths[0] ? null : r.filePaths[0];
     },
-    async showSaveDialog(suggestedName: string) {
-      const r = await dialog.showSaveDialog({ title: 'Save pipeline', defaultPath: suggestedName, filters: [{ name: 'Pipeline', extensions: ['json'] }] });
+    async showSaveDialog(suggestedName: string, kind?: 'typescript' | 'json') {
+      const title = kind === 'typescript' ? 'Export as TypeScript' : kind === 'json' ? 'Export as JSON' : 'Save pipeline';
+      const filter = kind === 'typescript' ? { name: 'TypeScript', extensions: ['ts'] } : { name: 'Pipeline', extensions: ['json'] };
+      const r = await dialog.showSaveDialog({ title, defaultPath: suggestedName, filters: [filter] });
       return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    // The read policy's confirm: in main, so that the page cannot answer it for the user.
+    async confirmRead(folder: string, path: string) {
+      const r = await dialog.showMessageBox({
+        type: 'warning',
+        title: 'Allow reading a folder?',
+        message: `Allow pipelines to read files in ${folder}?`,
+        detail: `The pipeline asks for ${path}, which is outside its own folder. Pipelines shared by others can copy what they read into their outputs. If you allow it, pipelines may read ${folder} and its subfolders until you quit.`,
+        buttons: ['Allow', 'Refuse'],
+        defaultId: 1,
+        cancelId: 1,
+        noLink: true,
+      });
+      return r.response === 0;
     },
   });
   registerIpc(ipcMain, handlers, isTrustedUrl);

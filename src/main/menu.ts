@@ -28,6 +28,8 @@ export function buildMenu(send: (cmd: MenuCommand) => void, dev: boolean): MenuI
         { type: 'separator' },
         cmd('Save', 'save', 'CmdOrCtrl+S'),
         cmd('Save As…', 'save-as', 'CmdOrCtrl+Shift+S'),
+        cmd('Export as TypeScript…', 'export-ts', 'CmdOrCtrl+E'),
+        cmd('Export as JSON…', 'export-json', 'CmdOrCtrl+Shift+E'),
         { type: 'separator' },
         { role: 'quit' },
       ],

@@ -27,8 +27,24 @@ describe('app:// protocol', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/html/);
     expect(r.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    expect(r.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
     expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(r.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect((await serveApp('app://ctxlab/missing.js', root)).status).toBe(404);
+  });
+
+  it('answers malformed URLs with 400 instead of rejecting (a URIError used to escape the handler)', async () => {
+    for (const url of ['app://ctxlab/%', 'app://ctxlab/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd', 'app://ctxlab/%E0%A4%A', 'app://ctxlab/a%00b']) {
+      expect(resolveAppUrl(url, root), url).toBe('malformed');
+      expect((await serveApp(url, root)).status, url).toBe(400);
+    }
+    // A bounded loop of odd paths: every request gets an answer, none rejects.
+    const parts = ['%', '%c0', '%ae', 'a', '..', '%2f', '%00', '/', '%2e%2e', 'index.html'];
+    for (let i = 0; i < 200; i++) {
+      const url = 'app://ctxlab/' + Array.from({ length: 1 + (i % 6) }, (_, j) => parts[(i * 7 + j * 3) % parts.length]).join('');
+      expect([200, 400, 404], url).toContain((await serveApp(url, root)).status);
+    }
+    expect((await serveApp('app://ctxlab/', root)).status).toBe(200);
   });
 });

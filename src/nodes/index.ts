@@ -10,8 +10,10 @@ import { nodes as compress } from './compress/index.js';
 import { nodes as ssm } from './ssm/index.js';
 import { nodes as quantize } from './quantize/index.js';
 import { nodes as kvCache } from './kv-cache/index.js';
+import { nodes as model } from './model/index.js';
+import { nodes as train } from './train/index.js';
 
-export const families = { sources, sinks, text, compress, position, segment, attention, ssm, quantize, kvCache };
+export const families = { sources, sinks, text, compress, position, segment, attention, ssm, quantize, kvCache, model, train };
 
 export function createRegistry(): Registry {
   return new Registry(Object.values(families).flat());

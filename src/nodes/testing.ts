@@ -7,6 +7,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Value } from '../engine/values.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { openRandomAccess } from '../engine/node/ranged.js';
 
 export async function testContext(backend: BackendName = 'cpu', connected: string[] = []): Promise<RunContext> {
   const { tf, info } = await initBackend(backend, nodeBackendSetup('vitest'));
@@ -17,6 +18,7 @@ export async function testContext(backend: BackendName = 'cpu', connected: strin
     isConnected: (p) => connected.includes(p),
     track: () => {}, release: () => {}, emit: () => {},
     readFile: async (p) => new Uint8Array(await readFile(resolve(p))),
+    openFile: (p) => openRandomAccess(resolve(p)),
     resolvePath: (p) => resolve(p),
   };
 }

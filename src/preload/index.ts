@@ -22,11 +22,17 @@ const api: DesktopApi = {
   openPath: (path) => invoke(CHANNELS.openPath, path),
   save: (path, text) => invoke(CHANNELS.save, path, text),
   saveAs: (name, text) => invoke(CHANNELS.saveAs, name, text),
+  exportAs: (name, text, kind) => invoke(CHANNELS.exportAs, name, text, kind),
   recent: () => invoke(CHANNELS.recent),
   autosaveWrite: (text) => invoke(CHANNELS.autosaveWrite, text),
   autosaveRead: () => invoke(CHANNELS.autosaveRead),
   autosaveClear: () => invoke(CHANNELS.autosaveClear),
   readData: (path) => invoke(CHANNELS.readData, path),
+  openDropped: async (file) => {
+    const path = webUtils.getPathForFile(file);
+    if (!path) throw new Error(`${file.name}: not a file on disk`);
+    return invoke(CHANNELS.openDropped, path);
+  },
   pathForFile: (file) => webUtils.getPathForFile(file),
   onMenu(listener) {
     const wrapped = (_e: unknown, command: unknown) => {

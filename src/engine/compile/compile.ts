@@ -4,11 +4,14 @@ import type { z } from 'zod';
 import type { AnyNodeDef, Cost, PortSpec } from '../node.js';
 import { ShapeError } from '../node.js';
 import type { Registry } from '../registry.js';
+import { NESTING_MESSAGE, tooDeep } from '../schema/limits.js';
 import { migrate } from '../schema/migrations.js';
 import { PipelineSchema, splitPortRef, type Pipeline } from '../schema/pipeline.js';
 import { formatShape } from '../tensor.js';
 import { predictedBytes, type PortShape } from '../values.js';
 import { variantOf } from '../variants.js';
+import { dict, own } from '../dict.js';
+import { checkIssues, emitIssues, metricKeyIssues } from './refs.js';
 
 export interface CompileIssue {
   /** JSON path into the pipeline document, e.g. `nodes[2].params.seqLen`. */
@@ -56,10 +59,18 @@ export interface CompileOptions {
   strictParams?: { node: string; param: string }[];
 }
 
-/** Formats a zod issue path as a JSON path (`nodes[0].params.seqLen`). */
+/**
+ * Formats a zod issue path as a JSON path (`nodes[0].params.seqLen`); a key that is not a plain name
+ * (empty, dotted, a newline…) is quoted (`params["a.b"]`), so the path stays unambiguous and on one line.
+ */
 export function jsonPath(parts: readonly PropertyKey[]): string {
   let s = '';
-  for (const p of parts) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
+  for (const p of parts) {
+    const key = String(p);
+    if (typeof p === 'number') s += `[${p}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(key)) s += `[${JSON.stringify(key)}]`;
+    else s += s === '' ? key : `.${key}`;
+  }
   return s === '' ? '$' : s;
 }
 
@@ -73,6 +84,8 @@ export function validateDocument(
   registry: Registry,
   opts: Pick<CompileOptions, 'strictParams'> = {},
 ): { ok: true; doc: Pipeline; params: unknown[]; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
+  const deep = tooDeep(raw);
+  if (deep) return { ok: false, issues: [{ path: jsonPath(deep), message: NESTING_MESSAGE }] };
   const migrated = migrate(raw).doc;
   const parsed = PipelineSchema.safeParse(migrated);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error, []) };
@@ -128,7 +141,8 @@ function paramNames(schema: z.ZodType, value: unknown): string[] {
   return value && typeof value === 'object' ? Object.keys(value) : [];
 }
 
-function suggest(word: string, options: string[]): string {
+/** ` (did you mean "x"?)` for up to three close `options`, or nothing. */
+export function suggest(word: string, options: string[]): string {
   const close = options.filter((o) => o.includes(word) || word.includes(o) || editDistance(o, word) <= 2);
   return close.length ? ` (did you mean ${close.slice(0, 3).map((c) => `"${c}"`).join(', ')}?)` : '';
 }
@@ -160,20 +174,59 @@ export function checkPortKinds(out: PortSpec, inp: PortSpec, fromShape?: PortSha
 
 /**
  * Kahn's algorithm over successor sets, stable in document order (the order the runtime runs nodes
- * in). Nodes that never become ready sit on a cycle (or downstream of one).
+ * in): the ready node with the lowest index goes first, taken from a binary min-heap, so the order
+ * costs O((nodes + edges) · log nodes). Nodes that never become ready sit on a cycle (or downstream
+ * of one).
  */
 export function topologicalOrder(succ: Set<number>[]): { order: number[]; cyclic: number[] } {
   const indeg = succ.map(() => 0);
   succ.forEach((s) => s.forEach((t) => indeg[t]!++));
-  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
+  const ready = new MinHeap();
+  indeg.forEach((d, i) => d === 0 && ready.push(i));
   const order: number[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => a - b);
-    const i = ready.shift()!;
+  while (ready.size) {
+    const i = ready.pop();
     order.push(i);
     for (const t of succ[i]!) if (--indeg[t]! === 0) ready.push(t);
   }
   return { order, cyclic: indeg.flatMap((d, i) => (d > 0 ? [i] : [])) };
+}
+
+/** A binary min-heap of integers. */
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(x: number): void {
+    const a = this.a;
+    let i = a.push(x) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= x) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= a.length) break;
+        if (c + 1 < a.length && a[c + 1]! < a[c]!) c++;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 export function compile(raw: unknown, registry: Registry, opts: CompileOptions = {}): CompileResult {
@@ -183,13 +236,21 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
   const issues: CompileIssue[] = [];
   const warnings: CompileIssue[] = [...v.warnings];
   const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
-  const inputsOf = doc.nodes.map(() => ({}) as Record<string, { node: string; port: string }>);
+  const inputsOf = doc.nodes.map(() => dict<{ node: string; port: string }>());
   const connected = doc.nodes.map(() => new Set<string>());
   const succ = doc.nodes.map(() => new Set<number>());
   // Nodes with a broken incoming edge: already reported, so their "input not connected" would be noise.
   const brokenInputs = new Set<number>();
 
   // Edges: endpoints exist, kinds match, each input fed once.
+  // The first edge into and out of each port, for issues that point at an edge (a scan per issue
+  // would make a document full of failing nodes cost O(nodes · edges)).
+  const edgeTo = new Map<string, number>();
+  const edgeFrom = new Map<string, number>();
+  doc.edges.forEach((e, ei) => {
+    if (!edgeTo.has(e.to)) edgeTo.set(e.to, ei);
+    if (!edgeFrom.has(e.from)) edgeFrom.set(e.from, ei);
+  });
   doc.edges.forEach((e, ei) => {
     const from = splitPortRef(e.from);
     const to = splitPortRef(e.to);
@@ -199,8 +260,9 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     if (ti === undefined) return issues.push({ path: `edges[${ei}].to`, message: `edge to unknown node "${to.node}"` });
     const fdef = registry.get(doc.nodes[fi]!.type)!;
     const tdef = registry.get(doc.nodes[ti]!.type)!;
-    const out = fdef.outputs[from.port];
-    const inp = tdef.inputs[to.port];
+    // Own ports only: a port named "constructor" is not Object.prototype's.
+    const out = own(fdef.outputs, from.port);
+    const inp = own(tdef.inputs, to.port);
     const broken = (issue: CompileIssue) => {
       brokenInputs.add(ti);
       return issues.push(issue);
@@ -227,6 +289,12 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
       if (!spec.optional && !inputsOf[i]![port])
         issues.push({ path: `nodes[${i}]`, nodeId: n.id, port, message: `required input "${n.id}.${port}" (${spec.kind}) is not connected` });
   });
+  const defOf = (id: string) => {
+    const i = index.get(id);
+    return i === undefined ? undefined : registry.get(doc.nodes[i]!.type);
+  };
+  issues.push(...checkIssues(doc, defOf, (id, port) => connected[index.get(id)!]!.add(port)));
+  issues.push(...emitIssues(doc, doc.nodes.map((n) => registry.get(n.type)), params));
   if (issues.length) return { ok: false, issues };
 
   const { order, cyclic } = topologicalOrder(succ);
@@ -248,7 +316,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
       failed.add(n.id);
       continue;
     }
-    const inShapes: Record<string, PortShape | undefined> = {};
+    const inShapes = dict<PortShape | undefined>();
     for (const [port, src] of Object.entries(inputsOf[i]!)) inShapes[port] = shapes.get(src.node)?.[src.port];
     let outShapes: Record<string, PortShape | undefined> = {};
     let cost: Cost = { flops: 0, workspaceBytes: 0 };
@@ -258,7 +326,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     } catch (err) {
       const port = err instanceof ShapeError ? err.port : undefined;
       const src = port ? inputsOf[i]![port] : undefined;
-      const edgeIdx = src ? doc.edges.findIndex((e) => e.to === `${n.id}.${port}`) : -1;
+      const edgeIdx = src ? edgeTo.get(`${n.id}.${port}`) ?? -1 : -1;
       issues.push({
         path: edgeIdx >= 0 ? `edges[${edgeIdx}]` : `nodes[${i}]`,
         nodeId: n.id,
@@ -271,7 +339,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     // A declared output this configuration does not make (e.g. quantize fp16 has no scales) cannot be wired.
     for (const port of connected[i]!) {
       if (port in outShapes) continue;
-      const edgeIdx = doc.edges.findIndex((e) => e.from === `${n.id}.${port}`);
+      const edgeIdx = edgeFrom.get(`${n.id}.${port}`) ?? -1;
       const variant = variantOf(params[i]) ? `, variant ${variantOf(params[i])}` : '';
       issues.push({
         path: edgeIdx >= 0 ? `edges[${edgeIdx}].from` : `nodes[${i}]`,
@@ -292,6 +360,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
       inShapes, outShapes, cost, lastUse: {}, predictedOutputBytes: 0, predictedPeakBytes: 0,
     });
   }
+  issues.push(...metricKeyIssues(doc.checks, (id, port) => own(shapes.get(id), port)));
   if (issues.length) return { ok: false, issues };
 
   // Memory plan: a value lives from the step that makes it to the last step that reads it.
@@ -308,13 +377,25 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     const shape = s.outShapes[port];
     return shape ? predictedBytes(shape) ?? 0 : 0;
   };
+  // Bytes live while step si runs: outputs of earlier steps read at si or later. Each value adds its
+  // bytes from the step after its producer and takes them off after its last reader (a difference
+  // array), so the plan costs O(steps + ports), not O(steps²).
+  const delta = new Float64Array(steps.length + 1);
+  steps.forEach((s, si) => {
+    for (const port of Object.keys(s.outShapes)) {
+      const last = s.lastUse[port]!;
+      if (last <= si) continue;
+      const b = bytesOf(s, port);
+      delta[si + 1]! += b;
+      delta[last + 1]! -= b;
+    }
+  });
   let peak = 0;
   let peakStep: string | undefined;
+  let live = 0;
   steps.forEach((s, si) => {
     s.predictedOutputBytes = Object.keys(s.outShapes).reduce((n, p) => n + bytesOf(s, p), 0);
-    let live = 0;
-    for (let pi = 0; pi < si; pi++)
-      for (const port of Object.keys(steps[pi]!.outShapes)) if (steps[pi]!.lastUse[port]! >= si) live += bytesOf(steps[pi]!, port);
+    live += delta[si]!;
     s.predictedPeakBytes = live + s.cost.workspaceBytes + s.predictedOutputBytes;
     if (s.predictedPeakBytes > peak) {
       peak = s.predictedPeakBytes;
@@ -324,7 +405,7 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
   for (const s of steps)
     for (const [port, shape] of Object.entries(s.outShapes))
       if (shape && (shape.kind === 'tensor' || shape.kind === 'kv') && shape.shape?.some((d) => d === null))
-        warnings.push({ path: `nodes[${s.index}]`, nodeId: s.id, port, message: `${s.id}.${port}: shape ${formatShape(shape.shape)} is known only at run time; the memory plan omits it` });
+        warnings.push({ path: `nodes[${s.index}]`, nodeId: s.id, port, message: `${s.id}.${port}: shape ${formatShape(shape.shape)} is known only at run time; the memory guard checks it then, before the nodes that read it run` });
 
   return { ok: true, plan: { doc, steps, predictedPeakBytes: peak, peakStep, baseDir: opts.baseDir ?? '.' }, warnings };
 }

@@ -4,26 +4,36 @@
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /**
- * A string literal, single-quoted unless the text holds single quotes and no double ones; escapes
- * what a literal cannot hold (newlines, lone surrogates).
+ * What may not appear raw in generated source: backslashes and quotes (inside literals), line
+ * terminators (a `//` comment ends at them), other C0/C1 controls, lone surrogates, and the invisible
+ * bidi controls of "Trojan Source" (CVE-2021-42574), which make code read differently from how it
+ * runs. `\uFEFF` is whitespace to a parser.
  */
+const ESCAPE =
+  /[\\'"\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const NAMED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * The one escaping function for text from a pipeline (keys, ids, labels, names, notes, params) that
+ * reaches generated code: inside a string literal quoted with `quote`, or inside a `//` comment
+ * (no quote), where it can then neither end the comment nor hide anything from a reader.
+ */
+export function escapeSourceText(s: string, quote?: "'" | '"'): string {
+  return s.replace(ESCAPE, (ch) => {
+    if (ch === "'" || ch === '"') return ch === quote ? `\\${ch}` : ch;
+    return NAMED[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A string literal, single-quoted unless the text holds single quotes and no double ones. */
 export function stringLiteral(s: string): string {
   const q = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = q;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    const c = s.charCodeAt(i);
-    if (ch === q) out += `\\${q}`;
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff) out += ch + s[++i]!;
-    else if (c >= 0xd800 && c <= 0xdfff) out += `\\u${c.toString(16)}`; // a lone surrogate
-    else out += ch;
-  }
-  return out + q;
+  return q + escapeSourceText(s, q) + q;
+}
+
+/** Text for a `//` comment: stays on its line and shows every invisible character as an escape. */
+export function commentText(s: string): string {
+  return escapeSourceText(s);
 }
 
 export function numberLiteral(n: number): string {

@@ -118,8 +118,8 @@ describe('exportTypeScript', () => {
     expect(code).toContain("p.node('a_b', 'sink.npy', { name: 'a_b' }, { in: const_.out });");
     expect(code).toContain('// (fields the builder does not carry, left out: color)');
     expect(code).toContain('// Ids that are not identifiers');
-    // The header comment stays a comment whatever the name holds.
-    expect(code.split('\n')[0]).toMatch(/^\/\/ it's "awkward" on two lines — /);
+    // The header comment stays a comment whatever the name holds: the line break is shown as an escape.
+    expect(code.split('\n')[0]).toMatch(/^\/\/ it's "awkward"\\non two lines — /);
   });
 
   it('stores the pipeline folder relative to the module, or absolute', () => {

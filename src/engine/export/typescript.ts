@@ -5,7 +5,7 @@
 import { jsonPath, topologicalOrder } from '../compile/compile.js';
 import { migrate } from '../schema/migrations.js';
 import { PipelineSchema, splitPortRef, type Pipeline } from '../schema/pipeline.js';
-import { keyLiteral, literal, stringLiteral } from './literal.js';
+import { commentText, keyLiteral, literal, stringLiteral } from './literal.js';
 
 /** What the exporter needs from a registry: titles for the comments (a `Registry` fits). */
 export interface TitleSource {
@@ -98,15 +98,12 @@ function parseForExport(raw: unknown): Pipeline {
   return doc;
 }
 
-/** A comment line: no line breaks inside. */
-const oneLine = (s: string) => s.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
-
 /** Wraps text into `// ` comment lines of about `width` characters. */
 function commentBlock(text: string, width = 100): string[] {
   const lines: string[] = [];
   for (const para of text.split(/\r?\n/)) {
     let line = '';
-    for (const word of para.split(/\s+/).filter(Boolean)) {
+    for (const word of para.split(/\s+/).filter(Boolean).map(commentText)) {
       if (line && line.length + 1 + word.length > width) (lines.push(line), (line = ''));
       line = line ? `${line} ${word}` : word;
     }
@@ -138,9 +135,10 @@ function titleComment(node: Pipeline['nodes'][number], registry: TitleSource | u
   const variant = typeof node.params.variant === 'string' ? node.params.variant : undefined;
   const variantTitle = variant ? def?.variants?.[variant]?.title ?? variant : undefined;
   const title = def ? `${def.title}${variantTitle ? ` — ${variantTitle}` : ''} (${node.type})` : `${node.type}${variant ? ` — ${variant}` : ''}`;
-  return oneLine(`// ${node.id}: ${title}${node.label ? ` · "${node.label}"` : ''}`);
+  return `// ${commentText(`${node.id}: ${title}${node.label ? ` · "${node.label}"` : ''}`)}`;
 }
 
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const KNOWN_NODE_FIELDS = new Set(['id', 'type', 'params', 'position', 'label', 'notes']);
 
 /** The generated module's text. Throws ExportError when the document is not a valid pipeline. */
@@ -148,30 +146,31 @@ export function exportTypeScript(raw: unknown, opts: TsExportOptions = {}): stri
   const doc = parseForExport(raw);
   const order = runOrder(doc);
   const names = variableNames(order.map((i) => doc.nodes[i]!.id));
+  // Null-prototype records: a port named `__proto__` is a key like any other.
   const inputsOf = new Map<string, Record<string, { node: string; port: string }>>();
   const read = new Set<string>();
   for (const e of doc.edges) {
     const from = splitPortRef(e.from);
     const to = splitPortRef(e.to);
-    (inputsOf.get(to.node) ?? inputsOf.set(to.node, {}).get(to.node)!)[to.port] = from;
+    (inputsOf.get(to.node) ?? inputsOf.set(to.node, Object.create(null)).get(to.node)!)[to.port] = from;
     read.add(from.node);
   }
   // The default output folder is named after the source file, else after the pipeline.
   const stem = opts.source?.split(/[\\/]/).pop()?.replace(/\.json$/i, '') || doc.name;
   const slug = stem.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'pipeline';
   const outDefault = opts.defaultOutDir ?? `results/${slug}`;
-  const file = opts.source ? ` from ${oneLine(opts.source)}` : '';
+  const file = opts.source ? ` from ${commentText(opts.source)}` : '';
 
   const out: string[] = [];
-  out.push(`// ${oneLine(doc.name)} — a Context Lab pipeline as code, exported${file}.`);
+  out.push(`// ${commentText(doc.name)} — a Context Lab pipeline as code, exported${file}.`);
   if (doc.description) out.push('//', ...commentBlock(doc.description));
   out.push(
     '//',
-    `// Run: npx tsx ${oneLine(opts.fileName ?? '<this file>')} [outDir] [--backend cpu|wasm|webgpu]   (or env CTXLAB_OUT, CTXLAB_BACKEND)`,
+    `// Run: npx tsx ${commentText(opts.fileName ?? '<this file>')} [outDir] [--backend cpu|wasm|webgpu]   (or env CTXLAB_OUT, CTXLAB_BACKEND)`,
     '// It builds the graph through the engine\'s public API (docs/api.md), runs it, writes <outDir>/*.npy,',
     '// metrics.json and profile.json like `ctxlab run --out`, prints the metrics and the checks, and exits',
     '// with 1 when a node failed or a check did not hold (2 when the pipeline is invalid).',
-    oneLine(`// Default outDir: ${outDefault}`),
+    `// Default outDir: ${commentText(outDefault)}`,
     `import { fileURLToPath } from 'node:url';`,
     `import { pipeline, PipelineLoadError, runPipeline, writeOutputs } from ${stringLiteral(opts.packageName ?? 'context-lab')};`,
     '',
@@ -186,10 +185,11 @@ export function exportTypeScript(raw: unknown, opts: TsExportOptions = {}): stri
     const n = doc.nodes[i]!;
     out.push('', titleComment(n, opts.registry));
     const dropped = Object.keys(n).filter((k) => !KNOWN_NODE_FIELDS.has(k));
-    if (dropped.length) out.push(`// (fields the builder does not carry, left out: ${dropped.join(', ')})`);
+    if (dropped.length) out.push(`// (fields the builder does not carry, left out: ${dropped.map(commentText).join(', ')})`);
     const inputs = Object.entries(inputsOf.get(n.id) ?? {});
     // `handle.id` is the node's id, so a port named "id" is written as an explicit reference.
-    const ref = (r: { node: string; port: string }) => (r.port === 'id' ? `{ node: ${stringLiteral(r.node)}, port: 'id' }` : `${names.get(r.node)}.${r.port}`);
+    const ref = (r: { node: string; port: string }) =>
+      r.port === 'id' ? `{ node: ${stringLiteral(r.node)}, port: 'id' }` : IDENT.test(r.port) ? `${names.get(r.node)}.${r.port}` : `${names.get(r.node)}[${stringLiteral(r.port)}]`;
     const inputsText = inputs.length ? `{ ${inputs.map(([port, r]) => `${keyLiteral(port)}: ${ref(r)}`).join(', ')} }` : '{}';
     const options: Record<string, unknown> = {};
     if (n.position) options.position = n.position;

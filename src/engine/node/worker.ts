@@ -1,19 +1,23 @@
 // Node worker_thread entry: the engine service behind Comlink.
 import { parentPort } from 'node:worker_threads';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { registry } from '../../nodes/index.js';
 import { EngineService } from '../run/service.js';
-import { readFileHead } from './files.js';
+import { ReadPolicy } from './read-policy.js';
+import { openRandomAccess } from './ranged.js';
 import { nodeBackendSetup } from './setup.js';
+import { withTestWorkerDeath } from './test-death.js';
 
+// Every file a pipeline names is read through the read policy of its run: the pipeline's folder and
+// the folders the caller allowed (`--allow-read`), regular files only, within the size limit.
 const service = new EngineService(registry, {
   setup: nodeBackendSetup('node worker_thread'),
-  readFile: async (p) => new Uint8Array(await readFile(p)),
+  readFile: (p, access) => ReadPolicy.of(access).read(p),
+  openFile: (p, access) => openRandomAccess(p, (q) => ReadPolicy.of(access).open(q)),
+  readHead: (p, access) => ReadPolicy.of(access).reader().readHead(p),
   resolvePath: (base, p) => (isAbsolute(p) ? p : resolve(base, p)),
   now: () => performance.now(),
-  readHead: readFileHead,
 });
-Comlink.expose(service, nodeEndpoint(parentPort!));
+Comlink.expose(withTestWorkerDeath(service), nodeEndpoint(parentPort!));

@@ -1,7 +1,10 @@
 // Evaluates a pipeline's `checks` against the metrics a run produced.
 import type { Check } from '../schema/pipeline.js';
 import type { Value } from '../values.js';
+import type { Tensor } from '../tensor.js';
 import type { NodeProfile } from './events.js';
+import { own } from '../dict.js';
+import { COMPARISONS } from '../compile/refs.js';
 
 export interface CheckResult {
   check: Check;
@@ -21,11 +24,11 @@ function lookup(outputs: Record<string, Record<string, Value>>, nodes: NodeProfi
     if (typeof x !== 'number') throw new Error(`check: node "${ref.node}" has no profile field ${ref.profile} in this run`);
     return x;
   }
-  const v = outputs[ref.node]?.[ref.port ?? 'metrics'];
+  const v = own(own(outputs, ref.node), ref.port ?? 'metrics');
   if (!v) throw new Error(`check: node "${ref.node}" has no output "${ref.port ?? 'metrics'}" in this run`);
   if (v.kind !== 'metrics') throw new Error(`check: ${ref.node}.${ref.port ?? 'metrics'} is ${v.kind}, not metrics`);
   let cur: unknown = v.values;
-  for (const part of ref.metric!.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[part];
+  for (const part of ref.metric!.split('.')) cur = typeof cur === 'object' ? own(cur as Record<string, unknown>, part) : undefined;
   if (typeof cur !== 'number') throw new Error(`check: metric ${ref.node}.${ref.metric} is ${JSON.stringify(cur)}, not a number`);
   return cur;
 }
@@ -37,8 +40,10 @@ export function evaluateChecks(checks: Check[] | undefined, outputs: Record<stri
   const results: CheckResult[] = [];
   for (const check of checks ?? []) {
     try {
+      // The compiler refuses such a check; one that reaches here must not pass by comparing nothing.
+      if (!COMPARISONS.some((op) => check[op] !== undefined)) throw new Error(`check on ${label(check)} has no comparison (lt, le, gt or ge)`);
       const left = lookup(outputs, nodes, check);
-      for (const op of ['lt', 'le', 'gt', 'ge'] as const) {
+      for (const op of COMPARISONS) {
         const rhs = check[op];
         if (rhs === undefined) continue;
         const raw = typeof rhs === 'number' ? rhs : lookup(outputs, nodes, rhs);
@@ -58,4 +63,23 @@ export function evaluateChecks(checks: Check[] | undefined, outputs: Record<stri
 
 function fmt(x: number): string {
   return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : String(+x.toPrecision(6));
+}
+
+/**
+ * NaN/±Infinity in a node's float outputs (tensors, and a cache's K/V), per port: a NaN nobody asked
+ * for (an overflowing `scale`) would otherwise pass silently down the graph. `{}` when all are finite.
+ */
+export function nonFiniteOutputs(outputs: Record<string, Value>): { nonFinite?: Record<string, number> } {
+  const counts: Record<string, number> = {};
+  const count = (t: Tensor) => {
+    if (t.dtype !== 'float32') return 0;
+    let n = 0;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) n++;
+    return n;
+  };
+  for (const [port, v] of Object.entries(outputs)) {
+    const n = v.kind === 'tensor' ? count(v) : v.kind === 'kv' ? count(v.k) + count(v.v) : 0;
+    if (n) counts[port] = n;
+  }
+  return Object.keys(counts).length ? { nonFinite: counts } : {};
 }

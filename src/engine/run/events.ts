@@ -1,6 +1,6 @@
 // What a run streams to its caller, and the profile it leaves behind. Plain data: these cross
 // worker boundaries through Comlink and are written as profile.json.
-import type { BackendName } from '../node.js';
+import type { BackendName, ProgressDetail } from '../node.js';
 
 export interface BackendInfo {
   requested: BackendName;
@@ -36,6 +36,8 @@ export interface NodeProfile {
   flops: number;
   /** flops / wall time, in GFLOP/s; null when the node does no arithmetic to speak of. */
   gflops: number | null;
+  /** Float values that are NaN or ±Infinity, per output port (only ports that have any). */
+  nonFinite?: Record<string, number>;
   error?: string;
 }
 
@@ -62,7 +64,7 @@ export interface RunProfile {
 export type RunEvent =
   | { type: 'run-started'; backend: BackendInfo; nodes: string[]; predictedPeakBytes: number }
   | { type: 'node-started'; nodeId: string; tMs: number }
-  | { type: 'node-progress'; nodeId: string; fraction: number }
+  | { type: 'node-progress'; nodeId: string; fraction: number; detail?: ProgressDetail }
   | { type: 'node-finished'; nodeId: string; profile: NodeProfile; outputs: Record<string, ValueSummary> }
   | { type: 'node-failed'; nodeId: string; message: string; profile: NodeProfile }
   | { type: 'node-skipped'; nodeId: string; reason: string }

@@ -43,5 +43,11 @@ export function hashBytes(b: Uint8Array): string {
 }
 
 export function hashValue(v: Value): string {
+  // A model's weights are read lazily: its key is the config plus what identifies the weights, not their bytes.
+  if (v.kind === 'model') {
+    const w = v.weights;
+    const id = w ? (w.fingerprint?.() ?? w.names().map((n) => [n, w.info(n)])) : null;
+    return hashString(canonicalJson(['model', v.config, v.source ?? null, id]));
+  }
   return hashString(canonicalJson(v));
 }

@@ -1,18 +1,26 @@
 // Executes a compiled plan: one node at a time in topological order, with caching, cancellation,
 // failure isolation and profiling. The same code runs in a worker_thread, a Web Worker or in-process.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { CancelledError, type RunContext } from '../node.js';
-import type { Plan, PlanStep } from '../compile/compile.js';
-import { valueBytes, type PortShape, type Value } from '../values.js';
+import { CancelledError, type RandomAccessFile, type RunContext } from '../node.js';
+import { formatBytes, type Plan, type PlanStep } from '../compile/compile.js';
+import { formatShape } from '../tensor.js';
+import { predictedBytes, valueBytes, type PortShape, type Value } from '../values.js';
 import { canonicalJson, hashString, hashValue } from './hash.js';
 import type { BackendInfo, MemorySample, NodeProfile, RunEvent, RunProfile, ValueSummary } from './events.js';
 import { summarize } from './summary.js';
+import { nonFiniteOutputs } from './checks.js';
 import { variantOf } from '../variants.js';
+import { dict } from '../dict.js';
+import { isReadRefusal, type RefusedRead } from '../io/read-policy.js';
+import { memoryFile } from '../io/safetensors.js';
 
 export interface ExecEnv {
   tf: typeof tfc;
   backend: BackendInfo;
-  readFile(path: string): Promise<Uint8Array>;
+  /** Reads a resolved path for the plan whose folder is `baseDir`; hosts confine it (io/read-policy.ts). */
+  readFile(path: string, baseDir: string): Promise<Uint8Array>;
+  /** Ranged reads under the same policy as readFile; without it, openFile reads the file whole. */
+  openFile?(path: string, baseDir: string): Promise<RandomAccessFile>;
   resolvePath(baseDir: string, path: string): string;
   now(): number;
 }
@@ -68,6 +76,12 @@ export interface RunOptions {
   cache?: ResultCache;
   /** Which outputs to keep in the result: only those of nodes without consumers (default) or all. */
   keep?: 'sinks' | 'all';
+  /**
+   * Bytes. A node whose input shapes were known only at run time is re-planned from its actual inputs
+   * just before it runs, and fails (named, with the figure) when its predicted peak with the live
+   * values exceeds this: the pre-flight guard for what the compiler could not size.
+   */
+  memoryBudget?: number;
 }
 
 export interface RunResult {
@@ -81,6 +95,8 @@ export interface RunResult {
   artifacts: Record<string, { nodeId: string; value: Value }>;
   /** How many nodes actually executed (not served from the cache). */
   executed: number;
+  /** Reads the host's read policy refused (see io/read-policy.ts); the run stops at the first. */
+  refused: RefusedRead[];
 }
 
 export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {}): Promise<RunResult> {
@@ -94,11 +110,13 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
   const profiles: NodeProfile[] = [];
   const memory: MemorySample[] = [];
   const errors: RunResult['errors'] = [];
+  const refused: RefusedRead[] = [];
   let liveBytes = 0;
   let measuredPeak = 0;
   let executed = 0;
   let status: RunProfile['status'] = 'ok';
-  const artifacts: RunResult['artifacts'] = {};
+  // Keyed by sink names and node ids: records without a prototype (see dict.ts).
+  const artifacts: RunResult['artifacts'] = dict();
   const released = new Set<string>();
   const keptMetrics = new Map<string, Record<string, Value>>();
   const stepIndex = new Map(plan.steps.map((s, i) => [s.id, i]));
@@ -145,9 +163,11 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
       profile = { ...hit.profile, status: 'cached', startMs: start, endMs: start, wallMs: 0, liveBytes };
     } else {
       try {
-        const r = await runStep(step, inputs, plan, env, cancel, emit, liveBytes, artifacts);
+        const known = replan(step, inputs);
+        if (known && opts.memoryBudget !== undefined) checkBudgetAtRunTime(step, known, liveBytes, opts.memoryBudget);
+        const r = await runStep(step, inputs, plan, env, cancel, emit, liveBytes, artifacts, refused, known);
         outputs = r.outputs;
-        emitted = Object.fromEntries(Object.entries(artifacts).filter(([, a]) => a.nodeId === step.id).map(([n, a]) => [n, a.value]));
+        emitted = dict(Object.entries(artifacts).filter(([, a]) => a.nodeId === step.id).map(([n, a]) => [n, a.value] as const));
         profile = { ...r.profile, startMs: start, endMs: env.now() - t0 };
         executed++;
       } catch (err) {
@@ -164,6 +184,8 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
         p.wallMs = p.endMs - p.startMs;
         profiles.push(p);
         emit({ type: 'node-failed', nodeId: step.id, message, profile: p });
+        // A pipeline that reaches outside what it may read goes no further.
+        if (refused.length) break;
         continue;
       }
       if (key && opts.cache) opts.cache.set(key, { outputs, profile, emitted });
@@ -196,7 +218,7 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
   }
   if (status === 'ok' && errors.length) status = 'failed';
   const keepAll = opts.keep === 'all';
-  const outputs: RunResult['outputs'] = {};
+  const outputs: RunResult['outputs'] = dict();
   for (const step of plan.steps) {
     const v = values.get(step.id);
     if (v && (keepAll || step.connectedOutputs.size === 0)) outputs[step.id] = v;
@@ -216,7 +238,7 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
     memory,
   };
   emit({ type: 'run-finished', status, profile });
-  return { status, profile, outputs, errors, executed, artifacts };
+  return { status, profile, outputs, errors, executed, artifacts, refused };
 }
 
 function emptyProfile(step: PlanStep, status: NodeProfile['status'], tMs: number): NodeProfile {
@@ -227,6 +249,29 @@ function emptyProfile(step: PlanStep, status: NodeProfile['status'], tMs: number
   };
 }
 
+/** The tfjs engine's byte count after every tensor it tracks; runStep resets it when a node starts. */
+const tfWatch = { peak: 0, engines: new WeakSet<object>() };
+
+/**
+ * Wraps the engine's trackTensor (every allocation goes through it) to keep the highest byte count:
+ * tfjs keeps a peak only in its profiling mode, which times every kernel. False when this tfjs has
+ * no such hook; the peak is then sampled.
+ */
+function watchTfPeak(tf: typeof tfc): boolean {
+  const engine = tf.engine() as unknown as { trackTensor?: (...args: unknown[]) => void; state: { numBytes: number } };
+  if (typeof engine.trackTensor !== 'function') return false;
+  if (!tfWatch.engines.has(engine)) {
+    const track = engine.trackTensor;
+    engine.trackTensor = function (this: typeof engine, ...args: unknown[]) {
+      track.apply(this, args);
+      if (this.state.numBytes > tfWatch.peak) tfWatch.peak = this.state.numBytes;
+    };
+    tfWatch.engines.add(engine);
+  }
+  tfWatch.peak = engine.state.numBytes;
+  return true;
+}
+
 const fullyKnown = (s: PortShape | undefined) => !!s?.shape && s.shape.every((d) => d !== null);
 
 /**
@@ -234,15 +279,74 @@ const fullyKnown = (s: PortShape | undefined) => !!s?.shape && s.shape.every((d)
  * from the actual inputs: the node's own `infer`, so there is one rule, and a mismatch fails the
  * node with the same message instead of reaching the kernel.
  */
-function checkActualShapes(step: PlanStep, inputs: Record<string, Value>): void {
-  const ports = Object.keys(step.inputs);
-  if (ports.every((port) => step.inShapes[port]?.kind !== 'tensor' || fullyKnown(step.inShapes[port]))) return;
-  const actual: Record<string, PortShape | undefined> = {};
-  for (const port of ports) {
-    const v = inputs[port];
-    actual[port] = v?.kind === 'tensor' ? { ...step.inShapes[port], kind: 'tensor', dtype: v.dtype, shape: v.shape } : step.inShapes[port];
+function actualShape(planned: PortShape | undefined, v: Value | undefined): PortShape | undefined {
+  switch (v?.kind) {
+    case 'tensor':
+      return { ...planned, kind: 'tensor', dtype: v.dtype, shape: [...v.shape] };
+    case 'tokens':
+      return { ...planned, kind: 'tokens', shape: [v.ids.length] };
+    case 'kv':
+      return { ...planned, kind: 'kv', shape: [...v.k.shape] };
+    default:
+      return planned;
   }
-  step.def.infer(actual as never, step.params);
+}
+
+/** Shapes, cost and predicted bytes of a step re-planned from its actual inputs. */
+export interface RunTimePlan {
+  inShapes: Record<string, PortShape | undefined>;
+  outShapes: Record<string, PortShape | undefined>;
+  workspaceBytes: number;
+  /** Predicted bytes of each output; null where even the actual inputs do not size it (a tokenizer's T). */
+  outputBytes: Record<string, number | null>;
+  note?: string;
+}
+
+/**
+ * Re-plans a step whose shapes the compiler left open (a .npy without a declared shape, a text's
+ * token count), from its actual inputs: the node's own `infer` (so a mismatch fails the node with
+ * the compiler's message instead of reaching the kernel) and `cost`. Null when the plan knew it all.
+ */
+function replan(step: PlanStep, inputs: Record<string, Value>): RunTimePlan | null {
+  const open = (s: PortShape | undefined) => (s?.kind === 'tensor' || s?.kind === 'kv' || s?.kind === 'tokens') && !fullyKnown(s);
+  if (!Object.keys(step.inputs).some((port) => open(step.inShapes[port])) && !Object.values(step.outShapes).some(open)) return null;
+  const inShapes: Record<string, PortShape | undefined> = {};
+  for (const port of Object.keys(step.inputs)) inShapes[port] = actualShape(step.inShapes[port], inputs[port]);
+  const outShapes = step.def.infer(inShapes as never, step.params) as Record<string, PortShape | undefined>;
+  const cost = step.def.cost?.(inShapes as never, step.params, outShapes as never) ?? { flops: 0, workspaceBytes: 0 };
+  const outputBytes: Record<string, number | null> = {};
+  for (const [port, shape] of Object.entries(outShapes))
+    outputBytes[port] = step.def.outputs[port]?.optional && !step.connectedOutputs.has(port) ? 0 : shape ? predictedBytes(shape) : 0;
+  return { inShapes, outShapes, workspaceBytes: cost.workspaceBytes, outputBytes, note: cost.note };
+}
+
+/**
+ * The node's predicted peak alone for its profile: workspace + outputs, re-planned where the plan
+ * left shapes open. Outputs whose size depends on the data, not the shapes (a tokenizer's T, metrics,
+ * a text read from a file, a bias's terms), count as produced.
+ */
+function predictedNodeBytes(step: PlanStep, known: RunTimePlan | null, outputs: Record<string, Value | undefined>): number {
+  let bytes = known ? known.workspaceBytes : step.cost.workspaceBytes + step.predictedOutputBytes;
+  for (const [port, v] of Object.entries(outputs)) {
+    if (!v) continue;
+    const sized = v.kind === 'metrics' || v.kind === 'text' || v.kind === 'bias' ? null : known ? known.outputBytes[port] : 0;
+    bytes += sized ?? valueBytes(v);
+  }
+  return bytes;
+}
+
+/** The memory guard for a re-planned step: its predicted peak with the live values, against the budget. */
+function checkBudgetAtRunTime(step: PlanStep, known: RunTimePlan, liveBytes: number, budget: number): void {
+  const need = liveBytes + known.workspaceBytes + Object.values(known.outputBytes).reduce<number>((n, b) => n + (b ?? 0), 0);
+  if (need <= budget) return;
+  const shapes = Object.entries(known.inShapes)
+    .filter(([, s]) => s?.shape)
+    .map(([port, s]) => `${port} [${formatShape(s!.shape!, s!.dtype)}]`)
+    .join(', ');
+  throw new Error(
+    `refused before running: node "${step.id}" (${step.def.type}) needs a predicted ${formatBytes(need)} at peak with the live values` +
+      `${known.note ? ` (${known.note})` : ''}, over the memory budget of ${formatBytes(budget)}; its input shapes became known at run time: ${shapes}`,
+  );
 }
 
 /**
@@ -273,6 +377,8 @@ async function runStep(
   emit: (e: RunEvent) => void,
   liveBytes: number,
   artifacts: RunResult['artifacts'],
+  refused: RefusedRead[],
+  known: RunTimePlan | null,
 ): Promise<{ outputs: Record<string, Value>; profile: NodeProfile }> {
   const { tf } = env;
   let tracked = 0;
@@ -286,11 +392,11 @@ async function runStep(
     checkCancelled: () => {
       if (cancel.cancelled) throw new CancelledError();
     },
-    progress: (fraction) => {
+    progress: (fraction, detail) => {
       const now = env.now();
       if (now - lastProgress < 50 && fraction < 1) return;
       lastProgress = now;
-      emit({ type: 'node-progress', nodeId: step.id, fraction });
+      emit(detail ? { type: 'node-progress', nodeId: step.id, fraction, detail } : { type: 'node-progress', nodeId: step.id, fraction });
     },
     isConnected: (port) => step.connectedOutputs.has(port),
     track: (bytes) => {
@@ -306,12 +412,27 @@ async function runStep(
       if (prev && prev.nodeId !== step.id) throw new Error(`output name "${name}" is already written by node "${prev.nodeId}"`);
       artifacts[name] = { nodeId: step.id, value };
     },
-    readFile: (p) => env.readFile(env.resolvePath(plan.baseDir, p)),
+    // Refusals are noted here: the node may wrap the error in its own message.
+    readFile: (p) =>
+      env.readFile(env.resolvePath(plan.baseDir, p), plan.baseDir).catch((err: unknown) => {
+        if (isReadRefusal(err)) refused.push({ nodeId: step.id, path: p, message: (err as Error).message });
+        throw err;
+      }),
+    openFile: (p) => {
+      const full = env.resolvePath(plan.baseDir, p);
+      const opened = env.openFile ? env.openFile(full, plan.baseDir) : env.readFile(full, plan.baseDir).then(memoryFile);
+      return opened.catch((err: unknown) => {
+        if (isReadRefusal(err)) refused.push({ nodeId: step.id, path: p, message: (err as Error).message });
+        throw err;
+      });
+    },
     resolvePath: (p) => env.resolvePath(plan.baseDir, p),
   };
-  // tfjs memory is sampled at every checkCancelled (once per tile) and at the end: the peak of the
-  // node's working memory without running tfjs in its (slow) profiling mode.
+  // tfjs memory is sampled at every checkCancelled (once per tile) and at the end; its peak comes from
+  // a watch on every tensor tfjs tracks (intermediates between samples included), without running
+  // tfjs in its (slow) profiling mode.
   const tfBefore = tf.memory().numBytes;
+  const watched = watchTfPeak(tf);
   let tfPeak = 0;
   let tfAllocated = 0;
   let tfLast = 0;
@@ -319,14 +440,13 @@ async function runStep(
     const extra = tf.memory().numBytes - tfBefore;
     if (extra > tfLast) tfAllocated += extra - tfLast;
     tfLast = extra;
-    if (extra > tfPeak) tfPeak = extra;
+    tfPeak = Math.max(tfPeak, extra, watched ? tfWatch.peak - tfBefore : 0);
   };
   const check = ctx.checkCancelled;
   ctx.checkCancelled = () => {
     sampleTf();
     check();
   };
-  checkActualShapes(step, inputs);
   const start = env.now();
   const outputs = (await step.def.run(ctx, inputs as never, step.params)) as Record<string, Value | undefined>;
   sampleTf();
@@ -348,10 +468,11 @@ async function runStep(
     bytesAllocated: tfAllocated + trackedTotal + outputBytes,
     peakBytes: tfPeak + trackedPeak + outputBytes,
     outputBytes,
-    predictedPeakBytes: step.cost.workspaceBytes + step.predictedOutputBytes,
+    predictedPeakBytes: predictedNodeBytes(step, known, outputs),
     liveBytes,
     flops,
     gflops: flops > 0 && wallMs > 0 ? flops / wallMs / 1e6 : null,
+    ...nonFiniteOutputs(outputs as Record<string, Value>),
   };
   return { outputs: outputs as Record<string, Value>, profile };
 }

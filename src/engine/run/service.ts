@@ -7,24 +7,34 @@ import type { BackendName } from '../node.js';
 import type { Registry } from '../registry.js';
 import { applyOverrides, type Override } from '../schema/overrides.js';
 import { prepareDocument } from '../compile/prepare.js';
-import type { PortShape, Value } from '../values.js';
+import type { ModelValue, PortShape, Value } from '../values.js';
 import type { BackendInfo, RunEvent, RunProfile } from './events.js';
 import { evaluateChecks, type CheckResult } from './checks.js';
 import { CancelToken, executePlan, ResultCache, type ExecEnv, type RunResult } from './runtime.js';
-import type { Cost } from '../node.js';
+import type { Cost, FileHead, RandomAccessFile } from '../node.js';
+import { dict, own } from '../dict.js';
+import { refusalIssues, watchRefusals, type ReadAccess } from '../io/read-policy.js';
 
 export interface ServiceEnv {
   setup: BackendSetup;
-  readFile(path: string): Promise<Uint8Array>;
+  /** Reads a file a pipeline names, confined by the host's read policy to `access` (io/read-policy.ts). */
+  readFile(path: string, access: ReadAccess): Promise<Uint8Array>;
+  /** Ranged reads under the same policy (RunContext.openFile); hosts without them read files whole. */
+  openFile?(path: string, access: ReadAccess): Promise<RandomAccessFile>;
   resolvePath(baseDir: string, path: string): string;
   now(): number;
-  /** A file's first bytes, for NodeDef.prepare (hosts without cheap partial reads leave it out). */
-  readHead?(path: string): Promise<Uint8Array | undefined>;
+  /**
+   * A file's first bytes and size, for NodeDef.prepare (hosts without cheap partial reads leave it
+   * out): undefined when it cannot be read, a ReadRefusedError when the policy refuses it.
+   */
+  readHead?(path: string, access: ReadAccess): Promise<FileHead | undefined>;
 }
 
 export interface ServiceRunOptions {
   backend?: BackendName;
   baseDir?: string;
+  /** Folders the pipeline may read besides baseDir (the user allowed them: `--allow-read`). */
+  allowRead?: string[];
   overrides?: Override[];
   /** Bytes; a run whose predicted peak exceeds it is refused before it starts. */
   memoryBudget?: number;
@@ -41,7 +51,13 @@ export interface PlanSummary {
 }
 
 export type ServiceRunResult =
-  | { ok: false; stage: 'invalid' | 'refused'; issues: CompileIssue[] }
+  | {
+      ok: false;
+      stage: 'invalid' | 'refused';
+      issues: CompileIssue[];
+      /** With stage 'refused': the node over the budget and the figures, for the UI to offer a higher budget. */
+      refusal?: { nodeId: string; predictedBytes: number; budgetBytes: number };
+    }
   | {
       ok: true;
       status: RunProfile['status'];
@@ -66,6 +82,7 @@ export class EngineService {
   private readonly cache = new ResultCache();
   private cancelToken = new CancelToken();
   private exec: ExecEnv | undefined;
+  private backendQueue: Promise<unknown> = Promise.resolve();
   private lastOutputs: Record<string, Record<string, Value>> = {};
 
   constructor(
@@ -83,11 +100,22 @@ export class EngineService {
     this.cancelToken.cancel();
   }
 
-  async useBackend(name: BackendName): Promise<BackendInfo> {
-    if (this.exec?.backend.requested === name) return this.exec.backend;
-    const { tf, info } = await initBackend(name, this.env.setup);
-    this.exec = { tf, backend: info, readFile: this.env.readFile, resolvePath: this.env.resolvePath, now: this.env.now };
-    return info;
+  /**
+   * Activates a backend. Calls are queued: tfjs cannot initialise two backends at once (a second
+   * setBackend while wasm is still loading makes the first fail and fall back). `retry` starts again
+   * a backend that fell back last time (after a transient failure).
+   */
+  useBackend(name: BackendName, opts: { retry?: boolean } = {}): Promise<BackendInfo> {
+    const next = this.backendQueue.then(async () => {
+      const cur = this.exec?.backend;
+      if (cur?.requested === name && !(opts.retry && cur.name !== name)) return cur;
+      const { tf, info } = await initBackend(name, this.env.setup);
+      // Reads are confined per run (run() passes its ReadAccess); outside a run, to the working folder.
+      this.exec = { tf, backend: info, readFile: (p) => this.env.readFile(p, { baseDir: '.' }), resolvePath: this.env.resolvePath, now: this.env.now };
+      return info;
+    });
+    this.backendQueue = next.catch(() => undefined);
+    return next;
   }
 
   compile(doc: unknown, opts: { overrides?: Override[]; baseDir?: string } = {}): { ok: true; plan: PlanSummary; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
@@ -108,35 +136,68 @@ export class EngineService {
     } catch (err) {
       return { ok: false, stage: 'invalid', issues: [{ path: 'nodes', message: (err as Error).message }] };
     }
+    const access: ReadAccess = { baseDir: opts.baseDir ?? '.', allowRead: opts.allowRead };
     const { readHead } = this.env;
-    if (readHead) raw = await prepareDocument(raw, this.registry, (p) => readHead(this.env.resolvePath(opts.baseDir ?? '.', p)));
+    if (readHead) {
+      const watch = watchRefusals((p) => readHead(this.env.resolvePath(access.baseDir, p), access));
+      const prepared = await prepareDocument(raw, this.registry, watch.readHead);
+      // A refused read names the param that holds the path and stops the run (as an invalid pipeline:
+      // exit 2, and a sweep stops rather than recording it as a memory refusal).
+      const refusals = watch.issues(raw, prepared.issues);
+      if (refusals.length) return { ok: false, stage: 'invalid', issues: refusals };
+      if (prepared.issues.length) return { ok: false, stage: 'invalid', issues: prepared.issues };
+      raw = prepared.doc;
+    }
     const c = compile(raw, this.registry, { baseDir: opts.baseDir, strictParams: opts.overrides });
     if (!c.ok) return { ok: false, stage: 'invalid', issues: c.issues };
     if (opts.memoryBudget !== undefined) {
       const refused = checkMemoryBudget(c.plan, opts.memoryBudget);
-      if (refused) return { ok: false, stage: 'refused', issues: [refused] };
+      if (refused) {
+        const step = c.plan.steps.find((st) => st.id === refused.nodeId)!;
+        return { ok: false, stage: 'refused', issues: [refused], refusal: { nodeId: step.id, predictedBytes: step.predictedPeakBytes, budgetBytes: opts.memoryBudget } };
+      }
     }
     await this.useBackend(opts.backend ?? this.exec?.backend.requested ?? 'cpu');
     this.cancelToken.reset();
-    const r = await executePlan(c.plan, this.exec!, {
+    const { openFile } = this.env;
+    const r = await executePlan(c.plan, { ...this.exec!, readFile: (p) => this.env.readFile(p, access), ...(openFile ? { openFile: (p: string) => openFile(p, access) } : {}) }, {
       onEvent,
       cancel: this.cancelToken,
       cache: opts.cache === false ? undefined : this.cache,
       keep: opts.keep,
+      memoryBudget: opts.memoryBudget,
     });
     this.lastOutputs = r.outputs;
+    if (r.refused.length) return { ok: false, stage: 'invalid', issues: refusalIssues(raw, r.refused) };
     return {
       ok: true, status: r.status, profile: r.profile, errors: r.errors, executed: r.executed,
-      outputs: r.outputs, artifacts: r.artifacts, checks: r.status === 'ok' ? evaluateChecks(c.plan.doc.checks, r.outputs, r.profile.nodes) : [],
+      outputs: cloneable(r.outputs), artifacts: r.artifacts, checks: r.status === 'ok' ? evaluateChecks(c.plan.doc.checks, r.outputs, r.profile.nodes) : [],
     };
   }
 
   /** A value from the last run (run with keep: 'all' to have every node's). */
   getOutput(nodeId: string, port: string): Value | undefined {
-    return this.lastOutputs[nodeId]?.[port];
+    const v = own(own(this.lastOutputs, nodeId), port);
+    return v?.kind === 'model' ? modelSummary(v) : v;
   }
 
   clearCache(): void {
     this.cache.clear();
   }
+}
+
+/** A model without its weights (a reader with open files and promises): what crosses a worker boundary. */
+const modelSummary = (v: ModelValue): ModelValue => ({ kind: 'model', config: v.config, ...(v.source !== undefined ? { source: v.source } : {}) });
+
+/** Outputs that survive structured cloning: models travel as config and source only. */
+function cloneable(outputs: Record<string, Record<string, Value>>): Record<string, Record<string, Value>> {
+  const hasModel = Object.values(outputs).some((ports) => Object.values(ports).some((v) => v.kind === 'model'));
+  if (!hasModel) return outputs;
+  const out: Record<string, Record<string, Value>> = dict();
+  for (const [id, ports] of Object.entries(outputs)) {
+    const copy: Record<string, Value> = dict();
+    for (const [port, v] of Object.entries(ports)) copy[port] = v.kind === 'model' ? modelSummary(v) : v;
+    out[id] = copy;
+  }
+  return out;
 }

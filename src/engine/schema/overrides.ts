@@ -14,7 +14,20 @@ export function parseOverride(text: string): Override {
   const lhs = eq < 0 ? '' : text.slice(0, eq);
   const dot = lhs.indexOf('.');
   if (eq < 0 || dot <= 0 || dot === lhs.length - 1) throw new Error(`--set expects node.param=value, got "${text}"`);
-  return { node: lhs.slice(0, dot), param: lhs.slice(dot + 1), value: parseValue(text.slice(eq + 1)) };
+  const param = lhs.slice(dot + 1);
+  checkParamPath(param, text);
+  return { node: lhs.slice(0, dot), param, value: parseValue(text.slice(eq + 1)) };
+}
+
+/** Segments that would walk into or replace an object's prototype rather than name a param. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Refuses `a..b`, `.a` and prototype segments (`qkv.__proto__.x=1` would pollute Object.prototype). */
+function checkParamPath(param: string, text: string): void {
+  for (const part of param.split('.')) {
+    if (!part) throw new Error(`--set ${text}: empty segment in the param path "${param}"`);
+    if (FORBIDDEN_SEGMENTS.has(part)) throw new Error(`--set ${text}: "${part}" cannot be a param name`);
+  }
 }
 
 export function parseValue(raw: string): unknown {
@@ -30,13 +43,17 @@ export function applyOverrides(doc: unknown, overrides: Override[]): unknown {
   if (!overrides.length) return doc;
   const copy = structuredClone(doc) as { nodes?: { id?: string; params?: Record<string, unknown> }[] };
   for (const o of overrides) {
-    const node = copy.nodes?.find((n) => n.id === o.node);
+    // Overrides also arrive from the editor and the worker API, not only through parseOverride.
+    checkParamPath(o.param, `${o.node}.${o.param}`);
+    const node = Array.isArray(copy.nodes) ? copy.nodes.find((n) => n?.id === o.node) : undefined;
     if (!node) throw new Error(`--set ${o.node}.${o.param}: the pipeline has no node "${o.node}"`);
     node.params ??= {};
+    if (typeof node.params !== 'object' || Array.isArray(node.params)) throw new Error(`--set ${o.node}.${o.param}: the params of node "${o.node}" are not an object`);
     const parts = o.param.split('.');
     let cur = node.params as Record<string, unknown>;
     for (const part of parts.slice(0, -1)) {
-      if (typeof cur[part] !== 'object' || cur[part] === null) cur[part] = {};
+      const next = Object.hasOwn(cur, part) ? cur[part] : undefined;
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[part] = {};
       cur = cur[part] as Record<string, unknown>;
     }
     cur[parts.at(-1)!] = o.value;

@@ -103,3 +103,20 @@ describe('loader fuzz', () => {
     fc.assert(fc.property(mutated, check), { numRuns: Number(process.env.FUZZ_RUNS ?? 1000), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20261126 });
   });
 });
+
+describe('--set refuses prototype segments', () => {
+  it('in the param path, from the command line and from callers that build overrides', () => {
+    for (const text of ['qkv.__proto__.x=1', 'qkv.constructor.prototype.x=1', 'qkv.a.prototype=1', 'qkv.constructor=1', 'qkv.a..b=1'])
+      expect(() => parseOverride(text), text).toThrow(/cannot be a param name|empty segment/);
+    expect(() => applyOverrides(qkvAttention(), [{ node: 'qkv', param: '__proto__.polluted', value: 1 }])).toThrow(/"__proto__" cannot be a param name/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // A JSON value holding a "__proto__" key is data, not a prototype.
+    const doc = applyOverrides(qkvAttention(), [parseOverride('qkv.extra={"__proto__":{"polluted":1}}')]) as { nodes: { params: Record<string, unknown> }[] };
+    expect(Object.keys(doc.nodes[0]!.params.extra as object)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Walking into an inherited member replaces it with an own object instead of writing into it.
+    const walked = applyOverrides(qkvAttention(), [parseOverride('qkv.toString.x=1')]) as ReturnType<typeof qkvAttention>;
+    expect((walked.nodes[0]!.params as Record<string, unknown>).toString).toEqual({ x: 1 });
+    expect(Object.prototype.toString).not.toHaveProperty('x');
+  });
+});

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { rng } from '../common/random.js';
 import { commonParams, type AttentionVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
-import { blockSparseAttention, mergeRanges, patternReference, sparseCost, type SparsePattern } from './sparse.js';
+import { runFused } from './fused.js';
+import { blockSparseAttention, mergeRanges, patternReference, queryBlocks, sparseCost, type SparsePattern } from './sparse.js';
 
 type P = {
   variant: 'bigbird';
@@ -82,6 +83,19 @@ export function bigbirdPattern(p: Omit<P, 'variant' | 'scale'>, Tk: number): Spa
 
 const opts = (p: P) => ({ queryBlock: p.blockSize, keyChunk: Math.max(p.blockSize, 256) });
 
+/**
+ * wasm: the fused kernel with BigBird's blocks as its tiles (each query block lists its key blocks).
+ * Its tiles hold a multiple of 8 keys, at most 256: other block sizes run the tfjs composition.
+ */
+function runOnKernel(...[ctx, ins, p, s]: Parameters<AttentionVariant<P>['run']>) {
+  const b = p.blockSize;
+  if (b % 8 !== 0 || b > 256) return Promise.resolve(undefined);
+  const { nb, keysOf } = bigbirdBlocks(p, s.Tk);
+  const every = Array.from({ length: nb }, (_, J) => J);
+  const tilesOf = (h: number, r0: number) => keysOf(h, Math.floor((s.Tk - s.Tq + r0) / b)) ?? every;
+  return runFused(ctx, ins, p, s, { blockQ: b, blockK: b, queryBlocks: [...queryBlocks(s, b)], tilesOf });
+}
+
 export const bigbird: AttentionVariant<P> = {
   params: z
     .object({
@@ -101,7 +115,7 @@ export const bigbird: AttentionVariant<P> = {
     references: [{ title: 'Big Bird: Transformers for Longer Sequences', year: 2020 }],
   },
   cost: (s: AttentionShape, p) => sparseCost(s, bigbirdPattern(p, s.Tk), p.causal, opts(p), p.randomBlocks === 0),
-  run: (ctx, ins, p, s) => blockSparseAttention(ctx, ins, p, s, bigbirdPattern(p, s.Tk), opts(p)),
+  run: async (ctx, ins, p, s) => (await runOnKernel(ctx, ins, p, s)) ?? blockSparseAttention(ctx, ins, p, s, bigbirdPattern(p, s.Tk), opts(p)),
   reference: (ins, p, s) => patternReference(ins, p, s, bigbirdPattern(p, s.Tk)),
   probe: (p, s) => ({ activation: 'softmax', pattern: bigbirdPattern(p, s.Tk) }),
 };

@@ -11,6 +11,7 @@ import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
 import type { AttentionShape } from './reference.js';
 import { mergeRanges, type SparsePattern } from './sparse.js';
+import { fusedAvailable, kernelCall } from './fused.js';
 
 type P = { variant: 'dilated'; causal: boolean; scale?: number; segmentLengths: number[]; dilationRates: number[] };
 
@@ -52,7 +53,71 @@ export function dilatedPattern(p: Pick<P, 'segmentLengths' | 'dilationRates'>, T
   };
 }
 
+/**
+ * wasm: per head and pair, the kept positions gathered into contiguous rows and run on the fused
+ * kernel (an interval rule keeps each row in its segment; causality and bias use the absolute
+ * positions), its per-row log-sum-exp merging the pairs: O = Σₖ e^(lseₖ−M)·Oₖ / Σₖ e^(lseₖ−M).
+ */
+async function runOnKernel(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
+  const { Tq, Tk, D, Dv } = s;
+  const off = Tk - Tq;
+  const out = new Float32Array(s.H * Tq * Dv);
+  const mRun = new Float64Array(Tq);
+  const lRun = new Float64Array(Tq);
+  const accRun = new Float64Array(Tq * Dv);
+  const pairs = p.segmentLengths.length;
+  ctx.track(mRun.byteLength * 2 + accRun.byteLength);
+  for (let h = 0; h < s.H; h++) {
+    const g = groupOf(h, s);
+    mRun.fill(-Infinity);
+    lRun.fill(0);
+    accRun.fill(0);
+    for (let pk = 0; pk < p.segmentLengths.length; pk++) {
+      const { W, kept } = geometry(p.segmentLengths[pk]!, p.dilationRates[pk]!, h, Tk);
+      const kpos = Int32Array.from({ length: Tk }, (_, x) => x).filter(kept);
+      const qpos = kpos.filter((x) => x >= off);
+      if (!qpos.length) continue;
+      const gather = (src: Float32Array, head: number, T: number, n: number, pos: Int32Array, shift: number) => {
+        const dst = new Float32Array(pos.length * n);
+        pos.forEach((x, a) => dst.set(src.subarray((head * T + x - shift) * n, (head * T + x - shift + 1) * n), a * n));
+        return dst;
+      };
+      const segQ = qpos.map((x) => Math.floor(x / W));
+      const segK = kpos.map((x) => Math.floor(x / W));
+      const r = await kernelCall(ctx, {
+        q: gather(q.data as Float32Array, h, Tq, D, qpos, off),
+        k: gather(k.data as Float32Array, g, Tk, D, kpos, 0),
+        v: gather(v.data as Float32Array, g, Tk, Dv, kpos, 0),
+        s: { H: 1, Hkv: 1, Tq: qpos.length, Tk: kpos.length, D, Dv },
+        p,
+        bias,
+        head0: h,
+        span: [(h * pairs + pk) / (s.H * pairs), (h * pairs + pk + 1) / (s.H * pairs)],
+        qpos,
+        kpos,
+        intervals: [{ qa: segQ, qb: segQ, ka: segK, kb: segK }],
+      });
+      qpos.forEach((x, a) => {
+        const lse = r.lse[a]!;
+        if (lse === -Infinity) return;
+        const row = x - off;
+        const mNew = Math.max(mRun[row]!, lse);
+        const cOld = Math.exp(mRun[row]! - mNew);
+        const cNew = Math.exp(lse - mNew);
+        mRun[row] = mNew;
+        lRun[row] = lRun[row]! * cOld + cNew;
+        for (let c = 0; c < Dv; c++) accRun[row * Dv + c] = accRun[row * Dv + c]! * cOld + r.out[a * Dv + c]! * cNew;
+      });
+    }
+    for (let row = 0; row < Tq; row++)
+      for (let c = 0; c < Dv; c++) out[(h * Tq + row) * Dv + c] = lRun[row]! > 0 ? accRun[row * Dv + c]! / lRun[row]! : 0;
+  }
+  ctx.release(mRun.byteLength * 2 + accRun.byteLength);
+  return f32([s.H, Tq, Dv], out, ['H', 'T', 'D']);
+}
+
 async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
+  if (fusedAvailable(ctx)) return runOnKernel(ctx, { q, k, v, bias }, p, s);
   const { tf } = ctx;
   const scale = scaleOf(p, s.D);
   const off = s.Tk - s.Tq;

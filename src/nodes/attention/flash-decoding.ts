@@ -7,6 +7,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../../engine/bias.js';
 import { f32 } from '../../engine/tensor.js';
 import { commonParams, exactFlops, groupOf, headView, scaleOf, type AttentionVariant } from './common.js';
+import { runFused } from './fused.js';
 import { naiveAttentionReference } from './reference.js';
 
 /** Query rows per batch of split scores ([splits, rows, chunk] at once). */
@@ -42,6 +43,10 @@ export const flashDecoding: AttentionVariant = {
     };
   },
   async run(ctx, { q, k, v, bias }, p, s) {
+    // wasm: the fused kernel, each query block's key tiles cut into numSplits jobs (run in parallel
+    // on the thread pool) and merged by their log-sum-exp.
+    const fused = await runFused(ctx, { q, k, v, bias }, p, s, { splits: p.numSplits });
+    if (fused) return fused;
     const { tf } = ctx;
     const S = Math.min(p.numSplits, Math.max(1, s.Tk));
     const chunk = Math.ceil(s.Tk / S);

@@ -6,6 +6,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../../engine/bias.js';
 import { f32 } from '../../engine/tensor.js';
 import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
+import { runFused } from './fused.js';
 import { naiveAttentionReference } from './reference.js';
 
 export const flashParams = {
@@ -39,6 +40,9 @@ export const flash: AttentionVariant = {
     };
   },
   async run(ctx, { q, k, v, bias }, p, s) {
+    // wasm: the fused SIMD kernel (its own 64×64 tiles); below, the tfjs composition.
+    const fused = await runFused(ctx, { q, k, v, bias }, p, s);
+    if (fused) return fused;
     const { tf } = ctx;
     const B = p.blockSize;
     const scale = scaleOf(p, s.D);

@@ -4,6 +4,7 @@
 // (Longformer gives global attention its own Q/K/V projections; this node has one set of q, k, v.)
 import { z } from 'zod';
 import { commonParams, type AttentionVariant } from './common.js';
+import { runFused, windowBand } from './fused.js';
 import { bandOptions, bandPattern } from './sliding-window.js';
 import { blockSparseAttention, patternReference, sparseCost, type SparsePattern } from './sparse.js';
 
@@ -38,7 +39,9 @@ export const longformer: AttentionVariant<P> = {
     ],
   },
   cost: (s, p) => sparseCost(s, pattern(p, s.Tk), p.causal, bandOptions(p.window), true),
-  run: (ctx, ins, p, s) => blockSparseAttention(ctx, ins, p, s, pattern(p, s.Tk), bandOptions(p.window)),
+  run: async (ctx, ins, p, s) =>
+    (await runFused(ctx, ins, p, s, { bands: [windowBand(p.window, p.causal, p.globalTokens)] })) ??
+    blockSparseAttention(ctx, ins, p, s, pattern(p, s.Tk), bandOptions(p.window)),
   reference: (ins, p, s) => patternReference(ins, p, s, pattern(p, s.Tk)),
   probe: (p, s) => ({ activation: 'softmax', pattern: pattern(p, s.Tk) }),
 };

@@ -15,8 +15,9 @@ export const naive: AttentionVariant = {
   },
   cost: (s, p) => ({
     flops: exactFlops(s, p.causal),
-    // The score matrix and its additive mask, one head at a time.
-    workspaceBytes: 2 * s.Tq * s.Tk * 4 + (s.Tq + 2 * s.Tk) * s.D * 4,
+    // One head at a time: the mask buffer, and on the backend the scores, scaled scores, mask and
+    // their sum, then softmax's temporaries (about five T×T f32 at once, measured) and the head's q, k, v.
+    workspaceBytes: 5.5 * s.Tq * s.Tk * 4 + (s.Tq + 2 * s.Tk) * s.D * 4,
     bytesMoved: 4 * (s.H * s.Tq * s.D * 2 + s.Hkv * s.Tk * (s.D + s.Dv) + s.H * s.Tq * s.Tk * 2),
     note: `scores ${s.Tq}×${s.Tk} f32 and their mask per head`,
   }),

@@ -3,6 +3,7 @@
 // the key tiles that overlap the band, so work is O(T·(window + block)·D).
 import { z } from 'zod';
 import { commonParams, type AttentionVariant } from './common.js';
+import { runFused, windowBand } from './fused.js';
 import type { AttentionShape } from './reference.js';
 import { blockSparseAttention, patternReference, sparseCost, type SparseOptions, type SparsePattern } from './sparse.js';
 
@@ -44,7 +45,9 @@ export const slidingWindow: AttentionVariant<P> = {
     ],
   },
   cost: (s: AttentionShape, p) => sparseCost(s, bandPattern(p.window, p.causal), p.causal, bandOptions(p.window), true),
-  run: (ctx, ins, p, s) => blockSparseAttention(ctx, ins, p, s, bandPattern(p.window, p.causal), bandOptions(p.window)),
+  run: async (ctx, ins, p, s) =>
+    (await runFused(ctx, ins, p, s, { bands: [windowBand(p.window, p.causal)] })) ??
+    blockSparseAttention(ctx, ins, p, s, bandPattern(p.window, p.causal), bandOptions(p.window)),
   reference: (ins, p, s) => patternReference(ins, p, s, bandPattern(p.window, p.causal)),
   probe: (p) => ({ activation: 'softmax', pattern: bandPattern(p.window, p.causal) }),
 };

@@ -6,8 +6,10 @@
 // learns a strided convolution; the mean is its parameter-free form), per kv head. The low-rank
 // form is a feature map, φ(q_i) = κ(q_i, L)·κ(L, L)⁺ and ψ(k_j) = κ(L, k_j), so it runs as linear
 // attention (kernelized.ts): O(T·m·(D + Dv)). As published the output is S·V, unnormalised;
-// `normalize` divides by the approximated row sums S̃·1. When causal, the landmarks still summarise
-// all keys (no values leak: those enter only through prefix sums).
+// `normalize` divides by the approximated row sums S̃·1. When causal, landmarks are built causally:
+// query i uses only the n(i) landmarks whose segments end at or before i, with the pseudo-inverse of
+// their own κ(L≤n, L≤n), so no key after i reaches it (queries in the first segment see no landmark
+// and output 0). That is a pseudo-inverse per prefix: O(iterations·m⁴) per kv head, once.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Tensor } from '../../engine/tensor.js';
@@ -38,33 +40,72 @@ function poolMatrix(T: number, m: number): Float32Array {
   return R;
 }
 
+/** Newton–Schulz pseudo-inverse of a symmetric positive matrix P (tfjs), from V₀ = P/(‖P‖₁‖P‖∞). */
+function pinvOf(tf: TF, P: tfc.Tensor2D, iterations: number): tfc.Tensor2D {
+  return tf.tidy(() => {
+    // ‖P‖₁‖P‖∞ (P is symmetric and positive, so both are the largest row sum).
+    let V = tf.div(P, tf.square(tf.max(tf.sum(P, 1)))) as tfc.Tensor2D;
+    for (let t = 0; t < iterations; t++) V = tf.sub(tf.mul(V, 2), tf.matMul(tf.matMul(V, P), V)) as tfc.Tensor2D;
+    return V;
+  });
+}
+
+/** Causal: how many landmark segments end at or before absolute key position i (all of them are visible). */
+export function visibleLandmarks(i: number, Tk: number, m: number): number {
+  let n = 0;
+  while (n < m && segment(n, Tk, m)[1] <= i + 1) n++;
+  return n;
+}
+
 function featureMap(p: P, s: AttentionShape): FeatureMap {
   const m = Math.min(p.landmarks, s.Tk);
-  const kept = new Map<number, { L: tfc.Tensor2D; pinv: tfc.Tensor2D }>();
+  const off = s.Tk - s.Tq;
+  // Per kv head: the landmarks, and the pseudo-inverse of κ(L, L) (causal: of each prefix κ(L<n, L<n)).
+  const kept = new Map<number, { L: tfc.Tensor2D; pinv: Map<number, tfc.Tensor2D> }>();
+  const free = (g: number) => {
+    const e = kept.get(g);
+    if (!e) return;
+    e.L.dispose();
+    for (const t of e.pinv.values()) t.dispose();
+    kept.delete(g);
+  };
   return {
     keys(tf, k, g) {
       const L = tf.matMul(tf.tensor2d(poolMatrix(s.Tk, m), [m, s.Tk]), k) as tfc.Tensor2D;
       const P = gaussian(tf, L, L);
-      // ‖P‖₁‖P‖∞ (P is symmetric and positive, so both are the largest row sum).
-      const norm = tf.square(tf.max(tf.sum(P, 1)));
-      let V = tf.div(P, norm) as tfc.Tensor2D;
-      for (let t = 0; t < p.pinvIterations; t++) V = tf.sub(tf.mul(V, 2), tf.matMul(tf.matMul(V, P), V)) as tfc.Tensor2D;
-      kept.get(g)?.L.dispose();
-      kept.get(g)?.pinv.dispose();
-      kept.set(g, { L: tf.keep(L), pinv: tf.keep(V) });
+      const pinv = new Map<number, tfc.Tensor2D>();
+      if (!p.causal) pinv.set(m, tf.keep(pinvOf(tf, P, p.pinvIterations)));
+      else {
+        // Only the prefixes some query uses: n(off) … n(Tk − 1) = m.
+        for (let n = Math.max(1, visibleLandmarks(off, s.Tk, m)); n <= m; n++)
+          pinv.set(n, tf.keep(pinvOf(tf, tf.slice(P, [0, 0], [n, n]) as tfc.Tensor2D, p.pinvIterations)));
+      }
+      free(g);
+      kept.set(g, { L: tf.keep(L), pinv });
       return gaussian(tf, k, L);
     },
     queries(tf, q, h) {
       const { L, pinv } = kept.get(groupOf(h, s))!;
-      return tf.matMul(gaussian(tf, q, L), pinv);
+      if (!p.causal) return tf.matMul(gaussian(tf, q, L), pinv.get(m)!);
+      // Rows grouped by how many landmarks they see; features past n are 0 (those landmarks are unseen).
+      const parts: tfc.Tensor2D[] = [];
+      for (let r0 = 0; r0 < s.Tq; ) {
+        const n = visibleLandmarks(off + r0, s.Tk, m);
+        let r1 = r0 + 1;
+        while (r1 < s.Tq && visibleLandmarks(off + r1, s.Tk, m) === n) r1++;
+        const rows = r1 - r0;
+        if (n === 0) parts.push(tf.zeros([rows, m]));
+        else {
+          const f = tf.matMul(gaussian(tf, tf.slice(q, [r0, 0], [rows, s.D]) as tfc.Tensor2D, tf.slice(L, [0, 0], [n, s.D]) as tfc.Tensor2D), pinv.get(n)!);
+          parts.push(n === m ? f : (tf.pad(f, [[0, 0], [0, m - n]]) as tfc.Tensor2D));
+        }
+        r0 = r1;
+      }
+      return parts.length === 1 ? parts[0]! : (tf.concat(parts, 0) as tfc.Tensor2D);
     },
     normalize: p.normalize,
     dispose() {
-      for (const { L, pinv } of kept.values()) {
-        L.dispose();
-        pinv.dispose();
-      }
-      kept.clear();
+      for (const g of [...kept.keys()]) free(g);
     },
   };
 }
@@ -112,14 +153,28 @@ function nystromReference(q: Tensor, k: Tensor, p: P, s: AttentionShape) {
     for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) P[a * m + b] = kernel(L, a * D, 1, L, b * D, D);
     const B = new Float64Array(Tk * m); // κ(k_j, L)
     for (let j = 0; j < Tk; j++) for (let b = 0; b < m; b++) B[j * m + b] = kernel(kg, j * D, c, L, b * D, D);
-    return { L, pinv: newtonSchulzPinv(P, m, p.pinvIterations), B };
+    // Causal: the pseudo-inverse of each prefix κ(L<n, L<n) (n landmarks seen), else of all of it.
+    const pinv = new Map<number, Float64Array>();
+    for (let n = p.causal ? 1 : m; n <= m; n++) {
+      const Pn = new Float64Array(n * n);
+      for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) Pn[a * n + b] = P[a * m + b]!;
+      pinv.set(n, newtonSchulzPinv(Pn, n, p.pinvIterations));
+    }
+    return { L, pinv, B };
   });
+  const off = Tk - Tq;
   const A = Array.from({ length: s.H }, (_, h) => {
     const { L, pinv } = perGroup[groupOf(h, s)]!;
     const qh = headView(q, h);
-    const KQL = new Float64Array(Tq * m);
-    for (let i = 0; i < Tq; i++) for (let b = 0; b < m; b++) KQL[i * m + b] = kernel(qh, i * D, c, L, b * D, D);
-    return matmul(KQL, pinv, Tq, m, m);
+    const out = new Float64Array(Tq * m);
+    for (let i = 0; i < Tq; i++) {
+      const n = p.causal ? visibleLandmarks(off + i, Tk, m) : m;
+      if (n === 0) continue;
+      const kql = new Float64Array(n);
+      for (let b = 0; b < n; b++) kql[b] = kernel(qh, i * D, c, L, b * D, D);
+      out.set(matmul(kql, pinv.get(n)!, 1, n, n), i * m);
+    }
+    return out;
   });
   return { m, A, B: perGroup.map((x) => x.B) };
 }
@@ -134,14 +189,16 @@ export const soft: AttentionVariant<P> = {
   }),
   doc: {
     title: 'SOFT (Gaussian kernel, Nyström)',
-    summary: 'Softmax-free attention with a Gaussian kernel, approximated by Nyström over m landmarks with a Newton–Schulz pseudo-inverse: O(T·m·D). The probe shows exact attention\'s map.',
+    summary: 'Softmax-free attention with a Gaussian kernel, approximated by Nyström over m landmarks with a Newton–Schulz pseudo-inverse: O(T·m·D). Causal: each query uses only the landmarks of key segments it sees whole. The probe shows exact attention\'s map.',
     formula: 'S ≈ κ(Q, L)·κ(L, L)⁺·κ(L, K), κ(x, y) = exp(−‖x − y‖²·scale/2); O = S·V (÷ S·1 when normalize)',
     references: [{ title: 'SOFT: Softmax-free Transformer with Linear Complexity', year: 2021 }],
   },
   cost(s, p, c) {
     const m = Math.min(p.landmarks, s.Tk);
     // Landmarks, κ(L, L) and its pseudo-inverse per kv head; κ(Q, L)·pinv per head; κ(K, L).
-    const features = s.Hkv * (2 * m * s.Tk * s.D + 2 * m * m * s.D + 4 * p.pinvIterations * m ** 3 + 2 * s.Tk * m * s.D) + s.H * (2 * s.Tq * m * (s.D + m));
+    // Causal: one pseudo-inverse per prefix, Σₙ 4·iterations·n³ ≈ iterations·m⁴.
+    const pinv = p.causal ? p.pinvIterations * m ** 2 * (m + 1) ** 2 : 4 * p.pinvIterations * m ** 3;
+    const features = s.Hkv * (2 * m * s.Tk * s.D + 2 * m * m * s.D + pinv + 2 * s.Tk * m * s.D) + s.H * (2 * s.Tq * m * (s.D + m));
     return featureCost(s, p.causal, m, features, c);
   },
   implicitMap: true,

@@ -65,7 +65,30 @@ export function compressOutputs(tokens: TokensValue, r: CompressResult): Compres
   return {
     tokens: { kind: 'tokens', ids, offsets, text: parts.join(''), encoding: tokens.encoding },
     kept: tensor('uint8', [T], r.keep, ['T']),
-    metrics: metrics({ inputTokens: T, outputTokens: n, ratio: T ? n / T : 1, ...r.extra }),
+    metrics: metrics({ inputTokens: T, outputTokens: n, ratio: T ? n / T : 1, ...survival(tokens, r.keep), ...r.extra }),
+  };
+}
+
+/**
+ * Whether the facts survive: numbers ("4.2", "2024") and named entities (runs of capitalised words
+ * not at a sentence start: "Tampere", "City Council"; a heuristic) of the input text, and how many
+ * of them are kept whole (every character inside a kept token).
+ */
+export function survival(tokens: TokensValue, keep: Uint8Array): Record<string, MetricValue> {
+  const kept = new Uint8Array(tokens.text.length);
+  for (let t = 0; t < keep.length; t++) if (keep[t]) kept.fill(1, tokens.offsets[2 * t], tokens.offsets[2 * t + 1]);
+  const whole = (a: number, e: number) => kept.subarray(a, e).every((k) => k === 1);
+  const count = (spans: [number, number][]) => [spans.length, spans.filter(([a, e]) => whole(a, e)).length] as const;
+  const numbers: [number, number][] = [...tokens.text.matchAll(/\d+(?:[.,]\d+)*/g)].map((m) => [m.index, m.index + m[0].length]);
+  const entities: [number, number][] = [...tokens.text.matchAll(/\b[A-Z][\p{L}-]+(?:\s+[A-Z][\p{L}-]+)*/gu)]
+    .filter((m) => !/(^|[.!?:]\s*|\n\s*)$/.test(tokens.text.slice(Math.max(0, m.index - 3), m.index)))
+    .map((m) => [m.index, m.index + m[0].length]);
+  const [nNum, nNumKept] = count(numbers);
+  const [nEnt, nEntKept] = count(entities);
+  // Fractions to set against `ratio` (null when the text has none): facts kept more often than tokens?
+  return {
+    numbers: nNum, numbersKept: nNumKept, numbersSurvived: nNum ? nNumKept / nNum : null,
+    entities: nEnt, entitiesKept: nEntKept, entitiesSurvived: nEnt ? nEntKept / nEnt : null,
   };
 }
 

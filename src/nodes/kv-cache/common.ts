@@ -175,7 +175,10 @@ export function gatherTokens(t: Tensor, positions: ArrayLike<number>, dims = ['H
 
 export const range = (a: number, b: number): Int32Array => Int32Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);
 
-/** Cost of a policy that only copies tokens: no FLOPs, the kept K/V read and written once. */
+/**
+ * Cost of a policy that only copies tokens: no FLOPs, the kept K/V read and written once; the
+ * workspace is the policy's own storage plus the kept positions (an Int32Array the outputs carry).
+ */
 export function copyCost(s: CacheShape, kept: number, workspaceBytes: number, note: string): Cost {
-  return { flops: 0, workspaceBytes, bytesMoved: 2 * kept * bytesPerToken(s), note };
+  return { flops: 0, workspaceBytes: workspaceBytes + kept * 4, bytesMoved: 2 * kept * bytesPerToken(s), note };
 }

@@ -102,18 +102,60 @@ export const kivi: CacheVariant<P> = {
 };
 
 /**
+ * `count` codes of `bits` bits, packed 32/bits per uint32 word, low bits first, in storage sized once
+ * up front: a long context holds more codes than a JS array can (2^27 elements; KIVI at T = 131072
+ * with 8 KV heads of 128 dims quantizes 2^27 keys alone).
+ */
+export class PackedCodes {
+  readonly words: Uint32Array;
+  /** log2 of codes per word, and the index of a code within its word. */
+  private readonly wordShift: number;
+  private readonly inWord: number;
+  private readonly mask: number;
+
+  constructor(
+    readonly count: number,
+    readonly bits: number,
+  ) {
+    // Indices are split with 32-bit integer operations.
+    if (!(count < 2 ** 32)) throw new Error(`${count} codes: at most 2^32 - 1`);
+    this.wordShift = Math.log2(32 / bits);
+    this.inWord = 32 / bits - 1;
+    this.mask = (1 << bits) - 1;
+    this.words = new Uint32Array(Math.ceil(count / (32 / bits)));
+  }
+
+  /** Stores code `c` (0 ≤ c < 2^bits) at index `i`, which must not have been set before. */
+  set(i: number, c: number): void {
+    this.words[i >>> this.wordShift]! |= c << ((i & this.inWord) * this.bits);
+  }
+
+  get(i: number): number {
+    return (this.words[i >>> this.wordShift]! >>> ((i & this.inWord) * this.bits)) & this.mask;
+  }
+}
+
+/**
  * Quantizes the groups that `groups` emits (offset of the first element, stride, count) and returns
  * the dequantized tensor (elements outside every group are copied: the full-precision residual), the
- * packed codes and the bytes of codes, scales and mins. Codes are numbered in emission order.
+ * packed codes and the bytes of codes, scales and mins. Codes are numbered in emission order. A first
+ * pass counts groups and codes so that every array is allocated once, at its final size.
  */
 function quantizeGroups(src: Tensor, bits: number, groups: (emit: (offset: number, stride: number, count: number) => void) => void) {
   const x = src.data as Float32Array;
   const out = Float32Array.from(x);
   const levels = (1 << bits) - 1;
-  const perWord = 32 / bits;
-  const codes: number[] = [];
-  const scales: number[] = [];
-  const mins: number[] = [];
+  let groupCount = 0;
+  let codeCount = 0;
+  groups((_offset, _stride, count) => {
+    groupCount++;
+    codeCount += count;
+  });
+  const codes = new PackedCodes(codeCount, bits);
+  const scales = new Float32Array(groupCount);
+  const mins = new Float32Array(groupCount);
+  let n = 0;
+  let g = 0;
   groups((offset, stride, count) => {
     let lo = Infinity;
     let hi = -Infinity;
@@ -124,28 +166,21 @@ function quantizeGroups(src: Tensor, bits: number, groups: (emit: (offset: numbe
     }
     const scale = Math.fround((hi - lo) / levels);
     const min = Math.fround(lo);
-    scales.push(scale);
-    mins.push(min);
+    scales[g] = scale;
+    mins[g++] = min;
     for (let i = 0; i < count; i++) {
       const e = x[offset + i * stride]!;
-      codes.push(scale > 0 ? Math.min(levels, Math.max(0, Math.round((e - min) / scale))) : 0);
+      codes.set(n++, scale > 0 ? Math.min(levels, Math.max(0, Math.round((e - min) / scale))) : 0);
     }
   });
-  const packed = new Uint32Array(Math.ceil(codes.length / perWord));
-  codes.forEach((c, i) => (packed[Math.floor(i / perWord)]! |= c << ((i % perWord) * bits)));
   // Dequantize from the packed words, in the same emission order.
-  let n = 0;
-  let g = 0;
-  const scale32 = Float32Array.from(scales);
-  const min32 = Float32Array.from(mins);
+  n = 0;
+  g = 0;
   groups((offset, stride, count) => {
-    for (let i = 0; i < count; i++, n++) {
-      const c = (packed[Math.floor(n / perWord)]! >>> ((n % perWord) * bits)) & levels;
-      out[offset + i * stride] = c * scale32[g]! + min32[g]!;
-    }
+    for (let i = 0; i < count; i++) out[offset + i * stride] = codes.get(n++) * scales[g]! + mins[g]!;
     g++;
   });
-  return { out: f32(src.shape, out, src.dims), packed, bytes: packed.byteLength + scale32.byteLength + min32.byteLength };
+  return { out: f32(src.shape, out, src.dims), packed: codes.words, bytes: codes.words.byteLength + scales.byteLength + mins.byteLength };
 }
 
 /** How far the dequantized cache is from the input: max |x̂ − x| and mean (x̂ − x)². */

@@ -13,6 +13,7 @@ import { fillBiasTile, headBias } from '../../engine/bias.js';
 import { ShapeError } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, exactFlops, headView, scaleOf, type AttentionInputs, type AttentionVariant } from '../attention/common.js';
+import { fusedAvailable, runFused } from '../attention/fused.js';
 import { naiveAttentionReference } from '../attention/reference.js';
 
 const params = z.object({
@@ -104,6 +105,14 @@ export const paged: AttentionVariant<P> = {
   async run(ctx, ins, p, s) {
     const { tf } = ctx;
     const src = pagedSource(ins, p);
+    if (fusedAvailable(ctx)) {
+      // wasm: K/V gathered through the block table once (O(len·D)), then the fused kernel.
+      const k = gatherContiguous(src.keyBlocks, src.table, src.len);
+      const v = gatherContiguous(src.valueBlocks, src.table, src.len);
+      const [Hkv, , D] = k.shape as [number, number, number];
+      const fused = await runFused(ctx, { q: ins.q, k, v, bias: ins.bias }, p, { ...s, Hkv, Tk: src.len, D, Dv: v.shape[2]! });
+      if (fused) return fused;
+    }
     const { q, bias } = ins;
     const B = src.blockSize;
     const [N, Hkv, , D] = src.keyBlocks.shape as [number, number, number, number];

@@ -16,6 +16,15 @@ export const commonParams = {
     .enum(['half', 'interleaved'])
     .default('half')
     .describe('"half": HF Llama rotate_half (pairs d, d+D/2); "interleaved": GPT-J / RoFormer pairs (2i, 2i+1)'),
+  rotaryDims: z
+    .number().int().min(2).max(MAX_LEN).multipleOf(2).optional()
+    .describe('rotate only the first rotaryDims channels of each head, pass the rest through (GPT-NeoX rotary_pct, HF partial_rotary_factor); default all D'),
+  fromConfig: z
+    .string().min(1).optional()
+    .describe("an HF config.json, relative to the pipeline: its rope_theta, rope_scaling, head_dim and partial rotary factor replace this node's variant and params, with HF semantics (as a connected `model` input does)"),
+  configLayer: z
+    .number().int().min(0).max(4096).optional()
+    .describe("with a config: the layer whose rotary to use (Gemma 3's sliding layers use rope_local_base_freq); default a global layer"),
 };
 
 /** Scaling factors are ≥ 1: they stretch the trained length, never shrink it. */
@@ -27,6 +36,9 @@ export interface PositionParams {
   base: number;
   positionOffset: number;
   layout: Layout;
+  rotaryDims?: number;
+  fromConfig?: string;
+  configLayer?: number;
 }
 
 /**

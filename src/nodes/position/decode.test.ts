@@ -82,7 +82,7 @@ describe('q of length Tq equals the last Tq rows of the full-length run', () => 
   // For dynamic, max position 3000 + 23 > 64: its base depends on k's last position, not q's.
   const variants = EVERY_VARIANT_D16;
   const sources = {
-    offset: { params: { positionOffset: 3000 }, positions: undefined },
+    offset: { params: { positionOffset: 3000 }, positions: undefined, model: undefined },
     positions: { params: {}, positions: i32([Tk], Array.from({ length: Tk }, (_, t) => 3000 + 5 * t - (t % 3))) },
   };
   for (const layout of ['half', 'interleaved'])
@@ -144,14 +144,14 @@ describe('q shorter than k: shapes, cost and errors', () => {
   };
 
   it('infers q [H, Tq, D] and k [Hkv, Tk, D]; positions are [Tk]', () => {
-    const out = position.infer({ q: shape([8, 1, 64]), k: shape([2, 100, 64]), positions: shape([100], 'int32') }, rope);
+    const out = position.infer({ q: shape([8, 1, 64]), k: shape([2, 100, 64]), positions: shape([100], 'int32'), model: undefined }, rope);
     expect(out.q?.shape).toEqual([8, 1, 64]);
     expect(out.k?.shape).toEqual([2, 100, 64]);
     expect(out.frequencies?.shape).toEqual([32]);
   });
 
   it('Tq > Tk is an error naming q, in infer, run and reference', async () => {
-    const bad = portOf(() => position.infer({ q: shape([8, 101, 64]), k: shape([2, 100, 64]), positions: undefined }, rope));
+    const bad = portOf(() => position.infer({ q: shape([8, 101, 64]), k: shape([2, 100, 64]), positions: undefined, model: undefined }, rope));
     expect(bad).toEqual({ port: 'q', message: expect.stringMatching(/Tq = 101.*Tk = 100/) });
     const ins = { q: f32([1, 3, 4]), k: f32([1, 2, 4]) };
     expect(portOf(() => runReference(position, ins, { variant: 'rope' })).port).toBe('q');
@@ -159,14 +159,14 @@ describe('q shorter than k: shapes, cost and errors', () => {
   });
 
   it('positions of length Tq (not Tk) are an error naming positions', () => {
-    const bad = portOf(() => position.infer({ q: shape([8, 1, 64]), k: shape([2, 100, 64]), positions: shape([1], 'int32') }, rope));
+    const bad = portOf(() => position.infer({ q: shape([8, 1, 64]), k: shape([2, 100, 64]), positions: shape([1], 'int32'), model: undefined }, rope));
     expect(bad.port).toBe('positions');
     const ins = { q: f32([1, 1, 4]), k: f32([1, 2, 4]), positions: i32([1], [5]) };
     expect(portOf(() => runReference(position, ins, { variant: 'rope' }))).toEqual({ port: 'positions', message: expect.stringMatching(/1 entries but k has Tk = 2/) });
   });
 
   it('cost counts q and k elements separately: 3·(H·Tq + Hkv·Tk)·D + Tk·D table entries', () => {
-    const ins = { q: shape([8, 1, 64]), k: shape([2, 1024, 64]), positions: undefined };
+    const ins = { q: shape([8, 1, 64]), k: shape([2, 1024, 64]), positions: undefined, model: undefined };
     expect(position.cost!(ins, rope, {}).flops).toBe(3 * (8 * 1 + 2 * 1024) * 64 + 1024 * 64);
     expect(position.cost!(ins, position.params.parse({ variant: 'xpos' }), {}).flops).toBe(3 * (8 + 2 * 1024) * 64 + (1024 + 1) * 64);
   });

@@ -8,10 +8,12 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { defineNode, ShapeError, type AnyNodeDef, type Cost, type RunContext } from '../../engine/node.js';
 import { bindDims } from '../../engine/shapes.js';
 import { f32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
-import { metrics, tensorShape, type BiasValue, type MetricValue, type PortShape } from '../../engine/values.js';
+import { metrics, tensorShape, type BiasValue, type MetricValue, type ModelValue, type PortShape } from '../../engine/values.js';
+import { parseModelConfig, readModelConfig, type ModelArch } from '../model/config.js';
 import { alibi } from './alibi.js';
 import { lengthOf, positionsOf, ropeInv, type PositionParams, type PositionVariant, type RotaryPlan } from './common.js';
 import { dynamic } from './dynamic.js';
+import { ropeFromConfig } from './from-config.js';
 import { linear } from './linear.js';
 import { llama3 } from './llama3.js';
 import { longrope } from './longrope.js';
@@ -45,20 +47,52 @@ function checkTq(Tq: number | null, Tk: number | null): void {
     throw new ShapeError('q', `"q" has Tq = ${Tq} tokens but k has Tk = ${Tk}: the queries are the last Tq of k's tokens, so Tq ≤ Tk`);
 }
 
-function inferDims(ins: { q: PortShape; k: PortShape; positions?: PortShape }, p: PositionNodeParams): Dims {
+function inferDims(ins: { q: PortShape; k: PortShape; positions?: PortShape; model?: PortShape }, p: PositionNodeParams): Dims {
   const env: Record<string, number | null> = {};
   const [H, Tq, D] = bindDims(env, 'q', ins.q, ['H', 'Tq', 'D'], { dtype: 'float32' });
   const [Hkv, Tk] = bindDims(env, 'k', ins.k, ['Hkv', 'Tk', 'D'], { dtype: 'float32' });
   if (ins.positions) bindDims(env, 'positions', ins.positions, ['Tk'], { dtype: 'int32' });
   const dims = { H: H ?? null, Hkv: Hkv ?? null, Tq: Tq ?? null, Tk: env.Tk ?? Tk ?? null, D: env.D ?? D ?? null };
   checkTq(dims.Tq, dims.Tk);
+  // A connected model replaces the params when the node runs: nothing here to check them against.
+  if (ins.model) return dims;
   const v = variantOf(p);
   const d = dims.D;
+  if (p.rotaryDims !== undefined && v.effect !== 'rotate') throw new Error(`rotaryDims applies to the rotary variants, not ${p.variant}`);
   if (d !== null) {
     if (v.effect !== 'none' && d % 2 !== 0) throw new ShapeError('q', `${p.variant} pairs the dims of q: head dim D must be even, got ${d}`);
-    v.check?.(p, d);
+    if (p.rotaryDims !== undefined && p.rotaryDims > d) throw new ShapeError('q', `rotaryDims = ${p.rotaryDims} exceeds q's head dim D = ${d}`);
+    v.check?.(p, rotaryOf(p, d));
   }
   return dims;
+}
+
+/** Channels that rotate: the first rotaryDims of each head, or all D. */
+const rotaryOf = (p: PositionNodeParams, D: number) => p.rotaryDims ?? D;
+
+/**
+ * The params a run uses: a model config (the `model` input, or the `fromConfig` file) replaces the
+ * variant and its params by the config's rotary, HF semantics; q and k must then have its head dim.
+ */
+async function resolveParams(ctx: RunContext | undefined, model: ModelValue | undefined, p: PositionNodeParams) {
+  let arch: ModelArch | undefined;
+  if (model) arch = parseModelConfig(model.config, model.source ?? 'model');
+  else if (p.fromConfig !== undefined) {
+    if (!ctx) throw new Error('position: fromConfig needs the file, read when the node runs');
+    arch = readModelConfig(await ctx.readFile(p.fromConfig), p.fromConfig).arch;
+  }
+  return arch ? configParams(arch, p) : { params: p, headDim: undefined };
+}
+
+function configParams(arch: ModelArch, p: PositionNodeParams): { params: PositionNodeParams; headDim: number } {
+  const r = ropeFromConfig(arch, { layer: p.configLayer, positionOffset: p.positionOffset });
+  const params = { ...r.params, ...(r.rotaryDims < r.headDim ? { rotaryDims: r.rotaryDims } : {}) } as PositionNodeParams;
+  return { params: byName.get(params.variant)!.params.parse(params) as PositionNodeParams, headDim: r.headDim };
+}
+
+function checkHeadDim(D: number, headDim: number | undefined, source: string): void {
+  if (headDim !== undefined && D !== headDim)
+    throw new ShapeError('q', `q and k have head dim D = ${D} but ${source} gives ${headDim} (head_dim, or qk_rope_head_dim for MLA)`);
 }
 
 /** The run's dims, checked again on the actual tensors (a .npy source may not declare its shape). */
@@ -82,10 +116,11 @@ function prepare(q: Tensor, k: Tensor, given: Tensor | undefined, p: PositionNod
   const qPositions = positions.subarray(dims.Tk - dims.Tq);
   const v = variantOf(p);
   const L = lengthOf(positions);
-  const plan = v.plan(p, dims.D, L);
+  const R = rotaryOf(p, dims.D);
+  const plan = v.plan(p, R, L);
   const bias: BiasValue = { kind: 'bias', terms: v.bias?.(p, dims.H) ?? [] };
   const frequencies = f32([plan.inv.length], plan.inv, ['D/2']);
-  return { dims, v, positions, qPositions, plan, bias, frequencies, metrics: metrics(metricsOf(p, v, plan, dims.D, L, bias)) };
+  return { dims, R, v, positions, qPositions, plan, bias, frequencies, metrics: metrics(metricsOf(p, v, plan, R, L, bias)) };
 }
 
 /**
@@ -94,6 +129,7 @@ function prepare(q: Tensor, k: Tensor, given: Tensor | undefined, p: PositionNod
  */
 function metricsOf(p: PositionNodeParams, v: PositionVariant, plan: RotaryPlan, D: number, L: number, bias: BiasValue) {
   const m: Record<string, MetricValue> = { variant: p.variant, headDim: D, maxPosition: L - 1 };
+  if (p.rotaryDims !== undefined) m.rotaryDims = p.rotaryDims;
   if (v.effect === 'rotate') {
     const theta = ropeInv(p.base, D);
     const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
@@ -112,10 +148,17 @@ function metricsOf(p: PositionNodeParams, v: PositionVariant, plan: RotaryPlan, 
 const lastRows = (table: Float32Array, rows: number, cols: number) => table.slice(table.length - rows * cols);
 
 /** Runs `f` on x uploaded to the backend and reads the result back as a host tensor. */
-async function onBackend(tf: typeof tfc, x: Tensor, f: (xt: tfc.Tensor3D) => tfc.Tensor): Promise<Tensor> {
+async function onBackend(tf: typeof tfc, x: Tensor, f: (xt: tfc.Tensor3D) => tfc.Tensor, R?: number): Promise<Tensor> {
   const [H, T, D] = x.shape as [number, number, number];
   const xt = tf.tensor3d(x.data as Float32Array, [H, T, D]);
-  const y = f(xt);
+  // Partial rotary: f sees the first R channels; the rest pass through.
+  const y =
+    R === undefined || R === D
+      ? f(xt)
+      : tf.tidy(() => {
+          const [rot, pass] = tf.split(xt, [R, D - R], 2) as [tfc.Tensor3D, tfc.Tensor3D];
+          return tf.concat([f(rot), pass], 2);
+        });
   try {
     return f32([H, T, D], (await y.data()) as Float32Array, ['H', 'T', 'D']);
   } finally {
@@ -125,7 +168,7 @@ async function onBackend(tf: typeof tfc, x: Tensor, f: (xt: tfc.Tensor3D) => tfc
 
 async function transform(ctx: RunContext, q: Tensor, k: Tensor, prep: ReturnType<typeof prepare>, p: PositionNodeParams) {
   const { tf } = ctx;
-  const { v, plan, positions, qPositions } = prep;
+  const { v, plan, positions, qPositions, R } = prep;
   const { Tq, Tk, D } = prep.dims;
   const want = { q: ctx.isConnected('q'), k: ctx.isConnected('k') };
   if (v.effect === 'none') return { q, k };
@@ -145,7 +188,7 @@ async function transform(ctx: RunContext, q: Tensor, k: Tensor, prep: ReturnType
   }
   const upload = (cos: Float32Array, sin: Float32Array, rows: number) => {
     ctx.track(cos.byteLength * 2);
-    return { cos: tf.tensor2d(cos, [rows, D / 2]), sin: tf.tensor2d(sin, [rows, D / 2]), bytes: cos.byteLength * 2 };
+    return { cos: tf.tensor2d(cos, [rows, R / 2]), sin: tf.tensor2d(sin, [rows, R / 2]), bytes: cos.byteLength * 2 };
   };
   // k's table over all Tk positions (xPos: decay ζ^(−n/scaleBase)). q's rows are its last Tq rows,
   // except for xPos, whose q decays the other way (ζ^(+n/scaleBase)) and gets its own table.
@@ -155,13 +198,13 @@ async function transform(ctx: RunContext, q: Tensor, k: Tensor, prep: ReturnType
     ? rotaryTables(plan, qPositions, 1)
     : Tq === Tk
       ? undefined
-      : { cos: lastRows(hostK.cos, Tq, D / 2), sin: lastRows(hostK.sin, Tq, D / 2) };
+      : { cos: lastRows(hostK.cos, Tq, R / 2), sin: lastRows(hostK.sin, Tq, R / 2) };
   const tq = hostQ ? upload(hostQ.cos, hostQ.sin, Tq) : tk;
   try {
-    const qOut = want.q ? await onBackend(tf, q, (x) => rotateTf(tf, x, tq.cos, tq.sin, p.layout)) : undefined;
+    const qOut = want.q ? await onBackend(tf, q, (x) => rotateTf(tf, x, tq.cos, tq.sin, p.layout), R) : undefined;
     ctx.checkCancelled();
     ctx.progress(0.5);
-    const kOut = want.k ? await onBackend(tf, k, (x) => rotateTf(tf, x, tk.cos, tk.sin, p.layout)) : undefined;
+    const kOut = want.k ? await onBackend(tf, k, (x) => rotateTf(tf, x, tk.cos, tk.sin, p.layout), R) : undefined;
     return { q: qOut, k: kOut };
   } finally {
     for (const t of new Set([tq, tk])) {
@@ -193,6 +236,11 @@ export const position = defineNode({
       dims: ['Tk'],
       doc: "int32 position of each of k's tokens (e.g. from `segment`); default positionOffset..positionOffset+Tk−1; q takes the last Tq",
     },
+    model: {
+      kind: 'model',
+      optional: true,
+      doc: "a model (model.config, model.load): its rope_theta, rope_scaling, head_dim and partial rotary factor replace the variant and its params, with HF semantics",
+    },
   },
   outputs: {
     q: { kind: 'tensor', dims: ['H', 'Tq', 'D'] },
@@ -206,7 +254,7 @@ export const position = defineNode({
   },
   infer(ins, p) {
     const { H, Hkv, Tq, Tk, D } = inferDims(ins, p);
-    const half = D === null ? null : Math.floor(D / 2);
+    const half = D === null || ins.model ? null : Math.floor(rotaryOf(p, D) / 2);
     return {
       q: tensorShape('float32', [H, Tq, D], ['H', 'Tq', 'D']),
       k: tensorShape('float32', [Hkv, Tk, D], ['Hkv', 'Tk', 'D']),
@@ -223,7 +271,8 @@ export const position = defineNode({
     const effect = variantOf(p).effect;
     if (effect === 'none') return { flops: 0, workspaceBytes: 0, note: 'q and k pass through' };
     // The larger of q, k on the backend: its upload, halves, four products, two sums and the result.
-    const temps = 6 * Math.max(h * tq, hkv * tk) * d * 4;
+    // (An added sinusoid needs only the upload and the sum.)
+    const temps = (effect === 'add' ? 2 : 6) * Math.max(h * tq, hkv * tk) * d * 4;
     // Table rows: k's Tk, plus a copy of q's last Tq when q is shorter (or, for xPos, always).
     const qRows = p.variant === 'xpos' || tq < tk ? tq : 0;
     const rows = tk + qRows;
@@ -240,22 +289,39 @@ export const position = defineNode({
       note: `cos/sin tables ${tables} f32, on host and backend`,
     };
   },
-  async run(ctx, ins, p) {
+  // fromConfig: the config's rotary becomes the params before compiling, so shapes and checks hold.
+  async prepare(params, readHead) {
+    if (typeof params.fromConfig !== 'string') return params;
+    const head = await readHead(params.fromConfig);
+    if (!head || head.bytes.length < head.size) return params; // unreadable or long: the run reports it
+    try {
+      const { params: derived } = configParams(readModelConfig(head.bytes, params.fromConfig).arch, params as PositionNodeParams);
+      return { ...derived, fromConfig: params.fromConfig, ...(params.configLayer !== undefined ? { configLayer: params.configLayer } : {}) };
+    } catch (err) {
+      throw Object.assign(err as Error, { param: 'fromConfig' });
+    }
+  },
+  async run(ctx, ins, given) {
     const q = squeezeBatch(ins.q, 3);
     const k = squeezeBatch(ins.k, 3);
+    const { params: p, headDim } = await resolveParams(ctx, ins.model, given);
+    checkHeadDim(q.shape[2]!, headDim, ins.model?.source ?? given.fromConfig ?? 'the config');
     const prep = prepare(q, k, ins.positions, p);
     const out = await transform(ctx, q, k, prep, p);
     ctx.progress(1);
     return { ...out, bias: prep.bias, frequencies: prep.frequencies, metrics: prep.metrics };
   },
-  reference(ins, p) {
+  reference(ins, given) {
     const q = squeezeBatch(ins.q, 3);
     const k = squeezeBatch(ins.k, 3);
+    if (!ins.model && given.fromConfig !== undefined) throw new Error('position reference: pass the config as the `model` input');
+    const { params: p, headDim } = ins.model ? configParams(parseModelConfig(ins.model.config, ins.model.source ?? 'model'), given) : { params: given, headDim: undefined };
+    checkHeadDim(q.shape[2]!, headDim, ins.model?.source ?? 'the config');
     const prep = prepare(q, k, ins.positions, p);
-    const { v, plan, positions, qPositions } = prep;
+    const { v, plan, positions, qPositions, R } = prep;
     const apply = (x: Tensor, at: Int32Array, sign: 1 | -1) =>
       v.effect === 'rotate'
-        ? rotateReference(x, at, plan, p.layout, sign)
+        ? partialReference(x, R, (xr) => rotateReference(xr, at, plan, p.layout, sign))
         : v.effect === 'add'
           ? addSinusoidReference(x, at, plan.inv)
           : x;
@@ -264,3 +330,16 @@ export const position = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [position];
+
+/** Applies f to the first R channels of x [H, T, D] and passes the rest through (host-side). */
+function partialReference(x: Tensor, R: number, f: (xr: Tensor) => Tensor): Tensor {
+  const [H, T, D] = x.shape as [number, number, number];
+  if (R === D) return f(x);
+  const rows = H * T;
+  const head = new Float32Array(rows * R);
+  for (let r = 0; r < rows; r++) head.set(x.data.subarray(r * D, r * D + R) as Float32Array, r * R);
+  const rotated = f(f32([H, T, R], head)).data;
+  const out = Float32Array.from(x.data as Float32Array);
+  for (let r = 0; r < rows; r++) out.set(rotated.subarray(r * R, (r + 1) * R) as Float32Array, r * D);
+  return f32([H, T, D], out, ['H', 'T', 'D']);
+}

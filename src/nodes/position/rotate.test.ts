@@ -137,16 +137,16 @@ describe('position on tfjs backends', () => {
 describe('position shapes and errors', () => {
   const shape = (s: (number | null)[], dtype: 'float32' | 'int32' = 'float32') => ({ kind: 'tensor' as const, dtype, shape: s });
   it('infers [H, T, D], [Hkv, T, D], frequencies [D/2]', () => {
-    const out = position.infer({ q: shape([8, 100, 64]), k: shape([2, 100, 64]), positions: undefined }, position.params.parse({ variant: 'yarn' }));
+    const out = position.infer({ q: shape([8, 100, 64]), k: shape([2, 100, 64]), positions: undefined, model: undefined }, position.params.parse({ variant: 'yarn' }));
     expect(out.q?.shape).toEqual([8, 100, 64]);
     expect(out.k?.shape).toEqual([2, 100, 64]);
     expect(out.frequencies?.shape).toEqual([32]);
   });
   it('names the port whose shape is wrong', () => {
     const p = position.params.parse({ variant: 'rope' });
-    expect(() => position.infer({ q: shape([8, 100, 64]), k: shape([2, 99, 64]), positions: undefined }, p)).toThrow(ShapeError);
-    expect(() => position.infer({ q: shape([8, 100, 64]), k: shape([2, 100, 64]), positions: shape([100], 'float32') }, p)).toThrow(/positions.*int32/);
-    expect(() => position.infer({ q: shape([8, 100, 63]), k: shape([2, 100, 63]), positions: undefined }, p)).toThrow(/must be even, got 63/);
+    expect(() => position.infer({ q: shape([8, 100, 64]), k: shape([2, 99, 64]), positions: undefined, model: undefined }, p)).toThrow(ShapeError);
+    expect(() => position.infer({ q: shape([8, 100, 64]), k: shape([2, 100, 64]), positions: shape([100], 'float32'), model: undefined }, p)).toThrow(/positions.*int32/);
+    expect(() => position.infer({ q: shape([8, 100, 63]), k: shape([2, 100, 63]), positions: undefined, model: undefined }, p)).toThrow(/must be even, got 63/);
   });
   it('validates params with ranges', () => {
     expect(() => position.params.parse({ variant: 'linear', factor: 0.5 })).toThrow();
@@ -154,7 +154,7 @@ describe('position shapes and errors', () => {
     expect(() => position.params.parse({ variant: 'rope', base: -1 })).toThrow();
   });
   it('cost counts 3 flops per element for rotations and nothing for ALiBi', () => {
-    const ins = { q: shape([8, 1024, 64]), k: shape([2, 1024, 64]), positions: undefined };
+    const ins = { q: shape([8, 1024, 64]), k: shape([2, 1024, 64]), positions: undefined, model: undefined };
     const c = position.cost!(ins, position.params.parse({ variant: 'rope' }), {});
     expect(c.flops).toBe(3 * 10 * 1024 * 64 + 1024 * 64);
     expect(position.cost!(ins, position.params.parse({ variant: 'alibi' }), {}).flops).toBe(0);

@@ -74,7 +74,7 @@ export const absmaxInt8: QuantVariant<P> = {
     const C = p.granularity === 'channel' ? (shape[checkAxis(shape, p.channelAxis, 'channelAxis')] ?? null) : 1;
     return { codes: tensorShape('uint8', [...shape]), scales: tensorShape('float32', [C], ['channels']) };
   },
-  cost: (n) => ({ flops: 5 * n, workspaceBytes: 3 * n * 4, note: 'codes and dequantized values on the backend' }),
+  cost: (n) => ({ flops: 5 * n, workspaceBytes: 10 * n * 4, note: 'input, scaled, rounded, clipped codes and dequantized values on the backend' }),
   run: (ctx, x, p) => absmaxRun(ctx.tf, x, p),
   reference: absmaxReference,
 };

@@ -71,7 +71,10 @@ export const numel = (shape: readonly (number | null)[]) => (known(shape) ? shap
  * bytesBefore: the float32 input; bytesAfter: the codes and scales/zeros exactly as stored (whole
  * uint32 words for packed codes). sqnrDb = 10·log10(Σx² / Σ(x − x̂)²) (Infinity when exact).
  */
-export function quantMetrics(x: Tensor, q: Quantized) {
+/** The metrics every quantize variant reports (declared on its output, so checks on them are validated before a run). */
+export const QUANT_METRICS = ['bytesBefore', 'bytesAfter', 'ratio', 'bitsPerValue', 'mse', 'maxAbs', 'sqnrDb'] as const;
+
+export function quantMetrics(x: Tensor, q: Quantized): Record<(typeof QUANT_METRICS)[number], number> {
   let se = 0;
   let sx = 0;
   let maxAbs = 0;

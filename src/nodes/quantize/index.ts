@@ -7,7 +7,7 @@ import { f32 } from '../../engine/tensor.js';
 import { metrics, tensorShape } from '../../engine/values.js';
 import { absmaxInt8 } from './absmax-int8.js';
 import { bf16 } from './bf16.js';
-import { quantMetrics, type QuantVariant, type Quantized } from './common.js';
+import { QUANT_METRICS, quantMetrics, type QuantVariant, type Quantized } from './common.js';
 import { fp16 } from './fp16.js';
 import { group } from './group.js';
 import { nf4 } from './nf4.js';
@@ -46,11 +46,12 @@ export const quantize = defineNode({
     if (s.kind !== 'tensor') throw new ShapeError('in', `"in" expects a tensor, got ${s.kind}`);
     if (s.dtype && s.dtype !== 'float32') throw new ShapeError('in', `"in" expects float32, got ${s.dtype}`);
     const shape = s.shape ?? [];
-    if (!s.shape) return { out: tensorShape('float32', []), metrics: { kind: 'metrics' } };
+    const metricsShape = { kind: 'metrics' as const, keys: [...QUANT_METRICS] };
+    if (!s.shape) return { out: tensorShape('float32', []), metrics: metricsShape };
     if (shape.length === 0) throw new ShapeError('in', '"in" must have at least one dimension');
     const { codes, scales } = byName.get(p.variant)!.infer(shape, p);
     const out = tensorShape('float32', shape, s.dims);
-    return scales ? { out, codes, scales, metrics: { kind: 'metrics' } } : { out, codes, metrics: { kind: 'metrics' } };
+    return scales ? { out, codes, scales, metrics: metricsShape } : { out, codes, metrics: metricsShape };
   },
   cost(ins, p) {
     const n = (ins.in.shape ?? []).reduce((a: number, d) => a * (d ?? 0), 1);

@@ -95,7 +95,7 @@ export const nf4: QuantVariant<P> = {
     };
   },
   // Per value: abs, max, divide, 15 comparisons and their sum, gather, multiply.
-  cost: (n, p) => ({ flops: 36 * n, workspaceBytes: 15 * n * 4 + 4 * n * 4, note: `15 threshold comparisons per value, blocks of ${p.blockSize}` }),
+  cost: (n, p) => ({ flops: 36 * n, workspaceBytes: 33 * n * 4, note: `15 threshold comparisons per value (each a tensor the size of the input), blocks of ${p.blockSize}` }),
   run: (ctx, x, p) => nf4Run(ctx.tf, x, p),
   reference: nf4Reference,
 };

@@ -4,11 +4,14 @@ import { defineNode, ShapeError } from '../../engine/node.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { metrics, type PortShape } from '../../engine/values.js';
 
+/** The metrics compare reports (declared on its output, so checks on them are validated before a run). */
+export const COMPARE_METRICS = ['maxAbs', 'meanAbs', 'maxRel', 'cosine', 'rmse', 'elements'] as const;
+
 /**
  * maxAbs = max|a−b|, meanAbs = mean|a−b|, maxRel = max|a−b| / max|b| (relative to b's range, so zeros
  * in b do not blow it up), cosine = a·b / (‖a‖·‖b‖), rmse = √mean((a−b)²). Accumulated in float64.
  */
-export function compareTensors(a: Tensor, b: Tensor) {
+export function compareTensors(a: Tensor, b: Tensor): Record<(typeof COMPARE_METRICS)[number], number> {
   let maxAbs = 0;
   let sumAbs = 0;
   let sumSq = 0;
@@ -60,7 +63,7 @@ export const compare = defineNode({
   outputs: { metrics: { kind: 'metrics' } },
   infer(ins) {
     sameShape(ins.a, ins.b);
-    return { metrics: { kind: 'metrics' } };
+    return { metrics: { kind: 'metrics', keys: [...COMPARE_METRICS] } };
   },
   cost: (ins) => ({ flops: 8 * (ins.a.shape ?? []).reduce((x: number, d) => x * (d ?? 0), 1), workspaceBytes: 0 }),
   run(_ctx, { a, b }) {

@@ -211,15 +211,16 @@ export const aft = defineNode({
       const cols = p.causal ? Math.min(T, p.blockSize) : T;
       return {
         flops: base + B * pairs * (4 * D + 3),
-        workspaceBytes: 2 * Math.min(p.blockSize, T) * T * 4 + 3 * T * D * 4,
+        // Measured on the cpu backend: about four [block, T] and [T, D] temporaries live at once.
+        workspaceBytes: 4.5 * (Math.min(p.blockSize, T) * T + T * D) * 4,
         note: `a ${Math.min(p.blockSize, T)}×${T} block of position weights (${cols}+ columns)`,
       };
     }
-    if (p.mode === 'simple') return { flops: base + 4 * B * T * D, workspaceBytes: 4 * T * D * 4, note: 'prefix sums of exp(K)·V and exp(K)' };
+    if (p.mode === 'simple') return { flops: base + 4 * B * T * D, workspaceBytes: 9 * T * D * 4, note: 'prefix sums of exp(K)·V and exp(K), and their operands' };
     const offs = p.causal ? p.window : 2 * p.window - 1;
     return {
       flops: base + 4 * B * T * D + 4 * B * T * D * offs,
-      workspaceBytes: 6 * T * D * 4 + offs * T * 4,
+      workspaceBytes: 15 * T * D * 4 + offs * T * 4,
       note: `band coefficients ${offs}×${T} and running sums ${T}×${D}`,
     };
   },

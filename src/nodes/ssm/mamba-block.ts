@@ -11,7 +11,7 @@ import { bindDims } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type PortShape } from '../../engine/values.js';
 import { rng } from '../common/random.js';
-import { scanFlops, selectiveScanChunked, selectiveScanSequential, silu } from './scan.js';
+import { chunkScanBytes, scanFlops, selectiveScanChunked, selectiveScanSequential, silu } from './scan.js';
 import { MAMBA_REF, scanImplParams } from './selective-scan.js';
 
 const params = z.object({
@@ -237,8 +237,8 @@ export const mambaBlock = defineNode({
     return {
       flops: mambaFlops(p, batch ?? 1, Ln),
       // One sequence's activations on the backend (xz, conv terms, x_proj out, Δ, Δ·u, y) and the scan's chunk.
-      workspaceBytes: 4 * Ln * (8 * dInner + R + 2 * N) + (p.scan === 'chunked' ? 6 * dInner * Lc * N * 4 : 0) + 4 * dInner * (K + N),
-      note: `activations ${Ln}×${dInner} f32 and one scan chunk ${dInner}×${Lc}×${N}`,
+      workspaceBytes: 4 * Ln * (8 * dInner + R + 2 * N) + (p.scan === 'chunked' ? chunkScanBytes(dInner, Lc, N) : 0) + 4 * dInner * (K + N),
+      note: `activations ${Ln}×${dInner} f32 and one scan chunk ${dInner}×${Lc}×${N} per scan level`,
     };
   },
   async run(ctx, { x }, p) {

@@ -168,3 +168,12 @@ export function scanFlops(d: Omit<ScanDims, 'batched'>, chunked: boolean, chunkS
   const per = chunked ? 8 + 3 * Math.ceil(Math.log2(Math.max(2, Math.min(chunkSize, d.L)))) + 2 : 8;
   return d.batch * d.Dm * d.L * (d.N * per + 4);
 }
+
+/**
+ * Bytes the chunked scan holds at its peak for one chunk of Lc positions: the Hillis–Steele scan's
+ * ⌈log₂ Lc⌉ levels each leave about 8 [Dm, Lc, N] tensors (shifted a and b, their products and
+ * sums) alive until the chunk is done, plus the chunk's a and b (measured: src/nodes/memory-cases.test.ts).
+ */
+export function chunkScanBytes(Dm: number, Lc: number, N: number): number {
+  return (8 * Math.ceil(Math.log2(Math.max(2, Lc))) + 2) * Dm * Lc * N * 4;
+}

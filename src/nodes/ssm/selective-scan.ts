@@ -5,7 +5,7 @@ import { defineNode, ShapeError } from '../../engine/node.js';
 import { bindDims, requireDivides, type Dim } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { tensorShape, type PortShape } from '../../engine/values.js';
-import { scanFlops, selectiveScanChunked, selectiveScanSequential, type ScanDims, type ScanTensors } from './scan.js';
+import { scanFlops, selectiveScanChunked, selectiveScanSequential, type ScanDims, type ScanTensors, chunkScanBytes } from './scan.js';
 
 export const MAMBA_REF = { title: 'Mamba: Linear-Time Sequence Modeling with Selective State Spaces', year: 2023 };
 
@@ -131,10 +131,10 @@ export const selectiveScan = defineNode({
     const Lc = Math.min(p.chunkSize, d.L);
     return {
       flops: scanFlops(d, chunked, p.chunkSize),
-      // Chunked: a, b, their shifted copies and x of one chunk, plus the transposed inputs, Δ and Δ·u.
-      workspaceBytes: chunked ? 6 * d.Dm * Lc * d.N * 4 + (6 * d.Dm + 2 * d.G * d.N) * d.L * 4 : d.N * 8,
+      // Chunked: one chunk's scan (every level of it), plus the transposed inputs, Δ and Δ·u.
+      workspaceBytes: chunked ? chunkScanBytes(d.Dm, Lc, d.N) + (6 * d.Dm + 2 * d.G * d.N) * d.L * 4 : d.N * 8,
       bytesMoved: 4 * d.batch * (3 * d.Dm * d.L + 2 * d.G * d.N * d.L + d.Dm * d.N),
-      note: chunked ? `one chunk ${d.Dm}×${Lc}×${d.N} f32 (a, b and shifted copies)` : `the state, ${d.N} floats per channel`,
+      note: chunked ? `one chunk ${d.Dm}×${Lc}×${d.N} f32 per scan level (a, b and shifted copies)` : `the state, ${d.N} floats per channel`,
     };
   },
   async run(ctx, ins, p) {

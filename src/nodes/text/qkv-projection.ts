@@ -96,8 +96,8 @@ export const qkvProjection = defineNode({
     const cols = (p.heads + 2 * kvHeadsOf(p)) * p.headDim;
     return {
       flops: 2 * T * C * cols,
-      // The three weight matrices and the widest [T, H·D] product before it is split into heads.
-      workspaceBytes: 4 * (C * cols + T * p.heads * p.headDim),
+      // x and the weights on the backend, and each [T, H·D] product with its split into heads.
+      workspaceBytes: 4 * (T * C + C * cols + 2 * T * cols),
       bytesMoved: 4 * (T * C + C * cols + T * cols),
       note: `weights ${C}×${cols} f32`,
     };

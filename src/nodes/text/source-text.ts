@@ -2,14 +2,17 @@
 import { z } from 'zod';
 import { defineNode } from '../../engine/node.js';
 import { text } from '../../engine/values.js';
+import { mobyDickText } from '../compress/corpus.js';
 
 const params = z
   .object({
     text: z.string().optional().describe('the text itself'),
     path: z.string().min(1).optional().describe('a UTF-8 text file, relative to the pipeline file'),
+    corpus: z.enum(['moby-dick']).optional().describe('a text shipped with the lab: "moby-dick" (Melville, 1851, ~1.2M characters, public domain)'),
+    maxChars: z.number().int().min(1).optional().describe('keep only the first maxChars characters'),
   })
-  .refine((p) => (p.text === undefined) !== (p.path === undefined), {
-    message: 'source.text needs exactly one of `text` or `path`',
+  .refine((p) => [p.text, p.path, p.corpus].filter((x) => x !== undefined).length === 1, {
+    message: 'source.text needs exactly one of `text`, `path` or `corpus`',
     path: ['text'],
   });
 
@@ -31,7 +34,7 @@ export const sourceText = defineNode({
   type: 'source.text',
   family: 'source',
   title: 'Text',
-  summary: 'Text typed in the node, or read from a UTF-8 file next to the pipeline.',
+  summary: 'Text typed in the node, read from a UTF-8 file next to the pipeline, or a corpus shipped with the lab.',
   references: [],
   params,
   inputs: {},
@@ -39,8 +42,15 @@ export const sourceText = defineNode({
   infer: () => ({ text: { kind: 'text' } }),
   cost: () => ({ flops: 0, workspaceBytes: 0, note: 'reads the file when `path` is set' }),
   async run(ctx, _ins, p) {
-    return { text: text(p.path !== undefined ? await readText(ctx.readFile, p.path) : p.text!) };
+    const s = p.path !== undefined ? await readText(ctx.readFile, p.path) : p.corpus ? await mobyDickText() : p.text!;
+    return { text: text(p.maxChars !== undefined ? s.slice(0, p.maxChars) : s) };
   },
   // A file can change between runs.
   flags: { volatile: true },
+  // Reading the head before anything runs makes a path the read policy refuses (outside the
+  // pipeline's folder, not a regular file) fail `validate` and `run` alike, naming this param.
+  async prepare(params, readHead) {
+    if (typeof params.path === 'string') await readHead(params.path);
+    return params;
+  },
 });

@@ -8,6 +8,7 @@ import type { WorkerExtras } from '../engine.worker.js';
 export type EngineApi = Comlink.Remote<EngineService & WorkerExtras>;
 
 export interface EngineClient {
+  /** Every call rejects with EngineWorkerDied once the worker has died (a crash, out of memory). */
   api: EngineApi;
   /** Whether cancel is immediate (shared flag) or a message. */
   sharedCancel: boolean;
@@ -15,25 +16,50 @@ export interface EngineClient {
   terminate(): void;
 }
 
-export function startEngine(readData?: (path: string) => Promise<Uint8Array>): EngineClient {
-  const worker = new Worker(new URL('../engine.worker.ts', import.meta.url), { type: 'module', name: 'ctxlab-engine' });
-  const api = Comlink.wrap<EngineService & WorkerExtras>(worker);
+/** The worker died: its `error` event fired (an uncaught error, out of memory). Calls to it never return. */
+export class EngineWorkerDied extends Error {
+  constructor(reason: string) {
+    super(`the engine worker stopped: ${reason}`);
+    this.name = 'EngineWorkerDied';
+  }
+}
+
+const newWorker = () => new Worker(new URL('../engine.worker.ts', import.meta.url), { type: 'module', name: 'ctxlab-engine' });
+
+export function startEngine(readData?: (path: string) => Promise<Uint8Array>, makeWorker: () => Worker = newWorker): EngineClient {
+  const worker = makeWorker();
+  // Comlink waits forever for the answer of a dead worker: every call races this instead.
+  const died = new Promise<never>((_, reject) =>
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      reject(new EngineWorkerDied(e.message || 'it crashed (out of memory?)'));
+    }, { once: true }),
+  );
+  died.catch(() => {});
+  const remote = Comlink.wrap<EngineService & WorkerExtras>(worker);
+  const api = new Proxy(remote, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || typeof value !== 'function' || prop === 'then') return value;
+      return (...args: unknown[]) => Promise.race([(value as (...a: unknown[]) => Promise<unknown>)(...args), died]);
+    },
+  }) as EngineApi;
   const sharedCancel = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated === true;
   let flag: Int32Array | undefined;
-  if (readData) void api.setFileReader(Comlink.proxy(readData));
+  if (readData) api.setFileReader(Comlink.proxy(readData)).catch(() => {});
   if (sharedCancel) {
     flag = new Int32Array(new SharedArrayBuffer(4));
-    void api.setCancelBuffer(flag.buffer as SharedArrayBuffer);
+    api.setCancelBuffer(flag.buffer as SharedArrayBuffer).catch(() => {});
   }
   return {
     api,
     sharedCancel,
     cancel() {
       if (flag) Atomics.store(flag, 0, 1);
-      else void api.cancel();
+      else api.cancel().catch(() => {});
     },
     terminate() {
-      api[Comlink.releaseProxy]();
+      remote[Comlink.releaseProxy]();
       worker.terminate();
     },
   };

@@ -1,6 +1,6 @@
 // The desktop host: the preload's `window.ctxlab` API (IPC to main: native dialogs, atomic writes,
 // recent files and autosave in userData).
-import type { DesktopApi } from '../../preload/api.js';
+import type { DesktopApi, ExportKind } from '../../preload/api.js';
 import type { Host, HostFile, RecentEntry, SavedRef } from './host.js';
 
 export class ElectronHost implements Host {
@@ -20,7 +20,10 @@ export class ElectronHost implements Host {
 
   async openDropped(file: File): Promise<HostFile> {
     const path = this.api.pathForFile(file);
-    if (path && path.toLowerCase().endsWith('.json')) return this.openRecent(path);
+    if (path && path.toLowerCase().endsWith('.json')) {
+      const f = await this.api.openDropped(file);
+      return { name: f.name, text: f.text, id: f.path };
+    }
     return { name: file.name, text: await file.text() };
   }
 
@@ -32,6 +35,11 @@ export class ElectronHost implements Host {
 
   async saveAs(name: string, text: string): Promise<SavedRef | null> {
     const s = await this.api.saveAs(name, text);
+    return s ? { name: s.name, id: s.path } : null;
+  }
+
+  async exportFile(name: string, text: string, kind: ExportKind): Promise<SavedRef | null> {
+    const s = await this.api.exportAs(name, text, kind);
     return s ? { name: s.name, id: s.path } : null;
   }
 

@@ -1,6 +1,8 @@
 // What the renderer needs from where it runs (Electron or a browser): files, recent files, autosave.
 // The app talks only to this interface.
-import type { MenuCommand } from '../../preload/api.js';
+import type { ExportKind, MenuCommand } from '../../preload/api.js';
+
+export type { ExportKind };
 
 export interface HostFile {
   name: string;
@@ -31,6 +33,11 @@ export interface Host {
   /** Saves back to `id` when the host can; otherwise behaves as saveAs. Null when cancelled. */
   save(name: string, id: unknown, text: string): Promise<SavedRef | null>;
   saveAs(name: string, text: string): Promise<SavedRef | null>;
+  /**
+   * Writes an export (a TypeScript module, the pipeline JSON) where the user chooses: a save dialog,
+   * or a download. It does not become the document's file. Null when cancelled.
+   */
+  exportFile(name: string, text: string, kind: ExportKind): Promise<SavedRef | null>;
   recent(): Promise<RecentEntry[]>;
   autosave(text: string): Promise<void>;
   recover(): Promise<{ text: string; savedAt: string } | null>;

@@ -1,6 +1,6 @@
 // The browser host (`npm run web`): the File System Access API where the browser has it (save goes
 // back to the same file), else upload and download; autosave and recent files in IndexedDB.
-import type { Host, HostFile, RecentEntry, SavedRef } from './host.js';
+import type { ExportKind, Host, HostFile, RecentEntry, SavedRef } from './host.js';
 import { KeyValueDb } from './idb.js';
 
 interface FsHandle {
@@ -17,6 +17,11 @@ interface FsWindow {
 }
 
 const TYPES = [{ description: 'Context Lab pipeline', accept: { 'application/json': ['.json'] } }];
+const EXPORT_TYPES: Record<ExportKind, { description: string; accept: Record<string, string[]> }> = {
+  typescript: { description: 'TypeScript module', accept: { 'text/typescript': ['.ts'] } },
+  json: TYPES[0]!,
+};
+const MIME: Record<ExportKind, string> = { typescript: 'text/typescript', json: 'application/json' };
 const MAX_RECENT = 10;
 
 interface StoredRecent extends RecentEntry {
@@ -96,6 +101,21 @@ export class WebHost implements Host {
     return { name };
   }
 
+  async exportFile(name: string, text: string, kind: ExportKind): Promise<SavedRef | null> {
+    if (this.fs.showSaveFilePicker) {
+      try {
+        const h = await this.fs.showSaveFilePicker({ suggestedName: name, types: [EXPORT_TYPES[kind]] });
+        await write(h, text);
+        return { name: h.name };
+      } catch (err) {
+        if (isAbort(err)) return null;
+        throw err;
+      }
+    }
+    download(name, text, MIME[kind]);
+    return { name };
+  }
+
   async recent(): Promise<RecentEntry[]> {
     const list = (await this.db.get<StoredRecent[]>('recent')) ?? [];
     return list.map(({ key, name, detail, openedAt }) => ({ key, name, detail, openedAt }));
@@ -146,8 +166,8 @@ function pickFile(): Promise<File | null> {
   });
 }
 
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+function download(name: string, text: string, type = 'application/json') {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

@@ -7,6 +7,7 @@ import { ShapeError, type Cost } from '../../engine/node.js';
 import type { Registry } from '../../engine/registry.js';
 import { splitPortRef, type Pipeline } from '../../engine/schema/pipeline.js';
 import type { PortShape } from '../../engine/values.js';
+import { dict, own } from '../../engine/dict.js';
 
 export interface Analysis {
   ok: boolean;
@@ -23,9 +24,10 @@ export interface Analysis {
 export function analyze(doc: Pipeline, registry: Registry): Analysis {
   const r = compile(doc, registry);
   if (r.ok) {
-    const shapes: Analysis['shapes'] = {};
-    const costs: Analysis['costs'] = {};
-    const predictedPeak: Analysis['predictedPeak'] = {};
+    // Keyed by node id: records without a prototype (see engine/dict.ts).
+    const shapes: Analysis['shapes'] = dict();
+    const costs: Analysis['costs'] = dict();
+    const predictedPeak: Analysis['predictedPeak'] = dict();
     r.plan.steps.forEach((s: PlanStep) => {
       shapes[s.id] = s.outShapes;
       costs[s.id] = s.cost;
@@ -36,14 +38,14 @@ export function analyze(doc: Pipeline, registry: Registry): Analysis {
   const partial = inferPartial(doc, registry);
   const seen = new Set(r.issues.map((i) => `${i.nodeId}|${i.message}`));
   const issues = [...r.issues, ...partial.issues.filter((i) => !seen.has(`${i.nodeId}|${i.message}`))];
-  return { ok: false, issues, warnings: [], shapes: partial.shapes, costs: partial.costs, predictedPeak: {}, predictedPeakBytes: 0 };
+  return { ok: false, issues, warnings: [], shapes: partial.shapes, costs: partial.costs, predictedPeak: dict(), predictedPeakBytes: 0 };
 }
 
 /** Shape inference over whatever part of the graph is complete; failures become issues, not aborts. */
 export function inferPartial(doc: Pipeline, registry: Registry): { shapes: Analysis['shapes']; costs: Analysis['costs']; issues: CompileIssue[] } {
   const issues: CompileIssue[] = [];
-  const shapes: Analysis['shapes'] = {};
-  const costs: Analysis['costs'] = {};
+  const shapes: Analysis['shapes'] = dict();
+  const costs: Analysis['costs'] = dict();
   const byId = new Map(doc.nodes.map((n, i) => [n.id, { n, i }]));
   const inputs = new Map<string, Record<string, { node: string; port: string }>>();
   const preds = new Map<string, Set<string>>();
@@ -53,10 +55,10 @@ export function inferPartial(doc: Pipeline, registry: Registry): { shapes: Analy
     const fn = byId.get(f.node);
     const tn = byId.get(t.node);
     if (!fn || !tn) continue;
-    const out = registry.get(fn.n.type)?.outputs[f.port];
-    const inp = registry.get(tn.n.type)?.inputs[t.port];
+    const out = own(registry.get(fn.n.type)?.outputs, f.port);
+    const inp = own(registry.get(tn.n.type)?.inputs, t.port);
     if (!out || !inp || checkPortKinds(out, inp)) continue;
-    const m = inputs.get(t.node) ?? {};
+    const m = inputs.get(t.node) ?? dict<{ node: string; port: string }>();
     m[t.port] = f;
     inputs.set(t.node, m);
     preds.set(t.node, (preds.get(t.node) ?? new Set()).add(f.node));
@@ -75,7 +77,7 @@ export function inferPartial(doc: Pipeline, registry: Registry): { shapes: Analy
     const params = def.params.safeParse(n.params);
     if (!params.success) return;
     const ins: Record<string, PortShape | undefined> = {};
-    const wired = inputs.get(id) ?? {};
+    const wired = inputs.get(id) ?? dict<{ node: string; port: string }>();
     for (const [port, spec] of Object.entries(def.inputs)) {
       const src = wired[port];
       const s = src ? shapes[src.node]?.[src.port] : undefined;

@@ -4,6 +4,7 @@ import { nodeInfo, type JsonSchema, type NodeInfo } from '../../engine/catalog.j
 import type { AnyNodeDef } from '../../engine/node.js';
 import type { Registry } from '../../engine/registry.js';
 import type { PortKind } from '../../engine/values.js';
+import { aliasesOf, rank, type Searchable } from './search.js';
 
 export interface FamilyStyle {
   title: string;
@@ -21,6 +22,8 @@ const FAMILIES: Record<string, FamilyStyle> = {
   ssm: { title: 'SSM / attention-free', color: '#7c3aed' },
   quantize: { title: 'Quantizers', color: '#db2777' },
   'kv-cache': { title: 'KV caches', color: '#9333ea' },
+  model: { title: 'Models', color: '#0f766e' },
+  train: { title: 'Training', color: '#65a30d' },
   sink: { title: 'Sinks & metrics', color: '#475569' },
 };
 const FAMILY_ORDER = Object.keys(FAMILIES);
@@ -47,6 +50,8 @@ export interface PaletteEntry {
   title: string;
   summary: string;
   family: string;
+  /** What search matches against. */
+  search: Searchable;
 }
 
 export interface PaletteGroup {
@@ -76,30 +81,49 @@ export class Catalog {
     return i;
   }
 
+  private entryList: PaletteEntry[] | undefined;
+
   /** One entry per node type, and one per variant of types that have variants. */
   entries(): PaletteEntry[] {
+    if (this.entryList) return this.entryList;
     const out: PaletteEntry[] = [];
     for (const def of this.registry.all()) {
-      out.push({ key: def.type, type: def.type, title: def.title, summary: def.summary, family: def.family });
+      const family = familyStyle(def.family).title;
+      // "attention", "source.synthetic-qkv" → also "synthetic-qkv", "synthetic qkv".
+      const ids = [def.type, ...def.type.split('.').slice(1).flatMap((p) => [p, p.replace(/-/g, ' ')])];
+      out.push({
+        key: def.type, type: def.type, title: def.title, summary: def.summary, family: def.family,
+        // A type with variants leaves the techniques' names (its references) to the variant entries.
+        search: { title: def.title, ids, aliases: aliasesOf(def.title, def.variants ? [] : def.references), context: [family, def.family], text: def.summary },
+      });
       for (const [variant, doc] of Object.entries(def.variants ?? {}))
-        out.push({ key: `${def.type}/${variant}`, type: def.type, variant, title: `${def.title} · ${doc.title}`, summary: doc.summary, family: def.family });
+        out.push({
+          key: `${def.type}/${variant}`, type: def.type, variant, title: `${def.title} · ${doc.title}`, summary: doc.summary, family: def.family,
+          search: { title: doc.title, ids: [variant, variant.replace(/-/g, ' ')], aliases: aliasesOf(doc.title, doc.references), context: [def.title, family, ...ids], text: doc.summary },
+        });
     }
-    return out;
+    return (this.entryList = out);
   }
 
-  /** Entries matching `query` (every word must appear in title, type, variant, family or summary), grouped by family. */
+  /** Entries matching `query`, best match first (see model/search.ts). */
+  search(query: string): PaletteEntry[] {
+    return rank(query, this.entries(), (e) => e.search);
+  }
+
+  /**
+   * Entries grouped by family: in catalog order without a query; with one, only the matches, the
+   * family of the best match first and each family's entries best first.
+   */
   groups(query = ''): PaletteGroup[] {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const hits = this.entries().filter((e) => {
-      const hay = `${e.title} ${e.type} ${e.variant ?? ''} ${e.family} ${familyStyle(e.family).title} ${e.summary}`.toLowerCase();
-      return words.every((w) => hay.includes(w));
-    });
+    const hits = query.trim() ? this.search(query) : this.entries();
     const byFamily = new Map<string, PaletteEntry[]>();
     for (const e of hits) byFamily.set(e.family, [...(byFamily.get(e.family) ?? []), e]);
-    const rank = (f: string) => (FAMILY_ORDER.indexOf(f) + 1 || FAMILY_ORDER.length + 1);
-    return [...byFamily]
-      .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
-      .map(([family, entries]) => ({ family, style: familyStyle(family), entries }));
+    const families = [...byFamily];
+    if (!query.trim()) {
+      const order = (f: string) => FAMILY_ORDER.indexOf(f) + 1 || FAMILY_ORDER.length + 1;
+      families.sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b));
+    }
+    return families.map(([family, entries]) => ({ family, style: familyStyle(family), entries }));
   }
 
   /** Params for a new node: the variant (when the type has variants) and nothing else, so defaults apply. */

@@ -5,6 +5,7 @@ import type { CompileIssue } from '../../engine/compile/compile.js';
 import { analyze, type Analysis } from '../model/analysis.js';
 import type { Editor } from './editor.js';
 import { createStore } from './store.js';
+import { dict } from '../../engine/dict.js';
 
 export interface AnalysisState extends Analysis {
   /** Issues by node id. */
@@ -13,7 +14,8 @@ export interface AnalysisState extends Analysis {
   general: CompileIssue[];
 }
 
-const empty: AnalysisState = { ok: true, issues: [], warnings: [], shapes: {}, costs: {}, predictedPeak: {}, predictedPeakBytes: 0, byNode: {}, general: [] };
+// Every record here is keyed by node id: no prototype, so an id like `constructor` finds nothing inherited.
+const empty: AnalysisState = { ok: true, issues: [], warnings: [], shapes: dict(), costs: dict(), predictedPeak: dict(), predictedPeakBytes: 0, byNode: dict(), general: [] };
 
 export function createAnalysis(editor: Editor, registry: Registry) {
   const store = createStore<AnalysisState>(empty);
@@ -23,7 +25,7 @@ export function createAnalysis(editor: Editor, registry: Registry) {
   const run = () => {
     timer = undefined;
     const a = analyze(editor.doc(), registry);
-    const byNode: Record<string, CompileIssue[]> = {};
+    const byNode = dict<CompileIssue[]>();
     const general: CompileIssue[] = [];
     for (const i of a.issues) {
       if (i.nodeId) (byNode[i.nodeId] ??= []).push(i);

@@ -64,10 +64,30 @@ describe('editor store', () => {
     expect(e.store.get().canUndo).toBe(false);
   });
 
-  it('re-wires an input that already has an edge', () => {
+  it('re-wires an input that already has an edge, says which edge it replaced, and undoes in one step', () => {
     const e = fresh();
-    e.connect({ source: 'qkv', sourceHandle: 'k', target: 'att', targetHandle: 'q' });
+    const replaced = e.connect({ source: 'qkv', sourceHandle: 'k', target: 'att', targetHandle: 'q' });
+    expect(replaced).toMatchObject({ source: 'qkv', sourceHandle: 'q', target: 'att', targetHandle: 'q' });
     expect(e.doc().edges).toEqual([{ from: 'qkv.k', to: 'att.q' }]);
+    e.undo();
+    expect(e.doc().edges).toEqual([{ from: 'qkv.q', to: 'att.q' }]);
+    // A new edge into a free input replaces nothing; the same edge again changes nothing.
+    expect(e.connect({ source: 'qkv', sourceHandle: 'k', target: 'att', targetHandle: 'k' })).toBeUndefined();
+    const rev = e.store.get().rev;
+    expect(e.connect({ source: 'qkv', sourceHandle: 'k', target: 'att', targetHandle: 'k' })).toBeUndefined();
+    expect(e.store.get().rev).toBe(rev);
+  });
+
+  it('keeps a label that quotes a param in step with it, keystroke by keystroke', () => {
+    const e = fresh();
+    e.setParams('qkv', { seqLen: 2048 });
+    e.setLabel('qkv', 'T = 2048, 8 heads');
+    e.seal();
+    for (const v of [1, 16, 163, 1638, 16384]) e.setParams('qkv', { seqLen: v }, 'param:qkv:seqLen');
+    e.seal();
+    expect(e.doc().nodes[0]!.label).toBe('T = 16384, 8 heads');
+    e.undo();
+    expect(e.doc().nodes[0]!.label).toBe('T = 2048, 8 heads');
   });
 
   it('adds, duplicates, copies and pastes nodes with fresh ids', () => {

@@ -17,6 +17,7 @@ import {
   type Graph,
 } from '../model/graph.js';
 import { History } from '../model/history.js';
+import { followLabel } from '../model/label.js';
 import type { Catalog } from '../model/catalog.js';
 import { createStore } from './store.js';
 
@@ -61,6 +62,8 @@ export function createEditor(catalog: Catalog) {
   });
   const history = new History<Snapshot>();
   let dragging = false;
+  /** The node's label and params when the current run of edits to one field began. */
+  let editRun: { key: string; id: string; label: string | undefined; params: Record<string, unknown> } | null = null;
 
   const snapshot = (): Snapshot => {
     const s = store.get();
@@ -119,13 +122,18 @@ export function createEditor(catalog: Catalog) {
       store.set((s) => ({ ...s, edges: applyEdgeChanges(changes, s.edges) }));
     },
 
-    /** Adds an edge; an input already fed by another edge is re-wired (an input has one source). */
-    connect(c: Connection) {
-      if (!c.source || !c.target || !c.sourceHandle || !c.targetHandle) return;
+    /**
+     * Adds an edge (one undo step). An input has one source: an edge already into it is replaced,
+     * and returned so that the UI can say so.
+     */
+    connect(c: Connection): FlowEdge | undefined {
+      if (!c.source || !c.target || !c.sourceHandle || !c.targetHandle) return undefined;
       const edge = makeEdge(c.source, c.sourceHandle, c.target, c.targetHandle);
-      change((s) => ({
-        edges: [...s.edges.filter((e) => !(e.target === c.target && e.targetHandle === c.targetHandle)), edge],
-      }));
+      const into = (e: FlowEdge) => e.target === c.target && e.targetHandle === c.targetHandle;
+      const replaced = store.get().edges.find(into);
+      if (replaced && replaced.source === c.source && replaced.sourceHandle === c.sourceHandle) return undefined; // the same edge again
+      change((s) => ({ edges: [...s.edges.filter((e) => !into(e)), edge] }));
+      return replaced;
     },
 
     addNode(type: string, variant: string | undefined, position: { x: number; y: number }): string {
@@ -137,9 +145,18 @@ export function createEditor(catalog: Catalog) {
       return id;
     },
 
-    /** Sets a node's params; edits sharing `key` within a second make one undo step. */
+    /**
+     * Sets a node's params; edits sharing `key` within a second make one undo step. A label quoting a
+     * changed param follows it ("T = 2048" → "T = 16384"), judged against the label and params from
+     * before the run of keystrokes, so that intermediate values ("1", "16", …) do not confuse it.
+     */
     setParams(id: string, params: Record<string, unknown>, key?: string) {
-      change((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, params } } : n)) }), key);
+      const node = store.get().nodes.find((n) => n.id === id);
+      if (!node) return;
+      if (!key || editRun?.key !== key || editRun.id !== id) editRun = { key: key ?? '', id, label: node.data.label, params: node.data.params };
+      const label = followLabel(editRun.label, editRun.params, params);
+      if (!key) editRun = null;
+      change((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, params, label } } : n)) }), key);
     },
 
     setLabel(id: string, label: string | undefined) {
@@ -271,6 +288,7 @@ export function createEditor(catalog: Catalog) {
     /** Ends a run of coalesced edits (a field lost focus). */
     seal() {
       history.seal();
+      editRun = null;
     },
   };
 }

@@ -2,18 +2,28 @@
 import type { App } from '../app-context.js';
 import { DocumentError, docToGraph, emptyGraph } from '../model/graph.js';
 import type { HostFile } from '../host/index.js';
+import type { ExportKind } from '../host/host.js';
+import { exportTypeScript } from '../../engine/export/typescript.js';
 
 export function createFiles(app: App) {
   const { editor, host, ui, runner } = app;
 
+  // Work recovered from an earlier session, shown on the start screen and neither restored nor
+  // discarded yet: opening or starting another document would delete it, so that asks first.
+  let unclaimed: { name: string; savedAt: string } | null = null;
+
   async function confirmDiscard(): Promise<boolean> {
-    return !editor.isDirty() || window.confirm('Discard the unsaved changes to this pipeline?');
+    if (editor.isDirty()) return window.confirm('Discard the unsaved changes to this pipeline?');
+    if (!unclaimed) return true;
+    const when = new Date(unclaimed.savedAt).toLocaleString();
+    return window.confirm(`Discard the unsaved work recovered from ${unclaimed.name} (${when})? Cancel keeps it: press Restore on the start screen to open it.`);
   }
 
   function loadText(text: string, name: string, id?: unknown, opts: { dirty?: boolean } = {}): boolean {
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      // A UTF-8 byte-order mark (Windows editors write one) is not JSON.
+      raw = JSON.parse(text.replace(/^\uFEFF/, ''));
     } catch (err) {
       ui.toast(`${name} is not valid JSON: ${(err as Error).message}`, 'error', 8000);
       return false;
@@ -25,7 +35,10 @@ export function createFiles(app: App) {
       return false;
     }
     runner.resetResults();
+    // An error about the previous file (a failed open) does not belong over this one.
+    ui.dismissToasts('error');
     ui.set({ start: false, preview: undefined });
+    unclaimed = null;
     void host.clearAutosave();
     window.dispatchEvent(new CustomEvent('ctxlab:loaded'));
     return true;
@@ -40,7 +53,9 @@ export function createFiles(app: App) {
       if (!(await confirmDiscard())) return;
       editor.load(emptyGraph(), { name: 'untitled.json' });
       runner.resetResults();
+      ui.dismissToasts('error');
       ui.set({ start: false, preview: undefined });
+      unclaimed = null;
       void host.clearAutosave();
     },
     async open() {
@@ -87,6 +102,29 @@ export function createFiles(app: App) {
         return false;
       }
     },
+    /**
+     * File → Export as TypeScript… / JSON…: a standalone module that builds and runs the same graph
+     * (what `ctxlab export --ts` writes), or the pipeline JSON. The document keeps its own file.
+     */
+    async exportAs(kind: ExportKind): Promise<boolean> {
+      const s = editor.store.get();
+      const stem = s.file.name.replace(/\.json$/i, '') || 'pipeline';
+      const name = `${stem}${kind === 'typescript' ? '.ts' : '.json'}`;
+      try {
+        const text =
+          kind === 'typescript'
+            ? // Relative paths in params resolve against the pipeline's folder where the host knows it
+              // (Electron), else against the generated file's own folder.
+              exportTypeScript(editor.doc(), { source: s.file.name, registry: app.registry, fileName: name, baseDir: host.baseDirOf?.(s.file.id) ?? '.' })
+            : editor.text();
+        const saved = await host.exportFile(name, text, kind);
+        if (saved) ui.toast(`Exported ${saved.name}`, 'ok', 2500);
+        return !!saved;
+      } catch (err) {
+        ui.toast(`Cannot export ${name}: ${(err as Error).message}`, 'error', 8000);
+        return false;
+      }
+    },
     /** Writes the document to the host's autosave slot a second after the last change, while it is unsaved. */
     startAutosave(): () => void {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -111,10 +149,18 @@ export function createFiles(app: App) {
         const r = await host.recover();
         if (!r) return null;
         const inner = JSON.parse(r.text) as { file?: string; text?: string };
-        return typeof inner.text === 'string' ? { name: inner.file ?? 'recovered.json', text: inner.text, savedAt: r.savedAt } : null;
+        const found = typeof inner.text === 'string' ? { name: inner.file ?? 'recovered.json', text: inner.text, savedAt: r.savedAt } : null;
+        // Only a session whose document is clean has not made this autosave itself.
+        if (found && !editor.isDirty()) unclaimed = found;
+        return found;
       } catch {
         return null;
       }
+    },
+    /** The start screen's Discard: the recovered work is deleted. */
+    async discardRecovery() {
+      unclaimed = null;
+      await host.clearAutosave();
     },
     recover(r: { name: string; text: string }) {
       // The recovered document is unsaved work: it stays dirty until saved.

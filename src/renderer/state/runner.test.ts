@@ -1,8 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NodeProfile, RunEvent } from '../../engine/run/events.js';
 import type { Editor } from './editor.js';
 import { createMetrics, idleRun, type MetricsState } from './metrics.js';
-import { createRunner, reduce } from './runner.js';
+import { createRunner, GiB, reduce, suggestBudget } from './runner.js';
 
 const profile = (nodeId: string, wallMs: number): NodeProfile => ({
   nodeId, type: 't', status: 'done', startMs: 0, endMs: wallMs, wallMs, bytesAllocated: 0, peakBytes: 100, outputBytes: 0,
@@ -50,9 +50,13 @@ describe('run events → metrics store', () => {
 // The worker's events travel on their own Comlink port and can arrive after run() resolves.
 vi.mock('../engine/client.js', async () => {
   const Comlink = await import('comlink');
-  return { Comlink, startEngine: () => ({ api: fakeApi, sharedCancel: false, cancel() {}, terminate() {} }) };
+  return { Comlink, startEngine: () => ({ api: fakeApi, sharedCancel: false, cancel() {}, terminate: () => workers.terminated++ }) };
 });
-const fakeApi = {
+const workers = { terminated: 0 };
+const fakeApi: Record<string, (...a: any[]) => Promise<unknown>> = {
+  async useBackend(name: string) {
+    return { requested: name, name, host: 'test' };
+  },
   async run(_doc: unknown, _opts: unknown, onEvent: (e: RunEvent) => void) {
     const backend = { requested: 'cpu' as const, name: 'cpu' as const, host: 'test' };
     const p = { ...profile('a', 0), status: 'cached' as const };
@@ -72,5 +76,74 @@ describe('runner', () => {
     await createRunner(editor, metrics).run();
     expect(metrics.get().run.phase).toBe('done');
     expect(metrics.get().nodes.a?.status).toBe('cached');
+  });
+});
+
+describe('runner: backend start-up, cancel, refusals', () => {
+  const editor = { doc: () => ({}), store: { get: () => ({ file: {} }) } } as unknown as Editor;
+  const defaultRun = fakeApi.run!;
+  afterEach(() => {
+    fakeApi.run = defaultRun;
+    vi.useRealTimers();
+  });
+
+  it('a run pressed while the chosen backend is starting waits for it, and runs on it', async () => {
+    const order: string[] = [];
+    let started!: () => void;
+    const useBackend = fakeApi.useBackend!;
+    fakeApi.useBackend = (name: string) => new Promise((resolve) => (started = () => (order.push(`started ${name}`), resolve({ requested: name, name, host: 'test' }))));
+    fakeApi.run = async (doc, opts: { backend: string }, onEvent) => (order.push(`run on ${opts.backend}`), defaultRun(doc, opts, onEvent));
+    try {
+      const runner = createRunner(editor, createMetrics());
+      void runner.selectBackend('wasm');
+      const run = runner.run();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(order).toEqual([]);
+      expect(runner.settings.get().starting).toBe(true);
+      started();
+      await run;
+      expect(order).toEqual(['started wasm', 'run on wasm']);
+    } finally {
+      fakeApi.useBackend = useBackend;
+    }
+  });
+
+  it('a cancelled run shows cancelling at once, is idle soon after, and a kernel that never returns costs the worker', async () => {
+    vi.useFakeTimers();
+    const metrics = createMetrics();
+    const runner = createRunner(editor, metrics);
+    fakeApi.run = () => new Promise(() => {}); // a kernel with no cancel checks
+    void runner.run();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(metrics.get().run.phase).toBe('starting');
+    metrics.set((s) => ({ ...s, run: { ...s.run, phase: 'running' } }));
+    runner.cancel();
+    expect(runner.settings.get().cancelling).toBe(true);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(metrics.get().run).toMatchObject({ phase: 'done', status: 'cancelled' });
+    expect(runner.settings.get()).toMatchObject({ busy: false, cancelling: false });
+    const before = workers.terminated;
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(workers.terminated).toBe(before + 1);
+    // The next run goes to a fresh worker.
+    fakeApi.run = defaultRun;
+    const next = runner.run();
+    await vi.advanceTimersByTimeAsync(100);
+    await next;
+    expect(metrics.get().run).toMatchObject({ phase: 'done', status: 'ok' });
+  });
+
+  it('a refusal names the node and the figures, on the run and on the node', async () => {
+    fakeApi.run = async () => ({ ok: false, stage: 'refused', issues: [{ path: 'nodes[1]', nodeId: 'naive', message: 'refused before running' }], refusal: { nodeId: 'naive', predictedBytes: 9 * GiB, budgetBytes: 4 * GiB } });
+    const metrics = createMetrics();
+    await createRunner(editor, metrics).run();
+    expect(metrics.get().run).toMatchObject({ status: 'refused', refusal: { nodeId: 'naive', predictedBytes: 9 * GiB } });
+    expect(metrics.get().nodes.naive?.error).toMatch(/needs 9\.0 GiB at peak, over the 4\.0 GiB budget/);
+  });
+
+  it('suggests a budget that admits the refused run: the next power of two GiB, at least double', () => {
+    expect(suggestBudget(9 * GiB, 4 * GiB)).toBe(16 * GiB);
+    expect(suggestBudget(4.5 * GiB, 4 * GiB)).toBe(8 * GiB);
+    expect(suggestBudget(100, 0.5 * GiB)).toBe(1 * GiB);
   });
 });

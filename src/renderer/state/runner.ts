@@ -4,21 +4,28 @@ import type { BackendName } from '../../engine/node.js';
 import type { BackendInfo, NodeProfile, RunEvent } from '../../engine/run/events.js';
 import type { Value } from '../../engine/values.js';
 import type { Override } from '../../engine/schema/overrides.js';
-import { Comlink, startEngine, type EngineClient } from '../engine/client.js';
+import { dict } from '../../engine/dict.js';
+import { Comlink, EngineWorkerDied, startEngine, type EngineClient } from '../engine/client.js';
 import type { Editor } from './editor.js';
 import { idleRun, type Metrics, type MetricsState, type NodeMetrics } from './metrics.js';
 import { createStore } from './store.js';
+import { initialBackend, storeBackend, storedBackend } from './backend-choice.js';
+import { formatBytes } from '../model/format.js';
 
 export interface RunnerSettings {
   backend: BackendName;
   /** What the worker reported for the chosen backend (adapter, fallback). */
   info?: BackendInfo;
+  /** Why this backend (the user's last choice, or what the machine has), for the selector's tooltip. */
+  reason?: string;
+  /** The worker is starting the chosen backend; a run waits for it. */
+  starting: boolean;
   busy: boolean;
+  /** Cancel was pressed and the run has not stopped yet. */
+  cancelling: boolean;
   error?: string;
   /** Pre-flight memory guard, bytes. */
   memoryBudget: number;
-  /** Whether the worker is being replaced after a cancel it could not honour. */
-  restarting?: boolean;
 }
 
 export interface SweepPoint {
@@ -41,9 +48,22 @@ export interface SweepState {
 
 export const GiB = 1024 ** 3;
 
+/** Before the adapter has been asked: the stored choice, else a guess from navigator.gpu. */
 export function defaultBackend(): BackendName {
-  return typeof navigator !== 'undefined' && 'gpu' in navigator ? 'webgpu' : 'wasm';
+  return storedBackend() ?? (typeof navigator !== 'undefined' && 'gpu' in navigator ? 'webgpu' : 'wasm');
 }
+
+/** A budget that admits `predictedBytes`: the next power of two GiB (at least twice the current one). */
+export function suggestBudget(predictedBytes: number, currentBytes: number): number {
+  const need = Math.max(predictedBytes, 2 * currentBytes);
+  return 2 ** Math.ceil(Math.log2(need / GiB)) * GiB;
+}
+
+/** How long a cancelled run may keep the UI busy before it is left to stop in the background. */
+const CANCEL_UI_MS = 100;
+/** How long a cancelled run may keep the worker before the worker is replaced. */
+const CANCEL_REPLACE_MS = 3000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface RunnerHost {
   baseDirOf?(id: unknown): string | undefined;
@@ -55,7 +75,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
   const engine = () => (client ??= startEngine(host.readData ? (p) => host.readData!(p) : undefined));
   /** Relative paths in params resolve against the pipeline file's folder (when the host knows it). */
   const baseDir = () => host.baseDirOf?.(editor.store.get().file.id);
-  const settings = createStore<RunnerSettings>({ backend: defaultBackend(), busy: false, memoryBudget: 4 * GiB });
+  const settings = createStore<RunnerSettings>({ backend: defaultBackend(), starting: false, busy: false, cancelling: false, memoryBudget: 4 * GiB });
   const sweep = createStore<SweepState>({ running: false, values: [], points: [] });
   let runSeq = 0;
   let sweepCancelled = false;
@@ -82,90 +102,194 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     }
   };
 
-  async function selectBackend(name: BackendName): Promise<BackendInfo | undefined> {
-    settings.set((s) => ({ ...s, backend: name, busy: true, error: undefined }));
-    try {
-      const info = await engine().api.useBackend(name);
-      if (settings.get().backend === name) settings.set((s) => ({ ...s, info, busy: false }));
-      return info;
-    } catch (err) {
-      settings.set((s) => ({ ...s, busy: false, error: (err as Error).message }));
-      return undefined;
-    }
+  // Runs wait for the default backend to be decided and for the chosen backend to start: a run sent
+  // while wasm is still loading used to race its start-up.
+  let userChose = false;
+  // The backend starts as soon as it is decided, so that it is ready when the user presses Run.
+  let backendReady: Promise<unknown> = initialBackend().then(({ backend, reason }) => {
+    if (userChose) return;
+    settings.set((s) => ({ ...s, reason }));
+    return startBackend(backend);
+  });
+
+  function startBackend(name: BackendName, retry = false): Promise<BackendInfo | undefined> {
+    settings.set((s) => ({ ...s, backend: name, starting: true, info: undefined, error: undefined }));
+    const p = engine()
+      .api.useBackend(name, { retry })
+      .then(
+        (info) => {
+          if (settings.get().backend === name) settings.set((s) => ({ ...s, info, starting: false }));
+          return info;
+        },
+        (err: Error) => {
+          if (settings.get().backend === name) settings.set((s) => ({ ...s, starting: false, error: err.message }));
+          return undefined;
+        },
+      );
+    backendReady = p;
+    return p;
+  }
+
+  /** Waits for the chosen backend, following a re-choice (or a replaced worker) made meanwhile. */
+  async function backendSettled() {
+    let p: Promise<unknown>;
+    do await (p = backendReady);
+    while (p !== backendReady);
+  }
+
+  /** The user picks a backend (remembered across reloads); `retry` starts again one that fell back. */
+  function selectBackend(name: BackendName, opts: { retry?: boolean } = {}): Promise<BackendInfo | undefined> {
+    userChose = true;
+    storeBackend(name);
+    settings.set((s) => ({ ...s, reason: `${name}: your choice` }));
+    return startBackend(name, opts.retry);
+  }
+
+  /** The worker's current run; after a cancel it may still be inside a kernel. */
+  let inflight: Promise<unknown> | undefined;
+  function track<P extends Promise<unknown>>(p: P): P {
+    inflight = p;
+    p.then(
+      () => inflight === p && (inflight = undefined),
+      () => inflight === p && (inflight = undefined),
+    );
+    return p;
+  }
+
+  function replaceWorker() {
+    console.warn('the engine worker did not stop after cancel; replacing it');
+    client?.terminate();
+    client = undefined;
+    inflight = undefined;
+    void startBackend(settings.get().backend);
+  }
+
+  /** Waits for a cancelled run still in the worker; replaces the worker when it does not return in time. */
+  async function drain() {
+    const p = inflight;
+    if (!p) return;
+    const returned = await Promise.race([p.then(() => true, () => true), sleep(CANCEL_REPLACE_MS).then(() => false)]);
+    if (!returned && inflight === p) replaceWorker();
   }
 
   async function run(opts: { cache?: boolean } = {}) {
     const seq = ++runSeq;
     const doc = editor.doc();
-    const { backend, memoryBudget } = settings.get();
     metrics.set((s) => ({ ...s, run: { ...idleRun, phase: 'starting', startedAt: performance.now(), previous: s.run.profile ?? s.run.previous } }));
-    settings.set((s) => ({ ...s, busy: true }));
+    settings.set((s) => ({ ...s, busy: true, cancelling: false }));
     try {
+      await drain();
+      await backendSettled();
+      if (seq !== runSeq) return;
+      const { backend, memoryBudget } = settings.get();
       const api = engine().api;
       if (opts.cache === false) await api.clearCache();
       const finished = new Promise<void>((resolve) => (onRunFinished = resolve));
-      const r = await api.run(doc, { backend, keep: 'all', memoryBudget, baseDir: baseDir() }, Comlink.proxy(enqueue));
+      // Events of a run the UI has let go of (cancelled) are dropped.
+      const onEvent = (e: RunEvent) => seq === runSeq && enqueue(e);
+      const r = await track(api.run(doc, { backend, keep: 'all', memoryBudget, baseDir: baseDir() }, Comlink.proxy(onEvent)));
       // Invalid or refused runs stream nothing; a finished one waits (briefly) for its trailing events.
-      if (r.ok) await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      if (r.ok) await Promise.race([finished, sleep(2000)]);
       onRunFinished = undefined;
       flush();
       if (seq !== runSeq) return;
       if (!r.ok) {
-        metrics.set((s) => ({ ...s, run: { ...s.run, phase: 'done', status: r.stage, issues: r.issues } }));
+        const refusal = r.refusal;
+        metrics.set((s) => ({
+          ...s,
+          nodes: refusal ? dict([[refusal.nodeId, { status: 'skipped', error: `refused: needs ${formatBytes(refusal.predictedBytes)} at peak, over the ${formatBytes(refusal.budgetBytes)} budget` }]]) : s.nodes,
+          run: { ...s.run, phase: 'done', status: r.stage, issues: r.issues, refusal },
+        }));
       } else {
         metrics.set((s) => ({ ...s, run: { ...s.run, phase: 'done', status: r.status, checks: r.checks, executed: r.executed, profile: r.profile, backend: r.profile.backend } }));
         settings.set((s) => ({ ...s, info: r.profile.backend }));
       }
     } catch (err) {
       if (seq !== runSeq) return;
-      metrics.set((s) => ({ ...s, run: { ...s.run, phase: 'done', status: 'failed', issues: [{ path: '$', message: (err as Error).message }] } }));
+      flush();
+      const message = workerDied(err) ?? (err as Error).message;
+      metrics.set((s) => ({ ...s, run: { ...s.run, phase: 'done', status: 'failed', issues: [{ path: '$', message }] } }));
     } finally {
-      if (seq === runSeq) settings.set((s) => ({ ...s, busy: false }));
+      if (seq === runSeq) settings.set((s) => ({ ...s, busy: false, cancelling: false }));
     }
   }
 
   /**
-   * Cancels the run: the kernels see the shared flag at their next tile. A worker that does not
-   * answer within 4 s (a long kernel with no checkpoint) is replaced.
+   * After the worker died (out of memory, a crash): the nodes it was running fail with the reason, the
+   * rest are skipped, and the next run starts a fresh worker. Returns the message naming the node, or
+   * undefined when `err` is not a worker death.
+   */
+  function workerDied(err: unknown): string | undefined {
+    if (!(err instanceof EngineWorkerDied)) return undefined;
+    client?.terminate();
+    client = undefined;
+    inflight = undefined;
+    const running = Object.entries(metrics.get().nodes).filter(([, m]) => m.status === 'running').map(([id]) => id);
+    const message = running.length ? `${err.message}, while node ${running.map((id) => `"${id}"`).join(', ')} ran` : err.message;
+    metrics.set((s) => ({
+      ...s,
+      nodes: dict(Object.entries(s.nodes).map(([id, m]) =>
+        [id, m.status === 'running' ? { ...m, status: 'failed' as const, error: err.message } : m.status === 'queued' ? { ...m, status: 'skipped' as const, error: 'the engine worker stopped' } : m] as const)),
+    }));
+    return message;
+  }
+
+  const active = () => {
+    const phase = metrics.get().run.phase;
+    return phase === 'running' || phase === 'starting' || sweep.get().running;
+  };
+
+  /** Shows the run as cancelled and lets go of it: its late result and events are ignored. */
+  function letGo() {
+    runSeq++;
+    onRunFinished = undefined;
+    settings.set((s) => ({ ...s, busy: false, cancelling: false }));
+    metrics.set((s) => ({
+      ...s,
+      nodes: dict(Object.entries(s.nodes).map(([id, m]) => [id, m.status === 'running' || m.status === 'queued' ? { ...m, status: 'skipped' as const, error: 'cancelled' } : m] as const)),
+      run: { ...s.run, phase: 'done', status: 'cancelled' },
+    }));
+    sweep.set((s) => ({ ...s, running: false, current: undefined }));
+  }
+
+  /**
+   * Cancels the run: the kernels see the shared flag at their next check. The UI shows
+   * "cancelling…" at once and is idle within CANCEL_UI_MS: a kernel that has not returned by then
+   * finishes in the background (the next run waits for it, or replaces the worker).
    */
   function cancel() {
     sweepCancelled = true;
-    if (!client) return;
-    client.cancel();
+    if (!active()) return;
+    client?.cancel();
+    settings.set((s) => ({ ...s, cancelling: true }));
     const seq = runSeq;
+    if (!inflight) return letGo(); // still waiting for the backend: nothing was sent to the worker
     setTimeout(() => {
-      const phase = metrics.get().run.phase;
-      if (seq !== runSeq || (phase !== 'running' && phase !== 'starting' && !sweep.get().running)) return;
-      console.warn('the engine worker did not stop within 4 s of cancel; replacing it');
-      client?.terminate();
-      client = undefined;
-      runSeq++;
-      settings.set((s) => ({ ...s, busy: false, restarting: false }));
-      metrics.set((s) => ({
-        ...s,
-        nodes: Object.fromEntries(Object.entries(s.nodes).map(([id, m]) => [id, m.status === 'running' || m.status === 'queued' ? { ...m, status: 'skipped' } : m])) as Record<string, NodeMetrics>,
-        run: { ...s.run, phase: 'done', status: 'cancelled' },
-      }));
-      sweep.set((s) => ({ ...s, running: false, current: undefined }));
-      void selectBackend(settings.get().backend);
-    }, 4000);
+      if (seq !== runSeq || !active()) return;
+      const p = inflight;
+      letGo();
+      setTimeout(() => p && inflight === p && replaceWorker(), CANCEL_REPLACE_MS);
+    }, CANCEL_UI_MS);
   }
 
   async function runSweep(node: string, param: string, values: number[]) {
     sweepCancelled = false;
     const doc = editor.doc();
-    const { backend, memoryBudget } = settings.get();
     sweep.set({ running: true, node, param, values, points: [] });
-    settings.set((s) => ({ ...s, busy: true }));
+    settings.set((s) => ({ ...s, busy: true, cancelling: false }));
     const seq = ++runSeq;
     try {
+      await drain();
+      await backendSettled();
+      const { backend, memoryBudget } = settings.get();
       for (const value of values) {
         if (sweepCancelled || seq !== runSeq) break;
         sweep.set((s) => ({ ...s, current: value }));
         const overrides: Override[] = [{ node, param, value }];
         const t0 = performance.now();
-        const r = await engine().api.run(doc, { backend, overrides, memoryBudget, cache: false, keep: 'sinks', baseDir: baseDir() });
-        const point: SweepPoint = { value, status: 'ok', totalMs: performance.now() - t0, nodes: {} };
+        const r = await track(engine().api.run(doc, { backend, overrides, memoryBudget, cache: false, keep: 'sinks', baseDir: baseDir() }));
+        if (seq !== runSeq) break;
+        const point: SweepPoint = { value, status: 'ok', totalMs: performance.now() - t0, nodes: dict() };
         if (!r.ok) {
           point.status = r.stage;
           point.message = r.issues.map((i) => i.message).join('; ');
@@ -180,10 +304,16 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
         sweep.set((s) => ({ ...s, points: [...s.points, point] }));
         if (point.status === 'cancelled') break;
       }
+    } catch (err) {
+      // The worker died at this value: the points that finished stay; this one is marked failed.
+      const message = workerDied(err);
+      if (message === undefined) throw err;
+      const value = sweep.get().current;
+      if (value !== undefined) sweep.set((s) => ({ ...s, points: [...s.points, { value, status: 'failed', message, totalMs: 0, nodes: dict() }] }));
     } finally {
       if (seq === runSeq) {
         sweep.set((s) => ({ ...s, running: false, current: undefined }));
-        settings.set((s) => ({ ...s, busy: false }));
+        settings.set((s) => ({ ...s, busy: false, cancelling: false }));
       }
     }
   }
@@ -195,10 +325,15 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
   }
 
   function resetResults() {
-    metrics.set({ nodes: {}, run: idleRun });
+    metrics.set({ nodes: dict(), run: idleRun });
   }
 
-  return { settings, sweep, selectBackend, run, cancel, runSweep, fetchValue, resetResults, sharedCancel: () => engine().sharedCancel };
+  /** Raises the memory guard's budget (the refusal's offer). */
+  function setBudget(bytes: number) {
+    settings.set((s) => ({ ...s, memoryBudget: bytes }));
+  }
+
+  return { settings, sweep, selectBackend, run, cancel, runSweep, fetchValue, resetResults, setBudget, sharedCancel: () => engine().sharedCancel };
 }
 export type Runner = ReturnType<typeof createRunner>;
 
@@ -207,20 +342,21 @@ export function reduce(s: MetricsState, events: RunEvent[]): MetricsState {
   let nodes = s.nodes;
   let run = s.run;
   const setNode = (id: string, m: NodeMetrics) => {
-    if (nodes === s.nodes) nodes = { ...nodes };
+    // Node ids are keys: records without a prototype, so ids like `constructor` or `__proto__` are ordinary.
+    if (nodes === s.nodes) nodes = dict(Object.entries(nodes));
     nodes[id] = m;
   };
   for (const e of events) {
     switch (e.type) {
       case 'run-started':
-        nodes = Object.fromEntries(e.nodes.map((id) => [id, { status: 'queued' } as NodeMetrics]));
+        nodes = dict(e.nodes.map((id) => [id, { status: 'queued' } as NodeMetrics] as const));
         run = { ...run, phase: 'running', backend: e.backend, predictedPeakBytes: e.predictedPeakBytes, order: e.nodes, memory: [] };
         break;
       case 'node-started':
         setNode(e.nodeId, { status: 'running', progress: 0 });
         break;
       case 'node-progress':
-        setNode(e.nodeId, { ...nodes[e.nodeId], status: 'running', progress: e.fraction });
+        setNode(e.nodeId, { ...nodes[e.nodeId], status: 'running', progress: e.fraction, ...(e.detail ? { detail: e.detail } : {}) });
         break;
       case 'node-finished':
         setNode(e.nodeId, { status: e.profile.status, profile: e.profile, outputs: e.outputs });

@@ -3,12 +3,14 @@ import { createStore } from './store.js';
 
 export type Theme = 'dark' | 'light';
 export type HeatMode = 'off' | 'ms' | 'memory';
-export type BottomTab = 'timeline' | 'memory' | 'table' | 'metrics' | 'sweep' | 'preview' | 'kv' | 'position' | 'problems';
+export type BottomTab = 'timeline' | 'memory' | 'table' | 'metrics' | 'sweep' | 'preview' | 'kv' | 'position' | 'model-memory' | 'problems';
 
 export interface Toast {
   id: number;
   kind: 'info' | 'error' | 'ok';
   text: string;
+  /** A button on the toast (e.g. Undo). */
+  action?: { label: string; run: () => void };
 }
 
 export interface UiState {
@@ -53,10 +55,15 @@ export function createUi() {
   return {
     store,
     set: (patch: Partial<UiState>) => store.set((s) => ({ ...s, ...patch })),
-    toast(text: string, kind: Toast['kind'] = 'info', ms = 4500) {
+    toast(text: string, kind: Toast['kind'] = 'info', ms = 4500, action?: Toast['action']) {
       const id = ++toastId;
-      store.set((s) => ({ ...s, toasts: [...s.toasts.slice(-3), { id, kind, text }] }));
+      store.set((s) => ({ ...s, toasts: [...s.toasts.slice(-3), { id, kind, text, action }] }));
       setTimeout(() => store.set((s) => ({ ...s, toasts: s.toasts.filter((t) => t.id !== id) })), ms);
+      return id;
+    },
+    /** Removes toasts (of one kind, or all, or one by id). */
+    dismissToasts(which?: Toast['kind'] | number) {
+      store.set((s) => ({ ...s, toasts: s.toasts.filter((t) => which !== undefined && t.kind !== which && t.id !== which) }));
     },
     setTheme(theme: Theme) {
       try {

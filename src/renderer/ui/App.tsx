@@ -47,6 +47,8 @@ function Editor({ app }: { app: AppServices }) {
           open: commands.open,
           save: () => void commands.save(),
           'save-as': () => void commands.saveAs(),
+          'export-ts': () => void commands.exportTs(),
+          'export-json': () => void commands.exportJson(),
           undo: commands.undo,
           redo: commands.redo,
           layout: () => void commands.layout(),

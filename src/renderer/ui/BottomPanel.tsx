@@ -1,6 +1,6 @@
 // The bottom panel: timeline, memory, per-node table, metrics, sweeps, value preview, and the
 // views that only some nodes have (KV-cache eviction, position frequencies), plus problems.
-import { useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { useApp } from '../app-context.js';
 import { useStore } from '../state/store.js';
 import type { BottomTab } from '../state/ui.js';
@@ -13,15 +13,18 @@ import { Sweep } from './views/Sweep.js';
 import { Timeline } from './views/Timeline.js';
 import { KvTimeline, hasKvCache } from './views/KvTimeline.js';
 import { PositionView, hasPosition } from './views/PositionView.js';
+import { ModelMemoryView, hasModelMemory } from './views/ModelMemoryView.js';
 
 export function BottomPanel() {
-  const { ui, analysis, editor } = useApp();
+  const { ui, analysis, editor, metrics } = useApp();
   const tab = useStore(ui.store, (s) => s.tab);
   const open = useStore(ui.store, (s) => s.panelOpen);
   const height = useStore(ui.store, (s) => s.panelHeight);
-  const problems = useStore(analysis.store, (s) => s.issues.length);
+  // The compiler's issues and the last run's (a memory-guard refusal, a failed start).
+  const problems = useStore(analysis.store, (s) => s.issues.length) + useStore(metrics, (s) => s.run.issues.length);
   const kv = useStore(editor.store, (s) => hasKvCache(s.nodes));
   const pos = useStore(editor.store, (s) => hasPosition(s.nodes));
+  const modelMemory = useStore(editor.store, (s) => hasModelMemory(s.nodes));
   const drag = useRef<{ y: number; h: number } | null>(null);
 
   const tabs: { id: BottomTab; label: string; count?: number; show?: boolean }[] = [
@@ -33,10 +36,16 @@ export function BottomPanel() {
     { id: 'preview', label: 'Preview' },
     { id: 'kv', label: 'KV cache', show: kv },
     { id: 'position', label: 'Position', show: pos },
+    { id: 'model-memory', label: 'Model memory', show: modelMemory },
     { id: 'problems', label: 'Problems', count: problems },
   ];
   const visible = tabs.filter((t) => t.show !== false);
   const current = visible.some((t) => t.id === tab) ? tab : 'timeline';
+  const tabsRef = useRef<HTMLDivElement>(null);
+  // In a narrow window the tab row scrolls: keep the open tab (e.g. Problems, opened by Run) in view.
+  useEffect(() => {
+    tabsRef.current?.querySelector<HTMLElement>(`[data-testid="tab-${current}"]`)?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [current, open]);
 
   return (
     <section className="bottom" style={{ height: open ? height : 35 }} aria-label="Run results">
@@ -57,7 +66,7 @@ export function BottomPanel() {
           onPointerUp={() => (drag.current = null)}
         />
       )}
-      <div className="tabs" role="tablist">
+      <div className="tabs" role="tablist" ref={tabsRef}>
         {visible.map((t) => (
           <button
             key={t.id}
@@ -86,6 +95,7 @@ export function BottomPanel() {
           {current === 'preview' && <Preview />}
           {current === 'kv' && <KvTimeline />}
           {current === 'position' && <PositionView />}
+          {current === 'model-memory' && <ModelMemoryView />}
           {current === 'problems' && <Problems />}
         </div>
       )}

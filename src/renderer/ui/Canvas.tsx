@@ -59,6 +59,8 @@ export function connectionProblem(app: ReturnType<typeof useApp>, c: Connection 
 
 /** Below this zoom, text is unreadable anyway: nodes draw as coloured boxes (much cheaper to paint). */
 const LOD_ZOOM = 0.4;
+/** The smallest canvas that shows the minimap. */
+const MINIMAP_MIN = { width: 640, height: 400 };
 
 export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: MutableRefObject<{ x: number; y: number } | null> }) {
   const app = useApp();
@@ -69,6 +71,16 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const lastProblem = useRef<string | null>(null);
   const lod = useRfStore((s) => s.transform[2] < LOD_ZOOM);
+  // The minimap only where it leaves the canvas room (in a 1024×700 window it would cover a third of it).
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const [roomy, setRoomy] = useState(true);
+  useEffect(() => {
+    const el = canvasRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => setRoomy(el.clientWidth >= MINIMAP_MIN.width && el.clientHeight >= MINIMAP_MIN.height));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   useEffect(() => {
     const fit = () => requestAnimationFrame(() => flow.fitView({ padding: 0.12, maxZoom: 1 }));
@@ -119,6 +131,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
   return (
     <div
       className={`canvas${lod ? ' lod' : ''}`}
+      ref={canvasRef}
       data-testid="canvas"
       onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
       onPointerLeave={() => (mouseRef.current = null)}
@@ -130,7 +143,14 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         edgeTypes={edgeTypes}
         onNodesChange={(c) => editor.onNodesChange(c)}
         onEdgesChange={(c) => editor.onEdgesChange(c)}
-        onConnect={(c) => editor.connect(c)}
+        onConnect={(c) => {
+          const replaced = editor.connect(c);
+          if (replaced)
+            ui.toast(`${c.target}.${c.targetHandle} was fed by ${replaced.source}.${replaced.sourceHandle}: replaced by ${c.source}.${c.sourceHandle}`, 'info', 8000, {
+              label: 'Undo',
+              run: () => editor.undo(),
+            });
+        }}
         isValidConnection={isValidConnection}
         onConnectStart={() => (lastProblem.current = null)}
         onConnectEnd={(_e, state) => {
@@ -165,14 +185,16 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
-        <MiniMap
-          style={{ width: 168, height: 112 }}
-          pannable
-          zoomable
-          nodeStrokeWidth={3}
-          nodeColor={(n) => familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
-          ariaLabel="Minimap"
-        />
+        {roomy && (
+          <MiniMap
+            style={{ width: 168, height: 112 }}
+            pannable
+            zoomable
+            nodeStrokeWidth={3}
+            nodeColor={(n) => familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
+            ariaLabel="Minimap"
+          />
+        )}
         <Controls showInteractive={false} aria-label="Zoom controls">
           <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
             ⇶

@@ -39,9 +39,10 @@ export function StartScreen({ files, commands }: { files: Files; commands: Comma
             <button
               className="btn small"
               onClick={() => {
-                void host.clearAutosave();
+                void files.discardRecovery();
                 setRecovery(null);
               }}
+              data-testid="discard-recovery"
             >
               Discard
             </button>
@@ -93,7 +94,8 @@ export function QuickAdd() {
   const qa = useStore(ui.store, (s) => s.quickAdd);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
-  const entries = useMemo(() => catalog.groups(query).flatMap((g) => g.entries), [catalog, query]);
+  // Best match first: Enter adds the node the query names.
+  const entries = useMemo(() => (query.trim() ? catalog.search(query) : catalog.entries()), [catalog, query]);
   useEffect(() => {
     setQuery('');
     setActive(0);
@@ -205,6 +207,18 @@ export function Toasts() {
       {toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`} data-testid="toast">
           {t.text}
+          {t.action && (
+            <button
+              className="btn small toast-action"
+              data-testid="toast-action"
+              onClick={() => {
+                t.action!.run();
+                ui.dismissToasts(t.id);
+              }}
+            >
+              {t.action.label}
+            </button>
+          )}
         </div>
       ))}
     </div>

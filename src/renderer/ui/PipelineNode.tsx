@@ -8,6 +8,7 @@ import { formatBytesShort, formatMs, formatPortShape } from '../model/format.js'
 import type { FlowNode } from '../model/graph.js';
 import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
+import type { ProgressDetail } from '../../engine/node.js';
 
 const heatColor = (t: number) => {
   // Cool → hot: blue, yellow, red.
@@ -125,6 +126,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           <div style={{ width: `${Math.round((m?.progress ?? 0) * 100)}%` }} />
         </div>
       )}
+      {status === 'running' && m?.detail && <LiveDetail detail={m.detail} />}
       {shown && p && (
         <div className="badges" data-testid={`badges-${id}`}>
           {status === 'cached' ? (
@@ -157,3 +159,24 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
 }
 
 export const PipelineNode = memo(PipelineNodeView);
+
+/** A running node's own progress line and a sparkline of its live series (e.g. training loss). */
+function LiveDetail({ detail }: { detail: ProgressDetail }) {
+  const values = detail.series?.values ?? [];
+  let path = '';
+  if (values.length > 1) {
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    path = values.map((v, i) => `${((i / (values.length - 1)) * 160).toFixed(1)},${(28 - ((v - lo) / (hi - lo || 1)) * 26).toFixed(1)}`).join(' ');
+  }
+  return (
+    <div className="pnode-live" data-testid="live-detail">
+      {path && (
+        <svg width="160" height="30" aria-label={`${detail.series!.name}, live`}>
+          <polyline points={path} fill="none" stroke="currentColor" strokeWidth="1.5" />
+        </svg>
+      )}
+      {detail.text && <div className="pnode-live-text">{detail.text}</div>}
+    </div>
+  );
+}

@@ -3,7 +3,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { BackendName } from '../../engine/node.js';
 import { useApp } from '../app-context.js';
-import { formatMs } from '../model/format.js';
+import { formatBytes, formatMs } from '../model/format.js';
+import { suggestBudget } from '../state/runner.js';
 import type { RecentEntry } from '../host/index.js';
 import { useStore } from '../state/store.js';
 import type { Commands } from './commands.js';
@@ -22,7 +23,7 @@ export function TopBar({ commands }: { commands: Commands }) {
         <div className="brand-mark" aria-hidden>
           ◆
         </div>
-        Context Lab
+        <span className="brand-name">Context Lab</span>
       </div>
       <FileMenu commands={commands} />
       <div className="docname" title={fileName}>
@@ -40,9 +41,7 @@ export function TopBar({ commands }: { commands: Commands }) {
           }}
         />
         {dirty && <span className="dirty-dot" title="Unsaved changes" data-testid="dirty" />}
-        <span className="muted" style={{ fontSize: 11.5 }}>
-          {fileName}
-        </span>
+        <span className="muted file-name">{fileName}</span>
       </div>
       <div className="spacer" />
       <RunBar commands={commands} />
@@ -92,6 +91,9 @@ function FileMenu({ commands }: { commands: Commands }) {
           {item('Examples…', '', () => ui.set({ start: true }), 'menu-examples')}
           {item('Save', 'Ctrl S', () => void commands.save(), 'menu-save')}
           {item('Save as…', 'Ctrl ⇧ S', () => void commands.saveAs(), 'menu-save-as')}
+          <div className="menu-sep" role="separator" />
+          {item('Export as TypeScript…', 'Ctrl E', () => void commands.exportTs(), 'menu-export-ts')}
+          {item('Export as JSON…', 'Ctrl ⇧ E', () => void commands.exportJson(), 'menu-export-json')}
           {recent.length > 0 && <div className="menu-label">Recent</div>}
           {recent.map((r) =>
             item(r.name, '', () => void commands.openRecent(r.key)),
@@ -122,17 +124,22 @@ function RunBar({ commands }: { commands: Commands }) {
     return () => clearInterval(t);
   }, [running]);
 
+  const refusal = run.phase === 'done' && run.status === 'refused' ? run.refusal : undefined;
   let status = '';
-  if (sweeping) status = 'sweeping…';
-  else if (run.phase === 'starting') status = 'starting…';
+  if (settings.cancelling) status = 'cancelling…';
+  else if (sweeping) status = 'sweeping…';
+  else if (run.phase === 'starting') status = settings.starting ? `waiting for ${settings.backend}…` : 'starting…';
   else if (run.phase === 'running') status = `running ${formatMs(Math.max(0, now - (run.startedAt ?? now)))}`;
   else if (run.phase === 'done') {
     if (run.status === 'ok') status = `done in ${formatMs(run.profile?.totalMs ?? 0)}`;
     else if (run.status === 'cancelled') status = 'cancelled';
     else if (run.status === 'invalid') status = 'not run: the pipeline has errors';
+    else if (refusal) status = `refused: ${refusal.nodeId} needs ${formatBytes(refusal.predictedBytes)}, budget ${formatBytes(refusal.budgetBytes)}`;
     else if (run.status === 'refused') status = 'refused by the memory guard';
     else status = 'failed';
   }
+  const raiseTo = refusal ? suggestBudget(refusal.predictedBytes, refusal.budgetBytes) : 0;
+  const fellBack = info && info.name !== info.requested;
 
   return (
     <div className="runbar">
@@ -142,6 +149,7 @@ function RunBar({ commands }: { commands: Commands }) {
         data-testid="backend"
         value={settings.backend}
         disabled={running}
+        title={settings.reason ?? 'Backend'}
         onChange={(e) => void runner.selectBackend(e.target.value as BackendName)}
       >
         {BACKENDS.map((b) => (
@@ -150,9 +158,11 @@ function RunBar({ commands }: { commands: Commands }) {
           </option>
         ))}
       </select>
-      <div className="backend-info" data-testid="backend-info" title={info ? JSON.stringify(info, null, 1) : ''}>
-        {settings.busy && !info ? (
-          <span>starting backend…</span>
+      <div className="backend-info" data-testid="backend-info" title={[settings.reason, info ? JSON.stringify(info, null, 1) : ''].filter(Boolean).join('\n\n')}>
+        {settings.starting ? (
+          <span>
+            <span className="spinner" aria-hidden /> starting {settings.backend}…
+          </span>
         ) : info ? (
           <>
             <span>
@@ -160,7 +170,7 @@ function RunBar({ commands }: { commands: Commands }) {
               {info.adapter ? ` · ${info.adapter.vendor} ${info.adapter.architecture}` : ''}
               {info.adapter?.isFallbackAdapter ? ' (software adapter)' : ''}
             </span>
-            {info.fallbackReason && (
+            {fellBack && (
               <span className="fallback" title={info.fallbackReason}>
                 fell back from {info.requested}: {info.fallbackReason}
               </span>
@@ -169,12 +179,23 @@ function RunBar({ commands }: { commands: Commands }) {
         ) : settings.error ? (
           <span className="fallback">{settings.error}</span>
         ) : (
-          <span className="muted">backend starts on first run</span>
+          <span className="muted">not started</span>
         )}
       </div>
+      {(fellBack || settings.error) && !settings.starting && !running && (
+        <button className="btn small" data-testid="backend-retry" title={`Start ${settings.backend} again`} onClick={() => void runner.selectBackend(settings.backend, { retry: true })}>
+          Retry
+        </button>
+      )}
       {running ? (
-        <button className="btn danger" onClick={commands.cancel} data-testid="cancel">
-          ■ Cancel <span className="kbd">Esc</span>
+        <button className="btn danger" onClick={commands.cancel} disabled={settings.cancelling} data-testid="cancel">
+          {settings.cancelling ? (
+            'Cancelling…'
+          ) : (
+            <>
+              ■ Cancel <span className="kbd">Esc</span>
+            </>
+          )}
         </button>
       ) : (
         <>
@@ -186,9 +207,22 @@ function RunBar({ commands }: { commands: Commands }) {
           </button>
         </>
       )}
-      <span className={`run-status ${run.status ?? ''}`} data-testid="run-status" aria-live="polite">
+      <span className={`run-status ${run.status ?? ''}`} data-testid="run-status" aria-live="polite" title={refusal ? run.issues[0]?.message : status}>
         {status}
       </span>
+      {refusal && (
+        <button
+          className="btn small"
+          data-testid="raise-budget"
+          title={`The memory guard refuses runs whose predicted peak is over the budget (now ${formatBytes(refusal.budgetBytes)}). Raise it to ${formatBytes(raiseTo)} and run.`}
+          onClick={() => {
+            runner.setBudget(raiseTo);
+            void commands.run();
+          }}
+        >
+          Raise to {formatBytes(raiseTo)} &amp; run
+        </button>
+      )}
     </div>
   );
 }

@@ -11,6 +11,8 @@ export interface Commands {
   openRecent(key: string): Promise<void>;
   save(): Promise<boolean>;
   saveAs(): Promise<boolean>;
+  exportTs(): Promise<boolean>;
+  exportJson(): Promise<boolean>;
   undo(): void;
   redo(): void;
   deleteSelection(): void;
@@ -51,6 +53,8 @@ export function createCommands(app: App, files: Files, flow: () => ReactFlowInst
     openRecent: (key) => files.openRecent(key),
     save: () => files.save(false),
     saveAs: () => files.save(true),
+    exportTs: () => files.exportAs('typescript'),
+    exportJson: () => files.exportAs('json'),
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     deleteSelection: () => editor.deleteSelection(),
@@ -102,6 +106,7 @@ export const SHORTCUTS: { keys: string[]; what: string }[] = [
   { keys: ['G'], what: 'Snap to grid on/off' },
   { keys: ['H'], what: 'Heat map: off → time → memory' },
   { keys: ['Ctrl', 'S'], what: 'Save (⇧ for Save as)' },
+  { keys: ['Ctrl', 'E'], what: 'Export as TypeScript (⇧ for JSON)' },
   { keys: ['Ctrl', 'O'], what: 'Open a pipeline' },
   { keys: ['Ctrl', 'N'], what: 'New pipeline' },
   { keys: ['?'], what: 'This help' },
@@ -134,6 +139,10 @@ export function installShortcuts(app: App, commands: Commands, mouse: () => { x:
     if (mod && key === 's') {
       e.preventDefault();
       return void (e.shiftKey ? commands.saveAs() : commands.save());
+    }
+    if (mod && key === 'e') {
+      e.preventDefault();
+      return void (e.shiftKey ? commands.exportJson() : commands.exportTs());
     }
     if (mod && key === 'o') {
       e.preventDefault();

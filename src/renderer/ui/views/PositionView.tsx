@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import uPlot from 'uplot';
 import type { MetricValue } from '../../../engine/values.js';
+import { dict } from '../../../engine/dict.js';
 import { useApp } from '../../app-context.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatNumber } from '../../model/format.js';
@@ -22,14 +23,14 @@ export function PositionView() {
   const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'position').map((n) => n.id), shallowEqual);
   const done = useStore(metrics, (s) => ids.filter((id) => s.nodes[id]?.outputs?.frequencies).map((id) => `${id}@${s.nodes[id]!.profile?.endMs ?? 0}`), shallowEqual);
   const summaries = useStore(metrics, (s) => s.nodes);
-  const [freqs, setFreqs] = useState<Record<string, number[]>>({});
+  const [freqs, setFreqs] = useState<Record<string, number[]>>(dict);
   const [mode, setMode] = useState<'inv' | 'wavelength'>('inv');
 
   useEffect(() => {
     let alive = true;
     void Promise.all(done.map((k) => k.split('@')[0]!).map(async (id) => [id, await runner.fetchValue(id, 'frequencies')] as const)).then((pairs) => {
       if (!alive) return;
-      const next: Record<string, number[]> = {};
+      const next = dict<number[]>(); // keyed by node id
       for (const [id, v] of pairs) if (v?.kind === 'tensor') next[id] = Array.from(v.data as Float32Array);
       setFreqs(next);
     });

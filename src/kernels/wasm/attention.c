@@ -1,0 +1,279 @@
+// One fused, block-sparse attention kernel in wasm SIMD (128-bit), FlexAttention-style: a job is a
+// block of query rows of one head plus the list of key tiles it visits; each tile is either full
+// (no mask) or partial (an in-tile mask/bias from a few parametrised rules). Online softmax over the
+// tiles, so memory is O(rows·Dv) per job. Built by scripts/build-wasm.sh; see attention.ts for the
+// layouts the host writes.
+//
+// Scores are in the log2 domain: the host pre-scales Q by scale·log2(e), so e^(s−m) = 2^(s'−m') and
+// the kernel needs only exp2. The kernel never touches the shadow stack (every buffer is passed in),
+// so many instances can share one memory without per-thread stacks.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define NEG_INF (-__builtin_inff())
+
+typedef float f32;
+typedef int32_t i32;
+
+// A band rule: a pair (i, j) of absolute positions passes when j < gcol, i < grow, or
+// −hi ≤ i − j ≤ lo. Causal is {0, 0, ∞, 0}; a causal window w is {0, 0, w−1, 0}; StreamingLLM is
+// {sinks, 0, recent−1, 0}; Longformer's global tokens g are {g, g, ...}.
+typedef struct { i32 gcol, grow, lo, hi; } Band;
+// An interval rule: passes when [qa[r], qb[r]] and [ka[j], kb[j]] intersect (segment ids: qa = qb =
+// segment, a "sees everything" row spans all ids; windows: first/last window holding the token).
+// Fields are byte offsets of i32 arrays indexed by query row / key index.
+typedef struct { i32 qa, qb, ka, kb; } Interval;
+// A rank-1 additive term qw[r]·kw[j] (log2 units), e.g. a segment cross-logit.
+typedef struct { i32 qw, kw; } Rank1;
+
+typedef struct {
+  i32 D, Dv, Bk, nTiles;   // head dims (Dv a multiple of 8), keys per tile (multiple of 8), tiles per kv head
+  i32 q, kt, v, o, ml;     // Q [H][Tq][D]; K tiles [Hkv][nTiles][D][Bk]; V [Hkv][nTiles·Bk][Dv]; O rows [..][Dv]; (m, ℓ) per O row
+  i32 Tq, qpos, kpos;      // query rows per head; absolute position of each query row / key (−1: padding)
+  i32 slopes;              // ALiBi slope per head, log2 units (0: none): adds −m·(i − j)
+  i32 nBand, band, nInterval, interval, nRank1, rank1;
+  i32 group;               // query heads per kv head
+} Config;
+
+// A job: rows r0..r0+rows−1 of head h, visiting nTiles tiles listed at tiles[tile0..] (t·2 + partial),
+// writing O rows out0.. and their (m, ℓ).
+typedef struct { i32 h, r0, rows, tile0, nTiles, out0, pad0, pad1; } Job;
+
+#define PTR(T, off) ((T *)(uintptr_t)(off))
+
+// 2^x for x ≤ 0 (and small positive x): x = n + f with n = round(x) and f ∈ [−½, ½]; 2^f by its
+// degree-7 Taylor polynomial (truncation ≤ 5.2e-9 relative), 2^n by writing the exponent bits.
+// Max relative error 9.1e-8 measured over [−126, 1] (attention.test.ts checks ≤ 2e-7); x < −126.5
+// gives 0 (no denormals). Rounding uses the 1.5·2^23 trick, and pmax (one maxps) rather than
+// f32x4.max/nearest/trunc_sat, whose NaN and saturation rules cost V8 several instructions each.
+static inline v128_t exp2v(v128_t x) {
+  const v128_t magic = wasm_f32x4_splat(12582912.0f); // 1.5·2^23: x + magic rounds x to an integer
+  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-127.0f));   // also maps −∞ to 0
+  v128_t t = wasm_f32x4_add(x, magic);
+  v128_t f = wasm_f32x4_sub(x, wasm_f32x4_sub(t, magic));
+  v128_t p = wasm_f32x4_splat(1.5252733804059841e-05f); // ln2^7/7!
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.5403530393381609e-04f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.3333558146428443e-03f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(9.6181291076284772e-03f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(5.5504108664821580e-02f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(2.4022650695910071e-01f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(6.9314718055994531e-01f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.0f));
+  // bits(t) − bits(magic) = n; (n + 127) << 23 is 2^n.
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+static inline f32 exp2s(f32 x) { return wasm_f32x4_extract_lane(exp2v(wasm_f32x4_splat(x)), 0); }
+
+// exp2 over n floats in place (n a multiple of 4): for the accuracy test.
+EXPORT(exp2_array) void exp2_array(f32 *x, i32 n) {
+  for (i32 i = 0; i < n; i += 4) wasm_v128_store(x + i, exp2v(wasm_v128_load(x + i)));
+}
+
+// S[4][Bk] = Q rows (4) · K tile ([D][Bk]): 4 rows × 8 keys of accumulators per pass.
+static inline void qk4(const f32 *q0, const f32 *q1, const f32 *q2, const f32 *q3, const f32 *kt, i32 D, i32 Bk, f32 *S) {
+  for (i32 c = 0; c < Bk; c += 8) {
+    v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    const f32 *k = kt + c;
+    for (i32 d = 0; d < D; d++, k += Bk) {
+      v128_t k0 = wasm_v128_load(k), k1 = wasm_v128_load(k + 4);
+      v128_t x = wasm_v128_load32_splat(q0 + d);
+      a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x, k0));
+      a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x, k1));
+      x = wasm_v128_load32_splat(q1 + d);
+      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x, k0));
+      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x, k1));
+      x = wasm_v128_load32_splat(q2 + d);
+      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x, k0));
+      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x, k1));
+      x = wasm_v128_load32_splat(q3 + d);
+      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x, k0));
+      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x, k1));
+    }
+    wasm_v128_store(S + c, a00);
+    wasm_v128_store(S + c + 4, a01);
+    wasm_v128_store(S + Bk + c, a10);
+    wasm_v128_store(S + Bk + c + 4, a11);
+    wasm_v128_store(S + 2 * Bk + c, a20);
+    wasm_v128_store(S + 2 * Bk + c + 4, a21);
+    wasm_v128_store(S + 3 * Bk + c, a30);
+    wasm_v128_store(S + 3 * Bk + c + 4, a31);
+  }
+}
+
+// O[4][Dv] = O·alpha + P[4][Bk] · V tile ([Bk][Dv]): 4 rows × 8 output columns per pass.
+static inline void pv4(const f32 *P, const f32 *V, i32 Bk, i32 Dv, f32 *O, const f32 *alpha) {
+  v128_t s0 = wasm_f32x4_splat(alpha[0]), s1 = wasm_f32x4_splat(alpha[1]), s2 = wasm_f32x4_splat(alpha[2]), s3 = wasm_f32x4_splat(alpha[3]);
+  for (i32 e = 0; e < Dv; e += 8) {
+    f32 *o0 = O + e, *o1 = O + Dv + e, *o2 = O + 2 * Dv + e, *o3 = O + 3 * Dv + e;
+    v128_t a00 = wasm_f32x4_mul(wasm_v128_load(o0), s0), a01 = wasm_f32x4_mul(wasm_v128_load(o0 + 4), s0);
+    v128_t a10 = wasm_f32x4_mul(wasm_v128_load(o1), s1), a11 = wasm_f32x4_mul(wasm_v128_load(o1 + 4), s1);
+    v128_t a20 = wasm_f32x4_mul(wasm_v128_load(o2), s2), a21 = wasm_f32x4_mul(wasm_v128_load(o2 + 4), s2);
+    v128_t a30 = wasm_f32x4_mul(wasm_v128_load(o3), s3), a31 = wasm_f32x4_mul(wasm_v128_load(o3 + 4), s3);
+    const f32 *v = V + e;
+    for (i32 c = 0; c < Bk; c++, v += Dv) {
+      v128_t v0 = wasm_v128_load(v), v1 = wasm_v128_load(v + 4);
+      v128_t x = wasm_v128_load32_splat(P + c);
+      a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x, v0));
+      a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x, v1));
+      x = wasm_v128_load32_splat(P + Bk + c);
+      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x, v0));
+      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x, v1));
+      x = wasm_v128_load32_splat(P + 2 * Bk + c);
+      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x, v0));
+      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x, v1));
+      x = wasm_v128_load32_splat(P + 3 * Bk + c);
+      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x, v0));
+      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x, v1));
+    }
+    wasm_v128_store(o0, a00);
+    wasm_v128_store(o0 + 4, a01);
+    wasm_v128_store(o1, a10);
+    wasm_v128_store(o1 + 4, a11);
+    wasm_v128_store(o2, a20);
+    wasm_v128_store(o2 + 4, a21);
+    wasm_v128_store(o3, a30);
+    wasm_v128_store(o3 + 4, a31);
+  }
+}
+
+// Adds the ALiBi bias and, on partial tiles, applies the rules to one row of scores (keys j0..).
+static void modify_row(const Config *cf, f32 *S, i32 r, i32 j0, f32 slope, int partial) {
+  const i32 *kpos = PTR(i32, cf->kpos) + j0;
+  const i32 qp = PTR(i32, cf->qpos)[r];
+  const v128_t vi = wasm_i32x4_splat(qp), ninf = wasm_f32x4_splat(NEG_INF);
+  const v128_t vslope = wasm_f32x4_splat(slope), vqf = wasm_f32x4_splat((f32)qp);
+  const Band *bands = PTR(Band, cf->band);
+  const Interval *ivs = PTR(Interval, cf->interval);
+  const Rank1 *r1 = PTR(Rank1, cf->rank1);
+  for (i32 c = 0; c < cf->Bk; c += 4) {
+    v128_t s = wasm_v128_load(S + c);
+    v128_t vj = wasm_v128_load(kpos + c);
+    if (slope != 0) s = wasm_f32x4_add(s, wasm_f32x4_mul(vslope, wasm_f32x4_sub(wasm_f32x4_convert_i32x4(vj), vqf)));
+    if (partial) {
+      v128_t ok = wasm_i32x4_ge(vj, wasm_i32x4_splat(0));
+      for (i32 b = 0; b < cf->nBand; b++) {
+        const Band *bd = bands + b;
+        v128_t d = wasm_i32x4_sub(vi, vj);
+        v128_t pass = wasm_v128_and(wasm_i32x4_le(d, wasm_i32x4_splat(bd->lo)), wasm_i32x4_ge(d, wasm_i32x4_splat(-bd->hi)));
+        pass = wasm_v128_or(pass, wasm_i32x4_lt(vj, wasm_i32x4_splat(bd->gcol)));
+        if (qp < bd->grow) pass = wasm_i32x4_splat(-1);
+        ok = wasm_v128_and(ok, pass);
+      }
+      for (i32 t = 0; t < cf->nInterval; t++) {
+        const Interval *iv = ivs + t;
+        v128_t lo = wasm_i32x4_max(wasm_i32x4_splat(PTR(i32, iv->qa)[r]), wasm_v128_load(PTR(i32, iv->ka) + j0 + c));
+        v128_t hi = wasm_i32x4_min(wasm_i32x4_splat(PTR(i32, iv->qb)[r]), wasm_v128_load(PTR(i32, iv->kb) + j0 + c));
+        ok = wasm_v128_and(ok, wasm_i32x4_le(lo, hi));
+      }
+      for (i32 t = 0; t < cf->nRank1; t++) {
+        f32 w = PTR(f32, r1[t].qw)[r];
+        if (w != 0) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(w), wasm_v128_load(PTR(f32, r1[t].kw) + j0 + c)));
+      }
+      s = wasm_v128_bitselect(s, ninf, ok);
+    }
+    wasm_v128_store(S + c, s);
+  }
+}
+
+// Online softmax for one row of a tile: updates (m, ℓ), turns S into P, returns alpha = 2^(m_old − m_new).
+static inline f32 softmax_row(f32 *S, i32 Bk, f32 *m, f32 *l) {
+  v128_t mx = wasm_f32x4_splat(NEG_INF);
+  for (i32 c = 0; c < Bk; c += 4) mx = wasm_f32x4_pmax(mx, wasm_v128_load(S + c));
+  f32 tm = wasm_f32x4_extract_lane(mx, 0);
+  for (int k = 1; k < 4; k++) {
+    f32 x = k == 1 ? wasm_f32x4_extract_lane(mx, 1) : k == 2 ? wasm_f32x4_extract_lane(mx, 2) : wasm_f32x4_extract_lane(mx, 3);
+    tm = x > tm ? x : tm;
+  }
+  f32 mNew = tm > *m ? tm : *m;
+  f32 base = mNew == NEG_INF ? 0.0f : mNew; // a row masked so far keeps P = 0
+  f32 alpha = exp2s(*m - base);
+  v128_t vb = wasm_f32x4_splat(base), sum = wasm_f32x4_splat(0);
+  for (i32 c = 0; c < Bk; c += 4) {
+    v128_t p = exp2v(wasm_f32x4_sub(wasm_v128_load(S + c), vb));
+    wasm_v128_store(S + c, p);
+    sum = wasm_f32x4_add(sum, p);
+  }
+  f32 ts = wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 1) + wasm_f32x4_extract_lane(sum, 2) + wasm_f32x4_extract_lane(sum, 3);
+  *l = *l * alpha + ts;
+  *m = mNew;
+  return alpha;
+}
+
+// Scratch per instance: S/P (4·Bk), alpha (4), O (rows·Dv), m and ℓ (rows each).
+static void run_job(const Config *cf, const Job *jb, const i32 *tiles, f32 *scratch) {
+  const i32 D = cf->D, Dv = cf->Dv, Bk = cf->Bk, rows = jb->rows;
+  const i32 g = jb->h / cf->group;
+  const f32 *Q = PTR(f32, cf->q) + ((i32)jb->h * cf->Tq + jb->r0) * D;
+  const f32 *Kt = PTR(f32, cf->kt) + (i32)g * cf->nTiles * D * Bk;
+  const f32 *V = PTR(f32, cf->v) + (i32)g * cf->nTiles * Bk * Dv;
+  const f32 slope = cf->slopes ? PTR(f32, cf->slopes)[jb->h] : 0.0f;
+  const i32 groups = (rows + 3) / 4;
+  f32 *S = scratch, *alpha = S + 4 * Bk, *O = alpha + 4, *M = O + groups * 4 * Dv, *L = M + groups * 4;
+  for (i32 r = 0; r < groups * 4; r++) M[r] = NEG_INF, L[r] = 0;
+  for (i32 e = 0; e < groups * 4 * Dv; e++) O[e] = 0;
+  for (i32 ti = 0; ti < jb->nTiles; ti++) {
+    const i32 code = tiles[jb->tile0 + ti], t = code >> 1, partial = code & 1;
+    const f32 *kt = Kt + t * D * Bk, *vt = V + t * Bk * Dv;
+    for (i32 gr = 0; gr < groups; gr++) {
+      // Rows past the job's last are computed on a copy of its last row and never stored.
+      const i32 a = gr * 4, last = rows - 1;
+      const f32 *q0 = Q + (a < last ? a : last) * D, *q1 = Q + (a + 1 < last ? a + 1 : last) * D;
+      const f32 *q2 = Q + (a + 2 < last ? a + 2 : last) * D, *q3 = Q + (a + 3 < last ? a + 3 : last) * D;
+      qk4(q0, q1, q2, q3, kt, D, Bk, S);
+      for (i32 k = 0; k < 4; k++) {
+        const i32 r = jb->r0 + (a + k < last ? a + k : last);
+        if (slope != 0 || partial) modify_row(cf, S + k * Bk, r, t * Bk, slope, partial);
+        alpha[k] = softmax_row(S + k * Bk, Bk, M + a + k, L + a + k);
+      }
+      pv4(S, vt, Bk, Dv, O + a * Dv, alpha);
+    }
+  }
+  f32 *out = PTR(f32, cf->o) + jb->out0 * Dv, *ml = PTR(f32, cf->ml) + jb->out0 * 2;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 inv = L[r] > 0 ? 1.0f / L[r] : 0.0f;
+    for (i32 e = 0; e < Dv; e++) out[r * Dv + e] = O[r * Dv + e] * inv;
+    ml[2 * r] = M[r];
+    ml[2 * r + 1] = L[r];
+  }
+}
+
+// Jobs j0..j1−1 on this thread (single-threaded callers chunk the range to check for cancel).
+EXPORT(run_range) void run_range(const Config *cf, const Job *jobs, const i32 *tiles, i32 j0, i32 j1, f32 *scratch) {
+  for (i32 j = j0; j < j1; j++) run_job(cf, jobs + j, tiles, scratch);
+}
+
+// Worker threads share a job counter; each takes the next job until none is left or cancel is set.
+EXPORT(run_queue) i32 run_queue(const Config *cf, const Job *jobs, const i32 *tiles, i32 n, i32 *counter, const i32 *cancel, f32 *scratch) {
+  i32 done = 0;
+  for (;;) {
+    if (__atomic_load_n(cancel, __ATOMIC_RELAXED)) break;
+    i32 j = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    if (j >= n) break;
+    run_job(cf, jobs + j, tiles, scratch);
+    done++;
+  }
+  return done;
+}
+
+// The wasm-SIMD f32 multiply-add peak: 12 independent chains of a = a·b + c (8 flops per vector pair).
+EXPORT(peak) f32 peak(i32 iters) {
+  v128_t b = wasm_f32x4_splat(0.999f), c = wasm_f32x4_splat(0.001f);
+  v128_t a0 = wasm_f32x4_splat(0.1f), a1 = wasm_f32x4_splat(0.2f), a2 = wasm_f32x4_splat(0.3f), a3 = wasm_f32x4_splat(0.4f);
+  v128_t a4 = wasm_f32x4_splat(0.5f), a5 = wasm_f32x4_splat(0.6f), a6 = wasm_f32x4_splat(0.7f), a7 = wasm_f32x4_splat(0.8f);
+  v128_t a8 = wasm_f32x4_splat(0.9f), a9 = wasm_f32x4_splat(1.0f), a10 = wasm_f32x4_splat(1.1f), a11 = wasm_f32x4_splat(1.2f);
+  for (i32 i = 0; i < iters; i++) {
+#define STEP(a) a = wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+    STEP(a0); STEP(a1); STEP(a2); STEP(a3); STEP(a4); STEP(a5);
+    STEP(a6); STEP(a7); STEP(a8); STEP(a9); STEP(a10); STEP(a11);
+#undef STEP
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)), wasm_f32x4_add(wasm_f32x4_add(a4, a5), wasm_f32x4_add(a6, a7)));
+  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(a8, a9), wasm_f32x4_add(a10, a11)));
+  return wasm_f32x4_extract_lane(s, 0);
+}
+
+// Flops per `peak` iteration, for the host's GFLOP/s.
+EXPORT(peak_flops_per_iter) i32 peak_flops_per_iter(void) { return 12 * 8; }

@@ -1,0 +1,172 @@
+// The fused wasm kernel against a float64 oracle written from the rules' definitions (not from the
+// kernel), on one thread and on the worker pool; its exp2 against Math; the committed .wasm against
+// a rebuild from attention.c.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ctxlab } from '../../cli/testing.js';
+import { fillGaussian } from '../../nodes/common/random.js';
+import { closeKernelPool, fusedAttention, kernelExp2, measureWasmPeak, POS_INF, type FusedAttentionSpec } from './attention.js';
+
+const gauss = (n: number, seed: number) => fillGaussian(new Float32Array(n), seed, n);
+
+/** softmax(q·k·scale + bias, masked by every rule)·v in float64; rows that see nothing are 0. */
+function oracle(s: FusedAttentionSpec, listed?: (h: number, r: number, j: number) => boolean): { out: Float32Array; lse: Float64Array } {
+  const { H, Hkv, Tq, Tk, D, Dv } = s;
+  const out = new Float32Array(H * Tq * Dv);
+  const lse = new Float64Array(H * Tq);
+  const qpos = s.qpos ?? Int32Array.from({ length: Tq }, (_, r) => Tk - Tq + r);
+  const kpos = s.kpos ?? Int32Array.from({ length: Tk }, (_, j) => j);
+  for (let h = 0; h < H; h++) {
+    const g = Math.floor(h / (H / Hkv));
+    for (let r = 0; r < Tq; r++) {
+      const i = qpos[r]!;
+      const sc = new Float64Array(Tk).fill(-Infinity);
+      for (let j = 0; j < Tk; j++) {
+        const kp = kpos[j]!;
+        const ok =
+          (listed?.(h, r, j) ?? true) &&
+          (s.bands ?? []).every((b) => kp < b.gcol || i < b.grow || (i - kp <= b.lo && kp - i <= b.hi)) &&
+          (s.intervals ?? []).every((iv) => Math.max(iv.qa[r]!, iv.ka[j]!) <= Math.min(iv.qb[r]!, iv.kb[j]!));
+        if (!ok) continue;
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += s.q[(h * Tq + r) * D + d]! * s.k[(g * Tk + j) * D + d]!;
+        sc[j] = dot * s.scale - Number(s.slopes?.[h] ?? 0) * (i - kp) + (s.rank1 ?? []).reduce((a, t) => a + t.qw[r]! * t.kw[j]!, 0);
+      }
+      const m = Math.max(...sc);
+      if (m === -Infinity) {
+        lse[h * Tq + r] = -Infinity;
+        continue;
+      }
+      let sum = 0;
+      for (let j = 0; j < Tk; j++) sum += sc[j] = Math.exp(sc[j]! - m);
+      lse[h * Tq + r] = m + Math.log(sum);
+      for (let e = 0; e < Dv; e++) {
+        let a = 0;
+        for (let j = 0; j < Tk; j++) a += sc[j]! * s.v[(g * Tk + j) * Dv + e]!;
+        out[(h * Tq + r) * Dv + e] = a / sum;
+      }
+    }
+  }
+  return { out, lse };
+}
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let x = 0; x < a.length; x++) {
+    if (a[x] === b[x]) continue; // also −∞ = −∞
+    m = Math.max(m, Math.abs(a[x]! - b[x]!));
+  }
+  return m;
+}
+
+const causal = { gcol: 0, grow: 0, lo: POS_INF, hi: 0 };
+
+function base(H: number, Hkv: number, Tq: number, Tk: number, D: number, Dv: number, seed = 1): FusedAttentionSpec {
+  return { q: gauss(H * Tq * D, seed), k: gauss(Hkv * Tk * D, seed + 1), v: gauss(Hkv * Tk * Dv, seed + 2), H, Hkv, Tq, Tk, D, Dv, scale: 1 / Math.sqrt(D) };
+}
+
+const seg = Int32Array.from({ length: 90 }, (_, j) => (j < 20 ? 0 : j < 57 ? 1 : 2));
+const cases: [string, FusedAttentionSpec][] = [
+  ['causal MHA, ragged tiles (T = 90, 16-key tiles)', { ...base(2, 2, 90, 90, 16, 16), bands: [causal], blockQ: 16, blockK: 16 }],
+  ['non-causal GQA (4 heads, 1 kv head), Dv ≠ D, Dv not a multiple of 8', { ...base(4, 1, 37, 53, 12, 6), blockQ: 8, blockK: 8 }],
+  ['decoding rows (Tq < Tk), causal sliding window 9', { ...base(2, 1, 7, 70, 8, 8), bands: [causal, { gcol: 0, grow: 0, lo: 8, hi: 0 }], blockK: 8 }],
+  ['non-causal window ±5 with 3 global tokens (Longformer)', { ...base(2, 2, 60, 60, 8, 8), bands: [{ gcol: 3, grow: 3, lo: 5, hi: 5 }], blockQ: 8, blockK: 8 }],
+  ['StreamingLLM: 4 sinks + 10 recent', { ...base(1, 1, 64, 64, 8, 8), bands: [{ gcol: 4, grow: 0, lo: 9, hi: 0 }], blockQ: 16, blockK: 8 }],
+  ['ALiBi slopes, causal', { ...base(3, 3, 40, 40, 8, 8), bands: [causal], slopes: [0.5, 0.25, 0.125], blockK: 8 }],
+  [
+    'segments with a see-all segment and a cross-logit (interval + rank-1)',
+    {
+      ...base(2, 2, 90, 90, 8, 8),
+      intervals: [{ qa: seg.map((x) => (x === 2 ? -POS_INF : x)), qb: seg.map((x) => (x === 2 ? POS_INF : x)), ka: seg, kb: seg }],
+      rank1: [{ qw: Float32Array.from(seg, (x) => (x === 2 ? 1 : 0)), kw: Float32Array.from(seg, (x) => (x === 2 ? 0 : -0.7)) }],
+      blockQ: 16,
+      blockK: 16,
+    },
+  ],
+  ['split-K (Flash-Decoding, 3 splits), causal GQA', { ...base(4, 2, 33, 80, 8, 8), bands: [causal], splits: 3, blockQ: 16, blockK: 8 }],
+  [
+    'listed tiles (BigBird-style): block 0 sees tiles {0}, others {0, own}',
+    { ...base(1, 1, 32, 32, 8, 8), blockQ: 8, blockK: 8, tilesOf: (_h, r0) => (r0 === 0 ? [0] : [0, r0 / 8]) },
+  ],
+];
+
+describe('fused wasm attention kernel', () => {
+  afterAll(closeKernelPool);
+  for (const threads of [1, 3])
+    for (const [name, spec] of cases)
+      it(`${name} (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+        const got = await fusedAttention(spec, { threads });
+        // Listed tiles (blocks of 8): a key is visible when its tile is listed for the row's block.
+        const want = oracle(spec, spec.tilesOf && ((h, r, j) => [...spec.tilesOf!(h, r - (r % 8), 8)].includes(Math.floor(j / 8))));
+        expect(maxAbs(got.out, want.out)).toBeLessThan(1e-5);
+        expect(maxAbs(got.lse, want.lse)).toBeLessThan(1e-4);
+      });
+
+  it('skips tiles the rules exclude: a causal window of 16 over T = 512 computes ~2 tiles per block', async () => {
+    const r = await fusedAttention({ ...base(1, 1, 512, 512, 8, 8), bands: [causal, { gcol: 0, grow: 0, lo: 15, hi: 0 }], blockQ: 16, blockK: 16 }, { threads: 1 });
+    expect(r.tilesTotal).toBe(32 * 32);
+    expect(r.tilesComputed).toBe(32 * 2 - 1);
+  });
+
+  it('a row that sees no key gives 0 and log-sum-exp −∞', async () => {
+    const r = await fusedAttention({ ...base(1, 1, 4, 8, 8, 8), bands: [{ gcol: 0, grow: 0, lo: -100, hi: -100 }] }, { threads: 1 });
+    expect([...r.out].every((x) => x === 0)).toBe(true);
+    expect([...r.lse].every((x) => x === -Infinity)).toBe(true);
+  });
+
+  it('stops when tick throws (cancel), on one thread and on the pool', async () => {
+    const big = { ...base(2, 2, 1024, 1024, 32, 32), bands: [causal] };
+    for (const threads of [1, 2])
+      await expect(
+        fusedAttention(big, {
+          threads,
+          tickMs: 0,
+          tick: () => {
+            throw new Error('cancelled here');
+          },
+        }),
+      ).rejects.toThrow('cancelled here');
+    // The kernel is usable afterwards.
+    const small = { ...base(1, 1, 16, 16, 8, 8), bands: [causal] };
+    expect(maxAbs((await fusedAttention(small, { threads: 2 })).out, oracle(small).out)).toBeLessThan(1e-5);
+  });
+
+  it('exp2: relative error ≤ 2e-7 over [−126, 1], 0 below −127', () => {
+    const n = 1 << 18;
+    const xs = Float32Array.from({ length: n }, (_, i) => -126 + (127 * i) / (n - 1));
+    const ys = kernelExp2(xs);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ys[i]! - 2 ** xs[i]!) / 2 ** xs[i]!);
+    expect(worst).toBeLessThan(2e-7);
+    expect([...kernelExp2(Float32Array.of(-127.5, -200, -Infinity, 0))]).toEqual([0, 0, 0, 1]);
+  });
+
+  it('measures a positive wasm-SIMD peak', () => {
+    expect(measureWasmPeak(20)).toBeGreaterThan(0);
+  });
+});
+
+describe('the committed attention.wasm', () => {
+  it('is what scripts/build-wasm.sh builds from attention.c (needs clang and lld)', () => {
+    const has = spawnSync('sh', ['-c', 'command -v clang || command -v clang-14']).status === 0 && spawnSync('sh', ['-c', 'command -v wasm-ld || command -v wasm-ld-14']).status === 0;
+    if (!has) throw new Error('clang and wasm-ld are needed to check the committed attention.wasm: apt-get install clang lld (Debian), then re-run');
+    const out = mkdtempSync(join(tmpdir(), 'ctxlab-wasm-'));
+    execFileSync('bash', ['scripts/build-wasm.sh', out], { stdio: 'pipe' });
+    const dir = 'src/kernels/wasm';
+    expect(readFileSync(join(out, 'attention.wasm')).equals(readFileSync(join(dir, 'attention.wasm'))), 'attention.wasm is stale: run scripts/build-wasm.sh').toBe(true);
+    expect(readFileSync(join(out, 'attention.wasm.ts'), 'utf8')).toBe(readFileSync(join(dir, 'attention.wasm.ts'), 'utf8'));
+  });
+});
+
+describe('ctxlab --threads', () => {
+  it('accepts a thread count for the kernel and refuses one below 1', async () => {
+    const ok = await ctxlab(['run', 'pipelines/flash-vs-naive.json', '--backend', 'wasm', '--threads', '1', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const bad = await ctxlab(['run', 'pipelines/flash-vs-naive.json', '--threads', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--threads');
+  }, 300_000);
+});

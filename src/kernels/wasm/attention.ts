@@ -1,0 +1,572 @@
+// Host side of the fused wasm-SIMD attention kernel (attention.c): lays the inputs out in one
+// shared WebAssembly.Memory, builds the job list (a block of query rows × the key tiles it visits,
+// each tile classified skip / full / partial from the mask rules), runs the jobs on this thread or
+// on a pool of worker_threads that instantiate the same module over the same memory, and reads back
+// O and the per-row log-sum-exp. Knows nothing of nodes: src/nodes/attention/fused.ts compiles a
+// variant into a FusedAttentionSpec.
+import { attentionWasmBase64 } from './attention.wasm.js';
+
+/**
+ * A pair (i, j) of absolute positions passes when j < gcol, or i < grow, or −hi ≤ i − j ≤ lo.
+ * Causal: {gcol 0, grow 0, lo ∞, hi 0}. Use POS_INF for "no limit".
+ */
+export interface BandRule {
+  gcol: number;
+  grow: number;
+  lo: number;
+  hi: number;
+}
+/** Passes when [qa[r], qb[r]] and [ka[j], kb[j]] intersect (r a query row, j a key index). */
+export interface IntervalRule {
+  qa: Int32Array;
+  qb: Int32Array;
+  ka: Int32Array;
+  kb: Int32Array;
+}
+/** Adds qw[r]·kw[j] to the score (natural-log units). */
+export interface Rank1Rule {
+  qw: Float32Array;
+  kw: Float32Array;
+}
+
+export const POS_INF = 0x3fffffff;
+
+export interface FusedAttentionSpec {
+  /** [H, Tq, D], [Hkv, Tk, D], [Hkv, Tk, Dv]; Hkv divides H (query head h reads kv head ⌊h/(H/Hkv)⌋). */
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  H: number;
+  Hkv: number;
+  Tq: number;
+  Tk: number;
+  D: number;
+  Dv: number;
+  scale: number;
+  /** Absolute positions of query rows (default Tk − Tq + r) and keys (default j). */
+  qpos?: Int32Array;
+  kpos?: Int32Array;
+  bands?: BandRule[];
+  intervals?: IntervalRule[];
+  rank1?: Rank1Rule[];
+  /** ALiBi slope per query head: adds −m·(i − j). */
+  slopes?: Float64Array | number[];
+  /** Query rows per job and keys per tile (a multiple of 8). */
+  blockQ?: number;
+  blockK?: number;
+  /**
+   * Query blocks: row ranges [r0, r0 + rows) covering 0..Tq−1 (default: blocks of blockQ) and, per
+   * block and head, the key tiles it may visit (default all; the rules then skip or mask them).
+   */
+  queryBlocks?: { r0: number; rows: number }[];
+  tilesOf?(h: number, r0: number, rows: number): Iterable<number>;
+  /** Split-K (Flash-Decoding): each block's tiles are cut into this many jobs, merged by log-sum-exp. */
+  splits?: number;
+}
+
+export interface FusedAttentionResult {
+  /** [H, Tq, Dv] */
+  out: Float32Array;
+  /** Natural log-sum-exp of each row's scores (−∞ where a row sees no key): [H, Tq]. */
+  lse: Float32Array;
+  /** Score tiles computed / in the dense grid (all heads), and bytes of wasm memory used. */
+  tilesComputed: number;
+  tilesTotal: number;
+  bytes: number;
+  /** Milliseconds laying out the inputs and building jobs, and running the jobs. */
+  prepMs: number;
+  kernelMs: number;
+}
+
+export interface RunOptions {
+  /** Threads; default: the configured count (setWasmKernelThreads), else the cores available. */
+  threads?: number;
+  /** Called at least every ~50 ms with the fraction done; may throw (cancel) to stop the kernel. */
+  tick?(fraction: number): void;
+  /** Milliseconds between ticks (default 50; 0: after every job). */
+  tickMs?: number;
+}
+
+const LOG2E = Math.LOG2E;
+const CONFIG_INTS = 20;
+const JOB_INTS = 8;
+const TICK_MS = 50;
+
+/** Totals over every call since the last reset (benchmarks read them; the kernel does not). */
+export const kernelStats = { calls: 0, tilesComputed: 0, tilesTotal: 0, prepMs: 0, kernelMs: 0 };
+export function resetKernelStats(): void {
+  Object.assign(kernelStats, { calls: 0, tilesComputed: 0, tilesTotal: 0, prepMs: 0, kernelMs: 0 });
+}
+
+let configuredThreads: number | undefined;
+/** The wasm backend's thread count (undefined: CTXLAB_WASM_THREADS in Node, else the cores available). */
+export function setWasmKernelThreads(n: number | undefined): void {
+  configuredThreads = n;
+}
+
+/** The kernel's module, its shared memory, this thread's instance, and the worker pool. */
+interface Kernel {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: {
+    run_range(cfg: number, jobs: number, tiles: number, j0: number, j1: number, scratch: number): void;
+    run_queue(cfg: number, jobs: number, tiles: number, n: number, counter: number, cancel: number, scratch: number): number;
+    exp2_array(ptr: number, n: number): void;
+    peak(iters: number): number;
+    peak_flops_per_iter(): number;
+    __heap_base: WebAssembly.Global;
+  };
+  heapBase: number;
+  pool?: Pool;
+}
+
+let kernel: Kernel | undefined;
+/** One call at a time owns the memory layout. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(b64, 'base64'));
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+let unavailable: string | undefined;
+
+/** Why the kernel cannot run here, or undefined when it can (it needs shared wasm memory). */
+export function wasmKernelUnavailable(): string | undefined {
+  if (kernel || unavailable) return unavailable;
+  try {
+    loadKernel();
+  } catch (err) {
+    unavailable = `the fused wasm attention kernel cannot start: ${(err as Error).message}`;
+  }
+  return unavailable;
+}
+
+export function loadKernel(): Kernel {
+  if (kernel) return kernel;
+  if (typeof SharedArrayBuffer === 'undefined') throw new Error('it needs SharedArrayBuffer (a cross-origin isolated page)');
+  const module = new WebAssembly.Module(decode(attentionWasmBase64));
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = inst.exports as unknown as Kernel['exports'];
+  // Allocations start past the module's static data, 64-byte aligned.
+  const heapBase = (Number(exports.__heap_base.value) + 63) & ~63;
+  kernel = { module, memory, exports, heapBase };
+  return kernel;
+}
+
+/** Bump allocator over the shared memory, reset per call; grows the memory as needed. */
+class Arena {
+  private top: number;
+  constructor(private k: Kernel) {
+    this.top = k.heapBase;
+  }
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top = (at + bytes + 63) & ~63;
+    const need = this.top - this.k.memory.buffer.byteLength;
+    if (need <= 0) return at;
+    try {
+      this.k.memory.grow(Math.ceil(need / 65536));
+    } catch {
+      throw new Error(`fused wasm attention needs ${(this.top / 2 ** 20).toFixed(0)} MiB of wasm memory, more than it can hold (4 GiB): use fewer heads or a shorter sequence per node`);
+    }
+    return at;
+  }
+  get used() {
+    return this.top - this.k.heapBase;
+  }
+  f32(at: number, n: number) {
+    return new Float32Array(this.k.memory.buffer, at, n);
+  }
+  i32(at: number, n: number) {
+    return new Int32Array(this.k.memory.buffer, at, n);
+  }
+}
+
+// ---- worker pool (Node worker_threads; the browser runs single-threaded for now) ----
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+let ex;
+parentPort.on('message', (m) => {
+  if (m.type === 'init') {
+    ex = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports;
+    parentPort.postMessage({ type: 'ready' });
+  } else if (m.type === 'run') {
+    let done = 0, error;
+    try { done = ex.run_queue(m.cfg, m.jobs, m.tiles, m.n, m.counter, m.cancel, m.scratch); } catch (e) { error = String(e && e.message || e); }
+    parentPort.postMessage({ type: 'done', done, error });
+  }
+});
+`;
+
+interface PoolWorker {
+  postMessage(m: unknown): void;
+  once(ev: 'message', f: (m: any) => void): void;
+  once(ev: 'error', f: (e: Error) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+interface Pool {
+  workers: PoolWorker[];
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+async function nodeCores(): Promise<number> {
+  if (!isNode) return 1;
+  const spec = 'node:os';
+  const os = (await import(/* @vite-ignore */ spec)) as typeof import('node:os');
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/** The thread count a run uses: the option, the configured count, else the cores (1 in a browser). */
+export async function kernelThreads(requested?: number): Promise<number> {
+  const env = isNode ? Number(process.env.CTXLAB_WASM_THREADS) || undefined : undefined;
+  const n = requested ?? configuredThreads ?? env ?? (await nodeCores());
+  return isNode ? Math.max(1, Math.floor(n)) : 1;
+}
+
+async function ensurePool(k: Kernel, n: number): Promise<Pool> {
+  if (k.pool && k.pool.workers.length >= n) return k.pool;
+  const spec = 'node:worker_threads';
+  const { Worker } = (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
+  const workers = k.pool?.workers ?? [];
+  while (workers.length < n) {
+    const w = new Worker(WORKER_SOURCE, { eval: true }) as unknown as PoolWorker;
+    await new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+      w.postMessage({ type: 'init', module: k.module, memory: k.memory });
+    });
+    w.unref(); // an idle pool never keeps the process alive (ref'd again while it works)
+    workers.push(w);
+  }
+  k.pool = { workers };
+  return k.pool;
+}
+
+/** Stops the pool's workers (tests, benchmarks that change thread counts). */
+export async function closeKernelPool(): Promise<void> {
+  const pool = kernel?.pool;
+  if (!pool) return;
+  kernel!.pool = undefined;
+  await Promise.all(pool.workers.map((w) => w.terminate()));
+}
+
+// ---- the call ----
+
+/** Min and max of a[lo..hi) ignoring −1 (padding); [POS_INF, −1] when empty. */
+function range(a: Int32Array, lo: number, hi: number): [number, number] {
+  let mn = POS_INF;
+  let mx = -1;
+  for (let x = lo; x < hi; x++) {
+    const v = a[x]!;
+    if (v < 0) continue;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+function minMax(a: Int32Array, lo: number, hi: number): [number, number] {
+  let mn = Infinity;
+  let mx = -Infinity;
+  for (let x = lo; x < hi; x++) {
+    const v = a[x]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+const SKIP = -1;
+const FULL = 0;
+const PARTIAL = 1;
+
+/** Runs attention as specified; resolves when every job is done. */
+export function fusedAttention(spec: FusedAttentionSpec, opts: RunOptions = {}): Promise<FusedAttentionResult> {
+  const run = queue.then(() => runLocked(spec, opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<FusedAttentionResult> {
+  const k = loadKernel();
+  const t0 = performance.now();
+  const { H, Hkv, Tq, Tk, D, Dv } = spec;
+  if (H % Hkv !== 0) throw new Error(`fused attention: ${Hkv} kv heads do not divide ${H} heads`);
+  const Bq = spec.blockQ ?? 64;
+  const Bk = spec.blockK ?? 64;
+  if (Bk % 8 !== 0 || Bk < 8) throw new Error(`fused attention: keys per tile must be a multiple of 8, got ${Bk}`);
+  const DvP = Math.ceil(Dv / 8) * 8;
+  const nT = Math.max(1, Math.ceil(Tk / Bk));
+  const TkP = nT * Bk;
+  const bands = spec.bands ?? [];
+  const intervals = spec.intervals ?? [];
+  const rank1 = spec.rank1 ?? [];
+  const qpos = spec.qpos ?? Int32Array.from({ length: Tq }, (_, r) => Tk - Tq + r);
+  const kposIn = spec.kpos ?? Int32Array.from({ length: Tk }, (_, j) => j);
+  const blocks = spec.queryBlocks ?? Array.from({ length: Math.ceil(Tq / Bq) }, (_, b) => ({ r0: b * Bq, rows: Math.min(Bq, Tq - b * Bq) }));
+  const splits = Math.max(1, spec.splits ?? 1);
+  const threads = await kernelThreads(opts.threads);
+  const tickMs = opts.tickMs ?? TICK_MS;
+
+  // Per-tile summaries: key position range, padding, interval ranges.
+  const kposP = new Int32Array(TkP).fill(-1);
+  kposP.set(kposIn);
+  const tileK = Array.from({ length: nT }, (_, t) => range(kposP, t * Bk, (t + 1) * Bk));
+  const padded = (t: number) => (t + 1) * Bk > Tk;
+  const ivTile = intervals.map((iv) => Array.from({ length: nT }, (_, t) => ({ ka: minMax(iv.ka, t * Bk, Math.min(Tk, (t + 1) * Bk)), kb: minMax(iv.kb, t * Bk, Math.min(Tk, (t + 1) * Bk)) })));
+
+  function classify(qr: [number, number], ivq: { qa: [number, number]; qb: [number, number] }[], t: number): number {
+    const [kmin, kmax] = tileK[t]!;
+    if (kmax < 0) return SKIP;
+    const [qmin, qmax] = qr;
+    let full = !padded(t) && rank1.length === 0;
+    for (const b of bands) {
+      const none = kmin >= b.gcol && qmin >= b.grow && (qmin - kmax > b.lo || kmin - qmax > b.hi);
+      if (none) return SKIP;
+      const all = kmax < b.gcol || qmax < b.grow || (qmax - kmin <= b.lo && kmax - qmin <= b.hi);
+      if (!all) full = false;
+    }
+    for (let x = 0; x < intervals.length; x++) {
+      const { ka, kb } = ivTile[x]![t]!;
+      const { qa, qb } = ivq[x]!;
+      if (kb[1] < qa[0] || qb[1] < ka[0]) return SKIP;
+      if (!(Math.max(qa[1], ka[1]) <= Math.min(qb[0], kb[0]))) full = false;
+    }
+    return full ? FULL : PARTIAL;
+  }
+
+  // Jobs: (head, query block, split) with their tile codes (t·2 + partial).
+  const jobList: { h: number; r0: number; rows: number; codes: number[]; out0: number }[] = [];
+  const direct = splits === 1;
+  let outRows = direct ? H * Tq : 0;
+  const splitRows: { h: number; r0: number; rows: number; parts: number[] }[] = [];
+  let computed = 0;
+  for (const { r0, rows } of blocks) {
+    const qr = range(qpos, r0, r0 + rows);
+    const ivq = intervals.map((iv) => ({ qa: minMax(iv.qa, r0, r0 + rows), qb: minMax(iv.qb, r0, r0 + rows) }));
+    // The rules do not depend on the head: classify once unless the variant lists tiles per head.
+    let shared: number[] | undefined;
+    for (let h = 0; h < H; h++) {
+      let codes = shared;
+      if (!codes) {
+        codes = [];
+        for (const t of spec.tilesOf ? spec.tilesOf(h, r0, rows) : Array.from({ length: nT }, (_, t) => t)) {
+          const c = classify(qr, ivq, t);
+          if (c !== SKIP) codes.push(t * 2 + c);
+        }
+        if (!spec.tilesOf) shared = codes;
+      }
+      computed += codes.length;
+      if (direct) {
+        jobList.push({ h, r0, rows, codes, out0: h * Tq + r0 });
+        continue;
+      }
+      const parts: number[] = [];
+      const per = Math.ceil(codes.length / splits);
+      for (let s = 0; s < Math.max(1, Math.ceil(codes.length / Math.max(1, per))); s++) {
+        jobList.push({ h, r0, rows, codes: codes.slice(s * per, (s + 1) * per), out0: outRows });
+        parts.push(outRows);
+        outRows += rows;
+      }
+      splitRows.push({ h, r0, rows, parts });
+    }
+  }
+  // Longest jobs first: threads that take jobs from a shared counter then finish together.
+  jobList.sort((a, b) => b.codes.length - a.codes.length);
+  const nTiles = jobList.reduce((n, j) => n + j.codes.length, 0);
+
+  // Layout in the shared memory.
+  const arena = new Arena(k);
+  const maxRows = Math.max(4, ...blocks.map((b) => Math.ceil(b.rows / 4) * 4));
+  // Per-thread scratch, padded to whole cache lines so threads never share one.
+  const scratchFloats = Math.ceil((4 * Bk + 4 + maxRows * DvP + 2 * maxRows) / 16) * 16;
+  const pQ = arena.alloc(H * Tq * D * 4);
+  const pKt = arena.alloc(Hkv * nT * D * Bk * 4);
+  const pV = arena.alloc(Hkv * TkP * DvP * 4);
+  const pO = arena.alloc(outRows * DvP * 4);
+  const pML = arena.alloc(outRows * 2 * 4);
+  const pQpos = arena.alloc(Tq * 4);
+  const pKpos = arena.alloc(TkP * 4);
+  const pSlopes = spec.slopes ? arena.alloc(H * 4) : 0;
+  const pBand = arena.alloc(Math.max(1, bands.length) * 16);
+  const pIv = arena.alloc(Math.max(1, intervals.length) * 16);
+  const ivArrays = intervals.map((iv) => {
+    const at = [arena.alloc(Tq * 4), arena.alloc(Tq * 4), arena.alloc(TkP * 4), arena.alloc(TkP * 4)];
+    arena.i32(at[0]!, Tq).set(iv.qa);
+    arena.i32(at[1]!, Tq).set(iv.qb);
+    arena.i32(at[2]!, TkP).set(iv.ka);
+    arena.i32(at[3]!, TkP).set(iv.kb);
+    return at;
+  });
+  const pR1 = arena.alloc(Math.max(1, rank1.length) * 8);
+  const r1Arrays = rank1.map((r) => {
+    const at = [arena.alloc(Tq * 4), arena.alloc(TkP * 4)];
+    arena.f32(at[0]!, Tq).set(r.qw);
+    const kw = arena.f32(at[1]!, TkP);
+    for (let j = 0; j < Tk; j++) kw[j] = r.kw[j]! * LOG2E;
+    return at;
+  });
+  const pCfg = arena.alloc(CONFIG_INTS * 4);
+  const pJobs = arena.alloc(jobList.length * JOB_INTS * 4);
+  const pTiles = arena.alloc(Math.max(1, nTiles) * 4);
+  const pSync = arena.alloc(8); // job counter, cancel flag
+  const pScratch = arena.alloc(Math.max(1, threads) * scratchFloats * 4);
+
+  // Q pre-scaled into the log2 domain; K transposed into [D][Bk] tiles; V padded to DvP columns.
+  const c = LOG2E * spec.scale;
+  const Q = arena.f32(pQ, H * Tq * D);
+  for (let x = 0; x < Q.length; x++) Q[x] = spec.q[x]! * c;
+  const Kt = arena.f32(pKt, Hkv * nT * D * Bk);
+  Kt.fill(0);
+  for (let g = 0; g < Hkv; g++)
+    for (let j = 0; j < Tk; j++) {
+      const t = Math.floor(j / Bk);
+      const base = (g * nT + t) * D * Bk + (j - t * Bk);
+      const src = (g * Tk + j) * D;
+      for (let d = 0; d < D; d++) Kt[base + d * Bk] = spec.k[src + d]!;
+    }
+  const V = arena.f32(pV, Hkv * TkP * DvP);
+  V.fill(0);
+  for (let g = 0; g < Hkv; g++)
+    for (let j = 0; j < Tk; j++) V.set(spec.v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
+  arena.i32(pQpos, Tq).set(qpos);
+  arena.i32(pKpos, TkP).set(kposP);
+  if (spec.slopes) {
+    const sl = arena.f32(pSlopes, H);
+    for (let h = 0; h < H; h++) sl[h] = Number(spec.slopes[h]) * LOG2E;
+  }
+  const bandI = arena.i32(pBand, bands.length * 4);
+  bands.forEach((b, x) => bandI.set([b.gcol, b.grow, Math.min(b.lo, POS_INF), Math.min(b.hi, POS_INF)].map((n) => Math.max(-POS_INF, Math.min(POS_INF, n))), x * 4));
+  const ivI = arena.i32(pIv, intervals.length * 4);
+  ivArrays.forEach((at, x) => ivI.set(at, x * 4));
+  const r1I = arena.i32(pR1, rank1.length * 2);
+  r1Arrays.forEach((at, x) => r1I.set(at, x * 2));
+  arena.i32(pCfg, CONFIG_INTS).set([D, DvP, Bk, nT, pQ, pKt, pV, pO, pML, Tq, pQpos, pKpos, pSlopes, bands.length, pBand, intervals.length, pIv, rank1.length, pR1, H / Hkv]);
+  const jobsI = arena.i32(pJobs, jobList.length * JOB_INTS);
+  const tilesI = arena.i32(pTiles, Math.max(1, nTiles));
+  let tile0 = 0;
+  jobList.forEach((j, x) => {
+    jobsI.set([j.h, j.r0, j.rows, tile0, j.codes.length, j.out0, 0, 0], x * JOB_INTS);
+    tilesI.set(j.codes, tile0);
+    tile0 += j.codes.length;
+  });
+  const sync = arena.i32(pSync, 2);
+  sync.fill(0);
+
+  // Run.
+  const t1 = performance.now();
+  const n = jobList.length;
+  const x = k.exports;
+  if (threads <= 1 || n <= 1) {
+    let last = performance.now();
+    for (let j = 0; j < n; j++) {
+      x.run_range(pCfg, pJobs, pTiles, j, j + 1, pScratch);
+      const now = performance.now();
+      if (now - last >= tickMs && opts.tick) {
+        last = now;
+        opts.tick((j + 1) / n);
+      }
+    }
+  } else {
+    const pool = await ensurePool(k, threads);
+    const used = pool.workers.slice(0, Math.min(threads, n));
+    for (const w of used) w.ref();
+    const done = used.map(
+      (w, i) =>
+        new Promise<void>((resolve, reject) => {
+          w.once('message', (m: { error?: string }) => (m.error ? reject(new Error(`fused attention worker: ${m.error}`)) : resolve()));
+          w.postMessage({ type: 'run', cfg: pCfg, jobs: pJobs, tiles: pTiles, n, counter: pSync, cancel: pSync + 4, scratch: pScratch + i * scratchFloats * 4 });
+        }),
+    );
+    const all = Promise.all(done);
+    let finished = false;
+    void all.then(() => (finished = true), () => (finished = true));
+    try {
+      // Ticks from the start (a cancel lands while the workers run), then every tickMs.
+      while (!finished) {
+        opts.tick?.(Math.min(1, Atomics.load(arena.i32(pSync, 1), 0) / n));
+        await Promise.race([all, new Promise((r) => setTimeout(r, tickMs))]);
+      }
+      await all;
+    } catch (err) {
+      Atomics.store(arena.i32(pSync + 4, 1), 0, 1); // workers stop after their current job
+      await all.catch(() => undefined);
+      throw err;
+    } finally {
+      for (const w of used) w.unref();
+    }
+  }
+
+  const kernelMs = performance.now() - t1;
+  // Read back (and merge the splits by log-sum-exp).
+  const O = arena.f32(pO, outRows * DvP);
+  const ML = arena.f32(pML, outRows * 2);
+  const out = new Float32Array(H * Tq * Dv);
+  const lse = new Float32Array(H * Tq);
+  const lse2 = (row: number) => (ML[row * 2 + 1]! > 0 ? ML[row * 2]! + Math.log2(ML[row * 2 + 1]!) : -Infinity);
+  if (direct) {
+    for (let row = 0; row < H * Tq; row++) {
+      out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
+      lse[row] = lse2(row) / LOG2E;
+    }
+  } else {
+    for (const { h, r0, rows, parts } of splitRows)
+      for (let r = 0; r < rows; r++) {
+        const ls = parts.map((p) => lse2(p + r));
+        const M = Math.max(...ls);
+        const dst = (h * Tq + r0 + r) * Dv;
+        lse[h * Tq + r0 + r] = M === -Infinity ? -Infinity : (M + Math.log2(ls.reduce((s, l) => s + 2 ** (l - M), 0))) / LOG2E;
+        if (M === -Infinity) continue;
+        let wsum = 0;
+        parts.forEach((p, s) => {
+          const w = 2 ** (ls[s]! - M);
+          wsum += w;
+          for (let e = 0; e < Dv; e++) out[dst + e] += w * O[(p + r) * DvP + e]!;
+        });
+        for (let e = 0; e < Dv; e++) out[dst + e] /= wsum;
+      }
+  }
+  kernelStats.calls++;
+  kernelStats.tilesComputed += computed;
+  kernelStats.tilesTotal += H * blocks.length * nT;
+  kernelStats.prepMs += t1 - t0;
+  kernelStats.kernelMs += kernelMs;
+  return { out, lse, tilesComputed: computed, tilesTotal: H * blocks.length * nT, bytes: arena.used, prepMs: t1 - t0, kernelMs };
+}
+
+/** 2^x through the kernel's vectorised exp2 (for its accuracy test). */
+export function kernelExp2(xs: Float32Array): Float32Array {
+  const k = loadKernel();
+  const arena = new Arena(k);
+  const n = Math.ceil(xs.length / 4) * 4;
+  const at = arena.alloc(n * 4);
+  arena.f32(at, n).set(xs);
+  k.exports.exp2_array(at, n);
+  return arena.f32(at, xs.length).slice();
+}
+
+/** Measures the wasm-SIMD f32 multiply-add peak of one thread, in GFLOP/s (best of a few runs). */
+export function measureWasmPeak(ms = 200): number {
+  const x = loadKernel().exports;
+  let iters = 1 << 16;
+  let best = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    x.peak(iters);
+    const dt = performance.now() - t0;
+    if (dt < 5) iters *= 2;
+    else best = Math.max(best, (iters * x.peak_flops_per_iter()) / dt / 1e6);
+  }
+  return best;
+}

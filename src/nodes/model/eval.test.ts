@@ -1,0 +1,89 @@
+// eval.perplexity against NLLs computed from the plain-TS reference's logits; eval.passkey's prompt
+// construction and its run on a tiny byte-level model.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { i32 } from '../../engine/tensor.js';
+import type { MetricsValue, ModelValue } from '../../engine/values.js';
+import { runNode } from '../testing.js';
+import { loadTokenizer } from '../text/encodings.js';
+import { parseModelConfig } from './config.js';
+import { evalPasskey, passkeyNeedle, passkeyPrompt, PASSKEY_QUESTION } from './eval-passkey.js';
+import { binCurve, evalPerplexity, nll } from './eval-perplexity.js';
+import { modelLoad } from './load.js';
+import { llamaReference } from './reference.js';
+import { tinyWeights, writeTinyModel, type TinyConfig } from './testdata/tiny.js';
+import { ropeInv } from '../position/common.js';
+
+const cfg: TinyConfig = {
+  model_type: 'llama', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+  vocab_size: 256, max_position_embeddings: 64, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
+};
+let dir: string;
+let model: ModelValue;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ctxlab-eval-'));
+  await writeTinyModel(join(dir, 'tiny'), cfg);
+  model = (await runNode(modelLoad, {}, { path: join(dir, 'tiny') })).model as ModelValue;
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const ids = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % 256);
+
+describe('eval.perplexity', () => {
+  it('perplexity and the per-position curve are those of the reference logits over each window', async () => {
+    const out = await runNode(evalPerplexity, { model, ids: i32([40], ids) }, { lengths: [8, 16], stride: 12, maxWindows: 2 });
+    const m = (out.metrics as MetricsValue).values as { perplexity: number[]; windows: number[]; tokensScored: number[]; curves: { nll: number[] }[] };
+    expect(m.windows).toEqual([2, 2]);
+    expect(m.tokensScored).toEqual([14, 30]);
+    const arch = parseModelConfig(cfg);
+    const w = tinyWeights(cfg);
+    [8, 16].forEach((L, li) => {
+      const curve = new Array<number>(L - 1).fill(0);
+      for (const s of [0, 12]) {
+        const win = ids.slice(s, s + L);
+        const logits = llamaReference(arch, w, win, { inv: ropeInv(10000, 8), eps: 1e-5 });
+        for (let t = 1; t < L; t++) curve[t - 1]! += nll(logits, t - 1, 256, win[t]!) / 2;
+      }
+      const mean = curve.reduce((a, b) => a + b, 0) / curve.length;
+      expect(Math.log(m.perplexity[li]!)).toBeCloseTo(mean, 4);
+      m.curves[li]!.nll.forEach((v, i) => expect(v).toBeCloseTo(curve[i]!, 4));
+    });
+  });
+
+  it('refuses a length longer than the tokens, naming it', async () => {
+    await expect(runNode(evalPerplexity, { model, ids: i32([40], ids) }, { lengths: [8, 64] })).rejects.toThrow(/lengths\[1\] = 64 needs at least that many tokens; the input has 40/);
+  });
+
+  it('bins long curves by averaging consecutive positions', () => {
+    const c = binCurve([1, 2, 3, 4, 5, 6], 3);
+    expect(c).toEqual({ position: [1.5, 3.5, 5.5], nll: [1.5, 3.5, 5.5] });
+  });
+});
+
+describe('eval.passkey', () => {
+  it('builds the longest prompt that fits, with the needle at the depth', async () => {
+    const tok = await loadTokenizer('bytes');
+    for (const depth of [0, 0.5, 1]) {
+      const p = passkeyPrompt(tok, 1000, depth, '12345');
+      expect(p.ids.length).toBeLessThanOrEqual(1000);
+      expect(p.ids.length + 89).toBeGreaterThan(1000); // one more filler (89 bytes) would not fit
+      expect(p.text.endsWith(PASSKEY_QUESTION)).toBe(true);
+      expect(p.at).toBe(Math.round(depth * p.fillers));
+      const needleAt = p.text.indexOf(passkeyNeedle('12345'));
+      const fillersBefore = p.text.slice(0, needleAt).split('Here we go.').length - 1;
+      expect(fillersBefore).toBe(p.at);
+    }
+  });
+
+  it('scores a grid of lengths × depths on a byte-level model', async () => {
+    const out = await runNode(evalPasskey, { model }, { lengths: [320, 400], depths: [0, 1], trials: 1, encoding: 'bytes', digits: 3 });
+    const m = (out.metrics as MetricsValue).values as { accuracy: number[][]; promptTokens: number[][]; answers: string[] };
+    expect(m.accuracy.length).toBe(2);
+    for (const row of m.accuracy) for (const a of row) expect([0, 1]).toContain(a);
+    for (const [i, L] of [320, 400].entries()) for (const n of m.promptTokens[i]!) expect(n).toBeLessThanOrEqual(L);
+    // Greedy decoding wrote digits + 2 tokens (bytes here).
+    expect(new TextEncoder().encode(m.answers[0]!).length).toBeLessThanOrEqual(5);
+  });
+});

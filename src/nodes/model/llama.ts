@@ -1,0 +1,596 @@
+// The Llama-family decoder (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama) on the run's tfjs backend,
+// following Hugging Face's modeling_llama.py: per layer h += o_proj(attn(RoPE(q), RoPE(k), v)) on
+// RMSNorm(h), then h += down(silu(gate(x))·up(x)) on RMSNorm(h); a final RMSNorm and the (tied or
+// untied) head. It composes the node library rather than copying it: RoPE is the `position` node's
+// variant plan and rotation, attention is an `attention` variant's kernel, and the KV-cache policy is
+// the `kv-cache` node's rule (StreamingLLM's kept set), so a technique plugged in here is the code
+// the oracles verify. Projections, norms and the MLP run as tfjs ops; q/k/v cross to the host for
+// the attention kernel (its contract is host tensors).
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { RunContext } from '../../engine/node.js';
+import { f32, type Tensor } from '../../engine/tensor.js';
+import type { BiasValue, ModelValue, WeightSource } from '../../engine/values.js';
+import { variants as attentionVariants, type AttentionParams } from '../attention/index.js';
+import type { AttentionVariant } from '../attention/common.js';
+import { attentionProbe, exactProbe } from '../attention/probe.js';
+import { variantName } from '../../engine/variants.js';
+import { variants as positionVariants, type PositionNodeParams } from '../position/index.js';
+import { lengthOf, type PositionVariant, type RotaryPlan } from '../position/common.js';
+import { rotaryTables } from '../position/rotate.js';
+import { streamingKept } from '../kv-cache/streaming.js';
+import { evict as h2oEvict } from '../kv-cache/h2o.js';
+import { kivi, kiviBytes } from '../kv-cache/kivi.js';
+import { parseModelConfig, type ModelArch } from './config.js';
+
+/** The model types whose checkpoints this forward pass runs (others are parsed for planning only). */
+export const FORWARD_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
+
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+/** The checked architecture of a model value that model.forward can run. */
+export function forwardArch(model: ModelValue): ModelArch {
+  const arch = parseModelConfig(model.config, model.source ? `${model.source}/config.json` : 'config.json');
+  const where = arch.source;
+  if (!(FORWARD_MODEL_TYPES as readonly string[]).includes(arch.modelType))
+    throw new ModelError(`${where}: model_type "${arch.modelType}" is sized by model.config/plan, but the forward pass runs ${FORWARD_MODEL_TYPES.join(', ')} only`);
+  const act = model.config.hidden_act ?? 'silu';
+  if (act !== 'silu') throw new ModelError(`${where}: hidden_act "${String(act)}" is not supported (the Llama family uses "silu")`);
+  if (arch.rope && arch.rope.partialRotaryFactor !== 1) throw new ModelError(`${where}: partial_rotary_factor ${arch.rope.partialRotaryFactor} is not supported (Llama rotates every dim)`);
+  return arch;
+}
+
+/** Every tensor a Llama checkpoint holds, by HF name, with its shape; `optional` for biases. */
+export function expectedTensors(arch: ModelArch): { name: string; shape: number[]; optional?: boolean }[] {
+  const { hiddenSize: hid, intermediateSize: inter, vocabSize: V, numHeads: H, numKvHeads: Hkv, headDim: D } = arch;
+  const list: { name: string; shape: number[]; optional?: boolean }[] = [{ name: 'model.embed_tokens.weight', shape: [V, hid] }];
+  for (let l = 0; l < arch.numLayers; l++) {
+    const p = `model.layers.${l}.`;
+    list.push(
+      { name: `${p}input_layernorm.weight`, shape: [hid] },
+      { name: `${p}self_attn.q_proj.weight`, shape: [H * D, hid] },
+      { name: `${p}self_attn.k_proj.weight`, shape: [Hkv * D, hid] },
+      { name: `${p}self_attn.v_proj.weight`, shape: [Hkv * D, hid] },
+      { name: `${p}self_attn.o_proj.weight`, shape: [hid, H * D] },
+      { name: `${p}self_attn.q_proj.bias`, shape: [H * D], optional: !arch.bias.qkv },
+      { name: `${p}self_attn.k_proj.bias`, shape: [Hkv * D], optional: !arch.bias.qkv },
+      { name: `${p}self_attn.v_proj.bias`, shape: [Hkv * D], optional: !arch.bias.qkv },
+      { name: `${p}self_attn.o_proj.bias`, shape: [hid], optional: !arch.bias.o },
+      { name: `${p}post_attention_layernorm.weight`, shape: [hid] },
+      { name: `${p}mlp.gate_proj.weight`, shape: [inter, hid] },
+      { name: `${p}mlp.up_proj.weight`, shape: [inter, hid] },
+      { name: `${p}mlp.down_proj.weight`, shape: [hid, inter] },
+    );
+  }
+  list.push({ name: 'model.norm.weight', shape: [hid] });
+  // A tied model may still ship lm_head.weight (a copy); an untied one must.
+  list.push({ name: 'lm_head.weight', shape: [V, hid], optional: arch.tieWordEmbeddings });
+  return list;
+}
+
+/** HF rope_scaling (rope_type or legacy type, HF key names) → the `position` node's params for that variant. */
+export function ropeParams(arch: ModelArch, raw: Record<string, unknown>, scaling: Record<string, unknown> | null): PositionNodeParams {
+  const base = arch.rope!.theta;
+  const rs = scaling ?? {};
+  const type = String(rs.rope_type ?? rs.type ?? 'default');
+  const num = (key: string, def?: number): number => {
+    const v = rs[key] ?? def;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelError(`rope_scaling (${type}): "${key}" must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const orig = () => num('original_max_position_embeddings', (raw.original_max_position_embeddings as number | undefined) ?? arch.maxPositionEmbeddings);
+  let p: Record<string, unknown>;
+  switch (type) {
+    case 'default':
+      p = { variant: 'rope', base };
+      break;
+    case 'linear':
+      p = { variant: 'linear', base, factor: num('factor') };
+      break;
+    case 'dynamic':
+      p = { variant: 'dynamic', base, factor: num('factor'), maxPositionEmbeddings: orig() };
+      break;
+    case 'yarn':
+      p = {
+        variant: 'yarn', base, factor: num('factor'), originalMaxPositionEmbeddings: orig(),
+        betaFast: num('beta_fast', 32), betaSlow: num('beta_slow', 1),
+        ...(rs.attention_factor !== undefined && rs.attention_factor !== null ? { attentionFactor: num('attention_factor') } : {}),
+      };
+      break;
+    case 'longrope':
+      p = {
+        variant: 'longrope', base, shortFactor: rs.short_factor, longFactor: rs.long_factor,
+        originalMaxPositionEmbeddings: orig(), maxPositionEmbeddings: arch.maxPositionEmbeddings,
+        ...(rs.attention_factor !== undefined && rs.attention_factor !== null ? { attentionFactor: num('attention_factor') } : {}),
+      };
+      break;
+    case 'llama3':
+      p = {
+        variant: 'llama3', base, factor: num('factor'), lowFreqFactor: num('low_freq_factor', 1),
+        highFreqFactor: num('high_freq_factor', 4), originalMaxPositionEmbeddings: orig(),
+      };
+      break;
+    default:
+      throw new ModelError(`rope_scaling: rope_type "${type}" is not supported (default, linear, dynamic, yarn, longrope, llama3)`);
+  }
+  return p as PositionNodeParams;
+}
+
+/** A KV-cache policy for incremental decoding. */
+export type CachePolicy =
+  | { policy: 'full' }
+  /** StreamingLLM: sinks + a recent window; RoPE at positions inside the cache ('cache') or the original ones. */
+  | { policy: 'streaming'; sinkTokens: number; recentTokens: number; positions: 'cache' | 'original' }
+  /** H2O: the recent window plus the heavy hitters by attention received (summed over heads and layers). */
+  | { policy: 'h2o'; heavyTokens: number; recentTokens: number }
+  /** KIVI: keys per channel and values per token quantized to 2/4 bits, the newest in full precision. */
+  | { policy: 'kivi'; bits: 2 | 4; groupSize: number; residualTokens: number };
+
+/** What a technique plugs into the forward pass: parsed params of each node family. */
+export interface Technique {
+  attention: AttentionParams;
+  position: PositionNodeParams;
+  cache: CachePolicy;
+}
+
+const attentionByName = new Map(attentionVariants.map((v) => [variantName(v), v]));
+const positionByName = new Map(positionVariants.map((v) => [variantName(v), v]));
+
+interface LayerWeights {
+  inNorm: tfc.Tensor1D;
+  postNorm: tfc.Tensor1D;
+  q: tfc.Tensor2D;
+  k: tfc.Tensor2D;
+  v: tfc.Tensor2D;
+  o: tfc.Tensor2D;
+  qb?: tfc.Tensor1D;
+  kb?: tfc.Tensor1D;
+  vb?: tfc.Tensor1D;
+  ob?: tfc.Tensor1D;
+  gate: tfc.Tensor2D;
+  up: tfc.Tensor2D;
+  down: tfc.Tensor2D;
+}
+
+/**
+ * A model's weights on the backend for one node run: uploaded once (linear weights transposed to
+ * [in, out]), disposed by `dispose()`. Sessions (one sequence and its cache each) share it.
+ */
+export class LlamaModel {
+  private constructor(
+    readonly ctx: RunContext,
+    readonly arch: ModelArch,
+    readonly embed: tfc.Tensor2D,
+    readonly head: tfc.Tensor2D,
+    readonly finalNorm: tfc.Tensor1D,
+    readonly layers: LayerWeights[],
+    /** Bytes uploaded to the backend. */
+    readonly bytes: number,
+    /** rms_norm_eps (HF's default 1e-6). */
+    readonly eps: number,
+  ) {}
+
+  static async load(ctx: RunContext, model: ModelValue): Promise<LlamaModel> {
+    const arch = forwardArch(model);
+    const w = model.weights;
+    if (!w) throw new ModelError(`${arch.source}: this model has no weights (model.config sizes a model; model.load reads one)`);
+    const { tf } = ctx;
+    const all: tfc.Tensor[] = [];
+    let bytes = 0;
+    // Linear weights go up transposed ([in, out]): tfjs-wasm multiplies by a pre-transposed operand
+    // up to ~70× faster than with transposeB (bench/model-forward.ts).
+    const get = async <R extends tfc.Rank>(name: string, optional = false, transpose = false): Promise<tfc.Tensor<R> | undefined> => {
+      if (!w.info(name)) {
+        if (optional) return undefined;
+        throw new ModelError(`${model.source ?? 'model'}: missing tensor "${name}"`);
+      }
+      const t = await w.read(name);
+      ctx.checkCancelled();
+      const raw = tf.tensor(t.data as Float32Array, t.shape as number[]);
+      const up = (transpose ? tf.tidy(() => tf.transpose(raw)) : raw) as unknown as tfc.Tensor<R>;
+      if (transpose) raw.dispose();
+      all.push(up);
+      bytes += t.data.byteLength;
+      return up;
+    };
+    try {
+      const embed = (await get<tfc.Rank.R2>('model.embed_tokens.weight'))!;
+      const layers: LayerWeights[] = [];
+      for (let l = 0; l < arch.numLayers; l++) {
+        const p = `model.layers.${l}.`;
+        layers.push({
+          inNorm: (await get(`${p}input_layernorm.weight`))!,
+          postNorm: (await get(`${p}post_attention_layernorm.weight`))!,
+          q: (await get(`${p}self_attn.q_proj.weight`, false, true))!,
+          k: (await get(`${p}self_attn.k_proj.weight`, false, true))!,
+          v: (await get(`${p}self_attn.v_proj.weight`, false, true))!,
+          o: (await get(`${p}self_attn.o_proj.weight`, false, true))!,
+          qb: await get(`${p}self_attn.q_proj.bias`, true),
+          kb: await get(`${p}self_attn.k_proj.bias`, true),
+          vb: await get(`${p}self_attn.v_proj.bias`, true),
+          ob: await get(`${p}self_attn.o_proj.bias`, true),
+          gate: (await get(`${p}mlp.gate_proj.weight`, false, true))!,
+          up: (await get(`${p}mlp.up_proj.weight`, false, true))!,
+          down: (await get(`${p}mlp.down_proj.weight`, false, true))!,
+        });
+        ctx.progress(((l + 1) / arch.numLayers) * 0.05);
+      }
+      const finalNorm = (await get<tfc.Rank.R1>('model.norm.weight'))!;
+      // The head [hid, vocab]: the embeddings transposed when tied (a second copy, for the fast product).
+      const head = arch.tieWordEmbeddings
+        ? (() => {
+            const t = tf.transpose(embed) as tfc.Tensor2D;
+            all.push(t);
+            bytes += t.size * 4;
+            return t;
+          })()
+        : (await get<tfc.Rank.R2>('lm_head.weight', false, true))!;
+      const eps = model.config.rms_norm_eps ?? 1e-6;
+      if (typeof eps !== 'number' || !(eps > 0)) throw new ModelError(`${arch.source}: "rms_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
+      return new LlamaModel(ctx, arch, embed, head, finalNorm, layers, bytes, eps);
+    } catch (err) {
+      tf.dispose(all);
+      throw err;
+    }
+  }
+
+  dispose(): void {
+    const ts = new Set<tfc.Tensor>([this.embed, this.head, this.finalNorm]);
+    for (const l of this.layers) for (const t of Object.values(l)) if (t) ts.add(t);
+    this.ctx.tf.dispose([...ts]);
+  }
+}
+
+/** Resolved technique: the kernels and the rotation rule. */
+interface Plugged {
+  attention: AttentionVariant;
+  attentionParams: AttentionParams;
+  position: PositionVariant;
+  positionParams: PositionNodeParams;
+  cache: CachePolicy;
+}
+
+function plug(t: Technique, arch: ModelArch): Plugged {
+  const attention = attentionByName.get(t.attention.variant);
+  if (!attention) throw new ModelError(`attention: unknown variant "${t.attention.variant}"`);
+  if (t.attention.variant === 'paged') throw new ModelError('attention: "paged" reads K/V through a kv-cache block table; in model.forward use kvCache for the policy and any other attention variant');
+  const position = positionByName.get(t.position.variant);
+  if (!position) throw new ModelError(`position: unknown variant "${t.position.variant}"`);
+  if (position.effect === 'add') throw new ModelError(`position: "${t.position.variant}" adds a table to the embeddings; a Llama checkpoint is trained with a rotation (use rope or a scaling rule, none or alibi)`);
+  position.check?.(t.position, arch.headDim);
+  return { attention, attentionParams: t.attention, position, positionParams: t.position, cache: t.cache };
+}
+
+/** A host tensor [rows, D] per head, growable, holding one layer's pre-RoPE keys or values. */
+class HeadRows {
+  private data: Float32Array;
+  private cap: number;
+  length = 0;
+  constructor(
+    readonly heads: number,
+    readonly D: number,
+    cap = 64,
+  ) {
+    this.cap = cap;
+    this.data = new Float32Array(heads * cap * D);
+  }
+  /** Appends [heads, n, D] rows. */
+  append(src: Float32Array, n: number): void {
+    if (this.length + n > this.cap) {
+      let cap = this.cap;
+      while (cap < this.length + n) cap *= 2;
+      const next = new Float32Array(this.heads * cap * this.D);
+      for (let h = 0; h < this.heads; h++) next.set(this.data.subarray(h * this.cap * this.D, (h * this.cap + this.length) * this.D), h * cap * this.D);
+      this.data = next;
+      this.cap = cap;
+    }
+    for (let h = 0; h < this.heads; h++)
+      this.data.set(src.subarray(h * n * this.D, (h + 1) * n * this.D), (h * this.cap + this.length) * this.D);
+    this.length += n;
+  }
+  /** Keeps rows `keep` (ascending cache indices), in order. */
+  keep(keep: ArrayLike<number>): void {
+    for (let h = 0; h < this.heads; h++) {
+      const base = h * this.cap * this.D;
+      for (let i = 0; i < keep.length; i++) {
+        const from = keep[i]!;
+        if (from !== i) this.data.copyWithin(base + i * this.D, base + from * this.D, base + (from + 1) * this.D);
+      }
+    }
+    this.length = keep.length;
+  }
+  /** The rows as a host tensor [heads, length, D] (a copy). */
+  tensor(): Tensor {
+    const out = new Float32Array(this.heads * this.length * this.D);
+    for (let h = 0; h < this.heads; h++) out.set(this.data.subarray(h * this.cap * this.D, (h * this.cap + this.length) * this.D), h * this.length * this.D);
+    return f32([this.heads, this.length, this.D], out, ['Hkv', 'T', 'D']);
+  }
+  get bytes(): number {
+    return this.heads * this.length * this.D * 4;
+  }
+}
+
+export interface AppendResult {
+  /** [rows, vocab] logits: every appended token's, or the last one's. */
+  logits: Float32Array;
+  rows: number;
+  /** [L, H, P, P] attention probes of this append's queries (when asked). */
+  probes?: Tensor;
+}
+
+/**
+ * One sequence: appends tokens (a prefill of many, or one per decode step) and keeps each layer's
+ * K/V under the cache policy. Keys are cached before RoPE and rotated at every step with the
+ * positions the policy says (original, or inside the cache for StreamingLLM).
+ */
+export class LlamaSession {
+  private readonly plugged: Plugged;
+  private readonly keys: HeadRows[];
+  private readonly values: HeadRows[];
+  /** Original positions of the cached tokens, in cache order (shared by every layer). */
+  private held: number[] = [];
+  private seen = 0;
+  /** Largest number of tokens any step held. */
+  peakKvTokens = 0;
+  /** H2O: attention each original position has received so far. */
+  private readonly score: number[] = [];
+
+  constructor(
+    readonly model: LlamaModel,
+    technique: Technique,
+  ) {
+    this.plugged = plug(technique, model.arch);
+    const { numLayers, numKvHeads, headDim } = model.arch;
+    this.keys = Array.from({ length: numLayers }, () => new HeadRows(numKvHeads, headDim));
+    this.values = Array.from({ length: numLayers }, () => new HeadRows(numKvHeads, headDim));
+  }
+
+  get kvTokens(): number {
+    return this.held.length;
+  }
+  /** Bytes the cache holds now, over all layers (float32; KIVI: packed codes, scales, residual). */
+  get kvBytes(): number {
+    const c = this.plugged.cache;
+    const { numLayers, numKvHeads: Hkv, headDim: D } = this.model.arch;
+    if (c.policy === 'kivi') return numLayers * kiviBytes(this.held.length, { Hkv, D, Dv: D }, c);
+    return this.keys.reduce((n, k) => n + k.bytes, 0) * 2;
+  }
+
+  async append(ids: Int32Array, opts: { rows?: 'all' | 'last'; probes?: boolean } = {}): Promise<AppendResult> {
+    const { ctx, arch } = this.model;
+    const { tf } = ctx;
+    const n = ids.length;
+    if (n === 0) throw new ModelError('append: no tokens');
+    for (const id of ids) if (!(id >= 0 && id < arch.vocabSize)) throw new ModelError(`token id ${id} is outside the vocabulary [0, ${arch.vocabSize})`);
+    // StreamingLLM evicts for space first (evict_for_space): the new tokens attend to what the cache holds after them.
+    if (this.plugged.cache.policy === 'streaming') this.evict(this.seen + n);
+    for (let i = 0; i < n; i++) this.held.push(this.seen + i);
+    this.seen += n;
+    this.peakKvTokens = Math.max(this.peakKvTokens, this.held.length);
+    const rope = this.ropeFor();
+    const probes: Tensor[] = [];
+    let x = tf.tidy(() => tf.gather(this.model.embed, tf.tensor1d(ids, 'int32'))) as tfc.Tensor2D;
+    try {
+      for (let l = 0; l < arch.numLayers; l++) {
+        ctx.checkCancelled();
+        const next = await this.layer(l, x, n, rope, opts.probes ? probes : undefined);
+        x.dispose();
+        x = next;
+      }
+      const rows = opts.rows === 'last' ? 1 : n;
+      const logits = tf.tidy(() => {
+        const h = rows === n ? x : tf.slice(x, [n - 1, 0], [1, -1]);
+        return tf.matMul(rmsNorm(tf, h, this.model.finalNorm, this.model.eps), this.model.head);
+      });
+      const data = (await logits.data()) as Float32Array;
+      logits.dispose();
+      this.evict(this.seen);
+      return { logits: data, rows, ...(opts.probes ? { probes: stackProbes(probes) } : {}) };
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** Rotation tables for every cached key (after this append's tokens joined) and the attention bias. */
+  private ropeFor() {
+    const { arch } = this.model;
+    const { position, positionParams, cache } = this.plugged;
+    const m = this.held.length;
+    const positions =
+      cache.policy === 'streaming' && cache.positions === 'cache' ? Int32Array.from({ length: m }, (_, i) => i) : Int32Array.from(this.held);
+    const plan: RotaryPlan = position.plan(positionParams, arch.headDim, lengthOf(positions));
+    const bias: BiasValue = { kind: 'bias', terms: position.bias?.(positionParams, arch.numHeads) ?? [] };
+    if (position.effect !== 'rotate') return { positions, tables: undefined, bias };
+    return { positions, tables: rotaryTables(plan, positions, 1), bias };
+  }
+
+  private async layer(
+    l: number,
+    x: tfc.Tensor2D,
+    n: number,
+    rope: ReturnType<LlamaSession['ropeFor']>,
+    probes: Tensor[] | undefined,
+  ): Promise<tfc.Tensor2D> {
+    const { ctx, arch } = this.model;
+    const { tf } = ctx;
+    const w = this.model.layers[l]!;
+    const { numHeads: H, numKvHeads: Hkv, headDim: D } = arch;
+    // q [H, n, D], k and v [Hkv, n, D], before RoPE.
+    const [q, k, v] = tf.tidy(() => {
+      const h = rmsNorm(tf, x, w.inNorm, this.model.eps);
+      const proj = (W: tfc.Tensor2D, b: tfc.Tensor1D | undefined, heads: number) => {
+        const y = tf.matMul(h, W);
+        return tf.transpose(tf.reshape(b ? tf.add(y, b) : y, [n, heads, D]), [1, 0, 2]) as tfc.Tensor3D;
+      };
+      return [proj(w.q, w.qb, H), proj(w.k, w.kb, Hkv), proj(w.v, w.vb, Hkv)];
+    });
+    const [kHost, vHost] = await Promise.all([k.data(), v.data()]);
+    tf.dispose([k, v]);
+    this.keys[l]!.append(kHost as Float32Array, n);
+    this.values[l]!.append(vHost as Float32Array, n);
+    const m = this.keys[l]!.length;
+    // Rotate this step's queries (the last n positions) and every cached key, on the host with the
+    // position node's tables (a few flops per element: cheaper than a round trip to the backend).
+    const qData = (await q.data()) as Float32Array;
+    q.dispose();
+    const kAll = this.keys[l]!.tensor();
+    let qRot = f32([H, n, D], qData, ['H', 'T', 'D']);
+    let kRot = kAll;
+    if (rope.tables) {
+      qRot = f32([H, n, D], rotateRows(qData, H, n, D, rope.tables, m - n), ['H', 'T', 'D']);
+      kRot = f32([Hkv, m, D], rotateRows(kAll.data as Float32Array, Hkv, m, D, rope.tables, 0), ['Hkv', 'T', 'D']);
+    }
+    let vAll = this.values[l]!.tensor();
+    const s = { H, Hkv, Tq: n, Tk: m, D, Dv: D };
+    const c = this.plugged.cache;
+    if (c.policy === 'kivi') {
+      // What a KIVI cache holds after m tokens: the kv-cache node's own quantizer over the (rotated) keys and values.
+      const q = kivi.simulate({ k: kRot, v: vAll }, { variant: 'kivi', prefillTokens: m, ...c }, { Hkv, T: m, D, Dv: D, H: null }, () => {});
+      kRot = q.k!;
+      vAll = q.v!;
+    }
+    if (c.policy === 'h2o') this.accumulate(qRot, kRot, s);
+    const { attention, attentionParams: ap } = this.plugged;
+    const bias = rope.bias.terms.length ? rope.bias : undefined;
+    // The kernel's own progress would claim the whole node: it reports nothing here.
+    const inner: RunContext = { ...ctx, progress: () => {} };
+    const attn = await attention.run(inner, { q: qRot, k: kRot, v: vAll, bias }, ap, s);
+    if (probes) probes.push(await attentionProbe(inner, { q: qRot, k: kRot, bias }, ap, s, attention.probe?.(ap, s) ?? exactProbe));
+    return tf.tidy(() => {
+      const o = tf.reshape(tf.transpose(tf.tensor3d(attn.data as Float32Array, [H, n, D]), [1, 0, 2]), [n, H * D]);
+      let a = tf.matMul(o, w.o);
+      if (w.ob) a = tf.add(a, w.ob);
+      const h1 = tf.add(x, a) as tfc.Tensor2D;
+      const z = rmsNorm(tf, h1, w.postNorm, this.model.eps);
+      const g = tf.matMul(z, w.gate);
+      const mlp = tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), tf.matMul(z, w.up)), w.down);
+      return tf.add(h1, mlp) as tfc.Tensor2D;
+    });
+  }
+
+  /**
+   * H2O's score: every new query's causal softmax row over the held keys (scale 1/√D, as the
+   * kv-cache node's h2o), added to the keys' accumulated attention; summed over heads and layers.
+   */
+  private accumulate(q: Tensor, k: Tensor, s: { H: number; Hkv: number; Tq: number; Tk: number; D: number }): void {
+    const { H, Hkv, Tq: n, Tk: m, D } = s;
+    const qd = q.data as Float32Array;
+    const kd = k.data as Float32Array;
+    const row = new Float64Array(m);
+    const scale = 1 / Math.sqrt(D);
+    for (let h = 0; h < H; h++) {
+      const g = Math.floor(h / (H / Hkv));
+      for (let r = 0; r < n; r++) {
+        const visible = m - n + r + 1;
+        let max = -Infinity;
+        for (let c = 0; c < visible; c++) {
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += qd[(h * n + r) * D + d]! * kd[(g * m + c) * D + d]!;
+          row[c] = dot * scale;
+          if (row[c]! > max) max = row[c]!;
+        }
+        let sum = 0;
+        for (let c = 0; c < visible; c++) sum += row[c] = Math.exp(row[c]! - max);
+        for (let c = 0; c < visible; c++) {
+          const p = this.held[c]!;
+          this.score[p] = (this.score[p] ?? 0) + row[c]! / sum;
+        }
+      }
+    }
+  }
+
+  /**
+   * Keeps the cached tokens the policy holds once `len` tokens have arrived (those not cached yet
+   * stay out: a prefill attends to all of itself, then is trimmed after it).
+   */
+  private evict(len: number): void {
+    const c = this.plugged.cache;
+    if (c.policy === 'full' || c.policy === 'kivi') return;
+    let keepPositions: number[];
+    if (c.policy === 'h2o') {
+      if (this.held.length <= c.heavyTokens + c.recentTokens) return;
+      keepPositions = h2oEvict(this.held, this.score, c.recentTokens, c.heavyTokens);
+    } else keepPositions = Array.from(streamingKept(len, c.sinkTokens, c.recentTokens));
+    const kept = new Set(keepPositions);
+    const keep = this.held.flatMap((p, i) => (kept.has(p) ? [i] : []));
+    if (keep.length === this.held.length) return;
+    for (const rows of [...this.keys, ...this.values]) rows.keep(keep);
+    this.held = keep.map((i) => this.held[i]!);
+  }
+}
+
+
+/**
+ * HF rotate_half RoPE of x [heads, rows, D] whose row r sits at table row `first + r`:
+ * out = [x1·c − x2·s, x2·c + x1·s] (the position node's rotateTf, on the host).
+ */
+function rotateRows(x: Float32Array, heads: number, rows: number, D: number, t: { cos: Float32Array; sin: Float32Array }, first: number): Float32Array {
+  const half = D / 2;
+  const out = new Float32Array(x.length);
+  for (let h = 0; h < heads; h++)
+    for (let r = 0; r < rows; r++) {
+      const o = (h * rows + r) * D;
+      const tr = (first + r) * half;
+      for (let i = 0; i < half; i++) {
+        const c = t.cos[tr + i]!;
+        const s = t.sin[tr + i]!;
+        const x1 = x[o + i]!;
+        const x2 = x[o + i + half]!;
+        out[o + i] = x1 * c - x2 * s;
+        out[o + i + half] = x2 * c + x1 * s;
+      }
+    }
+  return out;
+}
+
+/** HF LlamaRMSNorm: x · rsqrt(mean(x²) + ε) · weight, in float32. */
+function rmsNorm(tf: typeof tfc, x: tfc.Tensor2D, w: tfc.Tensor1D, epsilon: number): tfc.Tensor2D {
+  return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), epsilon))), w)) as tfc.Tensor2D;
+}
+
+function stackProbes(list: Tensor[]): Tensor {
+  const [H, P, Q] = list[0]!.shape as [number, number, number];
+  const out = new Float32Array(list.length * H * P * Q);
+  list.forEach((t, i) => out.set(t.data as Float32Array, i * H * P * Q));
+  return f32([list.length, H, P, Q], out, ['L', 'H', 'P', 'P']);
+}
+
+/** Runs ids through a session: one prefill of `prefillTokens` (all when undefined), then one token per step. */
+export async function forwardTokens(
+  model: LlamaModel,
+  technique: Technique,
+  ids: Int32Array,
+  opts: { prefillTokens?: number; probes?: boolean; onStep?: (done: number) => void } = {},
+): Promise<{ logits: Float32Array; probes?: Tensor; session: LlamaSession }> {
+  const V = model.arch.vocabSize;
+  const T = ids.length;
+  const P = Math.min(opts.prefillTokens ?? T, T);
+  const session = new LlamaSession(model, technique);
+  const logits = new Float32Array(T * V);
+  let probes: Tensor | undefined;
+  if (P > 0) {
+    const r = await session.append(ids.subarray(0, P), { probes: opts.probes });
+    logits.set(r.logits, 0);
+    probes = r.probes;
+    opts.onStep?.(P);
+  }
+  for (let t = P; t < T; t++) {
+    const r = await session.append(ids.subarray(t, t + 1));
+    logits.set(r.logits, t * V);
+    opts.onStep?.(t + 1);
+  }
+  return { logits, probes, session };
+}
+
+/** Index of the largest value of row `r` of a [rows, V] array. */
+export function argmaxRow(logits: Float32Array, r: number, V: number): number {
+  let best = 0;
+  for (let i = 1; i < V; i++) if (logits[r * V + i]! > logits[r * V + best]!) best = i;
+  return best;
+}
+
+export type { WeightSource };
