@@ -2,7 +2,7 @@
 // `ctxlab validate` end to end (read, prepare, compile, budget, table), in-process. Linear work
 // shows as a constant time per node and a ×10 step per ×10 nodes.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, type PlanStep } from '../src/engine/compile/compile.js';
 import { predictedBytes } from '../src/engine/values.js';
@@ -115,7 +115,8 @@ export async function benchCompile(quick = process.argv.includes('--quick')): Pr
     'steadier figure on a shared machine; wall ms beside it). The baseline is the same document at a tenth of the size:',
     'linear work steps ×10. The audit measured 21.5 s for 2·10⁴ unconnected nodes and over 90 s for 10⁵ before the fix (the',
     'memory plan summed every earlier step for each step; the topological sort re-sorted and shifted its queue per node).',
-    `Command: \`npm run bench -- --only compile\` (${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}).`,
+    `Command: \`npm run bench -- --only compile\` (${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version};`,
+    `1-minute load average ${loadavg()[0]!.toFixed(1)} at the end of the run: wall times stretch with the load, and so does garbage collection).`,
     '',
     '| document | nodes | edges | compile CPU ms | compile wall ms | CPU µs per node | × previous size | `ctxlab validate` CPU ms | `ctxlab validate` wall ms |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -244,6 +244,7 @@ for (const [file, fn] of [
   ['./scan.ts', 'benchScanVsAttention'],
   ['./tokenizer.ts', 'benchTokenizers'],
   ['./kv-cache.ts', 'benchKvCache'],
+  ['./memory.ts', 'benchMemory'],
   ['./compile.ts', 'benchCompile'],
   ['./model-forward.ts', 'benchModelForward'],
   ['./train.ts', 'benchTraining'],

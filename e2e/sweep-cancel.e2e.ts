@@ -80,7 +80,8 @@ describe('cancel and sweep', () => {
     // The sweep's budget (8 MiB) is the run's: at 1024 tokens the naive kernel's scores are over it.
     await selectNode(page, 'qkv');
     await setParam(page, 'seqLen', '1024');
-    expect(await run(page)).toMatch(/^refused: naive needs [\d.]+ MiB, budget 8\.0 MiB/);
+    const refused = await run(page);
+    expect(refused).toMatch(/^refused: naive needs [\d.]+ MiB, budget 8\.0 MiB/);
     expect(await page.textContent('[data-testid="error-naive"]')).toMatch(/refused: needs [\d.]+ MiB at peak, over the 8\.0 MiB budget/);
     // The Problems tab counts the refusal.
     expect(await page.textContent('[data-testid="tab-problems"]')).toMatch(/1/);
@@ -88,7 +89,10 @@ describe('cancel and sweep', () => {
     await page.click('[data-testid="raise-budget"]');
     await page.waitForFunction(() => /^(done|failed|refused)/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''), null, { timeout: 90_000 });
     expect(await page.textContent('[data-testid="run-status"]')).toMatch(/^done in/);
-    // 16 MiB: the next power of two over the prediction and at least twice the old budget.
-    expect(await page.inputValue('[data-testid="sweep-budget"]')).toBe('0.016');
+    // The offer: the next power of two (MiB here) over the prediction, at least twice the old budget.
+    const predicted = Number(/needs ([\d.]+) MiB/.exec(refused)![1]);
+    const raised = Math.round(Number(await page.inputValue('[data-testid="sweep-budget"]')) * 1024);
+    expect(raised).toBeGreaterThanOrEqual(Math.max(predicted, 16));
+    expect(Number.isInteger(Math.log2(raised))).toBe(true);
   });
 });

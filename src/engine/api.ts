@@ -11,7 +11,9 @@ import { evaluateChecks, type CheckResult } from './run/checks.js';
 import type { RunEvent, RunProfile } from './run/events.js';
 import { executePlan, type RunResult } from './run/runtime.js';
 import { nodeExecEnv, PipelineLoadError } from './node/host.js';
-import { refusalIssues } from './io/read-policy.js';
+import { refusalIssues, watchRefusals } from './io/read-policy.js';
+import { ReadPolicy } from './node/read-policy.js';
+import { prepareDocument } from './compile/prepare.js';
 import { PIPELINE_FORMAT, PIPELINE_VERSION, type CheckSchema, type Pipeline } from './schema/pipeline.js';
 import type { z } from 'zod';
 
@@ -108,7 +110,15 @@ export interface PipelineRun {
 
 /** Compiles and runs a pipeline in this process; throws PipelineLoadError when it is invalid or refused (over budget, or a read outside its folders). */
 export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): Promise<PipelineRun> {
-  const r = compile(doc, opts.registry ?? defaultRegistry, { baseDir: opts.baseDir ?? process.cwd() });
+  const registry = opts.registry ?? defaultRegistry;
+  const baseDir = opts.baseDir ?? process.cwd();
+  // As the CLI does: nodes learn what their files' headers say (a .npy's shape, a model's weight
+  // bytes) before compiling, read under the run's policy, so the plan and the memory guard agree.
+  const watch = watchRefusals(ReadPolicy.of({ baseDir, allowRead: opts.allowRead }).reader().readHead);
+  const prep = await prepareDocument(doc, registry, watch.readHead);
+  const refused = watch.issues(doc, prep.issues);
+  if (refused.length || prep.issues.length) throw new PipelineLoadError(refused.length ? refused : prep.issues);
+  const r = compile(prep.doc, registry, { baseDir });
   if (!r.ok) throw new PipelineLoadError(r.issues);
   if (opts.memoryBudget !== undefined) {
     const refused = checkMemoryBudget(r.plan, opts.memoryBudget);

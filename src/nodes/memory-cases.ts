@@ -64,7 +64,7 @@ const POSITION: Record<string, Record<string, unknown>> = {
   llama3: { factor: 4, originalMaxPositionEmbeddings: 64 }, alibi: {}, xpos: {},
 };
 const KV: Record<string, Record<string, unknown>> = {
-  contiguous: { maxTokens: 512, prefillTokens: 128 }, paged: { blockSize: 16, prefillTokens: 128 },
+  contiguous: { prefillTokens: 128 }, paged: { blockSize: 16, prefillTokens: 128 },
   streaming: { sinkTokens: 4, recentTokens: 60, prefillTokens: 128 }, h2o: { heavyTokens: 32, recentTokens: 32, prefillTokens: 128 },
   kivi: { bits: 2, groupSize: 32, residualTokens: 64, prefillTokens: 128 },
 };
@@ -103,7 +103,7 @@ export function memoryCases(T = 256): MemoryCase[] {
   for (const [variant, p] of Object.entries(SEGMENT))
     cases.push({ name: `segment/${variant}`, target: 'seg', nodes: [qkv(T), { id: 'seg', type: 'segment', params: { variant, ...p } }], edges: [['qkv.q', 'seg.like']] });
   for (const [variant, p] of Object.entries(KV))
-    cases.push({ name: `kv-cache/${variant}`, target: 'kv', nodes: [qkv(T), { id: 'kv', type: 'kv-cache', params: { variant, ...p } }], edges: qkvEdges('kv') });
+    cases.push({ name: `kv-cache/${variant}`, target: 'kv', nodes: [qkv(T), { id: 'kv', type: 'kv-cache', params: { variant, ...p, ...(variant === 'contiguous' ? { maxTokens: 2 * T } : {}) } }], edges: qkvEdges('kv') });
   for (const [variant, p] of Object.entries(QUANTIZE))
     cases.push({ name: `quantize/${variant}`, target: 'qz', sinks: variant.endsWith('16') ? ['out'] : ['out', 'codes', 'scales'], nodes: [qkv(T), { id: 'qz', type: 'quantize', params: { variant, ...p } }], edges: [['qkv.k', 'qz.in']] });
   const npy = (id: string) => ({ id, type: 'source.npy', params: { path: `${id}.npy` } });

@@ -162,7 +162,7 @@ describe('compile', () => {
     if (!r.ok) throw new Error();
     const refused = checkMemoryBudget(r.plan, 12 * 1024 ** 3);
     expect(refused?.nodeId).toBe('naive');
-    expect(refused?.message).toMatch(/node "naive" \(attention\) needs a predicted 32\.\d GiB at peak .*over the memory budget of 12\.0 GiB/);
+    expect(refused?.message).toMatch(/node "naive" \(attention\) needs a predicted 88\.\d GiB at peak .*over the memory budget of 12\.0 GiB/);
     doc.nodes.splice(1, 1);
     doc.edges = doc.edges.filter((e) => !e.to.startsWith('naive') && !e.from.startsWith('naive'));
     doc.nodes.splice(2, 1);

@@ -19,7 +19,7 @@ export const naive: AttentionVariant = {
     // their sum, then softmax's temporaries (about five T×T f32 at once, measured) and the head's q, k, v.
     workspaceBytes: 5.5 * s.Tq * s.Tk * 4 + (s.Tq + 2 * s.Tk) * s.D * 4,
     bytesMoved: 4 * (s.H * s.Tq * s.D * 2 + s.Hkv * s.Tk * (s.D + s.Dv) + s.H * s.Tq * s.Tk * 2),
-    note: `scores ${s.Tq}×${s.Tk} f32 and their mask per head`,
+    note: `scores ${s.Tq}×${s.Tk} f32, their mask and softmax's temporaries per head`,
   }),
   async run(ctx, { q, k, v, bias }, p, s) {
     const { tf } = ctx;

@@ -94,7 +94,7 @@ function featureMap(p: P, s: AttentionShape): FeatureMap {
         let r1 = r0 + 1;
         while (r1 < s.Tq && visibleLandmarks(off + r1, s.Tk, m) === n) r1++;
         const rows = r1 - r0;
-        if (n === 0) parts.push(tf.zeros([rows, m]));
+        if (n === 0) parts.push(tf.zeros([rows, m]) as tfc.Tensor2D);
         else {
           const f = tf.matMul(gaussian(tf, tf.slice(q, [r0, 0], [rows, s.D]) as tfc.Tensor2D, tf.slice(L, [0, 0], [n, s.D]) as tfc.Tensor2D), pinv.get(n)!);
           parts.push(n === m ? f : (tf.pad(f, [[0, 0], [0, m - n]]) as tfc.Tensor2D));

@@ -41,7 +41,7 @@ export const compress = defineNode({
   outputs: {
     tokens: { kind: 'tokens', dims: ['Tkept'], doc: 'the kept tokens; their text is the compressed prompt' },
     kept: { kind: 'tensor', dims: ['T'], doc: 'uint8 mask over the input tokens: 1 = kept' },
-    metrics: { kind: 'metrics', doc: 'inputTokens, outputTokens, ratio = outputTokens / inputTokens, and per-variant figures' },
+    metrics: { kind: 'metrics', doc: 'inputTokens, outputTokens, ratio = outputTokens / inputTokens; whether the facts survive: numbers/numbersKept/numbersSurvived and entities/entitiesKept/entitiesSurvived (named entities: capitalised words not at a sentence start); and per-variant figures' },
   },
   infer(ins) {
     const s = requireKind('tokens', ins.tokens, 'tokens');

@@ -82,6 +82,19 @@ export function gatherContiguous(blocks: Tensor, table: number[], len: number): 
   return f32([Hkv, len, D], out, ['Hkv', 'T', 'D']);
 }
 
+/** gatherContiguous with a row copy per token (the fused kernel's input; same result). */
+function gatherRows(blocks: Tensor, table: number[], len: number): Tensor {
+  const [, Hkv, B, D] = blocks.shape as [number, number, number, number];
+  const src = blocks.data as Float32Array;
+  const out = new Float32Array(Hkv * len * D);
+  for (let h = 0; h < Hkv; h++)
+    for (let t = 0; t < len; t++) {
+      const at = ((table[Math.floor(t / B)]! * Hkv + h) * B + (t % B)) * D;
+      out.set(src.subarray(at, at + D), (h * len + t) * D);
+    }
+  return f32([Hkv, len, D], out, ['Hkv', 'T', 'D']);
+}
+
 export const paged: AttentionVariant<P> = {
   params,
   doc: {
@@ -104,15 +117,15 @@ export const paged: AttentionVariant<P> = {
   },
   async run(ctx, ins, p, s) {
     const { tf } = ctx;
-    const src = pagedSource(ins, p);
     if (fusedAvailable(ctx)) {
-      // wasm: K/V gathered through the block table once (O(len·D)), then the fused kernel.
-      const k = gatherContiguous(src.keyBlocks, src.table, src.len);
-      const v = gatherContiguous(src.valueBlocks, src.table, src.len);
-      const [Hkv, , D] = k.shape as [number, number, number];
-      const fused = await runFused(ctx, { q: ins.q, k, v, bias: ins.bias }, p, { ...s, Hkv, Tk: src.len, D, Dv: v.shape[2]! });
-      if (fused) return fused;
+      // wasm: K/V gathered through the cache's block table once, a row at a time (O(len·D)), then
+      // the fused kernel. Without a cache the table is the identity over k/v: they are read as they are.
+      const c = ins.cache ? pagedSource(ins, p) : undefined;
+      const [k, v] = c ? [gatherRows(c.keyBlocks, c.table, c.len), gatherRows(c.valueBlocks, c.table, c.len)] : [ins.k, ins.v];
+      const [Hkv, Tk, D] = k.shape.slice(-3) as [number, number, number];
+      return (await runFused(ctx, { q: ins.q, k, v, bias: ins.bias }, p, { ...s, Hkv, Tk, D, Dv: v.shape.at(-1)! }))!;
     }
+    const src = pagedSource(ins, p);
     const { q, bias } = ins;
     const B = src.blockSize;
     const [N, Hkv, , D] = src.keyBlocks.shape as [number, number, number, number];

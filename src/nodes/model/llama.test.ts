@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '../../engine/io/npy.js';
+import type { BackendName } from '../../engine/node.js';
 import { i32, type Tensor } from '../../engine/tensor.js';
 import type { MetricsValue, ModelValue } from '../../engine/values.js';
 import { expectClose, runNode } from '../testing.js';
@@ -32,8 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const load = async (path: string, backend: 'cpu' | 'wasm' = 'cpu') => (await runNode(modelLoad, {}, { path }, { backend })).model as ModelValue;
-const forward = async (model: ModelValue, ids: number[], params: Record<string, unknown> = {}, backend: 'cpu' | 'wasm' = 'cpu') => {
+const load = async (path: string, backend: BackendName = 'cpu') => (await runNode(modelLoad, {}, { path }, { backend })).model as ModelValue;
+const forward = async (model: ModelValue, ids: number[], params: Record<string, unknown> = {}, backend: BackendName = 'cpu') => {
   const out = await runNode(modelForward, { model, ids: i32([ids.length], ids) }, params, { backend, connected: ['logits', 'metrics'] });
   return { logits: out.logits as Tensor, metrics: (out.metrics as MetricsValue).values };
 };
@@ -64,12 +65,16 @@ describe('model.forward matches Hugging Face LlamaForCausalLM (float32, max abs 
     });
   }
 
-  it('llama-b on wasm, and the plain-TS reference, agree with HF', async () => {
+  for (const backend of ['wasm', 'webgpu'] as const)
+    it(`llama-b on ${backend}`, async () => {
+      const model = await load(join(dir, 'llama-b'), backend);
+      const { logits } = await forward(model, fixture.tokens, {}, backend);
+      expectClose(logits.data, (await expectedLogits('llama-b')).data, { atol: 1e-4 }, `${backend} logits`);
+    });
+
+  it('the plain-TS reference agrees with HF', async () => {
     const cfg = fixture.models['llama-b']!.config;
     const want = await expectedLogits('llama-b');
-    const model = await load(join(dir, 'llama-b'), 'wasm');
-    const { logits } = await forward(model, fixture.tokens, {}, 'wasm');
-    expectClose(logits.data, want.data, { atol: 1e-4 }, 'wasm logits');
     // The reference with Llama 3 frequencies from HF's formula, written out here.
     const arch = parseModelConfig(cfg);
     const rs = cfg.rope_scaling as { factor: number; low_freq_factor: number; high_freq_factor: number; original_max_position_embeddings: number };

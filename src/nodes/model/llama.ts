@@ -190,9 +190,10 @@ export class LlamaModel {
       }
       const t = await w.read(name);
       ctx.checkCancelled();
-      const raw = tf.tensor(t.data as Float32Array, t.shape as number[]);
-      const up = (transpose ? tf.tidy(() => tf.transpose(raw)) : raw) as unknown as tfc.Tensor<R>;
-      if (transpose) raw.dispose();
+      const [rows, cols] = t.shape as [number, number];
+      const up = (
+        transpose ? tf.tensor2d(transposeHost(t.data as Float32Array, rows, cols), [cols, rows]) : tf.tensor(t.data as Float32Array, t.shape as number[])
+      ) as unknown as tfc.Tensor<R>;
       all.push(up);
       bytes += t.data.byteLength;
       return up;
@@ -222,12 +223,7 @@ export class LlamaModel {
       const finalNorm = (await get<tfc.Rank.R1>('model.norm.weight'))!;
       // The head [hid, vocab]: the embeddings transposed when tied (a second copy, for the fast product).
       const head = arch.tieWordEmbeddings
-        ? (() => {
-            const t = tf.transpose(embed) as tfc.Tensor2D;
-            all.push(t);
-            bytes += t.size * 4;
-            return t;
-          })()
+        ? (await get<tfc.Rank.R2>('model.embed_tokens.weight', false, true))!
         : (await get<tfc.Rank.R2>('lm_head.weight', false, true))!;
       const eps = model.config.rms_norm_eps ?? 1e-6;
       if (typeof eps !== 'number' || !(eps > 0)) throw new ModelError(`${arch.source}: "rms_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
@@ -544,6 +540,17 @@ function rotateRows(x: Float32Array, heads: number, rows: number, D: number, t: 
         out[o + i + half] = x2 * c + x1 * s;
       }
     }
+  return out;
+}
+
+/** [rows, cols] → [cols, rows], in blocks (a backend transpose of a 135M-parameter model takes ~1 min on wasm). */
+function transposeHost(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const B = 64;
+  for (let r0 = 0; r0 < rows; r0 += B)
+    for (let c0 = 0; c0 < cols; c0 += B)
+      for (let r = r0; r < Math.min(r0 + B, rows); r++)
+        for (let c = c0; c < Math.min(c0 + B, cols); c++) out[c * rows + r] = x[r * cols + c]!;
   return out;
 }
 

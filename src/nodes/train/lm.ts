@@ -4,8 +4,6 @@
 // `LlamaForCausalLM` when the position scheme is RoPE. The position scheme is a parameter:
 // rotations come from the position node's own variants (RoPE, PI, xPos); ALiBi from its slopes.
 import type * as tfc from '@tensorflow/tfjs-core';
-// tfjs-core registers gradients only on request; training needs them on every backend.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { alibiSlopes } from '../position/alibi.js';
 import { ropeInv, type RotaryPlan } from '../position/common.js';
 import { rotaryTables } from '../position/rotate.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testContext } from '../testing.js';
 import { forward, crossEntropy, initWeights, positionTables, disposeTables, POSITION_SCHEMES, hfConfig, archFromConfig, type LmArch } from './lm.js';
+import './gradients.js';
 import { learningRate, sampleBatch, splitTokens, train, type TrainOptions } from './train.js';
 
 const tiny = (position: LmArch['position']): LmArch => ({

@@ -105,6 +105,7 @@ export interface TrainHooks {
 
 /** Trains `init` in place of a copy and returns the final weights with the loss curve. */
 export async function train(tf: typeof tfc, a: LmArch, init: Weights, ids: Int32Array, o: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  await import('./gradients.js');
   const now = hooks.now ?? (() => performance.now());
   const { train: trainIds, held } = splitTokens(ids, o.heldOut);
   const L = o.contextLength;

@@ -220,7 +220,7 @@ function RunBar({ commands }: { commands: Commands }) {
             void commands.run();
           }}
         >
-          Raise to {formatBytes(raiseTo)} &amp; run
+          Raise to {formatBytes(raiseTo)} ▶
         </button>
       )}
     </div>

@@ -129,7 +129,8 @@ export function installShortcuts(app: App, commands: Commands, mouse: () => { x:
     if (e.key === 'Escape') {
       const s = ui.store.get();
       if (s.quickAdd || s.help) return ui.set({ quickAdd: undefined, help: false });
-      if (app.metrics.get().run.phase === 'running' || app.runner.sweep.get().running) return commands.cancel();
+      const phase = app.metrics.get().run.phase;
+      if (phase === 'running' || phase === 'starting' || app.runner.sweep.get().running) return commands.cancel();
       return;
     }
     if (mod && key === 'Enter') {
