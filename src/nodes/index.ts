@@ -12,8 +12,9 @@ import { nodes as quantize } from './quantize/index.js';
 import { nodes as kvCache } from './kv-cache/index.js';
 import { nodes as model } from './model/index.js';
 import { nodes as train } from './train/index.js';
+import { nodes as block } from './block/index.js';
 
-export const families = { sources, sinks, text, compress, position, segment, attention, ssm, quantize, kvCache, model, train };
+export const families = { sources, sinks, text, compress, position, segment, attention, ssm, quantize, kvCache, model, train, block };
 
 export function createRegistry(): Registry {
   return new Registry(Object.values(families).flat());

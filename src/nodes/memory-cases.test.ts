@@ -3,7 +3,8 @@
 // and at most 1.5× it — so the memory guard neither lets a run through that will not fit nor
 // refuses one by a wide margin. A fixed SLACK absorbs what does not scale (metrics, small scratch).
 import { describe, expect, it } from 'vitest';
-import { memoryCases, measureCase } from './memory-cases.js';
+import { memoryCases, measureCase, NOT_COVERED } from './memory-cases.js';
+import { registry } from './index.js';
 
 const SLACK = 16 * 1024;
 
@@ -16,4 +17,15 @@ describe.each([256, 512])('predicted vs measured peak, every node family, T = %i
       expect(f.predicted, `${c.name}: predicted ${f.predicted} B must cover measured ${f.measured} B`).toBeGreaterThanOrEqual(f.measured);
       expect(f.predicted, `${c.name}: predicted ${f.predicted} B is over 1.5× measured ${f.measured} B`).toBeLessThanOrEqual(1.5 * f.measured + SLACK);
     });
+});
+
+it('every node type and variant has a case (or is listed as not covered yet)', () => {
+  const names = new Set(memoryCases().map((c) => c.name));
+  const missing = registry.types().flatMap((t) => {
+    if (NOT_COVERED.includes(t)) return [];
+    const variants = Object.keys(registry.get(t)!.variants ?? {});
+    if (t === 'ssm.aft') return names.has('ssm.aft/full') ? [] : [t];
+    return variants.length ? variants.map((v) => `${t}/${v}`).filter((n) => !names.has(n)) : names.has(t) ? [] : [t];
+  });
+  expect(missing).toEqual([]);
 });

@@ -137,7 +137,13 @@ function unknownParams(raw: unknown, parsed: Record<string, unknown>, schema: z.
 function paramNames(schema: z.ZodType, value: unknown): string[] {
   const s = schema as unknown as { shape?: object; options?: z.ZodType[] };
   if (s.shape) return Object.keys(s.shape);
-  for (const option of s.options ?? []) if (option.safeParse(value).success) return paramNames(option, value);
+  // A variant family: the option whose `variant` literal matches (a full parse of each option, per node,
+  // dominated compiling large documents).
+  const variant = (value as { variant?: unknown } | null)?.variant;
+  for (const option of s.options ?? []) {
+    const tag = (option as unknown as { shape?: Record<string, z.ZodType> }).shape?.variant;
+    if (tag && variant !== undefined ? tag.safeParse(variant).success : option.safeParse(value).success) return paramNames(option, value);
+  }
   return value && typeof value === 'object' ? Object.keys(value) : [];
 }
 

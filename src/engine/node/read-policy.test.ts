@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReadRefusal, ReadRefusedError, refusalIssues } from '../io/read-policy.js';
 import { ReadPolicy } from './read-policy.js';
+import { z } from 'zod';
 import { runPipeline } from '../api.js';
+import { defineNode } from '../node.js';
+import { createRegistry } from '../../nodes/index.js';
+import { EngineService } from '../run/service.js';
+import { text as textValue } from '../values.js';
 import { PipelineLoadError } from './host.js';
+import { nodeBackendSetup } from './setup.js';
 
 let dir: string;
 let pipes: string;
@@ -143,5 +149,40 @@ describe('ReadPolicy', () => {
     const run = await runPipeline(doc('../outside/secret.txt'), { baseDir: pipes, allowRead: [outside] });
     expect(run.status).toBe('ok');
     expect((await runPipeline(doc('a.txt'), { baseDir: pipes })).status).toBe('ok');
+  });
+
+  it('the engine service (what the workers run) stops a run at the first refused read and names the param', async () => {
+    // A node that reads two files of a folder through ctx.readFile, with no `prepare` to catch it early.
+    const reader = defineNode({
+      type: 'test.folder-reader', family: 'source', title: 'reader', summary: '', references: [],
+      params: z.object({ folder: z.string() }),
+      inputs: {}, outputs: { text: { kind: 'text' } },
+      infer: () => ({ text: { kind: 'text' } }),
+      async run(ctx, _ins, p) {
+        const a = await ctx.readFile(`${p.folder}/config.json`).catch((err: Error) => {
+          throw new Error(`could not load the model: ${err.message}`); // wrapping must not hide the refusal
+        });
+        return { text: textValue(new TextDecoder().decode(a)) };
+      },
+      flags: { volatile: true },
+    });
+    const registry = createRegistry().register(reader);
+    const service = new EngineService(registry, {
+      setup: nodeBackendSetup('test'),
+      readFile: (p, access) => ReadPolicy.of(access).read(p),
+      readHead: (p, access) => ReadPolicy.of(access).reader().readHead(p),
+      resolvePath: (base, p) => join(base, p),
+      now: () => performance.now(),
+    });
+    writeFileSync(join(outside, 'config.json'), '{}');
+    const doc = (folder: string) => ({
+      format: 'context-lab/pipeline', version: 1, name: 'folder',
+      nodes: [{ id: 'm', type: 'test.folder-reader', params: { folder } }, { id: 'tok', type: 'tokenizer', params: { encoding: 'bytes' } }],
+      edges: [{ from: 'm.text', to: 'tok.text' }],
+    });
+    const refused = await service.run(doc('../outside'), { backend: 'cpu', baseDir: pipes });
+    expect(refused).toEqual({ ok: false, stage: 'invalid', issues: [{ path: 'nodes[0].params.folder', nodeId: 'm', message: expect.stringContaining(`read refused: ${join(outside, 'config.json')} is outside`) }] });
+    expect(await service.run(doc('../outside'), { backend: 'cpu', baseDir: pipes, allowRead: [outside] })).toMatchObject({ ok: true, status: 'ok' });
+    expect(await service.run(doc('model'), { backend: 'cpu', baseDir: pipes })).toMatchObject({ ok: true, status: 'ok' });
   });
 });

@@ -258,6 +258,31 @@ EXPORT(run_queue) i32 run_queue(const Config *cf, const Job *jobs, const i32 *ti
   return done;
 }
 
+// Layout helpers, so the host's copy into the kernel's memory is a memcpy plus these passes.
+// x[0..n) *= c in place.
+EXPORT(scale) void scale(f32 *x, i32 n, f32 c) {
+  const v128_t vc = wasm_f32x4_splat(c);
+  i32 i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), vc));
+  for (; i < n; i++) x[i] *= c;
+}
+
+// K [Hkv][Tk][D] → tiles [Hkv][nT][D][Bk], zeros past Tk.
+EXPORT(pack_kt) void pack_kt(const f32 *k, f32 *kt, i32 Hkv, i32 Tk, i32 D, i32 Bk, i32 nT) {
+  for (i32 g = 0; g < Hkv; g++)
+    for (i32 t = 0; t < nT; t++) {
+      f32 *dst = kt + (g * nT + t) * D * Bk;
+      for (i32 c = 0; c < Bk; c++) {
+        const i32 j = t * Bk + c;
+        const f32 *src = k + (g * Tk + j) * D;
+        if (j < Tk)
+          for (i32 d = 0; d < D; d++) dst[d * Bk + c] = src[d];
+        else
+          for (i32 d = 0; d < D; d++) dst[d * Bk + c] = 0;
+      }
+    }
+}
+
 // The wasm-SIMD f32 multiply-add peak: 12 independent chains of a = a·b + c (8 flops per vector pair).
 EXPORT(peak) f32 peak(i32 iters) {
   v128_t b = wasm_f32x4_splat(0.999f), c = wasm_f32x4_splat(0.001f);

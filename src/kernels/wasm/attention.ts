@@ -112,6 +112,8 @@ interface Kernel {
     run_range(cfg: number, jobs: number, tiles: number, j0: number, j1: number, scratch: number): void;
     run_queue(cfg: number, jobs: number, tiles: number, n: number, counter: number, cancel: number, scratch: number): number;
     exp2_array(ptr: number, n: number): void;
+    scale(ptr: number, n: number, c: number): void;
+    pack_kt(k: number, kt: number, Hkv: number, Tk: number, D: number, Bk: number, nT: number): void;
     peak(iters: number): number;
     peak_flops_per_iter(): number;
     __heap_base: WebAssembly.Global;
@@ -391,6 +393,7 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   // Per-thread scratch, padded to whole cache lines so threads never share one.
   const scratchFloats = Math.ceil((4 * Bk + 4 + maxRows * DvP + 2 * maxRows) / 16) * 16;
   const pQ = arena.alloc(H * Tq * D * 4);
+  const pK = arena.alloc(Hkv * Tk * D * 4); // K as given, before pack_kt
   const pKt = arena.alloc(Hkv * nT * D * Bk * 4);
   const pV = arena.alloc(Hkv * TkP * DvP * 4);
   const pO = arena.alloc(outRows * DvP * 4);
@@ -422,23 +425,24 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pSync = arena.alloc(8); // job counter, cancel flag
   const pScratch = arena.alloc(Math.max(1, threads) * scratchFloats * 4);
 
-  // Q pre-scaled into the log2 domain; K transposed into [D][Bk] tiles; V padded to DvP columns.
-  const c = LOG2E * spec.scale;
-  const Q = arena.f32(pQ, H * Tq * D);
-  for (let x = 0; x < Q.length; x++) Q[x] = spec.q[x]! * c;
-  const Kt = arena.f32(pKt, Hkv * nT * D * Bk);
-  Kt.fill(0);
-  for (let g = 0; g < Hkv; g++)
-    for (let j = 0; j < Tk; j++) {
-      const t = Math.floor(j / Bk);
-      const base = (g * nT + t) * D * Bk + (j - t * Bk);
-      const src = (g * Tk + j) * D;
-      for (let d = 0; d < D; d++) Kt[base + d * Bk] = spec.k[src + d]!;
-    }
+  // Q pre-scaled into the log2 domain; K transposed into [D][Bk] tiles; V padded to DvP columns
+  // and TkP rows (zeros: padded keys get P = 0, and 0·0 stays 0).
+  const x = k.exports;
+  arena.f32(pQ, H * Tq * D).set(spec.q.subarray(0, H * Tq * D));
+  x.scale(pQ, H * Tq * D, LOG2E * spec.scale);
+  arena.f32(pK, Hkv * Tk * D).set(spec.k.subarray(0, Hkv * Tk * D));
+  x.pack_kt(pK, pKt, Hkv, Tk, D, Bk, nT);
   const V = arena.f32(pV, Hkv * TkP * DvP);
-  V.fill(0);
-  for (let g = 0; g < Hkv; g++)
-    for (let j = 0; j < Tk; j++) V.set(spec.v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
+  if (DvP === Dv)
+    for (let g = 0; g < Hkv; g++) {
+      V.set(spec.v.subarray(g * Tk * Dv, (g + 1) * Tk * Dv), g * TkP * Dv);
+      V.fill(0, (g * TkP + Tk) * Dv, (g + 1) * TkP * Dv);
+    }
+  else {
+    V.fill(0);
+    for (let g = 0; g < Hkv; g++)
+      for (let j = 0; j < Tk; j++) V.set(spec.v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
+  }
   arena.i32(pQpos, Tq).set(qpos);
   arena.i32(pKpos, TkP).set(kposP);
   if (spec.slopes) {
@@ -466,7 +470,6 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   // Run.
   const t1 = performance.now();
   const n = jobList.length;
-  const x = k.exports;
   if (threads <= 1 || n <= 1) {
     let last = performance.now();
     for (let j = 0; j < n; j++) {
@@ -508,15 +511,17 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   }
 
   const kernelMs = performance.now() - t1;
-  // Read back (and merge the splits by log-sum-exp).
-  const O = arena.f32(pO, outRows * DvP);
-  const ML = arena.f32(pML, outRows * 2);
+  // Read back (and merge the splits by log-sum-exp). Whole-buffer copies out of the shared memory:
+  // element-wise reads and small sets on a SharedArrayBuffer are many times slower in V8.
+  const O = arena.f32(pO, outRows * DvP).slice();
+  const ML = arena.f32(pML, outRows * 2).slice();
   const out = new Float32Array(H * Tq * Dv);
   const lse = new Float32Array(H * Tq);
   const lse2 = (row: number) => (ML[row * 2 + 1]! > 0 ? ML[row * 2]! + Math.log2(ML[row * 2 + 1]!) : -Infinity);
   if (direct) {
+    if (DvP === Dv) out.set(O.subarray(0, H * Tq * Dv));
     for (let row = 0; row < H * Tq; row++) {
-      out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
+      if (DvP !== Dv) out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
       lse[row] = lse2(row) / LOG2E;
     }
   } else {

@@ -54,14 +54,17 @@ describe('tiny random checkpoints', () => {
 });
 
 describe('model.forward matches Hugging Face LlamaForCausalLM (float32, max abs ≤ 1e-4)', () => {
-  for (const name of ['llama-a', 'llama-b']) {
+  // a: plain RoPE, untied, GQA; b: Llama 3 rope_scaling, tied, q/k/v/o biases, explicit head_dim;
+  // c: YaRN past its original length; d: dynamic NTK (legacy "type" key) past max_position_embeddings.
+  const ropes: Record<string, string> = { 'llama-a': 'rope', 'llama-b': 'llama3', 'llama-c': 'yarn', 'llama-d': 'dynamic' };
+  for (const [name, rope] of Object.entries(ropes)) {
     it(`${name} on cpu`, async () => {
       const model = await load(join(dir, name));
       const { logits, metrics } = await forward(model, fixture.tokens);
       const want = await expectedLogits(name);
       expect(logits.shape).toEqual(want.shape);
       expectClose(logits.data, want.data, { atol: 1e-4 }, `${name} logits`);
-      expect(metrics).toMatchObject({ tokens: 24, layers: 2, prefillTokens: 24, decodeSteps: 0, attention: 'naive', rope: name === 'llama-b' ? 'llama3' : 'rope' });
+      expect(metrics).toMatchObject({ tokens: 24, layers: 2, prefillTokens: 24, decodeSteps: 0, attention: 'naive', rope });
     });
   }
 

@@ -320,8 +320,8 @@ export interface AppendResult {
 
 /**
  * One sequence: appends tokens (a prefill of many, or one per decode step) and keeps each layer's
- * K/V under the cache policy. Keys are cached before RoPE and rotated at every step with the
- * positions the policy says (original, or inside the cache for StreamingLLM).
+ * K/V under the cache policy. Keys are cached after RoPE at their original positions (as HF's cache),
+ * or, for StreamingLLM with positions inside the cache, before RoPE and rotated anew every step.
  */
 export class LlamaSession {
   private readonly plugged: Plugged;
@@ -391,6 +391,12 @@ export class LlamaSession {
     }
   }
 
+  /** Whether cached keys are kept unrotated and rotated anew every step (positions inside the cache). */
+  private reRotates(): boolean {
+    const c = this.plugged.cache;
+    return c.policy === 'streaming' && c.positions === 'cache';
+  }
+
   /** Rotation tables for every cached key (after this append's tokens joined) and the attention bias. */
   private ropeFor() {
     const { arch } = this.model;
@@ -426,20 +432,22 @@ export class LlamaSession {
     });
     const [kHost, vHost] = await Promise.all([k.data(), v.data()]);
     tf.dispose([k, v]);
-    this.keys[l]!.append(kHost as Float32Array, n);
+    const m = this.held.length;
+    // RoPE on the host with the position node's tables (a few flops per element: cheaper than a round
+    // trip to the backend). As HF's cache does, keys are stored rotated at their positions, so a
+    // frequency rule that changes with the length (dynamic NTK) leaves earlier keys as they were;
+    // StreamingLLM's cache positions shift as tokens leave, so there keys are stored unrotated and
+    // every step rotates them all at positions 0..kept−1.
+    const reRotate = this.reRotates();
+    const tables = rope.tables;
+    const newKeys = tables && !reRotate ? rotateRows(kHost as Float32Array, Hkv, n, D, tables, m - n) : (kHost as Float32Array);
+    this.keys[l]!.append(newKeys, n);
     this.values[l]!.append(vHost as Float32Array, n);
-    const m = this.keys[l]!.length;
-    // Rotate this step's queries (the last n positions) and every cached key, on the host with the
-    // position node's tables (a few flops per element: cheaper than a round trip to the backend).
     const qData = (await q.data()) as Float32Array;
     q.dispose();
+    const qRot = f32([H, n, D], tables ? rotateRows(qData, H, n, D, tables, m - n) : qData, ['H', 'T', 'D']);
     const kAll = this.keys[l]!.tensor();
-    let qRot = f32([H, n, D], qData, ['H', 'T', 'D']);
-    let kRot = kAll;
-    if (rope.tables) {
-      qRot = f32([H, n, D], rotateRows(qData, H, n, D, rope.tables, m - n), ['H', 'T', 'D']);
-      kRot = f32([Hkv, m, D], rotateRows(kAll.data as Float32Array, Hkv, m, D, rope.tables, 0), ['Hkv', 'T', 'D']);
-    }
+    let kRot = tables && reRotate ? f32([Hkv, m, D], rotateRows(kAll.data as Float32Array, Hkv, m, D, tables, 0), ['Hkv', 'T', 'D']) : kAll;
     let vAll = this.values[l]!.tensor();
     const s = { H, Hkv, Tq: n, Tk: m, D, Dv: D };
     const c = this.plugged.cache;

@@ -6,7 +6,8 @@ import type { AnyNodeDef } from '../../engine/node.js';
 import { aft } from './aft.js';
 import { mambaBlock } from './mamba-block.js';
 import { rwkv } from './rwkv.js';
+import { rwkvBlock } from './rwkv-block.js';
 import { selectiveScan } from './selective-scan.js';
 
 /** Node kinds of this family, registered by src/nodes/index.ts. */
-export const nodes: AnyNodeDef[] = [selectiveScan, mambaBlock, rwkv, aft];
+export const nodes: AnyNodeDef[] = [selectiveScan, mambaBlock, rwkv, rwkvBlock, aft];

@@ -20,6 +20,7 @@ const FAMILIES: Record<string, FamilyStyle> = {
   position: { title: 'Position encoders', color: '#16a34a' },
   attention: { title: 'Attention kernels', color: '#2563eb' },
   ssm: { title: 'SSM / attention-free', color: '#7c3aed' },
+  block: { title: 'Fused layers', color: '#0369a1' },
   quantize: { title: 'Quantizers', color: '#db2777' },
   'kv-cache': { title: 'KV caches', color: '#9333ea' },
   model: { title: 'Models', color: '#0f766e' },

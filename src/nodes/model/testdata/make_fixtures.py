@@ -5,7 +5,8 @@
 1. safetensors files written by the reference implementation (the `safetensors` package, whose
    writer is Rust), for the TypeScript reader: one file with F32/F16/BF16 tensors and metadata, and a
    two-shard checkpoint with its model.safetensors.index.json. `expected.json` holds the values each
-   tensor must read as (float32).
+   tensor must read as (float32). (The writer's header key order can differ between runs, so
+   mixed.safetensors may come out with other bytes and the same tensors; the tests read by name.)
 2. Expected logits of Hugging Face's LlamaForCausalLM on tiny random models, from an independent
    NumPy transcription of transformers' modeling_llama.py / modeling_rope_utils.py (float32, as HF
    runs on CPU). The weights are not committed: both sides generate them from the same integer hash
@@ -208,6 +209,23 @@ MODELS = {
         "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                          "original_max_position_embeddings": 32},
         "tie_word_embeddings": True, "attention_bias": True, "torch_dtype": "float32",
+    },
+    # YaRN (Qwen2.5-style rope_scaling), beyond its original length of 16: max_position_embeddings = factor × original,
+    # so HF's versions that take the factor from that ratio agree.
+    "llama-c": {
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "intermediate_size": 128,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 256,
+        "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu",
+        "rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16},
+        "tie_word_embeddings": True, "attention_bias": False, "torch_dtype": "float32",
+    },
+    # Dynamic NTK (legacy "type" key), with 24 tokens past max_position_embeddings = 16.
+    "llama-d": {
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64, "intermediate_size": 128,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4, "vocab_size": 256,
+        "max_position_embeddings": 16, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu",
+        "rope_scaling": {"type": "dynamic", "factor": 2.0},
+        "tie_word_embeddings": False, "attention_bias": False, "torch_dtype": "float32",
     },
 }
 TOKENS = [1, 200, 17, 42, 255, 3, 99, 128, 7, 64, 31, 250, 0, 5, 77, 180, 12, 13, 14, 240, 66, 9, 101, 33]
