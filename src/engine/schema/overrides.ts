@@ -1,5 +1,6 @@
 // `--set node.param=value` overrides, applied to the raw document before validation so that the
 // usual param errors (with JSON paths) apply to them too.
+import { tooDeep } from './limits.js';
 
 export interface Override {
   node: string;
@@ -41,6 +42,8 @@ export function parseValue(raw: string): unknown {
 /** Returns a copy of `doc` with the overrides applied; throws naming an unknown node. */
 export function applyOverrides(doc: unknown, overrides: Override[]): unknown {
   if (!overrides.length) return doc;
+  // Too deep to copy (structuredClone recurses): returned as is, for compile to refuse with its path.
+  if (tooDeep(doc)) return doc;
   const copy = structuredClone(doc) as { nodes?: { id?: string; params?: Record<string, unknown> }[] };
   for (const o of overrides) {
     // Overrides also arrive from the editor and the worker API, not only through parseOverride.

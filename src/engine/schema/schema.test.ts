@@ -120,3 +120,15 @@ describe('--set refuses prototype segments', () => {
     expect(Object.prototype.toString).not.toHaveProperty('x');
   });
 });
+
+describe('documents nested too deeply', () => {
+  it('are refused by compile with the JSON path, also when --set overrides apply to them', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const doc = qkvAttention();
+    (doc.nodes[0]!.params as Record<string, unknown>).x = deep;
+    const applied = applyOverrides(doc, [parseOverride('qkv.seqLen=16')]);
+    const r = compile(applied, registry);
+    expect(!r.ok && r.issues).toEqual([{ path: `nodes[0].params.x${'[0]'.repeat(60)}`, message: expect.stringMatching(/nested deeper than 64 levels/) }]);
+  });
+});

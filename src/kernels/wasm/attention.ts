@@ -288,6 +288,18 @@ function minMax(a: Int32Array, lo: number, hi: number): [number, number] {
   return [mn, mx];
 }
 
+/**
+ * dst[dstAt..] = src[srcAt..srcAt+n) with a plain loop: TypedArray set/slice/fill on a
+ * SharedArrayBuffer take V8's per-element atomic path, ~30× slower than a JIT-compiled loop.
+ */
+function copy(dst: Float32Array | Int32Array, dstAt: number, src: ArrayLike<number>, srcAt: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
+}
+
+function zero(dst: Float32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) dst[i] = 0;
+}
+
 const SKIP = -1;
 const FULL = 0;
 const PARTIAL = 1;
@@ -405,16 +417,16 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pIv = arena.alloc(Math.max(1, intervals.length) * 16);
   const ivArrays = intervals.map((iv) => {
     const at = [arena.alloc(Tq * 4), arena.alloc(Tq * 4), arena.alloc(TkP * 4), arena.alloc(TkP * 4)];
-    arena.i32(at[0]!, Tq).set(iv.qa);
-    arena.i32(at[1]!, Tq).set(iv.qb);
-    arena.i32(at[2]!, TkP).set(iv.ka);
-    arena.i32(at[3]!, TkP).set(iv.kb);
+    copy(arena.i32(at[0]!, Tq), 0, iv.qa, 0, Tq);
+    copy(arena.i32(at[1]!, Tq), 0, iv.qb, 0, Tq);
+    copy(arena.i32(at[2]!, TkP), 0, iv.ka, 0, Tk);
+    copy(arena.i32(at[3]!, TkP), 0, iv.kb, 0, Tk);
     return at;
   });
   const pR1 = arena.alloc(Math.max(1, rank1.length) * 8);
   const r1Arrays = rank1.map((r) => {
     const at = [arena.alloc(Tq * 4), arena.alloc(TkP * 4)];
-    arena.f32(at[0]!, Tq).set(r.qw);
+    copy(arena.f32(at[0]!, Tq), 0, r.qw, 0, Tq);
     const kw = arena.f32(at[1]!, TkP);
     for (let j = 0; j < Tk; j++) kw[j] = r.kw[j]! * LOG2E;
     return at;
@@ -428,23 +440,19 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   // Q pre-scaled into the log2 domain; K transposed into [D][Bk] tiles; V padded to DvP columns
   // and TkP rows (zeros: padded keys get P = 0, and 0·0 stays 0).
   const x = k.exports;
-  arena.f32(pQ, H * Tq * D).set(spec.q.subarray(0, H * Tq * D));
+  copy(arena.f32(pQ, H * Tq * D), 0, spec.q, 0, H * Tq * D);
   x.scale(pQ, H * Tq * D, LOG2E * spec.scale);
-  arena.f32(pK, Hkv * Tk * D).set(spec.k.subarray(0, Hkv * Tk * D));
+  copy(arena.f32(pK, Hkv * Tk * D), 0, spec.k, 0, Hkv * Tk * D);
   x.pack_kt(pK, pKt, Hkv, Tk, D, Bk, nT);
   const V = arena.f32(pV, Hkv * TkP * DvP);
-  if (DvP === Dv)
-    for (let g = 0; g < Hkv; g++) {
-      V.set(spec.v.subarray(g * Tk * Dv, (g + 1) * Tk * Dv), g * TkP * Dv);
-      V.fill(0, (g * TkP + Tk) * Dv, (g + 1) * TkP * Dv);
-    }
-  else {
-    V.fill(0);
-    for (let g = 0; g < Hkv; g++)
-      for (let j = 0; j < Tk; j++) V.set(spec.v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
+  if (DvP !== Dv) zero(V, 0, V.length);
+  for (let g = 0; g < Hkv; g++) {
+    if (DvP === Dv) copy(V, g * TkP * Dv, spec.v, g * Tk * Dv, Tk * Dv);
+    else for (let j = 0; j < Tk; j++) copy(V, (g * TkP + j) * DvP, spec.v, (g * Tk + j) * Dv, Dv);
+    zero(V, (g * TkP + Tk) * DvP, (g + 1) * TkP * DvP);
   }
-  arena.i32(pQpos, Tq).set(qpos);
-  arena.i32(pKpos, TkP).set(kposP);
+  copy(arena.i32(pQpos, Tq), 0, qpos, 0, Tq);
+  copy(arena.i32(pKpos, TkP), 0, kposP, 0, TkP);
   if (spec.slopes) {
     const sl = arena.f32(pSlopes, H);
     for (let h = 0; h < H; h++) sl[h] = Number(spec.slopes[h]) * LOG2E;
@@ -460,8 +468,8 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const tilesI = arena.i32(pTiles, Math.max(1, nTiles));
   let tile0 = 0;
   jobList.forEach((j, x) => {
-    jobsI.set([j.h, j.r0, j.rows, tile0, j.codes.length, j.out0, 0, 0], x * JOB_INTS);
-    tilesI.set(j.codes, tile0);
+    copy(jobsI, x * JOB_INTS, [j.h, j.r0, j.rows, tile0, j.codes.length, j.out0, 0, 0], 0, JOB_INTS);
+    copy(tilesI, tile0, j.codes, 0, j.codes.length);
     tile0 += j.codes.length;
   });
   const sync = arena.i32(pSync, 2);
@@ -513,8 +521,10 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const kernelMs = performance.now() - t1;
   // Read back (and merge the splits by log-sum-exp). Whole-buffer copies out of the shared memory:
   // element-wise reads and small sets on a SharedArrayBuffer are many times slower in V8.
-  const O = arena.f32(pO, outRows * DvP).slice();
-  const ML = arena.f32(pML, outRows * 2).slice();
+  const O = new Float32Array(outRows * DvP);
+  copy(O, 0, arena.f32(pO, outRows * DvP), 0, O.length);
+  const ML = new Float32Array(outRows * 2);
+  copy(ML, 0, arena.f32(pML, outRows * 2), 0, ML.length);
   const out = new Float32Array(H * Tq * Dv);
   const lse = new Float32Array(H * Tq);
   const lse2 = (row: number) => (ML[row * 2 + 1]! > 0 ? ML[row * 2]! + Math.log2(ML[row * 2 + 1]!) : -Infinity);

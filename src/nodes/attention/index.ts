@@ -22,6 +22,7 @@ import { relu } from './relu.js';
 import { sima } from './sima.js';
 import { slidingWindow } from './sliding-window.js';
 import { soft } from './soft.js';
+import { star } from './star.js';
 
 export const variants: AttentionVariant[] = [
   naive,
@@ -38,6 +39,7 @@ export const variants: AttentionVariant[] = [
   sima,
   soft,
   paged,
+  star,
 ];
 
 export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;

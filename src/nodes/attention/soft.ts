@@ -96,7 +96,7 @@ function featureMap(p: P, s: AttentionShape): FeatureMap {
         const rows = r1 - r0;
         if (n === 0) parts.push(tf.zeros([rows, m]) as tfc.Tensor2D);
         else {
-          const f = tf.matMul(gaussian(tf, tf.slice(q, [r0, 0], [rows, s.D]) as tfc.Tensor2D, tf.slice(L, [0, 0], [n, s.D]) as tfc.Tensor2D), pinv.get(n)!);
+          const f = tf.matMul(gaussian(tf, tf.slice(q, [r0, 0], [rows, s.D]) as tfc.Tensor2D, tf.slice(L, [0, 0], [n, s.D]) as tfc.Tensor2D), pinv.get(n)!) as tfc.Tensor2D;
           parts.push(n === m ? f : (tf.pad(f, [[0, 0], [0, m - n]]) as tfc.Tensor2D));
         }
         r0 = r1;
