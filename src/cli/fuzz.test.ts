@@ -4,9 +4,11 @@
 //    issue names a JSON path (and a node of the document when it names one) and prints as one line,
 //    the TypeScript export of every valid one parses and holds no raw control characters, and no
 //    prototype changes.
+//  - 500 --set paths with hostile segments: refused, or applied as own keys.
 //  - 120 valid documents with hostile ids, sink names and strings are run and written: outputs land
 //    in --out only, under their own names.
 //  - 240 malformed .npy files: refused by validation or by the run, naming the node and the file.
+//  - Paths outside the pipeline's folder (absolute, ../, a symlink, /dev/zero, /proc): refused, never read.
 //  - A sample of all of these through the built CLI: exit 0/1/2, one line per issue, no hang, no
 //    terminal control characters, nothing written outside --out.
 // Seeds are fixed so a failure reproduces; FUZZ_SEED=<n> explores others.

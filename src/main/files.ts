@@ -1,28 +1,12 @@
 // File operations of the main process: atomic writes (temp file + rename, so a crash never leaves
 // a half-written pipeline) and the recent-files list kept in userData.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { RecentFile } from '../preload/api.js';
+import { writeAtomic } from '../engine/node/files.js';
 
-/** Writes `text` to `path` through a temporary file in the same folder, flushed, then renamed over. */
-export async function atomicWrite(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+/** Writes `text` to `path` through an exclusive temporary file in the same folder, flushed, then renamed over. */
+export const atomicWrite = (path: string, text: string): Promise<void> => writeAtomic(path, text);
 
 export const MAX_RECENT = 10;
 

@@ -56,7 +56,7 @@ const ATTENTION: Record<string, Record<string, unknown>> = {
   naive: {}, flash: { blockSize: 64 }, 'flash-decoding': { numSplits: 4 }, 'sliding-window': { window: 32 },
   longformer: { window: 16, globalTokens: 4 }, dilated: { segmentLengths: [32, 64, 256], dilationRates: [1, 2, 4] },
   bigbird: { blockSize: 16, seed: 1 }, linformer: { projectedLength: 32 }, linear: {}, cosformer: {}, relu: {}, sima: {},
-  soft: { landmarks: 16 }, paged: { blockSize: 16 },
+  soft: { landmarks: 16 }, paged: { blockSize: 16 }, star: { causal: false, cycles: 2 },
 };
 const POSITION: Record<string, Record<string, unknown>> = {
   none: {}, sinusoidal: {}, rope: {}, linear: { factor: 4 }, ntk: { factor: 4 }, dynamic: { factor: 4, maxPositionEmbeddings: 64 },
@@ -120,6 +120,8 @@ export function memoryCases(T = 256): MemoryCase[] {
     edges: [['qkv.k', 'rwkv.k'], ['qkv.v', 'rwkv.v'], ['decay.out', 'rwkv.timeDecay'], ['first.out', 'rwkv.timeFirst']],
   });
   cases.push({ name: 'ssm.rwkv-block', target: 'rwkvb', nodes: [qkv(T, 1, 1, 32), { id: 'rwkvb', type: 'ssm.rwkv-block', params: { hiddenSize: 32 } }], edges: [['qkv.q', 'rwkvb.x']] });
+  for (const rank of [undefined, 8])
+    cases.push({ name: `block.low-rank-attention/${rank ?? 'full'}`, target: 'led', nodes: [qkv(T, 1, 1, 64), { id: 'led', type: 'block.low-rank-attention', params: { rank } }], edges: [['qkv.q', 'led.x']] });
   for (const mode of ['blockwise', 'unfused'])
     cases.push({ name: `block.bpt/${mode}`, target: 'bpt', nodes: [qkv(T, 1, 1, 64), { id: 'bpt', type: 'block.bpt', params: { hiddenSize: 64, blockSize: 64, mode } }], edges: [['qkv.q', 'bpt.x']] });
   for (const mode of ['full', 'simple', 'local'])

@@ -290,9 +290,14 @@ function minMax(a: Int32Array, lo: number, hi: number): [number, number] {
 
 /**
  * dst[dstAt..] = src[srcAt..srcAt+n) with a plain loop: TypedArray set/slice/fill on a
- * SharedArrayBuffer take V8's per-element atomic path, ~30× slower than a JIT-compiled loop.
+ * SharedArrayBuffer take V8's per-element atomic path, ~30× slower than a JIT-compiled loop. One
+ * function per element type keeps each loop monomorphic.
  */
-function copy(dst: Float32Array | Int32Array, dstAt: number, src: ArrayLike<number>, srcAt: number, n: number): void {
+function copy(dst: Float32Array, dstAt: number, src: Float32Array, srcAt: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
+}
+
+function copyInts(dst: Int32Array, dstAt: number, src: ArrayLike<number>, srcAt: number, n: number): void {
   for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
 }
 
@@ -417,10 +422,10 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pIv = arena.alloc(Math.max(1, intervals.length) * 16);
   const ivArrays = intervals.map((iv) => {
     const at = [arena.alloc(Tq * 4), arena.alloc(Tq * 4), arena.alloc(TkP * 4), arena.alloc(TkP * 4)];
-    copy(arena.i32(at[0]!, Tq), 0, iv.qa, 0, Tq);
-    copy(arena.i32(at[1]!, Tq), 0, iv.qb, 0, Tq);
-    copy(arena.i32(at[2]!, TkP), 0, iv.ka, 0, Tk);
-    copy(arena.i32(at[3]!, TkP), 0, iv.kb, 0, Tk);
+    copyInts(arena.i32(at[0]!, Tq), 0, iv.qa, 0, Tq);
+    copyInts(arena.i32(at[1]!, Tq), 0, iv.qb, 0, Tq);
+    copyInts(arena.i32(at[2]!, TkP), 0, iv.ka, 0, Tk);
+    copyInts(arena.i32(at[3]!, TkP), 0, iv.kb, 0, Tk);
     return at;
   });
   const pR1 = arena.alloc(Math.max(1, rank1.length) * 8);
@@ -451,8 +456,8 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
     else for (let j = 0; j < Tk; j++) copy(V, (g * TkP + j) * DvP, spec.v, (g * Tk + j) * Dv, Dv);
     zero(V, (g * TkP + Tk) * DvP, (g + 1) * TkP * DvP);
   }
-  copy(arena.i32(pQpos, Tq), 0, qpos, 0, Tq);
-  copy(arena.i32(pKpos, TkP), 0, kposP, 0, TkP);
+  copyInts(arena.i32(pQpos, Tq), 0, qpos, 0, Tq);
+  copyInts(arena.i32(pKpos, TkP), 0, kposP, 0, TkP);
   if (spec.slopes) {
     const sl = arena.f32(pSlopes, H);
     for (let h = 0; h < H; h++) sl[h] = Number(spec.slopes[h]) * LOG2E;
@@ -468,8 +473,8 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const tilesI = arena.i32(pTiles, Math.max(1, nTiles));
   let tile0 = 0;
   jobList.forEach((j, x) => {
-    copy(jobsI, x * JOB_INTS, [j.h, j.r0, j.rows, tile0, j.codes.length, j.out0, 0, 0], 0, JOB_INTS);
-    copy(tilesI, tile0, j.codes, 0, j.codes.length);
+    copyInts(jobsI, x * JOB_INTS, [j.h, j.r0, j.rows, tile0, j.codes.length, j.out0, 0, 0], 0, JOB_INTS);
+    copyInts(tilesI, tile0, j.codes, 0, j.codes.length);
     tile0 += j.codes.length;
   });
   const sync = arena.i32(pSync, 2);

@@ -21,6 +21,9 @@ import { streamingKept } from '../kv-cache/streaming.js';
 import { evict as h2oEvict } from '../kv-cache/h2o.js';
 import { kivi, kiviBytes } from '../kv-cache/kivi.js';
 import { parseModelConfig, type ModelArch } from './config.js';
+import { ropeFromConfig } from '../position/from-config.js';
+import { sinusoidTable as vaswaniTable } from '../position/rotate.js';
+import { ropeInv } from '../position/common.js';
 
 /** The model types whose checkpoints this forward pass runs (others are parsed for planning only). */
 export const FORWARD_MODEL_TYPES = ['llama', 'mistral', 'qwen2'] as const;
@@ -41,13 +44,71 @@ export function forwardArch(model: ModelValue): ModelArch {
   const act = model.config.hidden_act ?? 'silu';
   if (act !== 'silu') throw new ModelError(`${where}: hidden_act "${String(act)}" is not supported (the Llama family uses "silu")`);
   if (arch.rope && arch.rope.partialRotaryFactor !== 1) throw new ModelError(`${where}: partial_rotary_factor ${arch.rope.partialRotaryFactor} is not supported (Llama rotates every dim)`);
+  positionScheme(model.config, where);
   return arch;
 }
 
+/**
+ * How a checkpoint encodes positions. HF Llama always rotates; this lab's trainer (train.lm) records
+ * other schemes as `position_embedding_type`: none (NoPE), alibi (bias), xpos (RoPE with a decay),
+ * sinusoidal or learned (added to the token embeddings before layer 0).
+ */
+export const POSITION_EMBEDDING_TYPES = ['rope', 'none', 'alibi', 'xpos', 'sinusoidal', 'learned'] as const;
+export type PositionEmbeddingType = (typeof POSITION_EMBEDDING_TYPES)[number];
+
+export function positionScheme(config: Record<string, unknown>, where = 'config.json'): PositionEmbeddingType {
+  const t = config.position_embedding_type ?? 'rope';
+  if (!(POSITION_EMBEDDING_TYPES as readonly unknown[]).includes(t))
+    throw new ModelError(`${where}: "position_embedding_type" ${JSON.stringify(t)} is not one of ${POSITION_EMBEDDING_TYPES.join(', ')}`);
+  return t as PositionEmbeddingType;
+}
+
+/**
+ * The attention window of each layer: the config's sliding layers (Mistral, Qwen2, Gemma), and for a
+ * llama checkpoint of this lab (train.lm) its `sliding_window` on every layer; null: full attention.
+ */
+export function layerWindows(arch: ModelArch, config: Record<string, unknown>): (number | null)[] {
+  const own = arch.modelType === 'llama' && typeof config.sliding_window === 'number' && config.sliding_window > 0 ? config.sliding_window : null;
+  return arch.layerKinds.map((k) => (own ?? (k === 'sliding' ? arch.slidingWindow : null)));
+}
+
+/**
+ * The model's own position technique as `position` node params: the config's RoPE through
+ * ropeFromConfig (HF's rope_scaling semantics), or `scaling` in its place; xPos with the trainer's
+ * γ = 0.4 and scale base 512; none for NoPE, ALiBi's bias, and the schemes added at the embeddings.
+ * `interpolation`: a linear rope_scaling factor on xPos (the trainer's position interpolation).
+ */
+export function nativePosition(
+  arch: ModelArch,
+  config: Record<string, unknown>,
+  /** an HF rope_scaling replacing the config's (null: none); undefined: the config's */
+  override?: Record<string, unknown> | null,
+): { position: PositionNodeParams; interpolation: number } {
+  const scheme = positionScheme(config, arch.source);
+  // The trainer records its interpolation factor whatever the scheme; only rotations use it.
+  const rotary = scheme === 'rope' || scheme === 'xpos';
+  const scaling = override !== undefined ? override : rotary ? (arch.rope?.scaling ?? null) : null;
+  const type = scaling ? String(scaling.rope_type ?? scaling.type ?? 'default') : 'default';
+  if (scheme === 'rope') {
+    const r = ropeFromConfig(arch, { scaling });
+    return { position: r.params as PositionNodeParams, interpolation: 1 };
+  }
+  const common = { base: arch.rope?.theta ?? 10000, positionOffset: 0, layout: 'half' as const };
+  if (scheme === 'xpos') {
+    if (type !== 'default' && type !== 'linear') throw new ModelError(`${arch.source}: rope_scaling "${type}" on an xpos model: only "linear" (position interpolation) applies`);
+    const factor = type === 'linear' ? Number(scaling!.factor) : 1;
+    if (!(factor >= 1)) throw new ModelError(`${arch.source}: rope_scaling.factor must be a number ≥ 1, got ${JSON.stringify(scaling!.factor)}`);
+    return { position: { variant: 'xpos', ...common, scaleBase: 512, gamma: 0.4 } as PositionNodeParams, interpolation: factor };
+  }
+  if (type !== 'default') throw new ModelError(`rope_scaling "${type}" needs a rotary model; ${arch.source} has position_embedding_type "${scheme}"`);
+  return { position: { variant: scheme === 'alibi' ? 'alibi' : 'none', ...common } as PositionNodeParams, interpolation: 1 };
+}
+
 /** Every tensor a Llama checkpoint holds, by HF name, with its shape; `optional` for biases. */
-export function expectedTensors(arch: ModelArch): { name: string; shape: number[]; optional?: boolean }[] {
+export function expectedTensors(arch: ModelArch, config: Record<string, unknown> = {}): { name: string; shape: number[]; optional?: boolean }[] {
   const { hiddenSize: hid, intermediateSize: inter, vocabSize: V, numHeads: H, numKvHeads: Hkv, headDim: D } = arch;
   const list: { name: string; shape: number[]; optional?: boolean }[] = [{ name: 'model.embed_tokens.weight', shape: [V, hid] }];
+  if (positionScheme(config, arch.source) === 'learned') list.push({ name: 'model.embed_positions.weight', shape: [arch.maxPositionEmbeddings, hid] });
   for (let l = 0; l < arch.numLayers; l++) {
     const p = `model.layers.${l}.`;
     list.push(
@@ -72,54 +133,6 @@ export function expectedTensors(arch: ModelArch): { name: string; shape: number[
   return list;
 }
 
-/** HF rope_scaling (rope_type or legacy type, HF key names) → the `position` node's params for that variant. */
-export function ropeParams(arch: ModelArch, raw: Record<string, unknown>, scaling: Record<string, unknown> | null): PositionNodeParams {
-  const base = arch.rope!.theta;
-  const rs = scaling ?? {};
-  const type = String(rs.rope_type ?? rs.type ?? 'default');
-  const num = (key: string, def?: number): number => {
-    const v = rs[key] ?? def;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelError(`rope_scaling (${type}): "${key}" must be a number, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const orig = () => num('original_max_position_embeddings', (raw.original_max_position_embeddings as number | undefined) ?? arch.maxPositionEmbeddings);
-  let p: Record<string, unknown>;
-  switch (type) {
-    case 'default':
-      p = { variant: 'rope', base };
-      break;
-    case 'linear':
-      p = { variant: 'linear', base, factor: num('factor') };
-      break;
-    case 'dynamic':
-      p = { variant: 'dynamic', base, factor: num('factor'), maxPositionEmbeddings: orig() };
-      break;
-    case 'yarn':
-      p = {
-        variant: 'yarn', base, factor: num('factor'), originalMaxPositionEmbeddings: orig(),
-        betaFast: num('beta_fast', 32), betaSlow: num('beta_slow', 1),
-        ...(rs.attention_factor !== undefined && rs.attention_factor !== null ? { attentionFactor: num('attention_factor') } : {}),
-      };
-      break;
-    case 'longrope':
-      p = {
-        variant: 'longrope', base, shortFactor: rs.short_factor, longFactor: rs.long_factor,
-        originalMaxPositionEmbeddings: orig(), maxPositionEmbeddings: arch.maxPositionEmbeddings,
-        ...(rs.attention_factor !== undefined && rs.attention_factor !== null ? { attentionFactor: num('attention_factor') } : {}),
-      };
-      break;
-    case 'llama3':
-      p = {
-        variant: 'llama3', base, factor: num('factor'), lowFreqFactor: num('low_freq_factor', 1),
-        highFreqFactor: num('high_freq_factor', 4), originalMaxPositionEmbeddings: orig(),
-      };
-      break;
-    default:
-      throw new ModelError(`rope_scaling: rope_type "${type}" is not supported (default, linear, dynamic, yarn, longrope, llama3)`);
-  }
-  return p as PositionNodeParams;
-}
-
 /** A KV-cache policy for incremental decoding. */
 export type CachePolicy =
   | { policy: 'full' }
@@ -135,6 +148,8 @@ export interface Technique {
   attention: AttentionParams;
   position: PositionNodeParams;
   cache: CachePolicy;
+  /** Divides the rotary frequencies (position interpolation on xPos, which has no scaling rule of its own); default 1. */
+  interpolation?: number;
 }
 
 const attentionByName = new Map(attentionVariants.map((v) => [variantName(v), v]));
@@ -172,10 +187,31 @@ export class LlamaModel {
     readonly bytes: number,
     /** rms_norm_eps (HF's default 1e-6). */
     readonly eps: number,
+    /** How the checkpoint encodes positions (position_embedding_type). */
+    readonly scheme: PositionEmbeddingType,
+    /** Learned absolute positions [max_position_embeddings, hidden] (model.embed_positions.weight). */
+    readonly embedPositions: tfc.Tensor2D | undefined,
+    /** Each layer's attention window (null: full). */
+    readonly windows: (number | null)[],
   ) {}
+
+  /** The absolute-position rows added to the embeddings of tokens at `first`..`first + n − 1` (sinusoidal, learned). */
+  positionRows(first: number, n: number): tfc.Tensor2D | undefined {
+    const { tf } = this.ctx;
+    const hid = this.arch.hiddenSize;
+    if (this.scheme === 'sinusoidal') {
+      const positions = Int32Array.from({ length: n }, (_, i) => first + i);
+      return tf.tensor2d(vaswaniTable(ropeInv(10000, hid), positions), [n, hid]);
+    }
+    if (this.scheme !== 'learned') return undefined;
+    const max = this.arch.maxPositionEmbeddings;
+    if (first + n > max) throw new ModelError(`${this.arch.source}: learned positions hold ${max} positions (max_position_embeddings); token ${first + n - 1} is past them`);
+    return tf.slice(this.embedPositions!, [first, 0], [n, hid]);
+  }
 
   static async load(ctx: RunContext, model: ModelValue): Promise<LlamaModel> {
     const arch = forwardArch(model);
+    const scheme = positionScheme(model.config, arch.source);
     const w = model.weights;
     if (!w) throw new ModelError(`${arch.source}: this model has no weights (model.config sizes a model; model.load reads one)`);
     const { tf } = ctx;
@@ -200,6 +236,7 @@ export class LlamaModel {
     };
     try {
       const embed = (await get<tfc.Rank.R2>('model.embed_tokens.weight'))!;
+      const embedPositions = scheme === 'learned' ? (await get<tfc.Rank.R2>('model.embed_positions.weight'))! : undefined;
       const layers: LayerWeights[] = [];
       for (let l = 0; l < arch.numLayers; l++) {
         const p = `model.layers.${l}.`;
@@ -227,7 +264,7 @@ export class LlamaModel {
         : (await get<tfc.Rank.R2>('lm_head.weight', false, true))!;
       const eps = model.config.rms_norm_eps ?? 1e-6;
       if (typeof eps !== 'number' || !(eps > 0)) throw new ModelError(`${arch.source}: "rms_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
-      return new LlamaModel(ctx, arch, embed, head, finalNorm, layers, bytes, eps);
+      return new LlamaModel(ctx, arch, embed, head, finalNorm, layers, bytes, eps, scheme, embedPositions, layerWindows(arch, model.config));
     } catch (err) {
       tf.dispose(all);
       throw err;
@@ -235,7 +272,7 @@ export class LlamaModel {
   }
 
   dispose(): void {
-    const ts = new Set<tfc.Tensor>([this.embed, this.head, this.finalNorm]);
+    const ts = new Set<tfc.Tensor>([this.embed, this.head, this.finalNorm, ...(this.embedPositions ? [this.embedPositions] : [])]);
     for (const l of this.layers) for (const t of Object.values(l)) if (t) ts.add(t);
     this.ctx.tf.dispose([...ts]);
   }
@@ -248,6 +285,7 @@ interface Plugged {
   position: PositionVariant;
   positionParams: PositionNodeParams;
   cache: CachePolicy;
+  interpolation: number;
 }
 
 function plug(t: Technique, arch: ModelArch): Plugged {
@@ -258,7 +296,7 @@ function plug(t: Technique, arch: ModelArch): Plugged {
   if (!position) throw new ModelError(`position: unknown variant "${t.position.variant}"`);
   if (position.effect === 'add') throw new ModelError(`position: "${t.position.variant}" adds a table to the embeddings; a Llama checkpoint is trained with a rotation (use rope or a scaling rule, none or alibi)`);
   position.check?.(t.position, arch.headDim);
-  return { attention, attentionParams: t.attention, position, positionParams: t.position, cache: t.cache };
+  return { attention, attentionParams: t.attention, position, positionParams: t.position, cache: t.cache, interpolation: t.interpolation ?? 1 };
 }
 
 /** A host tensor [rows, D] per head, growable, holding one layer's pre-RoPE keys or values. */
@@ -369,7 +407,12 @@ export class LlamaSession {
     this.peakKvTokens = Math.max(this.peakKvTokens, this.held.length);
     const rope = this.ropeFor();
     const probes: Tensor[] = [];
-    let x = tf.tidy(() => tf.gather(this.model.embed, tf.tensor1d(ids, 'int32'))) as tfc.Tensor2D;
+    let x = tf.tidy(() => {
+      const e = tf.gather(this.model.embed, tf.tensor1d(ids, 'int32')) as tfc.Tensor2D;
+      // Absolute positions (sinusoidal, learned) join the embeddings at the tokens' own positions.
+      const rows = this.model.positionRows(this.seen - n, n);
+      return rows ? tf.add(e, rows) : e;
+    }) as tfc.Tensor2D;
     try {
       for (let l = 0; l < arch.numLayers; l++) {
         ctx.checkCancelled();
@@ -404,10 +447,14 @@ export class LlamaSession {
     const m = this.held.length;
     const positions =
       cache.policy === 'streaming' && cache.positions === 'cache' ? Int32Array.from({ length: m }, (_, i) => i) : Int32Array.from(this.held);
-    const plan: RotaryPlan = position.plan(positionParams, arch.headDim, lengthOf(positions));
+    const { interpolation } = this.plugged;
+    const raw: RotaryPlan = position.plan(positionParams, arch.headDim, lengthOf(positions));
+    const plan = interpolation === 1 ? raw : { ...raw, inv: raw.inv.map((f) => f / interpolation) };
     const bias: BiasValue = { kind: 'bias', terms: position.bias?.(positionParams, arch.numHeads) ?? [] };
-    if (position.effect !== 'rotate') return { positions, tables: undefined, bias };
-    return { positions, tables: rotaryTables(plan, positions, 1), bias };
+    if (position.effect !== 'rotate') return { positions, tables: undefined, keyTables: undefined, bias };
+    const tables = rotaryTables(plan, positions, 1);
+    // xPos: keys decay the other way, ζ^(−n/scaleBase).
+    return { positions, tables, keyTables: plan.xpos ? rotaryTables(plan, positions, -1) : tables, bias };
   }
 
   private async layer(
@@ -439,15 +486,15 @@ export class LlamaSession {
     // StreamingLLM's cache positions shift as tokens leave, so there keys are stored unrotated and
     // every step rotates them all at positions 0..kept−1.
     const reRotate = this.reRotates();
-    const tables = rope.tables;
-    const newKeys = tables && !reRotate ? rotateRows(kHost as Float32Array, Hkv, n, D, tables, m - n) : (kHost as Float32Array);
+    const { tables, keyTables } = rope;
+    const newKeys = keyTables && !reRotate ? rotateRows(kHost as Float32Array, Hkv, n, D, keyTables, m - n) : (kHost as Float32Array);
     this.keys[l]!.append(newKeys, n);
     this.values[l]!.append(vHost as Float32Array, n);
     const qData = (await q.data()) as Float32Array;
     q.dispose();
     const qRot = f32([H, n, D], tables ? rotateRows(qData, H, n, D, tables, m - n) : qData, ['H', 'T', 'D']);
     const kAll = this.keys[l]!.tensor();
-    let kRot = tables && reRotate ? f32([Hkv, m, D], rotateRows(kAll.data as Float32Array, Hkv, m, D, tables, 0), ['Hkv', 'T', 'D']) : kAll;
+    let kRot = keyTables && reRotate ? f32([Hkv, m, D], rotateRows(kAll.data as Float32Array, Hkv, m, D, keyTables, 0), ['Hkv', 'T', 'D']) : kAll;
     let vAll = this.values[l]!.tensor();
     const s = { H, Hkv, Tq: n, Tk: m, D, Dv: D };
     const c = this.plugged.cache;
@@ -459,7 +506,10 @@ export class LlamaSession {
     }
     if (c.policy === 'h2o') this.accumulate(qRot, kRot, s);
     const { attention, attentionParams: ap } = this.plugged;
-    const bias = rope.bias.terms.length ? rope.bias : undefined;
+    // A sliding layer sees its last `window` keys (itself included), as HF's sliding-window mask.
+    const window = this.model.windows[l];
+    const terms = window ? [...rope.bias.terms, { type: 'streaming' as const, sinkTokens: 0, recentTokens: window }] : rope.bias.terms;
+    const bias: BiasValue | undefined = terms.length ? { kind: 'bias', terms } : undefined;
     // The kernel's own progress would claim the whole node: it reports nothing here.
     const inner: RunContext = { ...ctx, progress: () => {} };
     const attn = await attention.run(inner, { q: qRot, k: kRot, v: vAll, bias }, ap, s);

@@ -139,7 +139,7 @@ export class SafetensorsWeights implements WeightSource {
 /** Checks the checkpoint against its config: every tensor there, with the config's shape, in a float dtype. */
 export function checkCheckpoint(model: ModelValue, weights: SafetensorsWeights): void {
   const arch = forwardArch(model);
-  for (const t of expectedTensors(arch)) {
+  for (const t of expectedTensors(arch, model.config)) {
     const info = weights.info(t.name);
     if (!info) {
       if (t.optional) continue;

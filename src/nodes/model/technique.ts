@@ -7,7 +7,7 @@ import type { ModelValue, PortShape, TokensValue } from '../../engine/values.js'
 import type { Tensor } from '../../engine/tensor.js';
 import { attention, type AttentionParams } from '../attention/index.js';
 import { position, type PositionNodeParams } from '../position/index.js';
-import { forwardArch, ModelError, ropeParams, type CachePolicy, type Technique } from './llama.js';
+import { forwardArch, ModelError, nativePosition, type CachePolicy, type Technique } from './llama.js';
 
 const kvCache = z.discriminatedUnion('policy', [
   z.object({ policy: z.literal('full') }),
@@ -63,11 +63,10 @@ export interface TechniqueParams {
 export function resolveTechnique(model: ModelValue, p: TechniqueParams): Technique {
   const arch = forwardArch(model);
   if (!p.attention.causal) throw new ModelError('attention: a causal language model needs "causal": true');
-  const scaling = p.ropeScaling === undefined ? arch.rope!.scaling : p.ropeScaling;
-  const raw = ropeParams(arch, model.config, scaling);
-  const parsed = position.params.safeParse(raw);
+  const native = nativePosition(arch, model.config, p.ropeScaling);
+  const parsed = position.params.safeParse(native.position);
   if (!parsed.success) throw new ModelError(`rope_scaling: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return { attention: p.attention, position: parsed.data as PositionNodeParams, cache: p.kvCache };
+  return { attention: p.attention, position: parsed.data as PositionNodeParams, cache: p.kvCache, interpolation: native.interpolation };
 }
 
 /** Token ids from the `tokens` port or the `ids` port (int32 [T]), exactly one connected. */

@@ -21,9 +21,10 @@ describe('source.text', () => {
     expect((out.text as TextValue).text).toBe('héllo\n漢字');
   });
 
-  it('needs exactly one of text and path', () => {
-    expect(() => sourceText.params.parse({})).toThrow(/exactly one of `text` or `path`/);
+  it('needs exactly one of text, path and corpus', () => {
+    expect(() => sourceText.params.parse({})).toThrow(/exactly one of `text`, `path` or `corpus`/);
     expect(() => sourceText.params.parse({ text: 'a', path: 'b.txt' })).toThrow(/exactly one/);
+    expect(() => sourceText.params.parse({ text: 'a', corpus: 'moby-dick' })).toThrow(/exactly one/);
     expect(sourceText.params.parse({ text: '' })).toEqual({ text: '' });
   });
 
@@ -32,5 +33,24 @@ describe('source.text', () => {
     const bad = join(dir, 'bad.txt');
     writeFileSync(bad, Buffer.from([0x68, 0xff, 0xfe, 0x69]));
     await expect(runNode(sourceText, {}, { path: bad })).rejects.toThrow(/"[^"]*bad\.txt" is not valid UTF-8/);
+  });
+});
+
+describe('source.text corpus', () => {
+  it('reads the shipped Moby-Dick and keeps the first maxChars characters', async () => {
+    const { runNode } = await import('../testing.js');
+    const out = await runNode(sourceText, {}, { corpus: 'moby-dick', maxChars: 64 });
+    const t = (out.text as { text: string }).text;
+    expect(t).toHaveLength(64);
+    expect(t).toMatch(/ETYMOLOGY/i);
+  });
+});
+
+describe('source.text startChar', () => {
+  it('skips the first startChar characters, then keeps maxChars', async () => {
+    const { runNode } = await import('../testing.js');
+    const whole = ((await runNode(sourceText, {}, { corpus: 'moby-dick', maxChars: 200 })).text as { text: string }).text;
+    const tail = ((await runNode(sourceText, {}, { corpus: 'moby-dick', startChar: 150, maxChars: 30 })).text as { text: string }).text;
+    expect(tail).toBe(whole.slice(150, 180));
   });
 });

@@ -9,7 +9,8 @@ const params = z
     text: z.string().optional().describe('the text itself'),
     path: z.string().min(1).optional().describe('a UTF-8 text file, relative to the pipeline file'),
     corpus: z.enum(['moby-dick']).optional().describe('a text shipped with the lab: "moby-dick" (Melville, 1851, ~1.2M characters, public domain)'),
-    maxChars: z.number().int().min(1).optional().describe('keep only the first maxChars characters'),
+    startChar: z.number().int().min(0).optional().describe('skip the first startChar characters (e.g. to read only the end of a corpus a model was not trained on)'),
+    maxChars: z.number().int().min(1).optional().describe('keep only the first maxChars characters (after startChar)'),
   })
   .refine((p) => [p.text, p.path, p.corpus].filter((x) => x !== undefined).length === 1, {
     message: 'source.text needs exactly one of `text`, `path` or `corpus`',
@@ -43,7 +44,8 @@ export const sourceText = defineNode({
   cost: () => ({ flops: 0, workspaceBytes: 0, note: 'reads the file when `path` is set' }),
   async run(ctx, _ins, p) {
     const s = p.path !== undefined ? await readText(ctx.readFile, p.path) : p.corpus ? await mobyDickText() : p.text!;
-    return { text: text(p.maxChars !== undefined ? s.slice(0, p.maxChars) : s) };
+    const start = p.startChar ?? 0;
+    return { text: text(s.slice(start, p.maxChars !== undefined ? start + p.maxChars : undefined)) };
   },
   // A file can change between runs.
   flags: { volatile: true },

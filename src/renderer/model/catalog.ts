@@ -25,6 +25,8 @@ const FAMILIES: Record<string, FamilyStyle> = {
   'kv-cache': { title: 'KV caches', color: '#9333ea' },
   model: { title: 'Models', color: '#0f766e' },
   train: { title: 'Training', color: '#65a30d' },
+  prune: { title: 'Pruning', color: '#b45309' },
+  search: { title: 'Search', color: '#4338ca' },
   sink: { title: 'Sinks & metrics', color: '#475569' },
 };
 const FAMILY_ORDER = Object.keys(FAMILIES);

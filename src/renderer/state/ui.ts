@@ -3,7 +3,7 @@ import { createStore } from './store.js';
 
 export type Theme = 'dark' | 'light';
 export type HeatMode = 'off' | 'ms' | 'memory';
-export type BottomTab = 'timeline' | 'memory' | 'table' | 'metrics' | 'sweep' | 'preview' | 'kv' | 'position' | 'model-memory' | 'problems';
+export type BottomTab = 'timeline' | 'memory' | 'table' | 'metrics' | 'sweep' | 'preview' | 'kv' | 'position' | 'model-memory' | 'perplexity' | 'passkey' | 'problems';
 
 export interface Toast {
   id: number;

@@ -14,6 +14,8 @@ import { Timeline } from './views/Timeline.js';
 import { KvTimeline, hasKvCache } from './views/KvTimeline.js';
 import { PositionView, hasPosition } from './views/PositionView.js';
 import { ModelMemoryView, hasModelMemory } from './views/ModelMemoryView.js';
+import { PerplexityView, hasPerplexity } from './views/PerplexityView.js';
+import { PasskeyView, hasPasskey } from './views/PasskeyView.js';
 
 export function BottomPanel() {
   const { ui, analysis, editor, metrics } = useApp();
@@ -25,6 +27,8 @@ export function BottomPanel() {
   const kv = useStore(editor.store, (s) => hasKvCache(s.nodes));
   const pos = useStore(editor.store, (s) => hasPosition(s.nodes));
   const modelMemory = useStore(editor.store, (s) => hasModelMemory(s.nodes));
+  const perplexity = useStore(editor.store, (s) => hasPerplexity(s.nodes));
+  const passkey = useStore(editor.store, (s) => hasPasskey(s.nodes));
   const drag = useRef<{ y: number; h: number } | null>(null);
 
   const tabs: { id: BottomTab; label: string; count?: number; show?: boolean }[] = [
@@ -37,6 +41,8 @@ export function BottomPanel() {
     { id: 'kv', label: 'KV cache', show: kv },
     { id: 'position', label: 'Position', show: pos },
     { id: 'model-memory', label: 'Model memory', show: modelMemory },
+    { id: 'perplexity', label: 'Perplexity', show: perplexity },
+    { id: 'passkey', label: 'Passkey', show: passkey },
     { id: 'problems', label: 'Problems', count: problems },
   ];
   const visible = tabs.filter((t) => t.show !== false);
@@ -96,6 +102,8 @@ export function BottomPanel() {
           {current === 'kv' && <KvTimeline />}
           {current === 'position' && <PositionView />}
           {current === 'model-memory' && <ModelMemoryView />}
+          {current === 'perplexity' && <PerplexityView />}
+          {current === 'passkey' && <PasskeyView />}
           {current === 'problems' && <Problems />}
         </div>
       )}
