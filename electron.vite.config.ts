@@ -17,6 +17,11 @@ try {
 }
 
 const WASM_DIR = resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist');
+// Checkpoints the example pipelines name (model.load's "models/tiny-llama"). The web app resolves a
+// pipeline's relative paths against the engine worker's folder (assets/), so they are served there.
+const EXAMPLE_MODELS = resolve('pipelines/models');
+const exampleModelFiles = (): string[] =>
+  readdirSync(EXAMPLE_MODELS, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? readdirSync(resolve(EXAMPLE_MODELS, d.name)).map((f) => `${d.name}/${f}`) : []));
 
 /**
  * Serves (dev) and emits (build) tfjs-backend-wasm's .wasm files under `tfjs-wasm/`, the prefix the
@@ -28,6 +33,8 @@ function rendererAssets(): Plugin {
     name: 'ctxlab-renderer-assets',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
+        const model = /\/models\/([\w.-]+\/[\w.-]+)$/.exec(req.url ?? '');
+        if (model && exampleModelFiles().includes(model[1]!)) return res.end(readFileSync(resolve(EXAMPLE_MODELS, model[1]!)));
         const m = /^\/tfjs-wasm\/([\w.-]+\.wasm)$/.exec(req.url ?? '');
         if (!m || !wasmFiles.includes(m[1]!)) return next();
         res.setHeader('Content-Type', 'application/wasm');
@@ -36,6 +43,7 @@ function rendererAssets(): Plugin {
     },
     generateBundle() {
       for (const f of wasmFiles) this.emitFile({ type: 'asset', fileName: `tfjs-wasm/${f}`, source: readFileSync(resolve(WASM_DIR, f)) });
+      for (const f of exampleModelFiles()) this.emitFile({ type: 'asset', fileName: `assets/models/${f}`, source: readFileSync(resolve(EXAMPLE_MODELS, f)) });
     },
     transformIndexHtml: {
       order: 'post',

@@ -20,7 +20,12 @@ afterAll(async () => {
 describe('perplexity view', () => {
   it('plots perplexity against length, one line per eval.perplexity branch', async () => {
     await openExample(page, 'perplexity-by-length.json');
-    expect(await run(page, 180_000)).toMatch(/^done/);
+    const status = await run(page, 180_000);
+    if (!/^done/.test(status)) {
+      await page.click('[data-testid="tab-problems"]');
+      for (const id of ['text', 'tok', 'model', 'rope', 'dynamic']) console.log('DEBUG', id, await page.getAttribute(`[data-testid="node-${id}"]`, 'data-status'), await page.locator(`[data-testid="error-${id}"]`).textContent({ timeout: 500 }).catch(() => ''));
+    }
+    expect(status).toMatch(/^done/);
     await page.evaluate(() => (window as unknown as { ctxlab_app: { ui: { set(p: object): void } } }).ctxlab_app.ui.set({ panelHeight: 440 }));
     await page.click('[data-testid="tab-perplexity"]');
     await page.waitForSelector('[data-testid="perplexity-chart"] canvas');

@@ -39,6 +39,11 @@ describe('gallery checks fail when their claim is false', () => {
     expect(failed).not.toContain('cmp_stream_nosink.rmse');
   }, 300_000);
 
+  it('low-rank-attention: with a flat weight spectrum, rank 16 no longer stays near the full layer', async () => {
+    const sets = ['led_full', 'led_16', 'led_4'].map((n) => `${n}.spectrumDecay=0`);
+    expect(await failing('low-rank-attention.json', sets)).toEqual(['cmp_16.cosine', 'cmp_4.rmse']);
+  }, 300_000);
+
   it('kivi: at 4 bits "kivi2" is not under half an fp16 cache', async () => {
     expect(await failing('kivi.json', ['kivi2.bits=4'])).toContain('kivi2.finalBytes');
   }, 300_000);

@@ -471,6 +471,9 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
     await writeAtomic(jsonPath, JSON.stringify(json, null, 2) + '\n');
     lines.push(`\nwrote ${displayPath(csvPath)}, ${displayPath(jsonPath)}`);
   }
-  if (failed) lines.push(`\n${rows.filter((r) => r.status !== 'ok' && r.status !== 'refused').length} of ${rows.length} runs failed`);
+  if (failed) {
+    const notRun = rows.filter((r) => r.status === 'not run').length;
+    lines.push(`\n${rows.filter((r) => r.status !== 'ok' && r.status !== 'refused' && r.status !== 'not run').length} of ${rows.length} runs failed${notRun ? `; ${notRun} not run` : ''}`);
+  }
   return { status: failed ? 'failed' : 'ok', text: lines.join('\n'), json, exitCode: failed ? EXIT.runFailed : EXIT.ok };
 }

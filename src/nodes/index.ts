@@ -14,8 +14,9 @@ import { nodes as model } from './model/index.js';
 import { nodes as train } from './train/index.js';
 import { nodes as block } from './block/index.js';
 import { nodes as prune } from './prune/index.js';
+import { nodes as search } from './search/index.js';
 
-export const families = { sources, sinks, text, compress, position, segment, attention, ssm, quantize, kvCache, model, train, block, prune };
+export const families = { sources, sinks, text, compress, position, segment, attention, ssm, quantize, kvCache, model, train, block, prune, search };
 
 export function createRegistry(): Registry {
   return new Registry(Object.values(families).flat());

@@ -22,6 +22,8 @@ const service = new EngineService(registry, {
     }
     checkUrl(path, access, self.location.href);
     const r = await fetch(path, { credentials: 'same-origin', redirect: 'error' });
+    // A 404 is a missing file (code ENOENT, as on disk): model.load then tries the single-file checkpoint.
+    if (r.status === 404) throw Object.assign(new Error(`could not read ${path}: HTTP 404 (no such file)`), { code: 'ENOENT' });
     if (!r.ok) throw new Error(`could not read ${path}: HTTP ${r.status}`);
     return new Uint8Array(await r.arrayBuffer());
   },

@@ -56,7 +56,7 @@ describe('attention variant star (Star-Transformer)', () => {
   });
 
   it('is linear in T, bidirectional only, and refuses a bias', async () => {
-    const c = (T: number) => attention.cost!({ q: tensorShape('float32', [2, T, 16]), k: tensorShape('float32', [2, T, 16]), v: tensorShape('float32', [2, T, 16]) }, attention.params.parse({ variant: 'star' }), {});
+    const c = (T: number) => attention.cost!({ q: tensorShape('float32', [2, T, 16]), k: tensorShape('float32', [2, T, 16]), v: tensorShape('float32', [2, T, 16]), bias: undefined, cache: undefined }, attention.params.parse({ variant: 'star' }), {});
     expect(c(4096).flops).toBe(4 * c(1024).flops);
     expect(c(4096).workspaceBytes).toBe(4 * c(1024).workspaceBytes);
     expect(() => attention.params.parse({ variant: 'star', causal: true })).toThrow();

@@ -8,7 +8,7 @@ import { metrics } from '../../engine/values.js';
 import { rng } from '../common/random.js';
 import { loadTokenizer } from '../text/encodings.js';
 import { loadHfTokenizer } from '../text/hf-tokenizer.js';
-import { argmaxRow, LlamaModel, LlamaSession } from './llama.js';
+import { argmaxRow, forwardTokens, LlamaModel, LlamaSession } from './llama.js';
 import { resolveTechnique, techniqueParams, type TechniqueParams } from './technique.js';
 
 export const PASSKEY_INTRO =
@@ -103,9 +103,19 @@ export const evalPasskey = defineNode({
             const key = String(Math.floor(draw() * 9 * 10 ** (p.digits - 1)) + 10 ** (p.digits - 1));
             const prompt = passkeyPrompt(tok, L, depth, key);
             size = prompt.ids.length;
-            const session = new LlamaSession(model, technique);
             const V = model.arch.vocabSize;
-            let r = await session.append(prompt.ids, { rows: 'last' });
+            // With prefillTokens the rest of the prompt goes one token per step, so an evicting
+            // cache (StreamingLLM, H2O) applies to the prompt as it would in a stream.
+            let session: LlamaSession;
+            let r: { logits: Float32Array };
+            if (p.prefillTokens === undefined) {
+              session = new LlamaSession(model, technique);
+              r = await session.append(prompt.ids, { rows: 'last' });
+            } else {
+              const f = await forwardTokens(model, technique, prompt.ids, { prefillTokens: p.prefillTokens });
+              session = f.session;
+              r = { logits: f.logits.subarray((prompt.ids.length - 1) * V) };
+            }
             const out: number[] = [];
             // Enough tokens for the digits, with room for a leading space or punctuation.
             for (let step = 0; step < p.digits + 2; step++) {

@@ -7,6 +7,7 @@ import type { ModelValue, TokensValue, WeightSource } from '../../engine/values.
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { archFromConfig, checkArch, hfConfig, initWeights, POSITION_SCHEMES, weightShapes, type LmArch, type Weights } from './lm.js';
 import { train } from './train.js';
+import { passkeyDataNode } from './passkey-data.js';
 
 /** A WeightSource over tensors already in memory (a trained model). */
 export function memoryWeights(w: Weights): WeightSource {
@@ -105,15 +106,21 @@ export const trainLm = defineNode({
     // Without the vocabulary (known at run time) this counts a 256-token vocabulary, as for bytes.
     const a = archOf(p, p.vocab ?? 256);
     const n = countParams(a);
-    const L = p.contextLength;
-    const B = p.batch;
-    // Per layer the tape keeps ~10 [B·T, hidden] activations, 3 [B·T, intermediate] and 2 score tensors.
-    const perLayer = B * L * (10 * a.hidden + 3 * a.intermediate + 2 * a.heads * L) * 4;
-    const logits = 3 * B * L * a.vocab * 4;
+    const [B, L] = [p.batch, p.contextLength];
+    // What tfjs's tape holds for one step, calibrated against its measured peak on cpu and wasm
+    // (within 10% over B, L, width, heads and layers): per layer ~90 [B·L, hidden] tensors, 16 score
+    // tensors [B, heads, L, L] and 4 [B·L, intermediate]; ~26 [B·L, vocab] for the loss.
+    const act = B * L * a.hidden * 4;
+    const scores = B * a.heads * L * L * 4;
+    const inter = B * L * a.intermediate * 4;
+    const step = a.layers * (90 * act + 16 * scores + 4 * inter) + 26 * B * L * a.vocab * 4;
+    // Evaluating one window of T tokens (no tape): scores and a few activations per layer, logits.
+    const evalAt = (T: number) => 4 * a.heads * T * T * 4 + 30 * T * a.hidden * 4 + 3 * T * a.vocab * 4;
+    const evalPeak = Math.max(evalAt(L), ...p.evalLengths.map(evalAt));
     return {
       flops: 6 * n * B * L * p.steps,
-      workspaceBytes: 4 * n * 4 + a.layers * perLayer + logits,
-      note: `${n.toLocaleString('en')} params × (weights, gradients, AdamW m and v) f32, plus one step's activations`,
+      workspaceBytes: 4 * n * 4 + Math.max(step, evalPeak),
+      note: `${n.toLocaleString('en')} params × (weights, gradients, AdamW m and v) f32, plus one step's tape (${(step / 2 ** 20).toFixed(1)} MiB)`,
     };
   },
   async run(ctx, ins, p) {
@@ -125,49 +132,43 @@ export const trainLm = defineNode({
     const a = archOf(p, vocab ?? 0, ins.model);
     if (maxId >= a.vocab) throw new Error(`token id ${maxId} does not fit the model's vocab_size ${a.vocab}`);
     const init = ins.model ? await loadWeights(ins.model, a) : initWeights(a, p.seed);
-    const bytes = countParams(a) * 16;
-    ctx.track(bytes);
     const losses: number[] = [];
     const started = performance.now();
-    try {
-      const r = await train(ctx.tf, a, init, ids, { ...p, minLrRatio: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8 }, {
-        checkCancelled: ctx.checkCancelled,
-        onStep: (s) => {
-          losses.push(s.loss);
-          const elapsed = (performance.now() - started) / 1000;
-          const eta = (elapsed / s.step) * (p.steps - s.step);
-          const tps = (s.step * p.batch * p.contextLength) / elapsed;
-          // At most 200 points: every k-th loss, so the whole curve so far stays in view.
-          const k = Math.ceil(losses.length / 200);
-          ctx.progress(s.step / p.steps, {
-            text: `step ${s.step}/${p.steps} · loss ${s.loss.toFixed(3)} · ${tps.toFixed(0)} tok/s · ETA ${formatEta(eta)}`,
-            series: { name: 'loss', values: losses.filter((_, i) => i % k === 0) },
-          });
+    const r = await train(ctx.tf, a, init, ids, { ...p, minLrRatio: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8 }, {
+      checkCancelled: ctx.checkCancelled,
+      onStep: (s) => {
+        losses.push(s.loss);
+        const elapsed = (performance.now() - started) / 1000;
+        const eta = (elapsed / s.step) * (p.steps - s.step);
+        const tps = (s.step * p.batch * p.contextLength) / elapsed;
+        // At most 200 points: every k-th loss, so the whole curve so far stays in view.
+        const k = Math.ceil(losses.length / 200);
+        ctx.progress(s.step / p.steps, {
+          text: `step ${s.step}/${p.steps} · loss ${s.loss.toFixed(3)} · ${tps.toFixed(0)} tok/s · ETA ${formatEta(eta)}`,
+          series: { name: 'loss', values: losses.filter((_, i) => i % k === 0) },
+        });
+      },
+    });
+    const model: ModelValue = { kind: 'model', config: hfConfig(a), weights: memoryWeights(r.weights), source: 'train.lm' };
+    return {
+      model,
+      metrics: {
+        kind: 'metrics',
+        values: {
+          loss: r.losses,
+          finalLoss: r.losses[r.losses.length - 1] ?? null,
+          heldOutLoss: r.heldOutLoss,
+          heldOutPerplexity: Math.exp(r.heldOutLoss),
+          heldOutLossByLength: r.heldOutLossByLength,
+          // Held-out perplexity at each length over that at contextLength: ≈ 1 when a model extrapolates.
+          perplexityRatio: Object.fromEntries(Object.entries(r.heldOutLossByLength).map(([len, l]) => [len, typeof l === 'number' ? Math.exp(l - r.heldOutLoss) : null])),
+          tokensPerSecond: r.tokensPerSecond,
+          steps: r.steps,
+          params: countParams(a),
+          ...(r.stoppedEarly ? { stoppedEarly: r.stoppedEarly } : {}),
         },
-      });
-      const model: ModelValue = { kind: 'model', config: hfConfig(a), weights: memoryWeights(r.weights), source: 'train.lm' };
-      return {
-        model,
-        metrics: {
-          kind: 'metrics',
-          values: {
-            loss: r.losses,
-            finalLoss: r.losses[r.losses.length - 1] ?? null,
-            heldOutLoss: r.heldOutLoss,
-            heldOutPerplexity: Math.exp(r.heldOutLoss),
-            heldOutLossByLength: r.heldOutLossByLength,
-            // Held-out perplexity at each length over that at contextLength: ≈ 1 when a model extrapolates.
-            perplexityRatio: Object.fromEntries(Object.entries(r.heldOutLossByLength).map(([len, l]) => [len, typeof l === 'number' ? Math.exp(l - r.heldOutLoss) : null])),
-            tokensPerSecond: r.tokensPerSecond,
-            steps: r.steps,
-            params: countParams(a),
-            ...(r.stoppedEarly ? { stoppedEarly: r.stoppedEarly } : {}),
-          },
-        },
-      };
-    } finally {
-      ctx.release(bytes);
-    }
+      },
+    };
   },
 });
 
@@ -201,4 +202,4 @@ export const modelSink = defineNode({
   },
 });
 
-export const nodes: AnyNodeDef[] = [trainLm, modelSink];
+export const nodes: AnyNodeDef[] = [trainLm, modelSink, passkeyDataNode];
