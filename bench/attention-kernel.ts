@@ -237,7 +237,7 @@ export async function benchAttentionKernel(): Promise<string> {
     '',
     `Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores (load average ${loadavg()[0]!.toFixed(1)} at the end: other processes share them), Node ${process.version}; measured wasm-SIMD f32 multiply-add peak ${peak.toFixed(1)} GFLOP/s per thread`,
     '(`peak` in src/kernels/wasm/attention.c: 12 independent f32x4 mul+add chains). Command: `npx tsx bench/run.ts --only attention-kernel`.',
-    `Causal attention, H = ${H}, D = ${D}, f32, synthetic workload; best of 2–3 runs; FLOPs 4·T²·D·H/2. "% peak" is per thread used.`,
+    `Causal attention, H = ${H}, D = ${D}, f32, synthetic workload; best of 4 rounds at T = 4096 and 2 at 16384, ours and ORT interleaved within each round; FLOPs 4·T²·D·H/2. "% peak" is per thread used.`,
     'Ours runs the `attention` node (flash variant) on backend `wasm`, including the copy of Q/K/V into the kernel\'s memory;',
     'ORT runs a one-node com.microsoft `GroupQueryAttention` model (built by the script) on the CPU EP with intraOpNumThreads = threads.',
     '',

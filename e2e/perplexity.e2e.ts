@@ -1,8 +1,9 @@
-// The perplexity view: pipelines/perplexity-by-length.json (a tiny Llama scored by two eval.perplexity
-// branches, the config's RoPE and a dynamic-NTK override) run in the editor, one line per branch.
+// The evaluation views: pipelines/perplexity-by-length.json (a tiny Llama scored by two eval.perplexity
+// branches, the config's RoPE and a dynamic-NTK override) run in the editor, one line per branch; and
+// an eval.passkey node on the same checkpoint as a lengths × depths heat map.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launch, open, openExample, run, shot, type Session } from './helpers.js';
+import { dropPipeline, launch, open, openExample, run, shot, type Session } from './helpers.js';
 
 let browser: Browser;
 let s: Session;
@@ -20,12 +21,7 @@ afterAll(async () => {
 describe('perplexity view', () => {
   it('plots perplexity against length, one line per eval.perplexity branch', async () => {
     await openExample(page, 'perplexity-by-length.json');
-    const status = await run(page, 180_000);
-    if (!/^done/.test(status)) {
-      await page.click('[data-testid="tab-problems"]');
-      for (const id of ['text', 'tok', 'model', 'rope', 'dynamic']) console.log('DEBUG', id, await page.getAttribute(`[data-testid="node-${id}"]`, 'data-status'), await page.locator(`[data-testid="error-${id}"]`).textContent({ timeout: 500 }).catch(() => ''));
-    }
-    expect(status).toMatch(/^done/);
+    expect(await run(page, 180_000)).toMatch(/^done/);
     await page.evaluate(() => (window as unknown as { ctxlab_app: { ui: { set(p: object): void } } }).ctxlab_app.ui.set({ panelHeight: 440 }));
     await page.click('[data-testid="tab-perplexity"]');
     await page.waitForSelector('[data-testid="perplexity-chart"] canvas');
@@ -42,6 +38,33 @@ describe('perplexity view', () => {
     expect(a.slice(0, 2)).toEqual(b.slice(0, 2));
     for (const c of [...a, ...b]) expect(Number(c)).toBeGreaterThan(1);
     await shot(page, 'perplexity-by-length');
+    expect(s.errors).toEqual([]);
+  });
+
+  it('draws an eval.passkey node as a heat map of lengths × depths', async () => {
+    // Relative paths of a dropped pipeline resolve where the examples' do: models/tiny-llama is served.
+    const doc = {
+      format: 'context-lab/pipeline',
+      version: 1,
+      name: 'Passkey on the tiny model',
+      nodes: [
+        { id: 'model', type: 'model.load', params: { path: 'models/tiny-llama' }, position: { x: 0, y: 0 } },
+        { id: 'passkey', type: 'eval.passkey', params: { lengths: [384, 512, 768], depths: [0, 0.5, 1], trials: 1, digits: 2, encoding: 'bytes' }, position: { x: 300, y: 0 } },
+      ],
+      edges: [{ from: 'model.model', to: 'passkey.model' }],
+    };
+    await dropPipeline(page, doc, 'passkey.json');
+    expect(await run(page, 180_000)).toMatch(/^done/);
+    await page.click('[data-testid="tab-passkey"]');
+    await page.waitForSelector('[data-testid="passkey-0"]');
+    const rows = await page.locator('[data-testid="passkey-0"] tbody th').allTextContents();
+    expect(rows).toEqual(['384', '512', '768']);
+    const head = await page.locator('[data-testid="passkey-0"] thead th').allTextContents();
+    expect(head.slice(1)).toEqual(['0%', '50%', '100%']);
+    const acc = (await page.locator('[data-testid="passkey-0"] td').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-accuracy')))));
+    expect(acc).toHaveLength(9);
+    for (const a of acc) expect(a >= 0 && a <= 1).toBe(true);
+    await shot(page, 'passkey-heatmap');
     expect(s.errors).toEqual([]);
   });
 });

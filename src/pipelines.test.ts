@@ -39,6 +39,11 @@ describe('gallery checks fail when their claim is false', () => {
     expect(failed).not.toContain('cmp_stream_nosink.rmse');
   }, 300_000);
 
+  it('bpt-memory: with one query block spanning the sequence, BPT holds the [T, 4d] activation again', async () => {
+    const sets = [256, 512, 1024].map((T) => `bpt_${T}.blockSize=1024`);
+    expect(await failing('bpt-memory.json', sets)).toEqual(['unfused_256.peakBytes', 'unfused_512.peakBytes', 'unfused_1024.peakBytes', 'bpt_512.peakBytes', 'bpt_1024.peakBytes']);
+  }, 300_000);
+
   it('low-rank-attention: with a flat weight spectrum, rank 16 no longer stays near the full layer', async () => {
     const sets = ['led_full', 'led_16', 'led_4'].map((n) => `${n}.spectrumDecay=0`);
     expect(await failing('low-rank-attention.json', sets)).toEqual(['cmp_16.cosine', 'cmp_4.rmse']);

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { i32 } from '../../engine/tensor.js';
 import type { MetricsValue, ModelValue } from '../../engine/values.js';
 import { runNode } from '../testing.js';
@@ -11,6 +11,7 @@ import { loadTokenizer } from '../text/encodings.js';
 import { parseModelConfig } from './config.js';
 import { evalPasskey, passkeyNeedle, passkeyPrompt, PASSKEY_QUESTION } from './eval-passkey.js';
 import { binCurve, evalPerplexity, nll } from './eval-perplexity.js';
+import { LlamaSession } from './llama.js';
 import { modelLoad } from './load.js';
 import { llamaReference } from './reference.js';
 import { tinyWeights, writeTinyModel, type TinyConfig } from './testdata/tiny.js';
@@ -85,5 +86,25 @@ describe('eval.passkey', () => {
     for (const [i, L] of [320, 400].entries()) for (const n of m.promptTokens[i]!) expect(n).toBeLessThanOrEqual(L);
     // Greedy decoding wrote digits + 2 tokens (bytes here).
     expect(new TextEncoder().encode(m.answers[0]!).length).toBeLessThanOrEqual(5);
+  });
+
+  it('with prefillTokens feeds the rest of the prompt one token per step, so an evicting cache applies to it', async () => {
+    const run = async (extra: Record<string, unknown>) => {
+      const append = vi.spyOn(LlamaSession.prototype, 'append');
+      try {
+        const out = await runNode(evalPasskey, { model }, { lengths: [320], depths: [0.5], trials: 1, encoding: 'bytes', digits: 3, ...extra });
+        const m = (out.metrics as MetricsValue).values as { answers: string[]; promptTokens: number[][] };
+        return { answers: m.answers, appends: append.mock.calls.map((c) => c[0].length), T: m.promptTokens[0]![0]! };
+      } finally {
+        append.mockRestore();
+      }
+    };
+    const whole = await run({});
+    const streamed = await run({ prefillTokens: 16 });
+    // One prefill then digits + 1 decode steps, against 16, then one token per step to the end.
+    expect(whole.appends).toEqual([whole.T, 1, 1, 1, 1]);
+    expect(streamed.appends).toEqual([16, ...Array<number>(streamed.T - 16 + 4).fill(1)]);
+    // With a full cache the continuation is the same however the prompt is fed.
+    expect(streamed.answers).toEqual(whole.answers);
   });
 });

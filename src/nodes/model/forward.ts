@@ -15,7 +15,7 @@ export const modelForward = defineNode({
   family: 'model',
   title: 'Model forward',
   summary:
-    'Runs a Llama-family model (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama) over the tokens: RMSNorm, q/k/v/o projections, RoPE from the config (or a rope_scaling override), grouped-query attention through any `attention` variant, SwiGLU MLP, tied or untied head. A prefill, then optionally one token per decode step through a KV-cache policy.',
+    'Runs a Llama-family model (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama) over the tokens: RMSNorm, q/k/v/o projections, RoPE from the config (or a rope_scaling override; checkpoints of this lab may record position_embedding_type none, alibi, xpos, sinusoidal or learned, and sliding_window), grouped-query attention through any `attention` variant, SwiGLU MLP, tied or untied head. A prefill, then optionally one token per decode step through a KV-cache policy.',
   formula:
     'h₀ = E[ids]; per layer: h += W_o·attn(RoPE(W_q·n), RoPE(W_k·n), W_v·n) with n = RMSNorm(h); h += W_down·(silu(W_gate·m) ⊙ W_up·m) with m = RMSNorm(h); logits = RMSNorm(h)·W_headᵀ',
   references: [

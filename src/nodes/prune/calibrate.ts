@@ -50,6 +50,9 @@ export async function calibrate(
     const t = await w.read(name);
     return { shape: t.shape, data: Float32Array.from(t.data as Float32Array) };
   };
+  // This pass rotates q and k like HF Llama; the trainer's other schemes (ALiBi, xPos, added tables) it does not run.
+  const scheme = model.config.position_embedding_type ?? 'rope';
+  if (scheme !== 'rope' && scheme !== 'none') throw new ModelError(`${arch.source}: Wanda's calibration runs RoPE or NoPE models; this one has position_embedding_type "${String(scheme)}"`);
   const eps = (model.config.rms_norm_eps as number | undefined) ?? 1e-6;
   const embed = (await read('model.embed_tokens.weight'))!;
   const hid = arch.hiddenSize;

@@ -62,7 +62,7 @@ export function repair(lambda: number[], s: number): number[] {
 }
 
 /** Phi-3's rope_scaling for factors λ (short factors 1: the original length is left as trained). */
-export function longropeScaling(lambda: number[], orig: number): Record<string, unknown> {
+export function longropeScaling(lambda: number[], orig: number): { rope_type: 'longrope'; short_factor: number[]; long_factor: number[]; original_max_position_embeddings: number } {
   return { rope_type: 'longrope', short_factor: lambda.map(() => 1), long_factor: lambda, original_max_position_embeddings: orig };
 }
 

@@ -16,14 +16,23 @@ export function PerplexityView() {
   const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'eval.perplexity').map((n) => n.id), shallowEqual);
   const summaries = useStore(metrics, (s) => s.nodes);
   const { xs, series } = perplexitySeries(ids.map((id) => ({ id, metrics: summaries[id]?.outputs?.metrics?.metrics as Record<string, MetricValue> | undefined })));
-  const key = series.map((s) => s.label).join('|');
+  // Log y only when the perplexities span a decade or more; otherwise uPlot's log axis shows one tick.
+  const ys = series.flatMap((s) => s.ys).filter((y): y is number => y !== null);
+  const logY = ys.length > 0 && Math.max(...ys) / Math.min(...ys) >= 10;
+  const key = `${series.map((s) => s.label).join('|')}|${logY}`;
   const options = useMemo<Omit<uPlot.Options, 'width'>>(
     () => ({
       height: 240,
-      scales: { x: { time: false, distr: 3, log: 2 }, y: { distr: 3, log: 10 } },
+      // A log y spans the data with a margin (uPlot's log range snaps to whole decades).
+      scales: {
+        x: { time: false, distr: 3, log: 2 },
+        y: logY
+          ? { distr: 3, log: 10, range: (_u: uPlot, min: number | null, max: number | null) => (min === null || max === null ? [1, 10] : [min / 1.05, max * 1.05]) }
+          : { distr: 1 },
+      },
       axes: [
-        { label: 'window length (tokens)', values: (_u: uPlot, v: number[]) => v.map((x) => formatCount(x)) },
-        { label: 'perplexity', size: 64, values: (_u: uPlot, v: number[]) => v.map((x) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3))) },
+        { label: 'window length (tokens)', values: (_u: uPlot, v: (number | null)[]) => v.map((x) => (x === null ? '' : formatCount(x))) },
+        { label: 'perplexity', size: 64, values: (_u: uPlot, v: (number | null)[]) => v.map((x) => (x === null ? '' : Number.isInteger(x) ? String(x) : x.toPrecision(4))) },
       ],
       series: [
         { label: 'length' },
@@ -31,6 +40,8 @@ export function PerplexityView() {
           label: s.label,
           stroke: SERIES_COLORS[i % SERIES_COLORS.length],
           width: 2,
+          // Every other line dashed: branches that agree (within the trained length) stay visible.
+          ...(i % 2 ? { dash: [8, 5] } : {}),
           points: { show: true, size: 7 },
           spanGaps: false,
           value: (_u: uPlot, v: number | null) => (v === null ? '–' : v.toFixed(2)),
@@ -43,7 +54,7 @@ export function PerplexityView() {
   return (
     <div data-testid="perplexity-view" style={{ padding: '4px 8px' }}>
       <div className="chart-box">
-        <h4>Perplexity vs window length (log-log)</h4>
+        <h4>Perplexity vs window length (log length{logY ? ', log perplexity' : ''})</h4>
         <Chart options={options} data={[xs, ...series.map((s) => s.ys)] as uPlot.AlignedData} testId="perplexity-chart" />
       </div>
       <table className="mono" data-testid="perplexity-table" style={{ fontSize: 12, marginTop: 6, borderSpacing: '12px 2px' }}>
