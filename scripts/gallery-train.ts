@@ -45,6 +45,48 @@ function chart(series: { name: string; points: [number, number][] }[]): string {
   return out.join('\n') + '\n</svg>\n';
 }
 
+interface EvalParams {
+  ropeScaling?: { rope_type?: string; factor?: number } | null;
+  attention?: { variant: string; window?: number };
+  kvCache?: { policy: string; sinkTokens?: number; recentTokens?: number };
+  prefillTokens?: number;
+}
+
+/** How an evaluation node differs from plain full attention: its rope_scaling, KV cache and attention params. */
+function technique(p: EvalParams): string {
+  const parts: string[] = [];
+  if (p.ropeScaling) parts.push(`rope ${p.ropeScaling.rope_type} ×${p.ropeScaling.factor}`);
+  else if (p.ropeScaling === null) parts.push('plain rope');
+  if (p.attention && p.attention.variant !== 'naive') parts.push(`${p.attention.variant}${p.attention.window ? ` ${p.attention.window}` : ''}`);
+  const c = p.kvCache;
+  if (c && c.policy !== 'full') parts.push(`${c.policy} cache${c.policy === 'streaming' ? ` (${c.sinkTokens} sinks + ${c.recentTokens} recent)` : ''}`);
+  if (p.prefillTokens !== undefined) parts.push(`prefill ${p.prefillTokens}, then 1 token/step`);
+  return parts.join(', ') || 'full attention';
+}
+
+/** Tables of the eval.perplexity and eval.passkey nodes' results. */
+function evalTables(nodes: { id: string; type: string; params: EvalParams }[], metrics: Report['metrics']): string {
+  const out: string[] = [];
+  const ppl = nodes.filter((n) => n.type === 'eval.perplexity' && metrics[n.id]);
+  if (ppl.length) {
+    const lengths = [...new Set(ppl.flatMap((n) => metrics[n.id]!.lengths as number[]))].sort((a, b) => a - b);
+    out.push(`| eval | technique | ${lengths.map((l) => `ppl @ ${l}`).join(' | ')} |`, `| --- | --- | ${lengths.map(() => '---:').join(' | ')} |`);
+    for (const n of ppl) {
+      const m = metrics[n.id] as { lengths: number[]; perplexity: number[] };
+      out.push(`| ${n.id} | ${technique(n.params)} | ${lengths.map((l) => m.perplexity[m.lengths.indexOf(l)]?.toFixed(2) ?? '—').join(' | ')} |`);
+    }
+    out.push('');
+  }
+  for (const n of nodes.filter((n) => n.type === 'eval.passkey' && metrics[n.id])) {
+    const m = metrics[n.id] as { lengths: number[]; depths: number[]; accuracy: number[][]; promptTokens: number[][]; trials: number };
+    out.push(`Passkey accuracy, \`${n.id}\` (${technique(n.params)}), ${m.trials} keys per cell:`, '');
+    out.push(`| length (prompt tokens) | ${m.depths.map((d) => `depth ${d}`).join(' | ')} |`, `| --- | ${m.depths.map(() => '---:').join(' | ')} |`);
+    m.lengths.forEach((L, i) => out.push(`| ${L} (${m.promptTokens[i]![0]}) | ${m.accuracy[i]!.map((a) => a.toFixed(2)).join(' | ')} |`));
+    out.push('');
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
 const sections: string[] = [];
 for (const file of files) {
   const path = join('pipelines/train', file);
@@ -81,6 +123,7 @@ for (const file of files) {
     `## ${doc.name}\n\n${doc.description}\n\n` +
       `\`pipelines/train/${file}\` · ${minutes} min · seeds ${[...new Set(trains.map((n: { params: { seed?: number } }) => n.params.seed ?? 0))].join(', ')}\n\n` +
       (series.length ? `![held-out perplexity against length](training/${svg})\n\n${table.join('\n')}\n\n` : '') +
+      evalTables(doc.nodes, report.metrics) +
       `Checks:\n\n${report.checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.text}`).join('\n')}\n`,
   );
   console.log(`${file}: ${report.checks.filter((c) => c.ok).length}/${report.checks.length} checks hold (${minutes} min)`);

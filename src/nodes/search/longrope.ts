@@ -202,15 +202,30 @@ export const searchLongrope = defineNode({
       }
       return Math.exp(sum / n);
     };
+    // Progress per candidate scored (the plain-RoPE baseline, the initial population, the children).
+    const total = 1 + Math.max(p.population, 3) + p.generations * (p.population - Math.ceil(p.population / 2));
+    let scored = 0;
+    let gen = 0;
+    let curve: number[] = [];
+    const report = () =>
+      ctx.progress(Math.min(1, scored / total), {
+        text: `generation ${gen}/${p.generations} · ${scored} candidates scored${curve.length ? ` · best ppl ${curve[curve.length - 1]!.toFixed(3)}` : ''}`,
+        series: { name: 'best ppl', values: [...curve] },
+      });
+    const score = async (l: number[] | null) => {
+      const v = await perplexity(l);
+      scored++;
+      report();
+      return v;
+    };
     try {
       const seeds = { pi: piFactors(half, s), ntk: ntkFactors(half, s), yarn: yarnFactors(half, s, arch.rope.theta, orig) };
-      const plain = await perplexity(null);
-      const r = await evolve(half, s, seeds, p, perplexity, (gen, best, byGen) =>
-        ctx.progress(gen / p.generations, {
-          text: `generation ${gen}/${p.generations} · best ppl ${best.toFixed(3)}`,
-          series: { name: 'best ppl', values: [...byGen] },
-        }),
-      );
+      const plain = await score(null);
+      const r = await evolve(half, s, seeds, p, score, (g, _best, byGen) => {
+        gen = g;
+        curve = byGen;
+        report();
+      });
       const rope_scaling = longropeScaling(r.best, orig);
       return {
         model: { kind: 'model', config: configFor(r.best), weights: ins.model.weights, source: `${ins.model.source ?? 'model'} (longrope ×${+s.toFixed(3)})` },
