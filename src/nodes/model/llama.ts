@@ -5,7 +5,8 @@
 // variant plan and rotation, attention is an `attention` variant's kernel, and the KV-cache policy is
 // the `kv-cache` node's rule (StreamingLLM's kept set), so a technique plugged in here is the code
 // the oracles verify. Projections, norms and the MLP run as tfjs ops; q/k/v cross to the host for
-// the attention kernel (its contract is host tensors).
+// the attention kernel (its contract is host tensors). Checkpoints of this lab's trainer (train.lm) may
+// record another position scheme (position_embedding_type) and a sliding_window: see nativePosition.
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
