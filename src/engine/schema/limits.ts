@@ -12,13 +12,31 @@ export const NESTING_MESSAGE = `nested deeper than ${MAX_NESTING} levels of obje
  * undefined. Iterative, so it cannot overflow the stack itself.
  */
 export function tooDeep(raw: unknown, max = MAX_NESTING): PropertyKey[] | undefined {
-  const stack: { value: object; path: PropertyKey[] }[] = [];
-  if (typeof raw === 'object' && raw !== null) stack.push({ value: raw, path: [] });
+  // Each entry links to its parent, so a path is built only for the one that is too deep (a 10⁵-node
+  // document is walked with no per-object arrays: this runs on every load and validate).
+  interface Item { value: object; depth: number; key: PropertyKey; parent: Item | undefined }
+  const stack: Item[] = [];
+  if (typeof raw === 'object' && raw !== null) stack.push({ value: raw, depth: 0, key: '', parent: undefined });
   while (stack.length) {
-    const { value, path } = stack.pop()!;
-    if (path.length >= max) return path;
-    const entries: [PropertyKey, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
-    for (const [k, v] of entries) if (typeof v === 'object' && v !== null) stack.push({ value: v, path: [...path, k] });
+    const item = stack.pop()!;
+    if (item.depth >= max) {
+      const path: PropertyKey[] = [];
+      for (let at: Item | undefined = item; at?.parent; at = at.parent) path.push(at.key);
+      return path.reverse();
+    }
+    const { value } = item;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (typeof v === 'object' && v !== null) stack.push({ value: v, depth: item.depth + 1, key: i, parent: item });
+      }
+    } else {
+      for (const k in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+        const v: unknown = (value as Record<string, unknown>)[k];
+        if (typeof v === 'object' && v !== null) stack.push({ value: v, depth: item.depth + 1, key: k, parent: item });
+      }
+    }
   }
   return undefined;
 }
