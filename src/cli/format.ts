@@ -7,12 +7,15 @@ import { isAbsolute, relative, resolve } from 'node:path';
  */
 const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+/** The same class without /g, for the common case of a string with nothing to escape. */
+const HAS_UNSAFE = new RegExp(TERMINAL_UNSAFE.source);
 
 /**
  * Text from a pipeline (names, labels, ids, `why`, messages quoting them) as it may be printed: every
  * such character shown as an escape (`\n`, `\x1b`, `\u202e`), so the output is one line per line we write.
  */
 export function terminalText(s: string): string {
+  if (!HAS_UNSAFE.test(s)) return s;
   return s.replace(TERMINAL_UNSAFE, (ch) => {
     const c = ch.charCodeAt(0);
     return NAMED[ch] ?? (c < 0x100 ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`);
@@ -26,7 +29,8 @@ export function terminalLines(s: string): string {
 
 export function table(header: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => terminalText(String(c))))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const widths = header.map(() => 0);
+  for (const r of cells) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c]!, (r[c] ?? '').length);
   const a = align ?? header.map((_, i) => (i === 0 ? 'l' : 'r'));
   const line = (r: string[]) =>
     r.map((cell, c) => (a[c] === 'l' ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
