@@ -152,7 +152,7 @@ export function valueBytes(v: Value): number {
     case 'bias':
       return v.terms.reduce((n, t) => n + (t.type === 'segments' ? t.segment.byteLength : 16), 0);
     case 'metrics':
-      return JSON.stringify(v.values).length;
+      return metricBytes(v.values);
     case 'model':
       return v.weights?.residentBytes() ?? 0;
   }
@@ -173,3 +173,18 @@ export function predictedBytes(s: PortShape): number | null {
   if (s.kind === 'model') return s.bytes ?? 0;
   return 0;
 }
+
+/**
+ * Bytes of a metrics value by structure (8 per number, 2 per character of strings and keys), not by
+ * its JSON text: a measured figure (tokens/s) must not change the plan by the digits it prints with.
+ */
+function metricBytes(m: MetricValue | Record<string, MetricValue>): number {
+  if (m === null || typeof m === 'boolean') return 1;
+  if (typeof m === 'number') return 8;
+  if (typeof m === 'string') return 2 * m.length;
+  if (Array.isArray(m)) return m.reduce((n: number, x) => n + metricBytes(x), 0);
+  let n = 0;
+  for (const [k, x] of Object.entries(m)) n += 2 * k.length + metricBytes(x);
+  return n;
+}
+
