@@ -34,7 +34,7 @@ export const modelForward = defineNode({
       dims: ['L', 'H', 'P', 'P'],
       doc: `per-layer attention maps of the prefill, average-pooled to at most ${PROBE_MAX}×${PROBE_MAX} per head (computed only when connected)`,
     },
-    metrics: { kind: 'metrics', doc: 'tokens, layers, prefillTokens, decodeSteps, kvTokens and kvBytes held at the end, peakKvTokens, attention and rope variants, weightsBytes' },
+    metrics: { kind: 'metrics', doc: 'tokens, layers, prefillTokens, decodeSteps, kvTokens and kvBytes held at the end, peakKvTokens, kvBlocks and fragmentation (paged policy), attention and rope variants, weightsBytes' },
   },
   infer(ins) {
     const T = tokensLength(ins);
@@ -77,6 +77,7 @@ export const modelForward = defineNode({
           kvTokens: r.session.kvTokens,
           kvBytes: r.session.kvBytes,
           peakKvTokens: r.session.peakKvTokens,
+          ...r.session.paging,
           attention: technique.attention.variant,
           rope: technique.position.variant,
           weightsBytes: model.bytes,

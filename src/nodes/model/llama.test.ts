@@ -159,6 +159,17 @@ describe('incremental decoding through a KV-cache policy', () => {
     expect(got.metrics).toMatchObject({ kvTokens: 7, peakKvTokens: 8 });
   });
 
+  it('paged: the full cache in blocks read through a block table — same logits, bytes by allocated block', async () => {
+    const model = await load(join(dir, 'llama-a'));
+    const full = await forward(model, fixture.tokens, { prefillTokens: 3 });
+    const paged = await forward(model, fixture.tokens, { prefillTokens: 3, kvCache: { policy: 'paged', blockSize: 5 } });
+    expectClose(paged.logits.data, full.logits.data, { atol: 1e-6 }, 'paged logits');
+    // llama-a: 2 layers, 2 KV heads of 16; 24 tokens in blocks of 5 → 5 blocks per layer for keys and 5 for values.
+    expect(full.metrics.kvBytes).toBe(2 * 2 * 2 * 24 * 16 * 4);
+    expect(paged.metrics).toMatchObject({ kvTokens: 24, kvBlocks: 2 * 2 * 5, kvBytes: 2 * 2 * 5 * (2 * 5 * 16 * 4) });
+    expect(paged.metrics.fragmentation as number).toBeCloseTo(1 - 24 / 25, 12);
+  });
+
   it('KIVI: no change while every token is in the residual, a small error once quantized, fewer bytes', async () => {
     const model = await load(join(dir, 'llama-a'));
     const full = await forward(model, fixture.tokens, { prefillTokens: 4 });

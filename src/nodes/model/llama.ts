@@ -142,7 +142,9 @@ export type CachePolicy =
   /** H2O: the recent window plus the heavy hitters by attention received (summed over heads and layers). */
   | { policy: 'h2o'; heavyTokens: number; recentTokens: number }
   /** KIVI: keys per channel and values per token quantized to 2/4 bits, the newest in full precision. */
-  | { policy: 'kivi'; bits: 2 | 4; groupSize: number; residualTokens: number };
+  | { policy: 'kivi'; bits: 2 | 4; groupSize: number; residualTokens: number }
+  /** Paged (vLLM): the full cache held in fixed blocks of blockSize tokens, read through a block table. */
+  | { policy: 'paged'; blockSize: number };
 
 /** What a technique plugs into the forward pass: parsed params of each node family. */
 export interface Technique {
@@ -300,8 +302,68 @@ function plug(t: Technique, arch: ModelArch): Plugged {
   return { attention, attentionParams: t.attention, position, positionParams: t.position, cache: t.cache, interpolation: t.interpolation ?? 1 };
 }
 
+/** One layer's cached keys or values, [heads, length, D]. */
+interface CacheRows {
+  readonly length: number;
+  readonly bytes: number;
+  append(src: Float32Array, n: number): void;
+  keep(keep: ArrayLike<number>): void;
+  tensor(): Tensor;
+}
+
+/**
+ * vLLM's paged layout for one layer's keys or values: physical blocks of blockSize tokens
+ * ([heads, blockSize, D] each), allocated only when the last one is full, and a block table mapping
+ * the sequence's logical blocks to physical ids. Reads gather through the table, as paged attention
+ * does; the bytes are the allocated blocks, so the last block's unused slots are counted (internal
+ * fragmentation).
+ */
+class PagedRows implements CacheRows {
+  length = 0;
+  private readonly blockTable: number[] = [];
+  private readonly storage = new Map<number, Float32Array>();
+  constructor(
+    readonly heads: number,
+    readonly D: number,
+    readonly blockSize: number,
+    private readonly pool: { next: number },
+  ) {}
+  get blocks(): number {
+    return this.blockTable.length;
+  }
+  get bytes(): number {
+    return this.blocks * this.heads * this.blockSize * this.D * 4;
+  }
+  append(src: Float32Array, n: number): void {
+    const { heads, D, blockSize: B } = this;
+    for (let r = 0; r < n; r++, this.length++) {
+      const slot = this.length % B;
+      if (slot === 0) {
+        const id = this.pool.next++;
+        this.blockTable.push(id);
+        this.storage.set(id, new Float32Array(heads * B * D));
+      }
+      const block = this.storage.get(this.blockTable[Math.floor(this.length / B)]!)!;
+      for (let h = 0; h < heads; h++) block.set(src.subarray((h * n + r) * D, (h * n + r + 1) * D), (h * B + slot) * D);
+    }
+  }
+  keep(): void {
+    throw new ModelError('kvCache: the paged policy keeps every token (it is a layout, not an eviction rule)');
+  }
+  tensor(): Tensor {
+    const { heads, D, blockSize: B, length: T } = this;
+    const out = new Float32Array(heads * T * D);
+    for (let t = 0; t < T; t += B) {
+      const block = this.storage.get(this.blockTable[t / B]!)!;
+      const rows = Math.min(B, T - t);
+      for (let h = 0; h < heads; h++) out.set(block.subarray(h * B * D, (h * B + rows) * D), (h * T + t) * D);
+    }
+    return f32([heads, T, D], out, ['Hkv', 'T', 'D']);
+  }
+}
+
 /** A host tensor [rows, D] per head, growable, holding one layer's pre-RoPE keys or values. */
-class HeadRows {
+class HeadRows implements CacheRows {
   private data: Float32Array;
   private cap: number;
   length = 0;
@@ -364,8 +426,10 @@ export interface AppendResult {
  */
 export class LlamaSession {
   private readonly plugged: Plugged;
-  private readonly keys: HeadRows[];
-  private readonly values: HeadRows[];
+  private readonly keys: CacheRows[];
+  private readonly values: CacheRows[];
+  /** Paged policy: the physical block ids every layer's keys and values draw from. */
+  private readonly pool = { next: 0 };
   /** Original positions of the cached tokens, in cache order (shared by every layer). */
   private held: number[] = [];
   private seen = 0;
@@ -380,8 +444,10 @@ export class LlamaSession {
   ) {
     this.plugged = plug(technique, model.arch);
     const { numLayers, numKvHeads, headDim } = model.arch;
-    this.keys = Array.from({ length: numLayers }, () => new HeadRows(numKvHeads, headDim));
-    this.values = Array.from({ length: numLayers }, () => new HeadRows(numKvHeads, headDim));
+    const c = this.plugged.cache;
+    const rows = () => (c.policy === 'paged' ? new PagedRows(numKvHeads, headDim, c.blockSize, this.pool) : new HeadRows(numKvHeads, headDim));
+    this.keys = Array.from({ length: numLayers }, rows);
+    this.values = Array.from({ length: numLayers }, rows);
   }
 
   get kvTokens(): number {
@@ -393,6 +459,14 @@ export class LlamaSession {
     const { numLayers, numKvHeads: Hkv, headDim: D } = this.model.arch;
     if (c.policy === 'kivi') return numLayers * kiviBytes(this.held.length, { Hkv, D, Dv: D }, c);
     return this.keys.reduce((n, k) => n + k.bytes, 0) * 2;
+  }
+  /** Paged policy: blocks allocated over all layers (keys and values) and the share of their slots unused. */
+  get paging(): { kvBlocks: number; fragmentation: number } | undefined {
+    const c = this.plugged.cache;
+    if (c.policy !== 'paged') return undefined;
+    const blocks = [...this.keys, ...this.values].reduce((n, r) => n + (r as PagedRows).blocks, 0);
+    const used = [...this.keys, ...this.values].reduce((n, r) => n + r.length, 0);
+    return { kvBlocks: blocks, fragmentation: blocks ? 1 - used / (blocks * c.blockSize) : 0 };
   }
 
   async append(ids: Int32Array, opts: { rows?: 'all' | 'last'; probes?: boolean } = {}): Promise<AppendResult> {
@@ -564,7 +638,7 @@ export class LlamaSession {
    */
   private evict(len: number): void {
     const c = this.plugged.cache;
-    if (c.policy === 'full' || c.policy === 'kivi') return;
+    if (c.policy === 'full' || c.policy === 'kivi' || c.policy === 'paged') return;
     let keepPositions: number[];
     if (c.policy === 'h2o') {
       if (this.held.length <= c.heavyTokens + c.recentTokens) return;

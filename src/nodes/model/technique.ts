@@ -33,6 +33,10 @@ const kvCache = z.discriminatedUnion('policy', [
       residualTokens: z.number().int().min(1).default(128).describe('newest tokens kept in full precision; a multiple of groupSize'),
     })
     .refine((p) => p.residualTokens % p.groupSize === 0, { message: 'residualTokens must be a multiple of groupSize', path: ['residualTokens'] }),
+  z.object({
+    policy: z.literal('paged'),
+    blockSize: z.number().int().min(1).max(128).default(16).describe('tokens per block (vLLM block_size; 16 is typical)'),
+  }),
 ]);
 
 export const techniqueParams = {
@@ -46,7 +50,7 @@ export const techniqueParams = {
     .describe('HF rope_scaling replacing the config\'s (rope_type linear, dynamic, yarn, longrope or llama3, HF key names; null: plain RoPE); left out: the config\'s'),
   kvCache: kvCache
     .prefault({ policy: 'full' })
-    .describe('KV-cache policy of incremental decoding: full; streaming (StreamingLLM sinks + recent window); h2o (heavy hitters + recent); kivi (2/4-bit keys per channel, values per token, full-precision residual). Applies from the prefill on; eviction from the first decode step'),
+    .describe('KV-cache policy of incremental decoding: full; streaming (StreamingLLM sinks + recent window); h2o (heavy hitters + recent); kivi (2/4-bit keys per channel, values per token, full-precision residual); paged (vLLM blocks of blockSize tokens read through a block table: the same logits as full, bytes counted by allocated block). Applies from the prefill on; eviction from the first decode step'),
   prefillTokens: z
     .number().int().min(0).optional()
     .describe('tokens processed in the first step; the rest go one per decode step through the cache (left out: all in one step)'),
