@@ -152,6 +152,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<RunRepo
     running.onEvent(e);
     progress.onEvent(e);
   };
+  const interrupts = interruptHandler(engine);
   try {
     const result = await engine.api.run(doc, { backend: flags.backend, baseDir: baseDirOf(file), allowRead, overrides, memoryBudget: budget }, Comlink.proxy(onEvent)).catch((err: unknown) => {
       throw err instanceof EngineWorkerDied ? new CliError(running.died(err), EXIT.runFailed, { cause: err }) : err;
@@ -159,9 +160,30 @@ export async function runCommand(file: string, flags: RunFlags): Promise<RunRepo
     progress.stop();
     return await report(file, result, flags);
   } finally {
+    interrupts.remove();
     progress.stop();
     await engine.close();
   }
+}
+
+/**
+ * Ctrl-C once: a graceful stop (a training or search node ends after its current step and keeps
+ * what it has; the sinks after it still write). Twice: cancel the run. Three times: exit now.
+ */
+export function interruptHandler(engine: { stop(): void; cancel(): void }, signals: NodeJS.EventEmitter = process) {
+  let count = 0;
+  const onSignal = () => {
+    count++;
+    if (count === 1) {
+      engine.stop();
+      process.stderr.write('\nstopping: nodes that work in steps (train.lm, search.longrope) end after the current step and keep what they have; Ctrl-C again cancels the run\n');
+    } else if (count === 2) {
+      engine.cancel();
+      process.stderr.write('\ncancelling the run; Ctrl-C again exits at once\n');
+    } else process.exit(130);
+  };
+  signals.on('SIGINT', onSignal);
+  return { remove: () => signals.off('SIGINT', onSignal) };
 }
 
 /** Follows the run's events, to say which node was running when the engine worker died. */

@@ -63,6 +63,12 @@ export interface RunContext {
   /** Throws a CancelledError when the run was cancelled; kernels call it once per tile. */
   checkCancelled(): void;
   /**
+   * Whether a graceful stop was asked for (the CLI's first Ctrl-C): a node that works in steps
+   * (training, a search) ends after the current step and returns what it has, saying so in its
+   * metrics; the run goes on, so sinks still write the result.
+   */
+  stopRequested?(): boolean;
+  /**
    * Reports progress in [0, 1] within this node, with an optional line for people ("step 40/300 ·
    * loss 2.61 · ETA 1m 12s") and a live series (a training loss curve) the editor draws on the node.
    */

@@ -10,6 +10,8 @@ import { CancelToken } from '../run/runtime.js';
 export interface EngineWorker {
   api: Comlink.Remote<EngineService>;
   cancel(): void;
+  /** Asks nodes that work in steps to finish early and keep what they have (see RunContext.stopRequested). */
+  stop(): void;
   close(): Promise<void>;
 }
 
@@ -83,5 +85,5 @@ export async function startEngineWorker(): Promise<EngineWorker> {
     await close(); // a worker that failed to start is not left running
     throw err;
   }
-  return { api, cancel: () => token.cancel(), close };
+  return { api, cancel: () => token.cancel(), stop: () => token.stop(), close };
 }

@@ -51,22 +51,38 @@ export class ResultCache {
   }
 }
 
-/** A cancel flag readable without a message round trip (SharedArrayBuffer where available). */
+/**
+ * A cancel flag readable without a message round trip (SharedArrayBuffer where available):
+ * 0 running, 1 cancelled (the run ends now), 2 stop requested (nodes that work in steps end after
+ * the current one and return what they have; the run goes on, so sinks still write it).
+ */
 export class CancelToken {
   readonly flag: Int32Array;
   constructor(buffer?: SharedArrayBuffer | ArrayBuffer) {
     this.flag = new Int32Array(buffer ?? (typeof SharedArrayBuffer !== 'undefined' ? new SharedArrayBuffer(4) : new ArrayBuffer(4)));
   }
+  private get state(): number {
+    return this.flag.buffer instanceof ArrayBuffer ? this.flag[0]! : Atomics.load(this.flag, 0);
+  }
+  private set state(v: number) {
+    if (this.flag.buffer instanceof ArrayBuffer) this.flag[0] = v;
+    else Atomics.store(this.flag, 0, v);
+  }
   get cancelled(): boolean {
-    return (this.flag.buffer instanceof ArrayBuffer ? this.flag[0] : Atomics.load(this.flag, 0)) === 1;
+    return this.state === 1;
+  }
+  get stopRequested(): boolean {
+    return this.state === 2;
   }
   cancel() {
-    if (this.flag.buffer instanceof ArrayBuffer) this.flag[0] = 1;
-    else Atomics.store(this.flag, 0, 1);
+    this.state = 1;
+  }
+  /** Asks for a graceful stop; a cancel already asked for stays a cancel. */
+  stop() {
+    if (this.state === 0) this.state = 2;
   }
   reset() {
-    if (this.flag.buffer instanceof ArrayBuffer) this.flag[0] = 0;
-    else Atomics.store(this.flag, 0, 0);
+    this.state = 0;
   }
 }
 
@@ -392,6 +408,7 @@ async function runStep(
     checkCancelled: () => {
       if (cancel.cancelled) throw new CancelledError();
     },
+    stopRequested: () => cancel.stopRequested,
     progress: (fraction, detail) => {
       const now = env.now();
       if (now - lastProgress < 50 && fraction < 1) return;

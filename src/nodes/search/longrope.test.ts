@@ -40,6 +40,12 @@ describe('LongRoPE seeds and constraints', () => {
     expect(r.bestPerplexity).toBeLessThan(Math.min(r.seeds.pi!, r.seeds.ntk!));
     expect(r.bestPerplexity).toBe(await score(r.best));
     expect(repair(r.best, 4)).toEqual(r.best);
+    // A graceful stop after generation 2 returns the same best-so-far as the full search had then.
+    let gens = 0;
+    const stopped = await evolve(6, 4, { pi: piFactors(6, 4), ntk: ntkFactors(6, 4) }, { population: 8, generations: 6, mutationRate: 0.5, mutationScale: 0.2, seed: 1 }, score, () => gens++, () => gens > 2);
+    expect(stopped.stoppedEarly).toBe('stopped after generation 2 of 6');
+    expect(stopped.byGeneration).toEqual(r.byGeneration.slice(0, 3));
+    expect(r.stoppedEarly).toBeUndefined();
   });
 });
 

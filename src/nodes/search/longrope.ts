@@ -73,6 +73,8 @@ export interface SearchResult {
   byGeneration: number[];
   seeds: Record<string, number>;
   evaluated: number;
+  /** Set when a graceful stop ended the search before its last generation. */
+  stoppedEarly?: string;
 }
 
 /**
@@ -86,6 +88,8 @@ export async function evolve(
   p: Pick<P, 'population' | 'generations' | 'mutationRate' | 'mutationScale' | 'seed'>,
   score: (lambda: number[]) => Promise<number>,
   onGeneration?: (gen: number, best: number, byGeneration: number[]) => void,
+  /** A graceful stop: the search ends before the next generation and returns the best so far. */
+  stopRequested: () => boolean = () => false,
 ): Promise<SearchResult> {
   const u = rng(p.seed, 0x10e6);
   const g = gaussian(u);
@@ -114,7 +118,12 @@ export async function evolve(
   rank();
   const byGeneration = [pop[0]!.ppl];
   onGeneration?.(0, pop[0]!.ppl, byGeneration);
+  let stoppedEarly: string | undefined;
   for (let gen = 1; gen <= p.generations; gen++) {
+    if (stopRequested()) {
+      stoppedEarly = `stopped after generation ${gen - 1} of ${p.generations}`;
+      break;
+    }
     const parents = pop.slice(0, Math.max(1, Math.ceil(p.population / 2)));
     const children: { l: number[]; ppl: number }[] = [];
     for (let tries = 0; parents.length + children.length < p.population && tries < 10 * p.population; tries++) {
@@ -130,7 +139,7 @@ export async function evolve(
     byGeneration.push(pop[0]!.ppl);
     onGeneration?.(gen, pop[0]!.ppl, byGeneration);
   }
-  return { best: pop[0]!.l, bestPerplexity: pop[0]!.ppl, byGeneration, seeds: seedScores, evaluated: seen.size };
+  return { best: pop[0]!.l, bestPerplexity: pop[0]!.ppl, byGeneration, seeds: seedScores, evaluated: seen.size, ...(stoppedEarly ? { stoppedEarly } : {}) };
 }
 
 export const searchLongrope = defineNode({
@@ -225,7 +234,7 @@ export const searchLongrope = defineNode({
         gen = g;
         curve = byGen;
         report();
-      });
+      }, () => ctx.stopRequested?.() ?? false);
       const rope_scaling = longropeScaling(r.best, orig);
       return {
         model: { kind: 'model', config: configFor(r.best), weights: ins.model.weights, source: `${ins.model.source ?? 'model'} (longrope ×${+s.toFixed(3)})` },
@@ -238,6 +247,7 @@ export const searchLongrope = defineNode({
           seedPerplexity: r.seeds,
           plainRopePerplexity: plain,
           evaluated: r.evaluated,
+          ...(r.stoppedEarly ? { stoppedEarly: r.stoppedEarly } : {}),
         }),
       };
     } finally {

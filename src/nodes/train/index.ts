@@ -136,6 +136,7 @@ export const trainLm = defineNode({
     const started = performance.now();
     const r = await train(ctx.tf, a, init, ids, { ...p, minLrRatio: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8 }, {
       checkCancelled: ctx.checkCancelled,
+      stopRequested: () => ctx.stopRequested?.() ?? false,
       onStep: (s) => {
         losses.push(s.loss);
         const elapsed = (performance.now() - started) / 1000;

@@ -103,6 +103,24 @@ describe('training', () => {
     const a = tiny('alibi');
     await expect(train(tf, a, initWeights(a, 1), corpus(600, a.vocab), opts({ lr: 1e30, gradClip: 0, steps: 20 }))).rejects.toThrow(/loss is (NaN|-?Infinity) at step \d+; the last finite loss was [\d.]+/);
   });
+  it('a graceful stop ends after the current step and returns that step\'s weights; a cancel keeps nothing', async () => {
+    const { tf } = await testContext('cpu');
+    const a = tiny('rope');
+    const ids = corpus(600, a.vocab);
+    const full = await train(tf, a, initWeights(a, 1), ids, opts({ steps: 12 }));
+    let steps = 0;
+    const stopped = await train(tf, a, initWeights(a, 1), ids, opts({ steps: 12 }), { onStep: () => steps++, stopRequested: () => steps >= 5 });
+    expect(stopped.stoppedEarly).toBe('stopped after step 5 of 12');
+    expect(stopped.steps).toBe(5);
+    expect(stopped.losses).toEqual(full.losses.slice(0, 5));
+    expect(Number.isFinite(stopped.heldOutLoss)).toBe(true);
+    const { CancelledError } = await import('../../engine/node.js');
+    let n = 0;
+    const cancel = () => {
+      if (n >= 3) throw new CancelledError();
+    };
+    await expect(train(tf, a, initWeights(a, 1), ids, opts({ steps: 12 }), { onStep: () => n++, checkCancelled: cancel })).rejects.toThrow(CancelledError);
+  });
   it('refuses a text shorter than a window', async () => {
     const { tf } = await testContext('cpu');
     const a = tiny('rope');
@@ -167,6 +185,19 @@ describe('train.lm and sink.model nodes', () => {
     const ft = trainLm.params.parse({ contextLength: 32, batch: 2, steps: 3, ropeScalingFactor: 2, evalWindows: 1, layers: 7 });
     const tuned = (await trainLm.run(ctx, { tokens, model: out.model }, ft)) as Record<string, any>;
     expect(tuned.model.config).toMatchObject({ num_hidden_layers: 1, rope_scaling: { rope_type: 'linear', factor: 2 }, max_position_embeddings: 32 });
+  });
+  it('train.lm stopped gracefully outputs the model it has and says so in its metrics', async () => {
+    const { trainLm } = await import('./index.js');
+    const ids = corpus(400, 32);
+    const tokens = { kind: 'tokens' as const, ids, offsets: new Int32Array(ids.length * 2), text: '', encoding: 'bytes' };
+    const ctx = await testContext('cpu');
+    let progress = 0;
+    const stopping = { ...ctx, progress: () => progress++, stopRequested: () => progress >= 2 };
+    const params = trainLm.params.parse({ layers: 1, hidden: 16, heads: 2, intermediate: 32, contextLength: 16, batch: 2, steps: 50, evalWindows: 1 });
+    const out = (await trainLm.run(stopping, { tokens, model: undefined }, params)) as Record<string, any>;
+    expect(out.metrics.values).toMatchObject({ steps: 2, stoppedEarly: 'stopped after step 2 of 50' });
+    expect(out.metrics.values.loss).toHaveLength(2);
+    expect(out.model.weights.names()).toContain('lm_head.weight');
   });
   it('refuses "." and ".." as a checkpoint folder name', async () => {
     const { modelSink } = await import('./index.js');

@@ -98,8 +98,10 @@ export function evaluateLoss(tf: typeof tfc, a: LmArch, w: (n: string) => tfc.Te
 
 export interface TrainHooks {
   onStep?(r: StepReport): void;
-  /** Throws to stop (cancel); the weights of the last finished step are kept. */
+  /** Throws to cancel: nothing is kept. */
   checkCancelled?(): void;
+  /** A graceful stop: training ends after the current step; the weights of the last finished step are returned. */
+  stopRequested?(): boolean;
   now?(): number;
 }
 
@@ -128,6 +130,10 @@ export async function train(tf: typeof tfc, a: LmArch, init: Weights, ids: Int32
   try {
     for (let step = 0; step < o.steps; step++) {
       hooks.checkCancelled?.();
+      if (trained > 0 && hooks.stopRequested?.()) {
+        stoppedEarly = `stopped after step ${trained} of ${o.steps}`;
+        break;
+      }
       const t0 = now();
       const { input, labels } = sampleBatch(trainIds, L, o.batch, o.seed, step);
       const lr = learningRate(o, step);
@@ -166,10 +172,6 @@ export async function train(tf: typeof tfc, a: LmArch, init: Weights, ids: Int32
       hooks.onStep?.({ step: step + 1, loss, lr, gradNorm, ms: now() - t0 });
       await new Promise((r) => setTimeout(r, 0)); // let cancel and progress messages through
     }
-  } catch (e) {
-    if ((e as Error).name !== 'CancelledError') throw e;
-    stoppedEarly = `cancelled after step ${trained}`;
-    if (trained === 0) throw e;
   } finally {
     disposeTables(tf, tables);
   }
