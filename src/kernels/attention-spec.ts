@@ -1,0 +1,249 @@
+// What a fused attention kernel runs, independent of the backend (wasm SIMD or WGSL): the spec a
+// variant compiles to (src/nodes/attention/fused.ts), the job list built from its block mask (a
+// block of query rows × the key tiles it visits, each tile skipped, full or partial), and the
+// log-sum-exp merge of split-K partials. The kernels differ only in how they run the jobs.
+
+/**
+ * A pair (i, j) of absolute positions passes when j < gcol, or i < grow, or −hi ≤ i − j ≤ lo.
+ * Causal: {gcol 0, grow 0, lo ∞, hi 0}. Use POS_INF for "no limit".
+ */
+export interface BandRule {
+  gcol: number;
+  grow: number;
+  lo: number;
+  hi: number;
+}
+/** Passes when [qa[r], qb[r]] and [ka[j], kb[j]] intersect (r a query row, j a key index). */
+export interface IntervalRule {
+  qa: Int32Array;
+  qb: Int32Array;
+  ka: Int32Array;
+  kb: Int32Array;
+}
+/** Adds qw[r]·kw[j] to the score (natural-log units). */
+export interface Rank1Rule {
+  qw: Float32Array;
+  kw: Float32Array;
+}
+
+export const POS_INF = 0x3fffffff;
+
+export interface FusedAttentionSpec {
+  /** [H, Tq, D], [Hkv, Tk, D], [Hkv, Tk, Dv]; Hkv divides H (query head h reads kv head ⌊h/(H/Hkv)⌋). */
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  H: number;
+  Hkv: number;
+  Tq: number;
+  Tk: number;
+  D: number;
+  Dv: number;
+  scale: number;
+  /** Absolute positions of query rows (default Tk − Tq + r) and keys (default j). */
+  qpos?: Int32Array;
+  kpos?: Int32Array;
+  bands?: BandRule[];
+  intervals?: IntervalRule[];
+  rank1?: Rank1Rule[];
+  /** ALiBi slope per query head: adds −m·(i − j). */
+  slopes?: Float64Array | number[];
+  /** Query rows per job and keys per tile (a multiple of 8). */
+  blockQ?: number;
+  blockK?: number;
+  /**
+   * Query blocks: row ranges [r0, r0 + rows) covering 0..Tq−1 (default: blocks of blockQ) and, per
+   * block and head, the key tiles it may visit (default all; the rules then skip or mask them).
+   */
+  queryBlocks?: { r0: number; rows: number }[];
+  tilesOf?(h: number, r0: number, rows: number): Iterable<number>;
+  /** Split-K (Flash-Decoding): each block's tiles are cut into this many jobs, merged by log-sum-exp. */
+  splits?: number;
+}
+
+export interface FusedAttentionResult {
+  /** [H, Tq, Dv] */
+  out: Float32Array;
+  /** Natural log-sum-exp of each row's scores (−∞ where a row sees no key): [H, Tq]. */
+  lse: Float32Array;
+  /** Score tiles computed / in the dense grid (all heads), and bytes of kernel memory used. */
+  tilesComputed: number;
+  tilesTotal: number;
+  bytes: number;
+  /** Milliseconds laying out the inputs and building jobs, and running the jobs. */
+  prepMs: number;
+  kernelMs: number;
+}
+
+/** A job: rows r0..r0+rows−1 of head h over the tiles `codes` (t·2 + partial), written at row out0. */
+export interface Job {
+  h: number;
+  r0: number;
+  rows: number;
+  codes: number[];
+  out0: number;
+}
+
+export interface JobPlan {
+  Bq: number;
+  Bk: number;
+  /** Key tiles, and keys padded to whole tiles. */
+  nT: number;
+  TkP: number;
+  qpos: Int32Array;
+  /** Key positions padded with −1 to TkP. */
+  kposP: Int32Array;
+  blocks: { r0: number; rows: number }[];
+  /** Longest first (threads taking jobs from a shared counter then finish together). */
+  jobs: Job[];
+  nTiles: number;
+  /** Output rows: H·Tq when direct, else one row per (job, row) of the splits. */
+  outRows: number;
+  direct: boolean;
+  /** Split-K: the output rows of each (head, block)'s parts, merged by mergeSplits. */
+  splitRows: { h: number; r0: number; rows: number; parts: number[] }[];
+  tilesComputed: number;
+  tilesTotal: number;
+}
+
+const SKIP = -1;
+const FULL = 0;
+const PARTIAL = 1;
+
+/** Min and max of a[lo..hi) ignoring −1 (padding); [POS_INF, −1] when empty. */
+function range(a: Int32Array, lo: number, hi: number): [number, number] {
+  let mn = POS_INF;
+  let mx = -1;
+  for (let x = lo; x < hi; x++) {
+    const v = a[x]!;
+    if (v < 0) continue;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+function minMax(a: Int32Array, lo: number, hi: number): [number, number] {
+  let mn = Infinity;
+  let mx = -Infinity;
+  for (let x = lo; x < hi; x++) {
+    const v = a[x]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+/** The jobs of a spec: its block mask evaluated per (query block, key tile), empty tiles dropped. */
+export function planJobs(spec: FusedAttentionSpec): JobPlan {
+  const { H, Hkv, Tq, Tk } = spec;
+  if (H % Hkv !== 0) throw new Error(`fused attention: ${Hkv} kv heads do not divide ${H} heads`);
+  const Bq = spec.blockQ ?? 64;
+  const Bk = spec.blockK ?? 64;
+  if (Bk % 8 !== 0 || Bk < 8) throw new Error(`fused attention: keys per tile must be a multiple of 8, got ${Bk}`);
+  const nT = Math.max(1, Math.ceil(Tk / Bk));
+  const TkP = nT * Bk;
+  const bands = spec.bands ?? [];
+  const intervals = spec.intervals ?? [];
+  const rank1 = spec.rank1 ?? [];
+  const qpos = spec.qpos ?? Int32Array.from({ length: Tq }, (_, r) => Tk - Tq + r);
+  const kposIn = spec.kpos ?? Int32Array.from({ length: Tk }, (_, j) => j);
+  const blocks = spec.queryBlocks ?? Array.from({ length: Math.ceil(Tq / Bq) }, (_, b) => ({ r0: b * Bq, rows: Math.min(Bq, Tq - b * Bq) }));
+  const splits = Math.max(1, spec.splits ?? 1);
+
+  // Per-tile summaries: key position range, padding, interval ranges.
+  const kposP = new Int32Array(TkP).fill(-1);
+  kposP.set(kposIn);
+  const tileK = Array.from({ length: nT }, (_, t) => range(kposP, t * Bk, (t + 1) * Bk));
+  const padded = (t: number) => (t + 1) * Bk > Tk;
+  const ivTile = intervals.map((iv) => Array.from({ length: nT }, (_, t) => ({ ka: minMax(iv.ka, t * Bk, Math.min(Tk, (t + 1) * Bk)), kb: minMax(iv.kb, t * Bk, Math.min(Tk, (t + 1) * Bk)) })));
+
+  function classify(qr: [number, number], ivq: { qa: [number, number]; qb: [number, number] }[], t: number): number {
+    const [kmin, kmax] = tileK[t]!;
+    if (kmax < 0) return SKIP;
+    const [qmin, qmax] = qr;
+    let full = !padded(t) && rank1.length === 0;
+    for (const b of bands) {
+      const none = kmin >= b.gcol && qmin >= b.grow && (qmin - kmax > b.lo || kmin - qmax > b.hi);
+      if (none) return SKIP;
+      const all = kmax < b.gcol || qmax < b.grow || (qmax - kmin <= b.lo && kmax - qmin <= b.hi);
+      if (!all) full = false;
+    }
+    for (let x = 0; x < intervals.length; x++) {
+      const { ka, kb } = ivTile[x]![t]!;
+      const { qa, qb } = ivq[x]!;
+      if (kb[1] < qa[0] || qb[1] < ka[0]) return SKIP;
+      if (!(Math.max(qa[1], ka[1]) <= Math.min(qb[0], kb[0]))) full = false;
+    }
+    return full ? FULL : PARTIAL;
+  }
+
+  const jobs: Job[] = [];
+  const direct = splits === 1;
+  let outRows = direct ? H * Tq : 0;
+  const splitRows: JobPlan['splitRows'] = [];
+  let computed = 0;
+  for (const { r0, rows } of blocks) {
+    const qr = range(qpos, r0, r0 + rows);
+    const ivq = intervals.map((iv) => ({ qa: minMax(iv.qa, r0, r0 + rows), qb: minMax(iv.qb, r0, r0 + rows) }));
+    // The rules do not depend on the head: classify once unless the variant lists tiles per head.
+    let shared: number[] | undefined;
+    for (let h = 0; h < H; h++) {
+      let codes = shared;
+      if (!codes) {
+        codes = [];
+        for (const t of spec.tilesOf ? spec.tilesOf(h, r0, rows) : Array.from({ length: nT }, (_, t) => t)) {
+          const c = classify(qr, ivq, t);
+          if (c !== SKIP) codes.push(t * 2 + c);
+        }
+        if (!spec.tilesOf) shared = codes;
+      }
+      computed += codes.length;
+      if (direct) {
+        jobs.push({ h, r0, rows, codes, out0: h * Tq + r0 });
+        continue;
+      }
+      const parts: number[] = [];
+      const per = Math.ceil(codes.length / splits);
+      for (let s = 0; s < Math.max(1, Math.ceil(codes.length / Math.max(1, per))); s++) {
+        jobs.push({ h, r0, rows, codes: codes.slice(s * per, (s + 1) * per), out0: outRows });
+        parts.push(outRows);
+        outRows += rows;
+      }
+      splitRows.push({ h, r0, rows, parts });
+    }
+  }
+  jobs.sort((a, b) => b.codes.length - a.codes.length);
+  const nTiles = jobs.reduce((n, j) => n + j.codes.length, 0);
+  return { Bq, Bk, nT, TkP, qpos, kposP, blocks, jobs, nTiles, outRows, direct, splitRows, tilesComputed: computed, tilesTotal: H * blocks.length * nT };
+}
+
+/**
+ * Merges split-K partials into out [H, Tq, Dv] and lse [H, Tq] (natural log): each part's row is
+ * normalised with its own log-sum-exp `lseOf(row)`; weights e^(lse_s − max) recombine them.
+ */
+export function mergeSplits(
+  plan: JobPlan,
+  Tq: number,
+  Dv: number,
+  part: (row: number, e: number) => number,
+  lseOf: (row: number) => number,
+  out: Float32Array,
+  lse: Float32Array,
+): void {
+  for (const { h, r0, rows, parts } of plan.splitRows)
+    for (let r = 0; r < rows; r++) {
+      const ls = parts.map((p) => lseOf(p + r));
+      const M = Math.max(...ls);
+      const dst = (h * Tq + r0 + r) * Dv;
+      lse[h * Tq + r0 + r] = M === -Infinity ? -Infinity : M + Math.log(ls.reduce((s, l) => s + Math.exp(l - M), 0));
+      if (M === -Infinity) continue;
+      let wsum = 0;
+      parts.forEach((p, s) => {
+        const w = Math.exp(ls[s]! - M);
+        wsum += w;
+        for (let e = 0; e < Dv; e++) out[dst + e] += w * part(p + r, e);
+      });
+      for (let e = 0; e < Dv; e++) out[dst + e] /= wsum;
+    }
+}
