@@ -118,6 +118,11 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
    */
   emits?(params: P): string[];
   /**
+   * The exact computation this node approximates with these params, for the editor's accuracy
+   * overlay; undefined when it is exact itself (or has no exact counterpart).
+   */
+  exact?(params: P): ExactCounterpart | undefined;
+  /**
    * `volatile`: reads the outside world (a file), so it runs every time and its cache key is a hash
    * of what it produced.
    */
@@ -131,6 +136,15 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
    */
   prepare?(params: Record<string, unknown>, readHead: (path: string) => Promise<FileHead | undefined>): Promise<Record<string, unknown>>;
 }
+
+/**
+ * What an approximate node is compared with. `sibling`: the same node type with `params`, on the same
+ * inputs; each of `ports` against the sibling's port of that name. `input`: the node's own input (a
+ * quantizer's dequantized `out` against the `in` it quantized).
+ */
+export type ExactCounterpart =
+  | { kind: 'sibling'; params: Record<string, unknown>; ports: string[] }
+  | { kind: 'input'; pairs: { output: string; input: string }[] };
 
 /** Longest name a node may hand over through ctx.emit: it becomes `<name>.npy`, and file names stop at 255 bytes. */
 export const MAX_EMIT_NAME = 200;

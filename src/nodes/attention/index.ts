@@ -68,6 +68,9 @@ const BACKEND_TEMPS: Record<string, { perKv: number; fixed: number }> = {
   paged: { perKv: 17.14, fixed: 144_384 },
 };
 
+/** Variants that compute exact softmax attention; every other one is compared with `flash` in the accuracy overlay. */
+const EXACT_VARIANTS = new Set(['naive', 'flash', 'flash-decoding', 'paged']);
+
 const implicit = variants.filter((v) => v.implicitMap).map(variantName);
 
 /** Drops a leading batch of 1 from q, k, v. */
@@ -123,6 +126,10 @@ export const attention = defineNode({
     const probe = await attentionProbe(ctx, ins, p, s, variant.probe?.(p, s) ?? exactProbe);
     return { out, probe };
   },
+  exact: (p) =>
+    EXACT_VARIANTS.has(p.variant)
+      ? undefined
+      : { kind: 'sibling', params: { variant: 'flash', causal: p.causal, ...(p.scale !== undefined ? { scale: p.scale } : {}) }, ports: ['out'] },
   reference(raw, p) {
     const ins = heads(raw);
     const variant = byName.get(p.variant)!;

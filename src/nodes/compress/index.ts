@@ -61,6 +61,8 @@ export const compress = defineNode({
       note: 'n-gram look-ups: O(T) for Selective Context, O(T·N/segmentTokens) for LLMLingua (the compressed prefix is re-read per segment); the LM is built once per encoding and process',
     };
   },
+  // The exact prompt is the uncompressed one; the overlay says the lengths differ rather than inventing an error.
+  exact: () => ({ kind: 'input', pairs: [{ output: 'tokens', input: 'tokens' }] }),
   async run(ctx, { tokens }, p) {
     const lm = await loadScoringLM(p.lm, tokens.encoding);
     ctx.checkCancelled();

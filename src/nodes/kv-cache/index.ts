@@ -94,6 +94,11 @@ export const kvCache = defineNode({
     const s: CacheShape = { Hkv: d.Hkv ?? 0, T: d.T ?? 0, D: d.D ?? 0, Dv: d.Dv ?? 0, H: d.H };
     return variantOf(p).cost(s, p);
   },
+  // Every policy but the ones that keep every token exactly is compared with a cache that does.
+  exact: (p) =>
+    p.variant === 'contiguous' || p.variant === 'paged'
+      ? undefined
+      : { kind: 'sibling', params: { variant: 'contiguous', prefillTokens: p.prefillTokens, maxTokens: 1 << 24 }, ports: ['k', 'v'] },
   run: (ctx, ins, p) => manage(ins, p, () => ctx.checkCancelled(), ctx.isConnected('query')),
   reference: (ins, p) => manage(ins, p, () => {}, ins.q !== undefined),
 });

@@ -64,6 +64,7 @@ export const quantize = defineNode({
     const q = await byName.get(p.variant)!.run(ctx, x, p);
     return result(x, q, quantMetrics(x, q));
   },
+  exact: () => ({ kind: 'input', pairs: [{ output: 'out', input: 'in' }] }),
   reference(ins, p) {
     const q = byName.get(p.variant)!.reference(ins.in, p);
     return result(ins.in, q, quantMetrics(ins.in, q));
