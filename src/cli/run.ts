@@ -285,7 +285,9 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
     out.push(`\nwrote ${files.map((f) => f + (shapes[f.split('/').pop()!.replace(/\.npy$/, '')] ?? '')).join(', ')}`);
   }
   const checksPassed = r.checks.every((c) => c.ok);
-  const exitCode = r.status === 'ok' && checksPassed ? EXIT.ok : EXIT.runFailed;
+  // A node that refused its actual inputs (a text too short to train on) makes the pipeline invalid, as at validate.
+  const refusedInputs = r.errors.length > 0 && r.errors.every((e) => e.invalid);
+  const exitCode = r.status === 'ok' && checksPassed ? EXIT.ok : refusedInputs ? EXIT.invalid : EXIT.runFailed;
   if (r.status === 'cancelled') out.push('\nrun cancelled');
   if (!checksPassed) out.push(`\n${r.checks.filter((c) => !c.ok).length} check(s) failed`);
   return {

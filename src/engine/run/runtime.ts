@@ -1,7 +1,7 @@
 // Executes a compiled plan: one node at a time in topological order, with caching, cancellation,
 // failure isolation and profiling. The same code runs in a worker_thread, a Web Worker or in-process.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { CancelledError, type RandomAccessFile, type RunContext } from '../node.js';
+import { CancelledError, ShapeError, type RandomAccessFile, type RunContext } from '../node.js';
 import { formatBytes, type Plan, type PlanStep } from '../compile/compile.js';
 import { formatShape } from '../tensor.js';
 import { predictedBytes, valueBytes, type PortShape, type Value } from '../values.js';
@@ -106,7 +106,8 @@ export interface RunResult {
   /** Outputs by node id, then port. */
   outputs: Record<string, Record<string, Value>>;
   /** Nodes that threw: the message, and the stack for --verbose. */
-  errors: { nodeId: string; message: string; stack?: string }[];
+  /** `invalid`: the node refused its inputs (a ShapeError: the pipeline is wrong, not the run). */
+  errors: { nodeId: string; message: string; stack?: string; invalid?: true }[];
   /** Named results that sink nodes handed over (ctx.emit), e.g. written as <name>.npy by the CLI. */
   artifacts: Record<string, { nodeId: string; value: Value }>;
   /** How many nodes actually executed (not served from the cache). */
@@ -195,7 +196,7 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
         const message = (err as Error)?.message ?? String(err);
         failed.set(step.id, message);
         const stack = (err as Error)?.stack;
-        errors.push(stack ? { nodeId: step.id, message, stack } : { nodeId: step.id, message });
+        errors.push({ nodeId: step.id, message, ...(stack ? { stack } : {}), ...(err instanceof ShapeError ? { invalid: true as const } : {}) });
         const p = { ...emptyProfile(step, 'failed', start), endMs: env.now() - t0, error: message };
         p.wallMs = p.endMs - p.startMs;
         profiles.push(p);

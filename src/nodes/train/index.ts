@@ -1,7 +1,7 @@
 // Training nodes: `train.lm` trains (or fine-tunes) a small Llama-family model on a tokens input;
 // `sink.model` writes a model value as a Hugging Face checkpoint (config.json + model.safetensors).
 import { z } from 'zod';
-import { defineNode, type AnyNodeDef } from '../../engine/node.js';
+import { defineNode, ShapeError, type AnyNodeDef } from '../../engine/node.js';
 import { encodeSafetensors } from '../../engine/io/safetensors.js';
 import type { ModelValue, TokensValue, WeightSource } from '../../engine/values.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
@@ -101,7 +101,17 @@ export const trainLm = defineNode({
     model: { kind: 'model', doc: 'the trained model (config + weights in memory)' },
     metrics: { kind: 'metrics', doc: 'loss per step, heldOutLoss, heldOutPerplexity, tokensPerSecond, params' },
   },
-  infer: () => ({ model: { kind: 'model' }, metrics: { kind: 'metrics' } }),
+  infer(ins, p) {
+    // Known at compile time from a tensor's shape, or before the node runs from the actual tokens.
+    const T = ins.tokens?.shape?.[0];
+    if (typeof T === 'number') {
+      const cut = Math.round(T * (1 - p.heldOut));
+      const need = p.contextLength + 1;
+      if (cut < need) throw new ShapeError('tokens', `the training part of the text has ${cut} tokens: fewer than one window of contextLength + 1 = ${need}`);
+      if (T - cut < need) throw new ShapeError('tokens', `the held-out part of the text has ${T - cut} tokens: fewer than one window of contextLength + 1 = ${need} (raise heldOut or give more text)`);
+    }
+    return { model: { kind: 'model' }, metrics: { kind: 'metrics' } };
+  },
   cost(_ins, p) {
     // Without the vocabulary (known at run time) this counts a 256-token vocabulary, as for bytes.
     const a = archOf(p, p.vocab ?? 256);
