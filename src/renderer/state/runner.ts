@@ -11,6 +11,7 @@ import { idleRun, type Metrics, type MetricsState, type NodeMetrics } from './me
 import { createStore } from './store.js';
 import { initialBackend, storeBackend, storedBackend } from './backend-choice.js';
 import { formatBytes } from '../model/format.js';
+import { affectedNodes } from '../model/sweep.js';
 
 export interface RunnerSettings {
   backend: BackendName;
@@ -42,8 +43,12 @@ export interface SweepState {
   param?: string;
   values: number[];
   points: SweepPoint[];
+  /** The swept node and its downstream nodes in topological order: what the sweep can change. */
+  affected: string[];
   current?: number;
   backend?: BackendInfo;
+  /** performance.now() when the sweep ended, so the run bar can tell it from a later run. */
+  finishedAt?: number;
 }
 
 export const GiB = 1024 ** 3;
@@ -76,7 +81,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
   /** Relative paths in params resolve against the pipeline file's folder (when the host knows it). */
   const baseDir = () => host.baseDirOf?.(editor.store.get().file.id);
   const settings = createStore<RunnerSettings>({ backend: defaultBackend(), starting: false, busy: false, cancelling: false, memoryBudget: 4 * GiB });
-  const sweep = createStore<SweepState>({ running: false, values: [], points: [] });
+  const sweep = createStore<SweepState>({ running: false, values: [], points: [], affected: [] });
   let runSeq = 0;
   let sweepCancelled = false;
 
@@ -249,7 +254,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
       nodes: dict(Object.entries(s.nodes).map(([id, m]) => [id, m.status === 'running' || m.status === 'queued' ? { ...m, status: 'skipped' as const, error: 'cancelled' } : m] as const)),
       run: { ...s.run, phase: 'done', status: 'cancelled' },
     }));
-    sweep.set((s) => ({ ...s, running: false, current: undefined }));
+    sweep.set((s) => (s.running ? { ...s, running: false, current: undefined, finishedAt: performance.now() } : s));
   }
 
   /**
@@ -275,7 +280,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
   async function runSweep(node: string, param: string, values: number[]) {
     sweepCancelled = false;
     const doc = editor.doc();
-    sweep.set({ running: true, node, param, values, points: [] });
+    sweep.set({ running: true, node, param, values, points: [], affected: affectedNodes(doc, node) });
     settings.set((s) => ({ ...s, busy: true, cancelling: false }));
     const seq = ++runSeq;
     try {
@@ -312,7 +317,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
       if (value !== undefined) sweep.set((s) => ({ ...s, points: [...s.points, { value, status: 'failed', message, totalMs: 0, nodes: dict() }] }));
     } finally {
       if (seq === runSeq) {
-        sweep.set((s) => ({ ...s, running: false, current: undefined }));
+        sweep.set((s) => ({ ...s, running: false, current: undefined, finishedAt: performance.now() }));
         settings.set((s) => ({ ...s, busy: false, cancelling: false }));
       }
     }

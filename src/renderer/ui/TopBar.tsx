@@ -4,10 +4,12 @@ import { useEffect, useRef, useState } from 'react';
 import type { BackendName } from '../../engine/node.js';
 import { useApp } from '../app-context.js';
 import { formatBytes, formatMs } from '../model/format.js';
+import { sweepStatus } from '../model/sweep.js';
 import { suggestBudget } from '../state/runner.js';
 import type { RecentEntry } from '../host/index.js';
 import { useStore } from '../state/store.js';
 import type { Commands } from './commands.js';
+import { AccuracyToggle } from './Accuracy.js';
 
 export function TopBar({ commands }: { commands: Commands }) {
   const { editor } = useApp();
@@ -115,6 +117,8 @@ function RunBar({ commands }: { commands: Commands }) {
   const settings = useStore(runner.settings, (s) => s);
   const run = useStore(metrics, (s) => s.run);
   const sweeping = useStore(runner.sweep, (s) => s.running);
+  // After a sweep (and until the next run starts) the status says how the sweep went.
+  const sweepDone = useStore(runner.sweep, (s) => (s.finishedAt !== undefined && s.finishedAt >= (run.startedAt ?? 0) ? sweepStatus(s) : ''));
   const running = run.phase === 'running' || run.phase === 'starting' || sweeping;
   const info = settings.info;
   const [now, setNow] = useState(0);
@@ -128,6 +132,7 @@ function RunBar({ commands }: { commands: Commands }) {
   let status = '';
   if (settings.cancelling) status = 'cancelling…';
   else if (sweeping) status = 'sweeping…';
+  else if (sweepDone) status = sweepDone;
   else if (run.phase === 'starting') status = settings.starting ? `waiting for ${settings.backend}…` : 'starting…';
   else if (run.phase === 'running') status = `running ${formatMs(Math.max(0, now - (run.startedAt ?? now)))}`;
   else if (run.phase === 'done') {
@@ -233,6 +238,7 @@ function ViewToggles({ commands }: { commands: Commands }) {
   const theme = useStore(ui.store, (s) => s.theme);
   return (
     <>
+      <AccuracyToggle />
       <select
         className="backend-select"
         aria-label="Heat map"

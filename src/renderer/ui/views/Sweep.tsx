@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import { useApp } from '../../app-context.js';
 import { fieldsOf } from '../../model/params.js';
 import { fitLogLog, parseSweepValues } from '../../model/fit.js';
+import { sweepSeries, sweepStatus } from '../../model/sweep.js';
 import { formatBytes, formatBytesShort, formatMs } from '../../model/format.js';
 import type { SweepPoint } from '../../state/runner.js';
 import { GiB } from '../../state/runner.js';
@@ -104,11 +105,11 @@ export function Sweep() {
         )}
         <span className="muted">
           {sweep.running && sweep.current !== undefined && `running ${sweep.param} = ${sweep.current} (${sweep.points.length + 1}/${sweep.values.length})`}
-          {!sweep.running && sweep.points.length > 0 && `${sweep.points.length} runs on ${sweep.backend?.name ?? '?'}`}
+          {!sweep.running && sweep.points.length > 0 && `${sweepStatus(sweep)}${sweep.backend ? ` on ${sweep.backend.name}` : ''}`}
         </span>
       </div>
       {error && <div className="field-error">{error}</div>}
-      {sweep.points.length > 0 && <SweepCharts points={sweep.points} param={sweep.param ?? ''} onPick={(id) => (editor.select(id), ui.showTab('sweep'))} />}
+      {sweep.points.length > 0 && <SweepCharts points={sweep.points} param={sweep.param ?? ''} affected={sweep.affected} />}
       {sweep.points.length === 0 && !sweep.running && (
         <div className="empty-note">
           Pick a param and values, e.g. a source&apos;s <span className="mono">seqLen</span> over <span className="mono">1K..16K</span>: each value runs uncached and is plotted on log-log axes with its fitted slope.
@@ -118,15 +119,10 @@ export function Sweep() {
   );
 }
 
-function SweepCharts({ points, param }: { points: SweepPoint[]; param: string; onPick(id: string): void }) {
+function SweepCharts({ points, param, affected }: { points: SweepPoint[]; param: string; affected: string[] }) {
   const ok = points.filter((p) => p.status === 'ok' || Object.keys(p.nodes).length);
-  // The nodes that matter: those that take time, slowest first, at most 8.
-  const ids = useMemo(() => {
-    const total = new Map<string, number>();
-    for (const p of ok) for (const [id, n] of Object.entries(p.nodes)) total.set(id, (total.get(id) ?? 0) + n.ms);
-    const max = Math.max(0, ...total.values());
-    return [...total].filter(([, t]) => t >= 0.02 * max).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([id]) => id);
-  }, [ok]);
+  // Only the nodes the param can change, in graph order: the series and their colours stay put between runs.
+  const ids = useMemo(() => sweepSeries(affected, points), [affected, points]);
   const xs = ok.map((p) => p.value);
   const series = (get: (n: { ms: number; peak: number }) => number) => ids.map((id) => ok.map((p) => (p.nodes[id] && get(p.nodes[id]!) > 0 ? get(p.nodes[id]!) : null)));
   const msData = series((n) => n.ms);
