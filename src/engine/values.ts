@@ -22,28 +22,17 @@ export interface TokensValue {
 
 /**
  * Structured attention bias: a list of terms that attention kernels evaluate per tile, so no T×T
- * tensor is ever built. See bias.ts for the exact semantics of each term.
+ * tensor is ever built. What each term type means belongs to the node library
+ * (src/nodes/common/bias.ts); the engine only moves, sizes and summarises them.
  */
-export type BiasTerm =
-  /** ALiBi: score(h, i, j) += −slopes[h]·(i − j). */
-  | { type: 'alibi'; slopes: number[] }
-  /** StreamingLLM: query i sees key j only if j < sinkTokens or 0 ≤ i − j < recentTokens. */
-  | { type: 'streaming'; sinkTokens: number; recentTokens: number }
-  /**
-   * Segments: query i sees key j only if segment[i] === segment[j], or segment[i] is a task segment
-   * (listed in `seeAll`), which sees every key. `crossLogit` is added to a task query's score on keys
-   * outside task segments (Structured Prompting's rescaling uses −ln M).
-   */
-  | { type: 'segments'; segment: Int32Array; seeAll: number[]; crossLogit?: number }
-  /**
-   * Fixed windows of `windowSize` tokens starting every `windowSize − overlap` tokens (the last may be
-   * shorter): query i sees key j only if some window holds both.
-   */
-  | { type: 'windows'; windowSize: number; overlap: number };
+export interface BiasTermData {
+  type: string;
+  [field: string]: unknown;
+}
 
 export interface BiasValue {
   kind: 'bias';
-  terms: BiasTerm[];
+  terms: BiasTermData[];
 }
 
 /**
@@ -150,12 +139,18 @@ export function valueBytes(v: Value): number {
         v.positions.byteLength
       );
     case 'bias':
-      return v.terms.reduce((n, t) => n + (t.type === 'segments' ? t.segment.byteLength : 16), 0);
+      return v.terms.reduce((n, t) => n + biasTermBytes(t), 0);
     case 'metrics':
       return metricBytes(v.values);
     case 'model':
       return v.weights?.residentBytes() ?? 0;
   }
+}
+
+/** A bias term's bytes: its typed arrays (a per-token segment map), or 16 for a term of a few numbers. */
+function biasTermBytes(t: BiasTermData): number {
+  const arrays = Object.values(t).filter(ArrayBuffer.isView);
+  return arrays.length ? arrays.reduce((n, a) => n + a.byteLength, 0) : 16;
 }
 
 /** Bytes a value of this shape will hold, or null when the shape is not fully known. */

@@ -6,6 +6,7 @@ import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { BiasValue, PortShape, KvValue } from '../../engine/values.js';
+import { biasTerms } from '../common/bias.js';
 import type { AttentionShape } from './reference.js';
 import type { ProbeSpec } from './probe.js';
 
@@ -80,10 +81,10 @@ export const groupOf = (h: number, s: { H: number; Hkv: number }) => Math.floor(
 export type BiasPlan = { kind: 'none' } | { kind: 'alibi'; slope: (h: number) => number } | { kind: 'general' };
 
 export function biasPlan(bias: BiasValue | undefined): BiasPlan {
-  const terms = bias?.terms ?? [];
+  const terms = biasTerms(bias);
   if (terms.length === 0) return { kind: 'none' };
   if (terms.every((t) => t.type === 'alibi')) {
-    const lists = terms.map((t) => (t as { slopes: number[] }).slopes);
+    const lists = terms.map((t) => t.slopes);
     return { kind: 'alibi', slope: (h) => lists.reduce((m, l) => m + l[h % l.length]!, 0) };
   }
   return { kind: 'general' };

@@ -6,7 +6,7 @@
 // that scatter-and-merge is a few flops per kept row, done on the host in plain TS.
 // Work per pair and head: (T/w)·(w/r)²·D = T·w·D/r².
 import { z } from 'zod';
-import { headBias } from '../../engine/bias.js';
+import { headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
 import type { AttentionShape } from './reference.js';

@@ -4,7 +4,7 @@
 // unnormalised output O_s, then merge with log-sum-exp weights. Exact.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
 import { commonParams, exactFlops, groupOf, headView, scaleOf, type AttentionVariant } from './common.js';
 import { runFused } from './fused.js';

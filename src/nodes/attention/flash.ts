@@ -3,7 +3,7 @@
 // l' = l·e^(m − m') + Σp, acc' = acc·e^(m − m') + p·v; at the end O = acc / l.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
 import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
 import { runFused } from './fused.js';

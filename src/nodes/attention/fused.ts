@@ -6,6 +6,7 @@
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { RunContext } from '../../engine/node.js';
 import type { BiasValue } from '../../engine/values.js';
+import { biasTerms } from '../common/bias.js';
 import {
   fusedAttention,
   POS_INF,
@@ -33,7 +34,7 @@ export function biasRules(bias: BiasValue | undefined, H: number, qpos: Int32Arr
   const intervals: IntervalRule[] = [];
   const rank1: Rank1Rule[] = [];
   let slopes: Float64Array | undefined;
-  for (const t of bias?.terms ?? []) {
+  for (const t of biasTerms(bias)) {
     if (t.type === 'alibi') {
       slopes ??= new Float64Array(H);
       for (let h = 0; h < H; h++) slopes[h] += t.slopes[(head0 + h) % t.slopes.length]!;

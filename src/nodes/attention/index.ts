@@ -15,7 +15,7 @@ import { linear } from './linear.js';
 import { linformer } from './linformer.js';
 import { longformer } from './longformer.js';
 import { naive } from './naive.js';
-import { paged } from '../kv-cache/paged-attention.js';
+import { paged } from './paged-attention.js';
 import { attentionProbe, attentionProbeReference, exactProbe, probeShape, PROBE_MAX } from './probe.js';
 import { attentionDims } from './reference.js';
 import { relu } from './relu.js';

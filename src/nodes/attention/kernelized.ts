@@ -7,7 +7,7 @@
 // (γ = e^(−slope), 1 without ALiBi), the chunk's own keys through a C×C masked tile. Any mask bias
 // (segments, streaming) or non-causal ALiBi: every visible tile is computed (O(Tq·Tk·F)).
 import type * as tfc from '@tensorflow/tfjs-core';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import type { Cost, RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { biasPlan, groupOf, headView, scaleOf, type AttentionInputs, type CostContext } from './common.js';

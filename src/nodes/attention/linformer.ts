@@ -9,7 +9,7 @@
 // F[:, <a]V[<a], the chunk's own keys through masked C×C tiles; a bias makes every visible tile count.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { gaussian, rng } from '../common/random.js';
 import { biasPlan, commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';

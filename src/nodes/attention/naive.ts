@@ -1,6 +1,6 @@
 // Naive attention: the full score matrix per head, materialised — O(T²) memory, the baseline.
 import { z } from 'zod';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
 import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
 import { naiveAttentionReference } from './reference.js';

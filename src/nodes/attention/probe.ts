@@ -4,7 +4,7 @@
 // port is connected. Pooling is a matMul with a small averaging matrix over each tile's rows; the
 // columns are binned on the host after one download per query block.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { headBias } from '../../engine/bias.js';
+import { headBias } from '../common/bias.js';
 import type { RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';

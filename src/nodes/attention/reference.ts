@@ -1,6 +1,6 @@
 // The plain-TypeScript oracle for exact attention: softmax(QKᵀ·scale + bias + mask)·V, one query
 // row at a time, in float64 accumulators. Every exact kernel on every backend is tested against it.
-import { headBias } from '../../engine/bias.js';
+import { headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
 

@@ -3,7 +3,7 @@
 // mask bias). It is not a kernel feature map, so it stays O(T²·D); tiles keep memory O(T·D).
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, exactFlops, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
 import type { AttentionShape } from './reference.js';

@@ -3,7 +3,7 @@
 // FlashAttention's online softmax over only those keys, tile by tile, with a per-tile mask that
 // combines the pattern, causality and the structured bias. Nothing of size T×T is built.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { headBias, type HeadBias } from '../../engine/bias.js';
+import { headBias, type HeadBias } from '../common/bias.js';
 import type { RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';

@@ -2,7 +2,8 @@
 // frequencies that the scaling rules start from, and the positions a run uses.
 import { z } from 'zod';
 import { ShapeError, type VariantDoc } from '../../engine/node.js';
-import type { BiasTerm, MetricValue } from '../../engine/values.js';
+import type { MetricValue } from '../../engine/values.js';
+import type { BiasTerm } from '../common/bias.js';
 
 /** Upper bound for lengths and token counts in params (16M tokens). */
 export const MAX_LEN = 1 << 24;

@@ -10,6 +10,7 @@ import { bindDims } from '../../engine/shapes.js';
 import { f32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type BiasValue, type MetricValue, type ModelValue, type PortShape } from '../../engine/values.js';
 import { parseModelConfig, readModelConfig, type ModelArch } from '../model/config.js';
+import { biasTerms } from '../common/bias.js';
 import { alibi } from './alibi.js';
 import { lengthOf, positionsOf, ropeInv, type PositionParams, type PositionVariant, type RotaryPlan } from './common.js';
 import { dynamic } from './dynamic.js';
@@ -140,7 +141,7 @@ function metricsOf(p: PositionNodeParams, v: PositionVariant, plan: RotaryPlan, 
     m.maxWavelength = (2 * Math.PI) / Math.min(...plan.inv);
     Object.assign(m, plan.facts);
   }
-  for (const t of bias.terms) if (t.type === 'alibi') m.slopes = t.slopes;
+  for (const t of biasTerms(bias)) if (t.type === 'alibi') m.slopes = t.slopes;
   return m;
 }
 

@@ -3,7 +3,8 @@
 // reference share the same plain-TS code.
 import { z } from 'zod';
 import type { VariantDoc } from '../../engine/node.js';
-import type { BiasTerm, MetricValue } from '../../engine/values.js';
+import type { MetricValue } from '../../engine/values.js';
+import type { BiasTerm } from '../common/bias.js';
 
 /** Upper bound for lengths and token counts in params (16M tokens). */
 export const MAX_LEN = 1 << 24;

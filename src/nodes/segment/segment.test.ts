@@ -2,7 +2,7 @@
 // a PCW / fixed window scores exactly as if it ran alone; M identical Structured Prompting groups
 // rescaled by 1/M look like one group to the test tokens.
 import { describe, expect, it } from 'vitest';
-import { headBias } from '../../engine/bias.js';
+import { headBias } from '../common/bias.js';
 import { ShapeError } from '../../engine/node.js';
 import { f32, i32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue, MetricsValue, TokensValue } from '../../engine/values.js';

@@ -1,5 +1,33 @@
-// Evaluation of structured attention biases, shared by every attention kernel and its reference.
-import type { BiasTerm, BiasValue } from './values.js';
+// Structured attention biases: the term types with technique meaning (ALiBi, StreamingLLM, windows,
+// segments) and their evaluation, shared by every attention kernel and its reference. The engine
+// carries terms as opaque data (BiasValue); only the node library gives them meaning.
+import type { BiasTermData, BiasValue } from '../../engine/values.js';
+
+export type BiasTerm =
+  /** ALiBi: score(h, i, j) += −slopes[h]·(i − j). */
+  | { type: 'alibi'; slopes: number[] }
+  /** StreamingLLM: query i sees key j only if j < sinkTokens or 0 ≤ i − j < recentTokens. */
+  | { type: 'streaming'; sinkTokens: number; recentTokens: number }
+  /**
+   * Segments: query i sees key j only if segment[i] === segment[j], or segment[i] is a task segment
+   * (listed in `seeAll`), which sees every key. `crossLogit` is added to a task query's score on keys
+   * outside task segments (Structured Prompting's rescaling uses −ln M).
+   */
+  | { type: 'segments'; segment: Int32Array; seeAll: number[]; crossLogit?: number }
+  /**
+   * Fixed windows of `windowSize` tokens starting every `windowSize − overlap` tokens (the last may be
+   * shorter): query i sees key j only if some window holds both.
+   */
+  | { type: 'windows'; windowSize: number; overlap: number };
+
+const TERM_TYPES: ReadonlySet<string> = new Set<BiasTerm['type']>(['alibi', 'streaming', 'segments', 'windows']);
+
+/** The terms of a bias value, typed; throws on a term type no kernel knows (rather than ignoring its mask). */
+export function biasTerms(bias: BiasValue | undefined): BiasTerm[] {
+  const terms: BiasTermData[] = bias?.terms ?? [];
+  for (const t of terms) if (!TERM_TYPES.has(t.type)) throw new Error(`bias: unknown term type "${t.type}" (known: ${[...TERM_TYPES].join(', ')})`);
+  return terms as BiasTerm[];
+}
 
 /**
  * A compiled bias for one head: `allowed(i, j)` and `add(i, j)`, with i a query row and j a key
@@ -15,7 +43,7 @@ export interface HeadBias {
 }
 
 export function headBias(bias: BiasValue | undefined, head: number): HeadBias {
-  const terms: BiasTerm[] = bias?.terms ?? [];
+  const terms = biasTerms(bias);
   const masks: ((i: number, j: number) => boolean)[] = [];
   const adds: ((i: number, j: number) => number)[] = [];
   for (const t of terms) {

@@ -9,12 +9,12 @@
 // cache's blocks (k and v are then only used for shapes), without it k/v are paged here.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { fillBiasTile, headBias } from '../../engine/bias.js';
+import { fillBiasTile, headBias } from '../common/bias.js';
 import { ShapeError } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { commonParams, exactFlops, headView, scaleOf, type AttentionInputs, type AttentionVariant } from '../attention/common.js';
-import { fusedAvailable, runFused } from '../attention/fused.js';
-import { naiveAttentionReference } from '../attention/reference.js';
+import { commonParams, exactFlops, headView, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { fusedAvailable, runFused } from './fused.js';
+import { naiveAttentionReference } from './reference.js';
 
 const params = z.object({
   variant: z.literal('paged'),

@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { defineNode, ShapeError } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue, KvValue } from '../../engine/values.js';
-import { naiveAttentionReference } from '../attention/reference.js';
+import { naiveAttentionReference } from './reference.js';
 import { fillGaussian } from '../common/random.js';
 import { expectClose, expectParity, runNode, testContext } from '../testing.js';
-import { kvCache } from './index.js';
+import { kvCache } from '../kv-cache/index.js';
 import { paged } from './paged-attention.js';
 
 const rand = (H: number, T: number, D: number, seed: number) => f32([H, T, D], fillGaussian(new Float32Array(H * T * D), seed, 1));
