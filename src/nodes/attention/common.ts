@@ -5,7 +5,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import type { Tensor } from '../../engine/tensor.js';
-import type { BiasValue, PortShape, KvValue } from '../../engine/values.js';
+import type { BiasValue, PortShape, KvValue, MetricsValue } from '../../engine/values.js';
 import { biasTerms } from '../common/bias.js';
 import type { AttentionShape } from './reference.js';
 import type { ProbeSpec } from './probe.js';
@@ -34,6 +34,8 @@ export interface AttentionVariant<P extends { variant: string; causal: boolean; 
   doc: VariantDoc;
   cost(s: AttentionShape, p: P, c?: CostContext): Cost;
   run(ctx: RunContext, inputs: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor>;
+  /** Variants across simulated devices: the output and the devices' metrics (the node's `devices` output). */
+  runOnDevices?(ctx: RunContext, inputs: AttentionInputs, p: P, s: AttentionShape): Promise<{ out: Tensor; devices: MetricsValue }>;
   reference(inputs: AttentionInputs, p: P, s: AttentionShape): Tensor;
   /**
    * The attention map the `probe` output shows. Absent: exact softmax attention's map (the right

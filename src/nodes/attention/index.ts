@@ -7,6 +7,7 @@ import { tensorShape } from '../../engine/values.js';
 import { bigbird } from './bigbird.js';
 import type { AttentionInputs, AttentionVariant } from './common.js';
 import { inferAttention } from './common.js';
+import { DEVICE_METRIC_KEYS } from './devices.js';
 import { cosformer } from './cosformer.js';
 import { dilated } from './dilated.js';
 import { flashDecoding } from './flash-decoding.js';
@@ -19,6 +20,7 @@ import { paged } from './paged-attention.js';
 import { attentionProbe, attentionProbeReference, exactProbe, probeShape, PROBE_MAX } from './probe.js';
 import { attentionDims } from './reference.js';
 import { relu } from './relu.js';
+import { ring } from './ring.js';
 import { sima } from './sima.js';
 import { slidingWindow } from './sliding-window.js';
 import { soft } from './soft.js';
@@ -40,6 +42,7 @@ export const variants: AttentionVariant[] = [
   soft,
   paged,
   star,
+  ring,
 ];
 
 export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;
@@ -69,7 +72,7 @@ const BACKEND_TEMPS: Record<string, { perKv: number; fixed: number }> = {
 };
 
 /** Variants that compute exact softmax attention; every other one is compared with `flash` in the accuracy overlay. */
-const EXACT_VARIANTS = new Set(['naive', 'flash', 'flash-decoding', 'paged']);
+const EXACT_VARIANTS = new Set(['naive', 'flash', 'flash-decoding', 'paged', 'ring']);
 
 const implicit = variants.filter((v) => v.implicitMap).map(variantName);
 
@@ -95,6 +98,11 @@ export const attention = defineNode({
   },
   outputs: {
     out: { kind: 'tensor', dims: ['H', 'T', 'D'] },
+    devices: {
+      kind: 'metrics',
+      optional: true,
+      doc: 'variants across simulated devices (ring): per-device peak bytes, bytes sent per step, compute/send/wait times per step and one timeline lane per device',
+    },
     probe: {
       kind: 'tensor',
       optional: true,
@@ -104,11 +112,12 @@ export const attention = defineNode({
         `the variant's own weights, except ${implicit.join(', ')}, whose map is implicit: they show exact softmax attention's`,
     },
   },
-  infer(ins) {
+  infer(ins, p) {
     const s = inferAttention(ins);
     return {
       out: tensorShape('float32', [s.H, s.Tq, s.Dv], ['H', 'T', 'D']),
       probe: tensorShape('float32', probeShape(s), ['H', 'P', 'P']),
+      ...(byName.get(p.variant)?.runOnDevices ? { devices: { kind: 'metrics' as const, keys: DEVICE_METRIC_KEYS } } : {}),
     };
   },
   cost(ins, p) {
@@ -121,10 +130,12 @@ export const attention = defineNode({
     const ins = heads(raw);
     const variant = byName.get(p.variant)!;
     const s = attentionDims(ins.q, ins.k, ins.v);
-    const out: Tensor = await variant.run(ctx, ins, p, s);
-    if (!ctx.isConnected('probe')) return { out };
+    const onDevices = await variant.runOnDevices?.(ctx, ins, p, s);
+    const out: Tensor = onDevices?.out ?? (await variant.run(ctx, ins, p, s));
+    const devices = onDevices ? { devices: onDevices.devices } : {};
+    if (!ctx.isConnected('probe')) return { out, ...devices };
     const probe = await attentionProbe(ctx, ins, p, s, variant.probe?.(p, s) ?? exactProbe);
-    return { out, probe };
+    return { out, probe, ...devices };
   },
   exact: (p) =>
     EXACT_VARIANTS.has(p.variant)

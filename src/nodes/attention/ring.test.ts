@@ -1,0 +1,129 @@
+// Ring attention: equal to flash (and the exact oracle) on cpu and wasm, causal or not, grouped-query,
+// on worker_threads and in-process; its devices' memory, bytes sent and lanes.
+import { afterAll, describe, expect, it } from 'vitest';
+import { f32, type Tensor } from '../../engine/tensor.js';
+import type { MetricValue, MetricsValue } from '../../engine/values.js';
+import { expectClose, expectParity, runNode } from '../testing.js';
+import { syntheticQkv } from '../sources/synthetic-qkv.js';
+import { attention } from './index.js';
+import { closeRingDevices } from './ring.js';
+
+afterAll(() => closeRingDevices());
+
+const qkv = (heads: number, kvHeads: number, seqLen: number, headDim: number, seed = 5) =>
+  syntheticQkv({ heads, kvHeads, seqLen, headDim, seed, sinkStrength: 4, sinkTokens: 4, locality: 2 });
+
+const outOf = (r: Record<string, unknown>) => (r.out as Tensor).data;
+const devicesOf = (r: Record<string, unknown>) => (r.devices as MetricsValue).values;
+
+describe('ring attention: hand-computed values', () => {
+  // H = 1, T = 2, D = 1, scale 1, two devices: device 1's query (q = 0) sees keys 1 and 2 equally.
+  const q = f32([1, 2, 1], [1, 0]);
+  const k = f32([1, 2, 1], [1, 2]);
+  const v = f32([1, 2, 1], [10, 20]);
+  for (const transport of ['auto', 'in-process'] as const) {
+    it(`${transport}: causal [10, 15]; non-causal row 0 = (10 + 20e)/(1 + e)`, async () => {
+      expectClose(outOf(await runNode(attention, { q, k, v }, { variant: 'ring', devices: 2, scale: 1, transport })), [10, 15], { atol: 1e-6 });
+      expectClose(outOf(await runNode(attention, { q, k, v }, { variant: 'ring', devices: 2, scale: 1, causal: false, transport })), [17.310585786300049, 15], { atol: 1e-5 });
+    });
+  }
+});
+
+describe('ring attention equals flash to 1e-5', () => {
+  const cases = [
+    { name: 'causal MHA, 4 devices', H: 2, Hkv: 2, T: 96, D: 16, params: { devices: 4 } },
+    { name: 'causal GQA (4 heads, 2 kv), 3 devices, T not a multiple', H: 4, Hkv: 2, T: 77, D: 8, params: { devices: 3 } },
+    { name: 'non-causal GQA (4 heads, 1 kv), 5 devices', H: 4, Hkv: 1, T: 64, D: 8, params: { devices: 5, causal: false } },
+    { name: 'one device, custom scale', H: 2, Hkv: 1, T: 40, D: 8, params: { devices: 1, scale: 0.3 } },
+  ];
+  for (const backend of ['cpu', 'wasm'] as const)
+    for (const transport of ['auto', 'in-process'] as const)
+      for (const c of cases)
+        it(`${backend}, ${transport}: ${c.name}`, async () => {
+          const ins = qkv(c.H, c.Hkv, c.T, c.D);
+          const { devices: _, ...flashParams } = c.params;
+          const ring = await runNode(attention, ins, { variant: 'ring', transport, ...c.params }, { backend });
+          const flash = await runNode(attention, ins, { variant: 'flash', blockSize: 16, ...flashParams }, { backend });
+          expectClose(outOf(ring), outOf(flash), { atol: 1e-5 }, `ring vs flash on ${backend}`);
+          await expectParity(attention, backend, ins, { variant: 'ring', transport, ...c.params }, { atol: 1e-5 });
+          expect(devicesOf(ring).transport).toBe(transport === 'auto' ? 'worker_threads' : 'in-process');
+        });
+
+  it('fewer queries than keys (the last rows): query shards keep their absolute positions', async () => {
+    const { q, k, v } = qkv(2, 2, 64, 8);
+    const qLast = f32([2, 10, 8], new Float32Array([...q.data.subarray(54 * 8, 64 * 8), ...q.data.subarray(118 * 8, 128 * 8)]));
+    const ring = await runNode(attention, { q: qLast, k, v }, { variant: 'ring', devices: 4 });
+    const flash = await runNode(attention, { q: qLast, k, v }, { variant: 'flash', blockSize: 16 });
+    expectClose(outOf(ring), outOf(flash), { atol: 1e-5 });
+  });
+});
+
+describe('ring attention: what the devices report', () => {
+  const H = 2;
+  const Hkv = 1;
+  const T = 512;
+  const D = 16;
+  const ins = qkv(H, Hkv, T, D);
+  const report = async (devices: number, transport: 'auto' | 'in-process' = 'auto') =>
+    devicesOf(await runNode(attention, ins, { variant: 'ring', devices, transport }));
+
+  it('per-device peak memory falls as 1/devices, and equals what the devices hold', async () => {
+    const peaks: number[] = [];
+    for (const n of [1, 2, 4, 8]) peaks.push((await report(n)).maxDevicePeakBytes as number);
+    // One device holds no block in flight; from two on, each doubling halves the peak.
+    expect(peaks[1]! / peaks[0]!).toBeLessThan(0.65);
+    for (let x = 2; x < peaks.length; x++) {
+      expect(peaks[x]! / peaks[x - 1]!).toBeGreaterThan(0.45);
+      expect(peaks[x]! / peaks[x - 1]!).toBeLessThan(0.55);
+    }
+    // 4 devices, 128 rows each: q 2·128·16·4, state 2·128·(2 + 16)·8 + a 128-key score row·8, and two
+    // K/V blocks (its own and the next) of 1·128·(16 + 16)·4.
+    const expected = H * 128 * D * 4 + H * 128 * (2 + D) * 8 + 128 * 8 + 2 * (Hkv * 128 * (D + D) * 4);
+    expect(peaks[2]).toBe(expected);
+  });
+
+  it('bytes sent: each device passes n − 1 blocks of Hkv·T/n·(D + Dv)·4 bytes', async () => {
+    const r = await report(4);
+    const block = Hkv * (T / 4) * (D + D) * 4;
+    expect(r.bytesSentPerStep).toBe(block);
+    for (const d of r.perDevice as { bytesSent: number }[]) expect(d.bytesSent).toBe(3 * block);
+    expect(r.totalBytesSent).toBe(4 * 3 * block);
+  });
+
+  it('one lane per device: n compute spans, n − 1 sends and waits, in time order', async () => {
+    for (const transport of ['auto', 'in-process'] as const) {
+      const r = await report(4, transport);
+      const lanes = r.lanes as { device: number; spans: [string, number, number, number][] }[];
+      expect(lanes.map((l) => l.device)).toEqual([0, 1, 2, 3]);
+      for (const lane of lanes) {
+        const count = (kind: string) => lane.spans.filter((s) => s[0] === kind).length;
+        expect([count('compute'), count('send'), count('wait')]).toEqual([4, 3, 3]);
+        for (const [, , start, end] of lane.spans) expect(end).toBeGreaterThanOrEqual(start);
+        const computes = lane.spans.filter((s) => s[0] === 'compute');
+        for (let x = 1; x < computes.length; x++) expect(computes[x]![2]).toBeGreaterThanOrEqual(computes[x - 1]![3]);
+      }
+      expect((r.steps as MetricValue[]).length).toBe(4);
+      expect(r.computeMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses more devices than rows and a bias input, naming the param', async () => {
+    const small = qkv(1, 1, 4, 8);
+    await expect(runNode(attention, small, { variant: 'ring', devices: 5 })).rejects.toThrow(/params\.devices = 5/);
+    const bias = { kind: 'bias' as const, terms: [{ type: 'alibi' as const, slopes: [0.5] }] };
+    await expect(runNode(attention, { ...small, bias }, { variant: 'ring', devices: 2 })).rejects.toThrow(/ring.*bias/);
+  });
+
+  it('a cancel stops the workers; the next run starts fresh ones', async () => {
+    const { testContext } = await import('../testing.js');
+    const ctx = await testContext('cpu', ['out']);
+    let calls = 0;
+    ctx.checkCancelled = () => {
+      if (++calls > 2) throw new (class extends Error {})('run cancelled');
+    };
+    await expect(attention.run(ctx, ins as never, attention.params.parse({ variant: 'ring', devices: 4 }))).rejects.toThrow(/cancelled/);
+    const again = await runNode(attention, ins, { variant: 'ring', devices: 4 });
+    const flash = await runNode(attention, ins, { variant: 'flash', blockSize: 64 });
+    expectClose(outOf(again), outOf(flash), { atol: 1e-5 });
+  });
+});
