@@ -10,7 +10,7 @@ import { defineNode, type BackendName, type RunContext } from '../src/engine/nod
 import { Registry } from '../src/engine/registry.js';
 import { executePlan } from '../src/engine/run/runtime.js';
 import { nodeExecEnv } from '../src/engine/node/host.js';
-import { startEngineWorker } from '../src/engine/node/client.js';
+import { startEngineWorker } from '../src/lab/engine-worker.js';
 import { f32 } from '../src/engine/tensor.js';
 import { tensorShape } from '../src/engine/values.js';
 import { attention } from '../src/nodes/attention/index.js';

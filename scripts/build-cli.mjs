@@ -6,8 +6,8 @@ import { tfjsGradients as gradients } from './tfjs-gradients.mjs';
 await build({
   entryPoints: {
     ctxlab: 'src/cli/ctxlab.ts',
-    worker: 'src/engine/node/worker.ts',
-    index: 'src/engine/index.ts',
+    worker: 'src/lab/worker.ts',
+    index: 'src/lab/index.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -10,7 +10,7 @@ import { naiveAttentionReference } from '../nodes/attention/reference.js';
 import { syntheticQkv } from '../nodes/sources/synthetic-qkv.js';
 import { f32 } from '../engine/tensor.js';
 import { expectClose } from '../nodes/testing.js';
-import { qkvAttention } from '../engine/testdata/fixtures.js';
+import { qkvAttention } from '../lab/testdata/fixtures.js';
 import { parseBytes } from './format.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ctxlab-'));

@@ -19,7 +19,7 @@ import { transformSync } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../nodes/index.js';
-import { writeOutputs, metricsOf } from '../engine/api.js';
+import { writeOutputs, metricsOf } from '../lab/api.js';
 import { compile, formatIssue, type CompileIssue } from '../engine/compile/compile.js';
 import { prepareDocument } from '../engine/compile/prepare.js';
 import { decodeNpy, encodeNpy } from '../engine/io/npy.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../engine/io/npy.js';
 import { f32 } from '../engine/tensor.js';
-import { qkvAttention } from '../engine/testdata/fixtures.js';
+import { qkvAttention } from '../lab/testdata/fixtures.js';
 import { ctxlab } from './testing.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ctxlab-honest-'));

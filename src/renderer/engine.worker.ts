@@ -1,4 +1,4 @@
-// The engine in a module Web Worker, behind Comlink: the browser twin of src/engine/node/worker.ts.
+// The engine in a module Web Worker, behind Comlink: the browser twin of src/lab/worker.ts.
 // The tfjs wasm files are served under tfjs-wasm/ next to the page. Files named in params resolve
 // against the pipeline's folder: URLs are fetched; file-system paths (Electron) are read by the host
 // through a reader the page hands over (the worker has no IPC of its own).

@@ -40,16 +40,19 @@ export class EngineWorkerDied extends Error {
   override name = 'EngineWorkerDied';
 }
 
-export async function startEngineWorker(): Promise<EngineWorker> {
-  const fromSource = import.meta.url.endsWith('.ts');
+/**
+ * Starts `entry`, a worker_thread module that exposes an EngineService with its registry (the
+ * node library's is src/lab/worker.ts; the engine itself knows no registry).
+ */
+export async function spawnEngineWorker(entry: URL): Promise<EngineWorker> {
   // From source (tests, tsx) the worker registers the TypeScript loader first; `--import tsx` in a
   // worker's execArgv is not honoured by Node 20.
-  const worker = fromSource
+  const worker = entry.pathname.endsWith('.ts')
     ? new Worker(
-        `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)});`,
+        `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(entry.href)});`,
         { eval: true, type: 'module' } as ConstructorParameters<typeof Worker>[1],
       )
-    : new Worker(new URL('./worker.js', import.meta.url));
+    : new Worker(entry);
   // A worker that dies (a crash, out of memory) rejects every pending call instead of hanging it.
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', (err) => reject(new EngineWorkerDied(`engine worker failed: ${err.message}`)));

@@ -2,17 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeNpy } from '../io/npy.js';
-import { f32, type Tensor } from '../tensor.js';
+import { encodeNpy } from '../../engine/io/npy.js';
+import { f32, type Tensor } from '../../engine/tensor.js';
 import { syntheticQkv } from '../../nodes/sources/synthetic-qkv.js';
 import * as Comlink from 'comlink';
 import { registry } from '../../nodes/index.js';
-import { compile, type Plan } from '../compile/compile.js';
-import { nodeExecEnv } from '../node/host.js';
-import { startEngineWorker } from '../node/client.js';
+import { compile, type Plan } from '../../engine/compile/compile.js';
+import { nodeExecEnv } from '../../engine/node/host.js';
+import { startEngineWorker } from '../engine-worker.js';
 import { qkvAttention } from '../testdata/fixtures.js';
-import type { RunEvent } from './events.js';
-import { CancelToken, executePlan, ResultCache } from './runtime.js';
+import type { RunEvent } from '../../engine/run/events.js';
+import { CancelToken, executePlan, ResultCache } from '../../engine/run/runtime.js';
 
 function plan(doc: unknown): Plan {
   const r = compile(doc, registry);

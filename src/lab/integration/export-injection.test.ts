@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
-import { compile } from '../compile/compile.js';
-import { commentText, stringLiteral } from './literal.js';
-import { exportTypeScript } from './typescript.js';
+import { compile } from '../../engine/compile/compile.js';
+import { commentText, stringLiteral } from '../../engine/export/literal.js';
+import { exportTypeScript } from '../../engine/export/typescript.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'ctxlab-export-hostile-'));
@@ -114,7 +114,7 @@ describe('exported hostile pipelines', () => {
       compilerOptions: {
         target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, skipLibCheck: true,
         lib: ['ES2023', 'DOM'], types: ['node', '@webgpu/types'], typeRoots: [join(ROOT, 'node_modules/@types'), join(ROOT, 'node_modules')],
-        paths: { 'context-lab': [join(ROOT, 'src/engine/index.ts')] },
+        paths: { 'context-lab': [join(ROOT, 'src/lab/index.ts')] },
       },
       files: Object.values(files),
     }));

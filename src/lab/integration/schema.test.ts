@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { schemaText, SCHEMA_PATH } from '../../../scripts/gen-schema.js';
 import { registry } from '../../nodes/index.js';
-import { compile } from '../compile/compile.js';
+import { compile } from '../../engine/compile/compile.js';
 import { qkvAttention } from '../testdata/fixtures.js';
-import { migrate } from './migrations.js';
-import { applyOverrides, parseOverride } from './overrides.js';
+import { migrate } from '../../engine/schema/migrations.js';
+import { applyOverrides, parseOverride } from '../../engine/schema/overrides.js';
 
 describe('pipeline JSON Schema', () => {
   it('schema/pipeline.schema.json is current (run `npm run schema` when this fails)', () => {

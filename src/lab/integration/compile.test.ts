@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
 import { qkvAttention } from '../testdata/fixtures.js';
-import { checkMemoryBudget, compile, type CompileIssue } from './compile.js';
+import { checkMemoryBudget, compile, type CompileIssue } from '../../engine/compile/compile.js';
 
 function issues(doc: unknown): CompileIssue[] {
   const r = compile(doc, registry);
@@ -173,7 +173,7 @@ describe('compile', () => {
   });
 
   it('loads an older document through the migration chain', () => {
-    const v0 = JSON.parse(readFileSync(new URL('../testdata/v0-draft.json', import.meta.url), 'utf8'));
+    const v0 = JSON.parse(readFileSync(new URL('../../engine/testdata/v0-draft.json', import.meta.url), 'utf8'));
     const r = compile(v0, registry);
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     expect(r.plan.doc.version).toBe(1);

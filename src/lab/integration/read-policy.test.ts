@@ -5,16 +5,16 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReadRefusal, ReadRefusedError, refusalIssues } from '../io/read-policy.js';
-import { ReadPolicy } from './read-policy.js';
+import { isReadRefusal, ReadRefusedError, refusalIssues } from '../../engine/io/read-policy.js';
+import { ReadPolicy } from '../../engine/node/read-policy.js';
 import { z } from 'zod';
 import { runPipeline } from '../api.js';
-import { defineNode } from '../node.js';
+import { defineNode } from '../../engine/node.js';
 import { createRegistry } from '../../nodes/index.js';
-import { EngineService } from '../run/service.js';
-import { text as textValue } from '../values.js';
-import { PipelineLoadError } from './host.js';
-import { nodeBackendSetup } from './setup.js';
+import { EngineService } from '../../engine/run/service.js';
+import { text as textValue } from '../../engine/values.js';
+import { PipelineLoadError } from '../../engine/node/host.js';
+import { nodeBackendSetup } from '../../engine/node/setup.js';
 
 let dir: string;
 let pipes: string;

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
 import { ctxlab } from '../../cli/testing.js';
-import { compile } from '../compile/compile.js';
-import { nodeExecEnv } from '../node/host.js';
-import { executePlan } from './runtime.js';
+import { compile } from '../../engine/compile/compile.js';
+import { nodeExecEnv } from '../../engine/node/host.js';
+import { executePlan } from '../../engine/run/runtime.js';
 
 /** 50 kB of text → bytes tokenizer (50,000 tokens) → embedding of width 1024: 195 MiB of output. */
 function bigEmbedding(dim = 1024) {

@@ -2,7 +2,7 @@
 import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
 import { qkvAttention } from '../testdata/fixtures.js';
-import { startEngineWorker } from './client.js';
+import { startEngineWorker } from '../engine-worker.js';
 
 const handles = (kind: string) => process.getActiveResourcesInfo().filter((r) => r === kind).length;
 

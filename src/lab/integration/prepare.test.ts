@@ -2,10 +2,10 @@
 // the run would refuse refused here, as an issue of the node at its `path` param, naming the file.
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
-import { encodeNpy } from '../io/npy.js';
-import { f32, i32 } from '../tensor.js';
-import { compile } from './compile.js';
-import { prepareDocument } from './prepare.js';
+import { encodeNpy } from '../../engine/io/npy.js';
+import { f32, i32 } from '../../engine/tensor.js';
+import { compile } from '../../engine/compile/compile.js';
+import { prepareDocument } from '../../engine/compile/prepare.js';
 
 const files: Record<string, Uint8Array> = {
   'a.npy': encodeNpy(f32([2, 3], [1, 2, 3, 4, 5, 6])),

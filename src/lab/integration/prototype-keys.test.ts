@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registry } from '../nodes/index.js';
-import { runPipeline, writeOutputs } from './api.js';
-import { compile } from './compile/compile.js';
-import { evaluateChecks } from './run/checks.js';
-import { qkvAttention } from './testdata/fixtures.js';
+import { registry } from '../../nodes/index.js';
+import { runPipeline, writeOutputs } from '../api.js';
+import { compile } from '../../engine/compile/compile.js';
+import { evaluateChecks } from '../../engine/run/checks.js';
+import { qkvAttention } from '../testdata/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ctxlab-proto-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

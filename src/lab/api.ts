@@ -1,26 +1,26 @@
 // The engine's public API for Node scripts (the `context-lab` package entry): build or load a
 // pipeline, validate and compile it, run it with events, and read outputs and the profile.
 import { readFile } from 'node:fs/promises';
-import { writeAtomic } from './node/files.js';
+import { writeAtomic } from '../engine/node/files.js';
 import { dirname, join, resolve, sep } from 'node:path';
-import { compile, checkMemoryBudget, type CompileIssue, type Plan } from './compile/compile.js';
-import { encodeNpy } from './io/npy.js';
-import type { BackendName } from './node.js';
-import type { Registry } from './registry.js';
-import { evaluateChecks, type CheckResult } from './run/checks.js';
-import type { RunEvent, RunProfile } from './run/events.js';
-import { executePlan, type RunResult } from './run/runtime.js';
-import { nodeExecEnv, PipelineLoadError } from './node/host.js';
-import { refusalIssues, watchRefusals } from './io/read-policy.js';
-import { ReadPolicy } from './node/read-policy.js';
-import { prepareDocument } from './compile/prepare.js';
-import { PIPELINE_FORMAT, PIPELINE_VERSION, type CheckSchema, type Pipeline } from './schema/pipeline.js';
+import { compile, checkMemoryBudget, type CompileIssue, type Plan } from '../engine/compile/compile.js';
+import { encodeNpy } from '../engine/io/npy.js';
+import type { BackendName } from '../engine/node.js';
+import type { Registry } from '../engine/registry.js';
+import { evaluateChecks, type CheckResult } from '../engine/run/checks.js';
+import type { RunEvent, RunProfile } from '../engine/run/events.js';
+import { executePlan, type RunResult } from '../engine/run/runtime.js';
+import { nodeExecEnv, PipelineLoadError } from '../engine/node/host.js';
+import { refusalIssues, watchRefusals } from '../engine/io/read-policy.js';
+import { ReadPolicy } from '../engine/node/read-policy.js';
+import { prepareDocument } from '../engine/compile/prepare.js';
+import { PIPELINE_FORMAT, PIPELINE_VERSION, type CheckSchema, type Pipeline } from '../engine/schema/pipeline.js';
 import type { z } from 'zod';
 
 /** A check as written in a pipeline file (defaults may be omitted). */
 export type CheckInput = z.input<typeof CheckSchema>;
-import type { MetricValue, Value } from './values.js';
-import { dict } from './dict.js';
+import type { MetricValue, Value } from '../engine/values.js';
+import { dict } from '../engine/dict.js';
 import { registry as defaultRegistry } from '../nodes/index.js';
 
 /** A reference to one output port, as `node.port` in the pipeline file. */

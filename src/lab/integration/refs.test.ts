@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
 import { qkvAttention } from '../testdata/fixtures.js';
-import { compile, topologicalOrder, type CompileIssue } from './compile.js';
+import { compile, topologicalOrder, type CompileIssue } from '../../engine/compile/compile.js';
 
 function issues(doc: unknown): CompileIssue[] {
   const r = compile(doc, registry);

@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
 import { pipeline } from '../api.js';
-import { compile } from '../compile/compile.js';
+import { compile } from '../../engine/compile/compile.js';
 import { qkvAttention } from '../testdata/fixtures.js';
-import { literal, stringLiteral } from './literal.js';
-import { ExportError, exportTypeScript } from './typescript.js';
+import { literal, stringLiteral } from '../../engine/export/literal.js';
+import { ExportError, exportTypeScript } from '../../engine/export/typescript.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const pipelineFiles = readdirSync(join(ROOT, 'pipelines')).filter((f) => f.endsWith('.json')).sort();
@@ -174,7 +174,7 @@ describe('generated modules type-check', () => {
       compilerOptions: {
         target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, skipLibCheck: true,
         lib: ['ES2023', 'DOM'], types: ['node', '@webgpu/types'], typeRoots: [join(ROOT, 'node_modules/@types'), join(ROOT, 'node_modules')],
-        paths: { 'context-lab': [join(ROOT, 'src/engine/index.ts')] },
+        paths: { 'context-lab': [join(ROOT, 'src/lab/index.ts')] },
       },
       files,
     }));

@@ -3,10 +3,10 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
-import { compile, validateDocument } from '../compile/compile.js';
-import { migrations } from '../schema/migrations.js';
-import { PIPELINE_VERSION } from '../schema/pipeline.js';
-import { exportPipelineJson, importPipelineJson, PipelineJsonError } from './json.js';
+import { compile, validateDocument } from '../../engine/compile/compile.js';
+import { migrations } from '../../engine/schema/migrations.js';
+import { PIPELINE_VERSION } from '../../engine/schema/pipeline.js';
+import { exportPipelineJson, importPipelineJson, PipelineJsonError } from '../../engine/export/json.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const pipelineFiles = readdirSync(join(ROOT, 'pipelines')).filter((f) => f.endsWith('.json')).sort();

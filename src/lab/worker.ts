@@ -3,12 +3,12 @@ import { parentPort } from 'node:worker_threads';
 import { isAbsolute, resolve } from 'node:path';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { registry } from '../../nodes/index.js';
-import { EngineService } from '../run/service.js';
-import { ReadPolicy } from './read-policy.js';
-import { openRandomAccess } from './ranged.js';
-import { nodeBackendSetup } from './setup.js';
-import { withTestWorkerDeath } from './test-death.js';
+import { registry } from '../nodes/index.js';
+import { EngineService } from '../engine/run/service.js';
+import { ReadPolicy } from '../engine/node/read-policy.js';
+import { openRandomAccess } from '../engine/node/ranged.js';
+import { nodeBackendSetup } from '../engine/node/setup.js';
+import { withTestWorkerDeath } from '../engine/node/test-death.js';
 
 // Every file a pipeline names is read through the read policy of its run: the pipeline's folder and
 // the folders the caller allowed (`--allow-read`), regular files only, within the size limit.

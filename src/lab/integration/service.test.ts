@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
-import { nodeBackendSetup } from '../node/setup.js';
-import { EngineService } from './service.js';
+import { nodeBackendSetup } from '../../engine/node/setup.js';
+import { EngineService } from '../../engine/run/service.js';
 
 const service = () =>
   new EngineService(registry, {
