@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { BackendName } from '../node.js';
 import type { BackendInfo } from '../run/events.js';
 import { registerFastWasmSlice } from './wasm-slice.js';
+import { registerTransposeFreeWasmMatMul } from './wasm-matmul.js';
 
 export interface BackendSetup {
   /** Where the tfjs-backend-wasm .wasm files are served (browser); unset in Node. */
@@ -29,6 +30,7 @@ async function tryBackend(name: BackendName, setup: BackendSetup): Promise<{ ok:
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (setup.wasmPaths) wasm.setWasmPaths(setup.wasmPaths);
       registerFastWasmSlice();
+      registerTransposeFreeWasmMatMul();
       wasmLoaded = true;
     }
     let adapter: BackendInfo['adapter'];
