@@ -57,6 +57,7 @@ const ATTENTION: Record<string, Record<string, unknown>> = {
   longformer: { window: 16, globalTokens: 4 }, dilated: { segmentLengths: [32, 64, 256], dilationRates: [1, 2, 4] },
   bigbird: { blockSize: 16, seed: 1 }, linformer: { projectedLength: 32 }, linear: {}, cosformer: {}, relu: {}, sima: {},
   soft: { landmarks: 16 }, paged: { blockSize: 16 }, star: { causal: false, cycles: 2 }, ring: { devices: 4 },
+  'dilated-distributed': { segmentLengths: [32, 128, 256], dilationRates: [1, 2, 4], devices: 4 },
 };
 const POSITION: Record<string, Record<string, unknown>> = {
   none: {}, sinusoidal: {}, rope: {}, linear: { factor: 4 }, ntk: { factor: 4 }, dynamic: { factor: 4, maxPositionEmbeddings: 64 },

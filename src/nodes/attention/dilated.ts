@@ -19,7 +19,7 @@ type P = { variant: 'dilated'; causal: boolean; scale?: number; segmentLengths: 
 const BATCH_ENTRIES = 1 << 20;
 
 /** Segment length W (clipped to the sequence), head offset o, kept positions per segment n. */
-function geometry(w: number, r: number, h: number, Tk: number) {
+export function geometry(w: number, r: number, h: number, Tk: number) {
   const W = Math.min(w, Tk);
   const o = h % r;
   const n = Math.max(0, Math.ceil((W - o) / r));

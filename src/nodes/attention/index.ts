@@ -10,6 +10,7 @@ import { inferAttention } from './common.js';
 import { DEVICE_METRIC_KEYS } from './devices.js';
 import { cosformer } from './cosformer.js';
 import { dilated } from './dilated.js';
+import { dilatedDistributed } from './dilated-distributed.js';
 import { flashDecoding } from './flash-decoding.js';
 import { flash } from './flash.js';
 import { linear } from './linear.js';
@@ -43,6 +44,7 @@ export const variants: AttentionVariant[] = [
   paged,
   star,
   ring,
+  dilatedDistributed,
 ];
 
 export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;
@@ -101,7 +103,7 @@ export const attention = defineNode({
     devices: {
       kind: 'metrics',
       optional: true,
-      doc: 'variants across simulated devices (ring): per-device peak bytes, bytes sent per step, compute/send/wait times per step and one timeline lane per device',
+      doc: 'variants across simulated devices (ring, dilated-distributed): per-device peak bytes, bytes sent per step, compute/send/wait times per step and one timeline lane per device',
     },
     probe: {
       kind: 'tensor',

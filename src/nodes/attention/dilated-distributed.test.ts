@@ -1,0 +1,61 @@
+// LongNet across devices: the same output as the single-device dilated variant (cpu and wasm), the
+// all-gather counted in bytes, and the split refused where LongNet's does not apply.
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../../engine/tensor.js';
+import type { MetricsValue } from '../../engine/values.js';
+import { expectClose, expectParity, runNode } from '../testing.js';
+import { syntheticQkv } from '../sources/synthetic-qkv.js';
+import { attention } from './index.js';
+
+const qkv = (heads: number, kvHeads: number, seqLen: number, headDim: number, seed = 7) =>
+  syntheticQkv({ heads, kvHeads, seqLen, headDim, seed, sinkStrength: 4, sinkTokens: 4, locality: 2 });
+const outOf = (r: Record<string, unknown>) => (r.out as Tensor).data;
+const devicesOf = (r: Record<string, unknown>) => (r.devices as MetricsValue).values;
+
+describe('dilated-distributed equals dilated to 1e-5', () => {
+  const cases = [
+    { name: 'causal MHA, segments within and across devices', H: 2, Hkv: 2, T: 128, D: 8, p: { segmentLengths: [16, 64, 128], dilationRates: [1, 2, 4], devices: 4 } },
+    { name: 'non-causal GQA (4 heads, 2 kv), 8 devices, a segment longer than T', H: 4, Hkv: 2, T: 128, D: 8, p: { segmentLengths: [8, 32, 512], dilationRates: [1, 4, 8], devices: 8, causal: false } },
+    { name: 'one device', H: 2, Hkv: 1, T: 64, D: 16, p: { segmentLengths: [16, 64], dilationRates: [1, 2], devices: 1 } },
+  ];
+  for (const backend of ['cpu', 'wasm'] as const)
+    for (const c of cases)
+      it(`${backend}: ${c.name}`, async () => {
+        const ins = qkv(c.H, c.Hkv, c.T, c.D);
+        const { devices: _, ...single } = c.p;
+        const dist = await runNode(attention, ins, { variant: 'dilated-distributed', ...c.p }, { backend });
+        const one = await runNode(attention, ins, { variant: 'dilated', ...single }, { backend });
+        expectClose(outOf(dist), outOf(one), { atol: 1e-5 }, `dilated-distributed vs dilated on ${backend}`);
+        await expectParity(attention, backend, ins, { variant: 'dilated-distributed', ...c.p }, { atol: 1e-5 });
+      });
+});
+
+describe('dilated-distributed: the all-gather and the devices', () => {
+  // H = 1, T = 64, 4 devices of 16 positions; pair (64, 4): one segment over all devices, each keeps
+  // its positions ≡ 0 (mod 4) — 4 rows of K and V (D = Dv = 8) — and sends them to 3 peers.
+  const ins = qkv(1, 1, 64, 8);
+  it('counts the sparse rows each device sends to the devices of its segment', async () => {
+    const r = devicesOf(await runNode(attention, ins, { variant: 'dilated-distributed', segmentLengths: [16, 64], dilationRates: [1, 4], devices: 4 }));
+    const rowBytes = (8 + 8) * 4;
+    // Pair (16, 1) stays on each device: nothing sent. Pair (64, 4): 4 kept rows to 3 peers.
+    for (const d of r.perDevice as { bytesSent: number }[]) expect(d.bytesSent).toBe(4 * 3 * rowBytes);
+    expect(r.totalBytesSent).toBe(4 * 4 * 3 * rowBytes);
+    expect(r.gatheredBytes).toBe(4 * 12 * rowBytes);
+  });
+
+  it('per-device peak memory falls with more devices', async () => {
+    const big = qkv(2, 2, 512, 16);
+    const peak = async (devices: number) =>
+      devicesOf(await runNode(attention, big, { variant: 'dilated-distributed', segmentLengths: [64, 512], dilationRates: [1, 8], devices })).maxDevicePeakBytes as number;
+    const [p2, p4, p8] = [await peak(2), await peak(4), await peak(8)];
+    expect(p4 / p2).toBeLessThan(0.6);
+    expect(p8 / p4).toBeLessThan(0.6);
+  });
+
+  it('refuses a split LongNet does not make, naming the param', async () => {
+    await expect(runNode(attention, ins, { variant: 'dilated-distributed', segmentLengths: [16], dilationRates: [1], devices: 3 })).rejects.toThrow(/params\.devices = 3 must divide/);
+    await expect(runNode(attention, ins, { variant: 'dilated-distributed', segmentLengths: [24], dilationRates: [1], devices: 4 })).rejects.toThrow(/params\.segmentLengths\[0\] = 24/);
+    const bias = { kind: 'bias' as const, terms: [{ type: 'alibi' as const, slopes: [0.5] }] };
+    await expect(runNode(attention, { ...ins, bias }, { variant: 'dilated-distributed', devices: 2 })).rejects.toThrow(/dilated-distributed.*bias/);
+  });
+});
