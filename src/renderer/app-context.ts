@@ -2,6 +2,7 @@
 import { createContext, useContext } from 'react';
 import { registry } from '../nodes/index.js';
 import { Catalog } from './model/catalog.js';
+import { createAccuracy } from './state/accuracy.js';
 import { createAnalysis } from './state/analysis.js';
 import { createEditor } from './state/editor.js';
 import { createMetrics } from './state/metrics.js';
@@ -16,7 +17,8 @@ export function createApp(host: Host = createHost()) {
   const metrics = createMetrics();
   const runner = createRunner(editor, metrics, host);
   const ui = createUi();
-  return { registry, catalog, editor, analysis, metrics, runner, ui, host };
+  const accuracy = createAccuracy(editor, registry, host, () => runner.settings.get().memoryBudget);
+  return { registry, catalog, editor, analysis, metrics, runner, ui, host, accuracy };
 }
 export type App = ReturnType<typeof createApp>;
 

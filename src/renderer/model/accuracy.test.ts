@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
 import { compile } from '../../engine/compile/compile.js';
 import type { Pipeline } from '../../engine/schema/pipeline.js';
-import { accuracyPipeline } from './accuracy.js';
+import { accuracyLevel, accuracyPipeline, compareValues, worstRelError } from './accuracy.js';
 
 const doc = (nodes: Pipeline['nodes'], edges: Pipeline['edges'], checks?: Pipeline['checks']): Pipeline => ({
   format: 'context-lab/pipeline',
@@ -37,6 +37,10 @@ describe('accuracyPipeline', () => {
       { node: 'win', port: 'out', exact: { node: 'win__exact', port: 'out' } },
       { node: 'lin', port: 'out', exact: { node: 'lin__exact', port: 'out' } },
     ]);
+    // A second approximation of the same computation shares the exact sibling.
+    const twin = accuracyPipeline({ ...d, nodes: [...d.nodes, { id: 'lin2', type: 'attention', params: { variant: 'cosformer' } }], edges: [...d.edges, ...wire('lin2')] }, registry);
+    expect(twin.siblingOf.lin2).toBe('lin__exact');
+    expect(twin.doc.nodes.filter((n) => n.id.endsWith('__exact'))).toHaveLength(2);
     const sib = plan.doc.nodes.find((n) => n.id === 'win__exact')!;
     expect(sib).toEqual({ id: 'win__exact', type: 'attention', params: { variant: 'flash', causal: false, scale: 0.5 } });
     expect(plan.doc.nodes.find((n) => n.id === 'lin__exact')!.params).toEqual({ variant: 'flash', causal: true });
@@ -90,5 +94,36 @@ describe('accuracyPipeline', () => {
     const plan = accuracyPipeline(d, registry);
     expect(plan.pairs).toEqual([]);
     expect(plan.doc.nodes).toEqual([]);
+  });
+});
+
+describe('compareValues', () => {
+  const t = (data: number[]) => ({ kind: 'tensor' as const, dtype: 'float32' as const, shape: [data.length], data: Float32Array.from(data) });
+  const toks = (ids: number[]) => ({ kind: 'tokens' as const, ids: Int32Array.from(ids), offsets: new Int32Array(2 * ids.length), text: '', encoding: 'x' });
+
+  it('compares tensors element by element', () => {
+    // a = (1, 1), b = (1, 2): a − b = (0, −1), so ‖a − b‖/‖b‖ = 1/√5; a·b = 3.
+    const r = compareValues(t([1, 1]), t([1, 2]));
+    expect(r).toMatchObject({ maxAbs: 1, elements: 2 });
+    expect((r as { relError: number }).relError).toBeCloseTo(1 / Math.sqrt(5), 7);
+    expect((r as { cosine: number }).cosine).toBeCloseTo(3 / (Math.sqrt(2) * Math.sqrt(5)), 7);
+  });
+
+  it('says why token sequences and other kinds have no number', () => {
+    expect(compareValues(toks([1, 2]), toks([1, 2]))).toEqual({ cosine: 1, maxAbs: 0, relError: 0, elements: 2 });
+    expect(compareValues(toks([1]), toks([1, 2, 3]))).toEqual({ incomparable: 'keeps 1 of 3 tokens: a shorter sequence has no element-wise error' });
+    expect(compareValues(t([1]), toks([1]))).toEqual({ incomparable: 'a tensor value against a tokens value' });
+    expect(compareValues(undefined, t([1]))).toEqual({ incomparable: 'no value (the node did not produce it)' });
+  });
+
+  it('summarises a node by its worst comparable error and maps it to a colour level', () => {
+    const ok = { cosine: 1, maxAbs: 0, relError: 0.01, elements: 1 };
+    expect(worstRelError([ok, { ...ok, relError: 0.2 }, { incomparable: 'x' }])).toBe(0.2);
+    expect(worstRelError([{ incomparable: 'x' }])).toBeUndefined();
+    expect(worstRelError([ok, { ...ok, relError: NaN }])).toBeNaN();
+    expect(accuracyLevel(1e-7)).toBe(0);
+    expect(accuracyLevel(1e-3)).toBeCloseTo(0.5, 12);
+    expect(accuracyLevel(10)).toBe(1);
+    expect(accuracyLevel(NaN)).toBe(1);
   });
 });

@@ -2,6 +2,8 @@
 // counterpart for its params) beside the exact computation on the same inputs, and only what they
 // need. Pure: a document and a registry in, a document and the pairs to compare out.
 import type { Registry } from '../../engine/registry.js';
+import { deviation, isIncomparable, type Deviation, type Incomparable } from '../../engine/run/accuracy.js';
+import type { Value } from '../../engine/values.js';
 import { splitPortRef, type Pipeline, type PipelineEdge, type PipelineNode } from '../../engine/schema/pipeline.js';
 
 /** One value of an approximate node and where its exact counterpart is found after the run. */
@@ -33,7 +35,8 @@ function freshId(base: string, taken: Set<string>): string {
 
 /**
  * Rewrites `doc` for the overlay: each node whose declared `exact(params)` is a sibling gets one (same
- * type, the exact params, a copy of every edge into the node); each whose exact value is an input is
+ * type, the exact params, a copy of every edge into the node; nodes whose siblings would be identical
+ * share one); each whose exact value is an input is
  * paired with the edge's source. Nodes with params that do not parse are left out (the compiler
  * reports them on the ordinary run).
  */
@@ -45,6 +48,7 @@ export function accuracyPipeline(doc: Pipeline, registry: Registry): AccuracyPla
   const pairs: AccuracyPair[] = [];
   const exactOf: Record<string, string> = Object.create(null);
   const siblingOf: Record<string, string> = Object.create(null);
+  const siblingByKey = new Map<string, string>();
 
   for (const n of doc.nodes) {
     const def = registry.get(n.type);
@@ -54,9 +58,16 @@ export function accuracyPipeline(doc: Pipeline, registry: Registry): AccuracyPla
     const exact = def.exact(parsed.data);
     if (!exact) continue;
     if (exact.kind === 'sibling') {
-      const sib = freshId(`${n.id}__exact`, ids);
-      added.push({ id: sib, type: n.type, params: exact.params });
-      for (const e of doc.edges) if (nodeOf(e.to) === n.id) addedEdges.push({ from: e.from, to: `${sib}.${portOf(e.to)}` });
+      const inputs = doc.edges.filter((e) => nodeOf(e.to) === n.id).map((e) => [portOf(e.to), e.from]).sort();
+      // Approximations of one computation (twelve sparse kernels on the same q, k, v) share one exact sibling.
+      const key = JSON.stringify([n.type, exact.params, inputs]);
+      let sib = siblingByKey.get(key);
+      if (!sib) {
+        sib = freshId(`${n.id}__exact`, ids);
+        siblingByKey.set(key, sib);
+        added.push({ id: sib, type: n.type, params: exact.params });
+        for (const [port, from] of inputs) addedEdges.push({ from: from!, to: `${sib}.${port}` });
+      }
       for (const port of exact.ports) pairs.push({ node: n.id, port, exact: { node: sib, port } });
       const variant = typeof exact.params.variant === 'string' ? ` · ${exact.params.variant}` : '';
       exactOf[n.id] = `${def.title}${variant} on the same inputs`;
@@ -91,4 +102,42 @@ export function accuracyPipeline(doc: Pipeline, registry: Registry): AccuracyPla
     exactOf,
     siblingOf,
   };
+}
+
+export type Comparison = Deviation | Incomparable;
+
+/**
+ * How far one value is from its exact counterpart: tensors element by element; token sequences only
+ * say whether they are the same (ids have no meaningful numeric error); anything else says why not.
+ */
+export function compareValues(approx: Value | undefined, exact: Value | undefined): Comparison {
+  if (!approx || !exact) return { incomparable: 'no value (the node did not produce it)' };
+  if (approx.kind === 'tensor' && exact.kind === 'tensor') return deviation(approx, exact);
+  if (approx.kind === 'tokens' && exact.kind === 'tokens') {
+    const [a, b] = [approx.ids, exact.ids];
+    if (a.length === b.length && a.every((x, i) => x === b[i])) return { cosine: 1, maxAbs: 0, relError: 0, elements: a.length };
+    return { incomparable: `keeps ${a.length} of ${b.length} tokens: a shorter sequence has no element-wise error` };
+  }
+  return { incomparable: `a ${approx.kind} value against a ${exact.kind} value` };
+}
+
+/** The node's worst comparable relative error (NaN counts as worst), or undefined when none is comparable. */
+export function worstRelError(results: readonly Comparison[]): number | undefined {
+  let worst: number | undefined;
+  for (const r of results) {
+    if (isIncomparable(r)) continue;
+    if (Number.isNaN(r.relError)) return NaN;
+    worst = Math.max(worst ?? 0, r.relError);
+  }
+  return worst;
+}
+
+/**
+ * Overlay colour position in [0, 1] for a relative error, on a log scale: ≤ 1e-6 (float32 noise) is 0,
+ * ≥ 1 (as large as the value itself) is 1; NaN is 1.
+ */
+export function accuracyLevel(relError: number): number {
+  if (Number.isNaN(relError)) return 1;
+  if (relError <= 1e-6) return 0;
+  return Math.min(1, Math.log10(relError / 1e-6) / 6);
 }

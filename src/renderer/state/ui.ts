@@ -16,6 +16,8 @@ export interface Toast {
 export interface UiState {
   theme: Theme;
   heat: HeatMode;
+  /** The accuracy overlay: approximate nodes coloured by their error against the exact computation. */
+  accuracy: boolean;
   snap: boolean;
   tab: BottomTab;
   panelOpen: boolean;
@@ -43,6 +45,7 @@ export function createUi() {
   const store = createStore<UiState>({
     theme: initialTheme(),
     heat: 'off',
+    accuracy: false,
     snap: true,
     tab: 'timeline',
     panelOpen: true,

@@ -8,6 +8,7 @@ import { formatBytes, formatGflops, formatMs, formatNumber, formatPortShape } fr
 import { paramIssues, setPath, switchVariant } from '../model/params.js';
 import { shallowEqual, useStore } from '../state/store.js';
 import { ParamForm } from './ParamForm.js';
+import { AccuracySection } from './Accuracy.js';
 
 export function Inspector() {
   const { editor } = useApp();
@@ -123,6 +124,7 @@ function NodeInspector({ id }: { id: string }) {
           </ul>
         )}
       </div>
+      <AccuracySection id={id} />
       <div className="insp-section">
         <div className="side-title">Parameters</div>
         <ParamForm

@@ -3,6 +3,7 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useApp } from '../app-context.js';
+import { AccuracyBadge, useAccuracyColor } from './Accuracy.js';
 import { PORT_COLORS, familyStyle } from '../model/catalog.js';
 import { formatBytesShort, formatMs, formatPortShape } from '../model/format.js';
 import type { FlowNode } from '../model/graph.js';
@@ -39,6 +40,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
     return max > 0 ? Math.round((v / max) * 20) / 20 : 0;
   });
 
+  const acc = useAccuracyColor(id);
   const fam = familyStyle(def?.family ?? 'unknown');
   const variant = typeof data.params.variant === 'string' ? data.params.variant : undefined;
   const variantTitle = variant ? (def?.variants?.[variant]?.title ?? variant) : undefined;
@@ -47,7 +49,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const outputs = Object.entries(def?.outputs ?? {});
   const p = m?.profile;
   const shown = status === 'done' || status === 'cached' || (status === 'failed' && p);
-  const cls = ['pnode', `st-${status}`, selected ? 'selected' : '', issues?.length ? 'has-issue' : '', heat !== null ? 'heat' : ''].join(' ');
+  const cls = ['pnode', `st-${status}`, selected ? 'selected' : '', issues?.length ? 'has-issue' : '', heat !== null ? 'heat' : '', acc ? 'acc' : ''].join(' ');
 
   const openPreview = (port: string) => {
     ui.set({ preview: { node: id, port } });
@@ -57,7 +59,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   return (
     <div
       className={cls}
-      style={{ ['--fam' as string]: fam.color, ...(heat !== null ? { ['--heat' as string]: heatColor(heat) } : {}) }}
+      style={{ ['--fam' as string]: fam.color, ...(heat !== null ? { ['--heat' as string]: heatColor(heat) } : {}), ...(acc ? { ['--acc' as string]: acc } : {}) }}
       data-testid={`node-${id}`}
       data-status={status}
     >
@@ -149,6 +151,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           )}
         </div>
       )}
+      <AccuracyBadge id={id} />
       {(m?.error && status !== 'done') || issues?.length ? (
         <div className="pnode-error" data-testid={`error-${id}`} title={m?.error ?? issues?.map((i) => i.message).join('\n')}>
           {m?.error && status === 'failed' ? m.error : issues?.length ? issues[0]!.message.replace(`${id} (${data.type}): `, '') : m?.error}

@@ -1,0 +1,88 @@
+// The accuracy overlay: toggled on an example, each approximate node gets its error against the
+// exact computation on the same inputs (measured on the cpu backend), and the inspector the numbers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launch, open, openExample, run, selectBackend, selectNode, setParam, shot, type Session } from './helpers.js';
+
+let browser: Browser;
+let s: Session;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launch();
+  s = await open(browser, { height: 1000 });
+  page = s.page;
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+type AppHandle = { metrics: { get(): { nodes: Record<string, { outputs?: { metrics?: { metrics?: Record<string, number> } } }> } } };
+
+describe('accuracy overlay', () => {
+  it('colours approximate attention by its error against exact attention and shows the numbers', async () => {
+    await openExample(page, 'sparse-attention.json');
+    await page.click('[data-testid="accuracy-toggle"]');
+    await page.waitForFunction(() => /nodes? · .* on cpu/.test(document.querySelector('[data-testid="accuracy-status"]')?.textContent ?? ''), null, { timeout: 240_000 });
+    // Approximate kernels get a badge; exact ones (naive, flash-decoding) do not.
+    await page.waitForSelector('[data-testid="acc-window_16"]', { state: 'attached' }); // hidden while zoomed far out: the outline shows it
+    expect(await page.locator('[data-testid="acc-flash_decoding"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="acc-exact"]').count()).toBe(0);
+    expect(await page.locator('.acc-badge').count()).toBe(12);
+
+    await selectNode(page, 'window_16');
+    const section = page.locator('[data-testid="inspector-accuracy"]');
+    await section.waitFor();
+    const rel16 = parsePercentOrExp(await section.locator('[data-testid="acc-rel-out"]').textContent());
+    const cos16 = Number(await section.locator('[data-testid="acc-cos-out"]').textContent());
+    expect(rel16).toBeGreaterThan(1e-3);
+    expect(cos16).toBeGreaterThan(0);
+    expect(cos16).toBeLessThan(1);
+    expect(await section.textContent()).toMatch(/exact \(cpu\)/);
+
+    // A wider window is closer to exact attention.
+    await selectNode(page, 'window_256');
+    const rel256 = parsePercentOrExp(await section.locator('[data-testid="acc-rel-out"]').textContent());
+    expect(rel256).toBeLessThan(rel16);
+
+    // The overlay's max-abs error agrees with the pipeline's own compare node (against naive attention).
+    await selectBackend(page, 'cpu');
+    expect(await run(page, 240_000)).toMatch(/^done/);
+    const compared = await page.evaluate(() => (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get().nodes.err_window_16?.outputs?.metrics?.metrics?.maxAbs);
+    await selectNode(page, 'window_16');
+    const tip = await page.locator('[data-testid="acc-window_16"]').getAttribute('title');
+    const maxAbs = Number(/max ([\d.e+-]+)/.exec(tip ?? '')?.[1]);
+    expect(compared).toBeGreaterThan(0);
+    expect(Math.abs(maxAbs - compared!) / compared!).toBeLessThan(2e-3);
+
+    // Editing the pipeline makes the figures stale until they are measured again.
+    await setParam(page, 'window', '32');
+    await page.waitForFunction(() => document.querySelector('[data-testid="accuracy-status"]')?.textContent === 'changed');
+    expect(await page.locator('[data-testid="acc-window_16"]').count()).toBe(0);
+    expect(s.errors).toEqual([]);
+  });
+
+  it("agrees with each quantizer's own SQNR: relative error = 10^(−SQNR/20)", async () => {
+    await openExample(page, 'quantize.json');
+    await selectBackend(page, 'cpu');
+    expect(await run(page)).toMatch(/^done/);
+    if (!(await page.locator('[data-testid="accuracy-toggle"][aria-pressed="true"]').count())) await page.click('[data-testid="accuracy-toggle"]');
+    else await page.click('[data-testid="accuracy-recompute"]');
+    await page.waitForFunction(() => /8 nodes · .* on cpu/.test(document.querySelector('[data-testid="accuracy-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    for (const id of ['int8_tensor', 'g4', 'g2', 'nf4']) {
+      const sqnr = await page.evaluate((n) => (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get().nodes[n]?.outputs?.metrics?.metrics?.sqnrDb, id);
+      await selectNode(page, id);
+      const rel = parsePercentOrExp(await page.locator('[data-testid="inspector-accuracy"] [data-testid="acc-rel-out"]').textContent());
+      expect(Math.abs(rel - 10 ** (-sqnr! / 20)) / rel, id).toBeLessThan(5e-3);
+    }
+    await selectNode(page, 'g2');
+    await shot(page, 'accuracy-overlay');
+    expect(s.errors).toEqual([]);
+  });
+});
+
+/** "12.3%" or "4.1e-5" → a fraction. */
+function parsePercentOrExp(text: string | null): number {
+  const t = (text ?? '').trim();
+  return t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
+}

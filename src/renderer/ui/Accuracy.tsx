@@ -1,0 +1,164 @@
+// The accuracy overlay: a toggle in the top bar that measures (on demand, on the cpu backend) how far
+// each approximate node is from its exact counterpart, a coloured badge on each such node, and the
+// numbers in the inspector.
+import { useApp } from '../app-context.js';
+import { accuracyLevel, worstRelError } from '../model/accuracy.js';
+import { formatMs, formatNumber } from '../model/format.js';
+import { isIncomparable } from '../../engine/run/accuracy.js';
+import type { NodeAccuracy } from '../state/accuracy.js';
+import { useStore } from '../state/store.js';
+
+/** Green (float32 noise) → amber → red (an error as large as the value). */
+export function accuracyColor(level: number): string {
+  const stops = [
+    [34, 197, 94],
+    [234, 179, 8],
+    [239, 68, 68],
+  ];
+  const x = Math.max(0, Math.min(1, level)) * 2;
+  const i = Math.min(1, Math.floor(x));
+  const f = x - i;
+  return `rgb(${stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f)).join(',')})`;
+}
+
+const formatRel = (r: number) => (Number.isNaN(r) ? 'NaN' : r < 1e-3 ? r.toExponential(1) : `${formatNumber(r * 100, 3)}%`);
+// Cosines near 1 differ in the digits after the 9s.
+const formatCos = (c: number) => (Number.isNaN(c) ? 'NaN' : c > 0.999 && c < 1 ? c.toFixed(6) : formatNumber(c, 4));
+
+/** This node's measurements, when the overlay is on and they describe the document as it is. */
+function useNodeAccuracy(id: string): NodeAccuracy | undefined {
+  const { accuracy, editor, ui } = useApp();
+  const on = useStore(ui.store, (s) => s.accuracy);
+  const structRev = useStore(editor.store, (s) => s.structRev);
+  return useStore(accuracy.store, (s) => (on && s.phase === 'done' && s.structRev === structRev ? s.nodes[id] : undefined));
+}
+
+/** The node's overlay colour (its worst relative error; grey when not comparable), or null without one. */
+export function useAccuracyColor(id: string): string | null {
+  const a = useNodeAccuracy(id);
+  if (!a) return null;
+  const worst = worstRelError(a.ports.map((p) => p.result));
+  return worst === undefined ? 'var(--text-3)' : accuracyColor(accuracyLevel(worst));
+}
+
+export function AccuracyToggle() {
+  const { accuracy, editor, ui } = useApp();
+  const on = useStore(ui.store, (s) => s.accuracy);
+  const s = useStore(accuracy.store, (x) => x);
+  const structRev = useStore(editor.store, (x) => x.structRev);
+  const stale = s.phase === 'done' && s.structRev !== structRev;
+  const toggle = () => {
+    ui.set({ accuracy: !on });
+    if (!on && !accuracy.fresh() && s.phase !== 'running') void accuracy.measure();
+  };
+  const n = Object.keys(s.nodes).length;
+  const status = !on
+    ? ''
+    : s.phase === 'running'
+      ? 'measuring on cpu…'
+      : s.phase === 'failed'
+        ? 'failed'
+        : stale
+          ? 'changed'
+          : s.phase === 'done'
+            ? `${n} node${n === 1 ? '' : 's'} · ${formatMs(s.totalMs ?? 0)} on cpu`
+            : '';
+  return (
+    <span className="acc-toggle">
+      <button
+        className={`btn small${on ? ' on' : ''}`}
+        onClick={toggle}
+        aria-pressed={on}
+        data-testid="accuracy-toggle"
+        title="Accuracy overlay: colour each approximate node by its error against the exact computation on the same inputs (cosine, max-abs, relative error), measured on demand on the cpu backend"
+      >
+        ≈ Accuracy
+      </button>
+      {status && (
+        <span className={`acc-status${s.phase === 'failed' ? ' err' : ''}`} data-testid="accuracy-status" title={s.error ?? (stale ? 'the pipeline changed since the measurement' : undefined)}>
+          {status}
+        </span>
+      )}
+      {on && (stale || s.phase === 'failed') && (
+        <button className="btn small ghost" onClick={() => void accuracy.measure()} data-testid="accuracy-recompute" title="Measure again">
+          ↻
+        </button>
+      )}
+    </span>
+  );
+}
+
+/** The badge on a node: its worst relative error, coloured; or why it has no number. */
+export function AccuracyBadge({ id }: { id: string }) {
+  const a = useNodeAccuracy(id);
+  if (!a) return null;
+  const worst = worstRelError(a.ports.map((p) => p.result));
+  const tip = a.ports
+    .map((p) => (isIncomparable(p.result) ? `${p.port}: ${p.result.incomparable}` : `${p.port} vs ${a.against}: rel ${formatRel(p.result.relError)}, cos ${formatCos(p.result.cosine)}, max ${formatNumber(p.result.maxAbs, 4)}`))
+    .join('\n');
+  if (worst === undefined)
+    return (
+      <div className="acc-badge none" title={tip} data-testid={`acc-${id}`}>
+        ≈ not comparable
+      </div>
+    );
+  const cos = Math.min(...a.ports.flatMap((p) => (isIncomparable(p.result) ? [] : [p.result.cosine])));
+  return (
+    <div className="acc-badge" style={{ ['--acc' as string]: accuracyColor(accuracyLevel(worst)) }} title={tip} data-testid={`acc-${id}`}>
+      ≈ rel {formatRel(worst)} · cos {formatCos(cos)}
+    </div>
+  );
+}
+
+/** The inspector's section: every compared port's numbers, and what the measurement cost. */
+export function AccuracySection({ id }: { id: string }) {
+  const a = useNodeAccuracy(id);
+  if (!a) return null;
+  return (
+    <div className="insp-section" data-testid="inspector-accuracy">
+      <div className="side-title">Accuracy against the exact computation</div>
+      <p className="muted" style={{ margin: '0 0 6px' }}>
+        Compared with {a.against}, both on the cpu backend.
+      </p>
+      {a.ports.map((p) => (
+        <dl className="kv" key={p.port}>
+          <dt>port</dt>
+          <dd className="mono">
+            {p.port} vs {p.exact}
+          </dd>
+          {isIncomparable(p.result) ? (
+            <>
+              <dt>not comparable</dt>
+              <dd>{p.result.incomparable}</dd>
+            </>
+          ) : (
+            <>
+              <dt>relative error</dt>
+              <dd data-testid={`acc-rel-${p.port}`}>{formatRel(p.result.relError)}</dd>
+              <dt>cosine</dt>
+              <dd data-testid={`acc-cos-${p.port}`}>{formatCos(p.result.cosine)}</dd>
+              <dt>max abs error</dt>
+              <dd>{formatNumber(p.result.maxAbs, 3)}</dd>
+            </>
+          )}
+        </dl>
+      ))}
+      {(a.ms !== undefined || a.exactMs !== undefined) && (
+        <dl className="kv">
+          {a.ms !== undefined && (
+            <>
+              <dt>this node (cpu)</dt>
+              <dd>{formatMs(a.ms)}</dd>
+            </>
+          )}
+          {a.exactMs !== undefined && (
+            <>
+              <dt>exact (cpu)</dt>
+              <dd>{formatMs(a.exactMs)}</dd>
+            </>
+          )}
+        </dl>
+      )}
+    </div>
+  );
+}
