@@ -78,6 +78,11 @@ export interface RunContext {
   /** Records working memory that a kernel allocates outside tfjs (typed arrays), for the profiler. */
   track(bytes: number): void;
   release(bytes: number): void;
+  /**
+   * Records that a kernel could not run here and the next implementation ran instead, with why
+   * ("WGSL fused attention → wasm fused attention: …"); shown on the node, in the CLI and profile.json.
+   */
+  fallback?(reason: string): void;
   /** Reads a file named in params, resolved against the pipeline file's folder. */
   readFile(path: string): Promise<Uint8Array>;
   /**

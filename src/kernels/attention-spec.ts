@@ -66,7 +66,7 @@ export interface FusedAttentionResult {
   out: Float32Array;
   /** Natural log-sum-exp of each row's scores (−∞ where a row sees no key): [H, Tq]. */
   lse: Float32Array;
-  /** Score tiles computed / in the dense grid (all heads), and bytes of kernel memory used. */
+  /** Score tiles computed / in the dense grid (all heads), and bytes of kernel memory outside tfjs (wasm memory; 0 for WGSL, whose buffers are tfjs tensors). */
   tilesComputed: number;
   tilesTotal: number;
   bytes: number;

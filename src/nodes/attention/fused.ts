@@ -8,15 +8,14 @@ import type { RunContext } from '../../engine/node.js';
 import type { BiasValue } from '../../engine/values.js';
 import { biasTerms } from '../common/bias.js';
 import {
-  fusedAttention,
   POS_INF,
-  wasmKernelUnavailable,
   type BandRule,
   type FusedAttentionResult,
   type FusedAttentionSpec,
   type IntervalRule,
   type Rank1Rule,
 } from '../../kernels/wasm/attention.js';
+import { fusedKernelAvailable, runFusedKernel } from './fused-backends.js';
 import { scaleOf } from './common.js';
 import type { AttentionShape } from './reference.js';
 
@@ -76,8 +75,8 @@ export interface FusedOptions {
   v?: Tensor;
 }
 
-/** Whether exact attention runs on the fused kernel here: backend `wasm` and shared wasm memory. */
-export const fusedAvailable = (ctx: RunContext) => ctx.backend === 'wasm' && !wasmKernelUnavailable();
+/** Whether exact attention runs on a fused kernel here: WGSL on webgpu, wasm SIMD on wasm (fused-backends.ts). */
+export const fusedAvailable = (ctx: RunContext) => fusedKernelAvailable(ctx);
 
 export interface KernelCall extends Omit<FusedOptions, 'k' | 'v'> {
   q: Float32Array;
@@ -103,7 +102,8 @@ export async function kernelCall(ctx: RunContext, c: KernelCall): Promise<FusedA
   const kpos = c.kpos ?? Int32Array.from({ length: s.Tk }, (_, j) => j);
   const rules = biasRules(c.bias, s.H, qpos, kpos, c.head0);
   ctx.checkCancelled();
-  const r = await fusedAttention(
+  const r = await runFusedKernel(
+    ctx,
     {
       q: c.q,
       k: c.k,

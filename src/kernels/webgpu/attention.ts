@@ -1,0 +1,248 @@
+// Host side of the WGSL fused attention kernel (attention.wgsl.ts). It runs on tfjs-backend-webgpu's
+// own GPUDevice: the inputs and the output are tfjs tensors (so tf.memory() and the profiler count
+// them), their GPUBuffers are bound to the kernel's pipeline, and the result comes back through
+// tfjs's read. The job list (block mask) is the same as the wasm kernel's (attention-spec.ts).
+// Jobs are dispatched in chunks sized to ~50 ms each; between chunks the caller's tick runs
+// (progress, cancel) — a wait for the queue, not a host read. Nothing is read back until the end.
+import type * as tfc from '@tensorflow/tfjs-core';
+import { mergeSplits, planJobs, type FusedAttentionResult, type FusedAttentionSpec, type Job } from '../attention-spec.js';
+import { attentionShader, JOB_INTS, PARAM_FIELDS, ROWS, shaderKey, workgroupBytes, type ShaderShape } from './attention.wgsl.js';
+
+/** What this module uses of tfjs-backend-webgpu's WebGPUBackend (public fields of its class). */
+interface TfWebGPUBackend {
+  device: GPUDevice;
+  queue: GPUQueue;
+  tensorMap: { get(dataId: object): { resource?: unknown } };
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+/** The kernel cannot run on this adapter (a limit, a feature, a shader that does not compile): the caller falls back. */
+export class KernelUnsupported extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelUnsupported';
+  }
+}
+
+export interface WebGPURunOptions {
+  /** Called between chunks of work (≤ ~50 ms apart) with the fraction done; may throw (cancel). */
+  tick?(fraction: number): void;
+  /** Test hook: compile this WGSL instead of the kernel's (forces a compile failure). */
+  shaderOverride?: string;
+}
+
+/** tfjs's active backend when it is WebGPU, else undefined. */
+export function webgpuBackendOf(tf: typeof tfc): TfWebGPUBackend | undefined {
+  const b = tf.backend() as unknown as Partial<TfWebGPUBackend>;
+  return b && b.device && b.queue && typeof b.uploadToGPU === 'function' ? (b as TfWebGPUBackend) : undefined;
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+async function pipelineFor(device: GPUDevice, key: string, code: string): Promise<GPUComputePipeline> {
+  let byKey = pipelines.get(device);
+  if (!byKey) pipelines.set(device, (byKey = new Map()));
+  let p = byKey.get(key);
+  if (!p) {
+    p = (async () => {
+      const module = device.createShaderModule({ code, label: key });
+      const info = await module.getCompilationInfo?.();
+      const errors = info?.messages.filter((m) => m.type === 'error') ?? [];
+      if (errors.length) throw new KernelUnsupported(`the WGSL attention kernel does not compile on this adapter: ${errors.map((e) => `line ${e.lineNum}: ${e.message}`).join('; ')}`);
+      try {
+        return await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+      } catch (err) {
+        throw new KernelUnsupported(`the WGSL attention kernel's pipeline was refused by this adapter: ${(err as Error).message}`);
+      }
+    })();
+    byKey.set(key, p);
+    p.catch(() => byKey!.delete(key)); // a later call retries (and reports again)
+  }
+  return p;
+}
+
+/** Keys per workgroup-memory chunk: the largest of 64, 32, 16, 8 that divides the tile and fits the limit. */
+function chunkFor(D: number, Dv: number, Bk: number, limits: GPUSupportedLimits): number {
+  for (const chunk of [64, 32, 16, 8]) if (Bk % chunk === 0 && workgroupBytes({ D, Dv, chunk }) <= limits.maxComputeWorkgroupStorageSize) return chunk;
+  throw new KernelUnsupported(
+    `the WGSL attention kernel needs ${workgroupBytes({ D, Dv, chunk: 8 })} bytes of workgroup memory for head dims ${D}/${Dv}; this adapter allows ${limits.maxComputeWorkgroupStorageSize}`,
+  );
+}
+
+function checkLimits(limits: GPUSupportedLimits, buffers: [string, number][]): void {
+  if (limits.maxComputeInvocationsPerWorkgroup < ROWS || limits.maxComputeWorkgroupSizeX < ROWS)
+    throw new KernelUnsupported(`the WGSL attention kernel needs ${ROWS} invocations per workgroup; this adapter allows ${limits.maxComputeInvocationsPerWorkgroup}`);
+  if (limits.maxStorageBuffersPerShaderStage < 6)
+    throw new KernelUnsupported(`the WGSL attention kernel binds 6 storage buffers; this adapter allows ${limits.maxStorageBuffersPerShaderStage}`);
+  for (const [name, bytes] of buffers)
+    if (bytes > limits.maxStorageBufferBindingSize)
+      throw new KernelUnsupported(
+        `the WGSL attention kernel's ${name} buffer is ${(bytes / 2 ** 20).toFixed(1)} MiB, over this adapter's storage binding limit of ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`,
+      );
+}
+
+/** Jobs of more than ROWS rows become several jobs (same tiles, consecutive output rows). */
+function splitRows(jobs: Job[]): Job[] {
+  if (jobs.every((j) => j.rows <= ROWS)) return jobs;
+  return jobs.flatMap((j) => Array.from({ length: Math.ceil(j.rows / ROWS) }, (_, x) => ({ ...j, r0: j.r0 + x * ROWS, rows: Math.min(ROWS, j.rows - x * ROWS), out0: j.out0 + x * ROWS })));
+}
+
+const TARGET_MS = 50;
+
+/** Runs attention as specified on tfjs's WebGPU device; throws KernelUnsupported when it cannot run here. */
+export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionSpec, opts: WebGPURunOptions = {}): Promise<FusedAttentionResult> {
+  const backend = webgpuBackendOf(tf);
+  if (!backend) throw new KernelUnsupported(`the WGSL attention kernel needs tfjs's webgpu backend (active: ${tf.getBackend()})`);
+  const { device } = backend;
+  const t0 = performance.now();
+  const { H, Hkv, Tq, Tk, D, Dv } = spec;
+  const plan = planJobs(spec);
+  const jobs = splitRows(plan.jobs);
+  const { TkP, outRows } = plan;
+  const bands = spec.bands ?? [];
+  const intervals = spec.intervals ?? [];
+  const rank1 = spec.rank1 ?? [];
+
+  // Integer side data: qpos, kpos, jobs, tile codes, bands, intervals (qa, qb per row; ka, kb per key).
+  const oKpos = Tq;
+  const oJobs = oKpos + TkP;
+  const oTiles = oJobs + jobs.length * JOB_INTS;
+  const oBands = oTiles + plan.nTiles;
+  const oIntervals = oBands + bands.length * 4;
+  const ints = new Int32Array(Math.max(1, oIntervals + intervals.length * 2 * (Tq + TkP)));
+  ints.set(plan.qpos, 0);
+  ints.set(plan.kposP, oKpos);
+  let tile0 = 0;
+  jobs.forEach((j, x) => {
+    const at = oJobs + x * JOB_INTS;
+    ints[at] = j.h;
+    ints[at + 1] = j.r0;
+    ints[at + 2] = j.rows;
+    ints[at + 4] = j.codes.length;
+    ints[at + 5] = j.out0;
+    // Sub-jobs of one split job share its tile list.
+    const prev = x > 0 ? jobs[x - 1]! : undefined;
+    if (prev && prev.codes === j.codes) ints[at + 3] = ints[at - JOB_INTS + 3]!;
+    else {
+      ints[at + 3] = tile0;
+      ints.set(j.codes, oTiles + tile0);
+      tile0 += j.codes.length;
+    }
+  });
+  bands.forEach((b, x) => ints.set([b.gcol, b.grow, b.lo, b.hi].map((n) => Math.max(-0x3fffffff, Math.min(0x3fffffff, n))), oBands + x * 4));
+  intervals.forEach((iv, x) => {
+    const at = oIntervals + x * 2 * (Tq + TkP);
+    ints.set(iv.qa.subarray(0, Tq), at);
+    ints.set(iv.qb.subarray(0, Tq), at + Tq);
+    ints.set(iv.ka.subarray(0, Tk), at + 2 * Tq);
+    ints.set(iv.kb.subarray(0, Tk), at + 2 * Tq + TkP);
+  });
+  // Float side data: slopes per head, rank-1 pairs.
+  const oRank1 = H;
+  const floats = new Float32Array(oRank1 + rank1.length * (Tq + TkP));
+  if (spec.slopes) for (let h = 0; h < H; h++) floats[h] = Number(spec.slopes[h]);
+  rank1.forEach((t, x) => {
+    floats.set(t.qw.subarray(0, Tq), oRank1 + x * (Tq + TkP));
+    floats.set(t.kw.subarray(0, Tk), oRank1 + x * (Tq + TkP) + Tq);
+  });
+
+  const limits = device.limits;
+  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits) };
+  checkLimits(limits, [['q', spec.q.byteLength], ['k', spec.k.byteLength], ['v', spec.v.byteLength], ['mask', ints.byteLength], ['bias', floats.byteLength], ['output', outRows * (Dv + 1) * 4]]);
+  const pipeline = await pipelineFor(device, opts.shaderOverride ? `override:${opts.shaderOverride}` : shaderKey(shape), opts.shaderOverride ?? attentionShader(shape));
+
+  const tensors: tfc.Tensor[] = [];
+  const gpuTensor = (t: tfc.Tensor): GPUBuffer => {
+    tensors.push(t);
+    backend.uploadToGPU(t.dataId);
+    return backend.tensorMap.get(t.dataId).resource as GPUBuffer;
+  };
+  const nonEmpty = (a: Float32Array) => (a.length ? a : new Float32Array(1));
+  let uniform: GPUBuffer | undefined;
+  try {
+    const buffers = [
+      gpuTensor(tf.tensor1d(nonEmpty(spec.q))),
+      gpuTensor(tf.tensor1d(nonEmpty(spec.k))),
+      gpuTensor(tf.tensor1d(nonEmpty(spec.v))),
+      gpuTensor(tf.tensor1d(ints, 'int32')),
+      gpuTensor(tf.tensor1d(floats.length ? floats : new Float32Array(1))),
+    ];
+    const outT = tf.zeros([outRows * (Dv + 1)]);
+    buffers.push(gpuTensor(outT));
+    // tfjs's pending uploads go first; the kernel's passes follow on the same queue.
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+
+    uniform = device.createBuffer({ size: PARAM_FIELDS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 6, resource: { buffer: uniform } }],
+    });
+    const params: Record<(typeof PARAM_FIELDS)[number], number> = {
+      jobOffset: 0, nJobs: 0, dispatchX: 0, Tq, Tk, Bk: plan.Bk, group: H / Hkv, outRows,
+      nBand: bands.length, nInterval: intervals.length, nRank1: rank1.length, hasSlopes: spec.slopes ? 1 : 0,
+      oKpos, oJobs, oTiles, oBands, oIntervals, TkP, oRank1, scale: spec.scale,
+    };
+    const block = new ArrayBuffer(PARAM_FIELDS.length * 4);
+    const asU32 = new Uint32Array(block);
+    const asF32 = new Float32Array(block);
+
+    const t1 = performance.now();
+    const maxGroups = limits.maxComputeWorkgroupsPerDimension;
+    let chunkTiles = 256;
+    let next = 0;
+    let tilesDone = 0;
+    const totalTiles = Math.max(1, jobs.reduce((n, j) => n + j.codes.length, 0));
+    opts.tick?.(0);
+    while (next < jobs.length) {
+      // A run of jobs with about chunkTiles tiles (jobs are sorted longest first).
+      let end = next;
+      let tiles = 0;
+      while (end < jobs.length && (end === next || tiles + jobs[end]!.codes.length <= chunkTiles) && end - next < maxGroups * maxGroups) tiles += jobs[end++]!.codes.length;
+      const n = end - next;
+      const dispatchX = Math.min(n, maxGroups);
+      Object.assign(params, { jobOffset: next, nJobs: n, dispatchX });
+      PARAM_FIELDS.forEach((f, x) => (f === 'scale' ? (asF32[x] = params[f]) : (asU32[x] = params[f])));
+      device.queue.writeBuffer(uniform, 0, block);
+      const started = performance.now();
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(dispatchX, Math.ceil(n / dispatchX));
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const error = await device.popErrorScope();
+      if (error) throw new KernelUnsupported(`the WGSL attention kernel's dispatch was refused: ${error.message}`);
+      await device.queue.onSubmittedWorkDone();
+      const ms = performance.now() - started;
+      next = end;
+      tilesDone += tiles;
+      // Aim each chunk at ~TARGET_MS of work: the cancel flag is then seen well within 100 ms.
+      if (ms < TARGET_MS / 2) chunkTiles *= 2;
+      else if (ms > TARGET_MS * 2) chunkTiles = Math.max(1, Math.floor(chunkTiles / 2));
+      opts.tick?.(tilesDone / totalTiles);
+    }
+    const kernelMs = performance.now() - t1;
+    const data = (await outT.data()) as Float32Array;
+    const out = new Float32Array(H * Tq * Dv);
+    const lse = new Float32Array(H * Tq);
+    const lseOf = (row: number) => {
+      const x = data[outRows * Dv + row]!;
+      return x <= -1e38 ? -Infinity : x;
+    };
+    if (plan.direct) {
+      out.set(data.subarray(0, H * Tq * Dv));
+      for (let row = 0; row < H * Tq; row++) lse[row] = lseOf(row);
+    } else mergeSplits(plan, Tq, Dv, (row, e) => data[row * Dv + e]!, lseOf, out, lse);
+    return { out, lse, tilesComputed: plan.tilesComputed, tilesTotal: plan.tilesTotal, bytes: 0, prepMs: t1 - t0, kernelMs };
+  } finally {
+    uniform?.destroy();
+    tf.dispose(tensors);
+  }
+}

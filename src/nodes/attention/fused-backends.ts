@@ -1,0 +1,36 @@
+// Which fused attention kernel runs a compiled spec on the run's backend: the WGSL kernel on
+// webgpu, the wasm-SIMD kernel on wasm. A kernel that cannot run here (an adapter limit, a shader
+// that does not compile) falls back to the next one — webgpu's to the wasm kernel — and the reason
+// goes to the node's profile through ctx.fallback; never silently.
+import type { RunContext } from '../../engine/node.js';
+import type { FusedAttentionResult, FusedAttentionSpec } from '../../kernels/attention-spec.js';
+import { fusedAttention, wasmKernelUnavailable, type RunOptions } from '../../kernels/wasm/attention.js';
+import { fusedAttentionWebGPU, KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
+
+/** Whether exact attention runs on a fused kernel here (else the variant's tfjs composition runs). */
+export function fusedKernelAvailable(ctx: RunContext): boolean {
+  if (ctx.backend === 'wasm') return !wasmKernelUnavailable();
+  if (ctx.backend === 'webgpu') return webgpuBackendOf(ctx.tf) !== undefined || !wasmKernelUnavailable();
+  return false;
+}
+
+/** Test hook: WGSL to compile instead of the kernel's (forces the fallback path). */
+export const webgpuTestHooks: { shaderOverride?: string } = {};
+
+export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, opts: RunOptions): Promise<FusedAttentionResult> {
+  if (ctx.backend === 'webgpu') {
+    let reason: string;
+    if (webgpuBackendOf(ctx.tf)) {
+      try {
+        return await fusedAttentionWebGPU(ctx.tf, spec, { tick: opts.tick, shaderOverride: webgpuTestHooks.shaderOverride });
+      } catch (err) {
+        if (!(err instanceof KernelUnsupported)) throw err;
+        reason = err.message;
+      }
+    } else reason = `tfjs's webgpu backend is not active (${ctx.tf.getBackend()})`;
+    const wasmWhy = wasmKernelUnavailable();
+    if (wasmWhy) throw new Error(`${reason}; and ${wasmWhy}`);
+    ctx.fallback?.(`WGSL fused attention → wasm fused attention: ${reason}`);
+  }
+  return fusedAttention(spec, opts);
+}

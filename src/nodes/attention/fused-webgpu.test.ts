@@ -1,0 +1,102 @@
+// On the webgpu backend (Node: Dawn on lavapipe) the exact variants run on the WGSL fused kernel —
+// counted through a pass-through mock, with the wasm kernel's calls counted too so a silent fallback
+// fails — and equal the plain-TS reference to 1e-5. Without a WebGPU adapter these tests fail with
+// the reason (testContext refuses a backend that did not start); they never skip.
+import { describe, expect, it, vi } from 'vitest';
+import { f32, type Tensor } from '../../engine/tensor.js';
+import type { BiasValue } from '../../engine/values.js';
+import { fillGaussian } from '../common/random.js';
+import { expectClose, runNode, runReference, testContext } from '../testing.js';
+import { webgpuTestHooks } from './fused-backends.js';
+import { attention } from './index.js';
+
+const calls = vi.hoisted(() => ({ wgsl: 0, wasm: 0 }));
+vi.mock('../../kernels/webgpu/attention.js', async (importOriginal) => {
+  const m = await importOriginal<typeof import('../../kernels/webgpu/attention.js')>();
+  return { ...m, fusedAttentionWebGPU: (...a: Parameters<typeof m.fusedAttentionWebGPU>) => (calls.wgsl++, m.fusedAttentionWebGPU(...a)) };
+});
+vi.mock('../../kernels/wasm/attention.js', async (importOriginal) => {
+  const m = await importOriginal<typeof import('../../kernels/wasm/attention.js')>();
+  return { ...m, fusedAttention: (...a: Parameters<typeof m.fusedAttention>) => (calls.wasm++, m.fusedAttention(...a)) };
+});
+
+const rand = (shape: number[], seed: number): Tensor => f32(shape, fillGaussian(new Float32Array(shape.reduce((a, b) => a * b)), seed, ...shape));
+// T = 150: three 64-key tiles, the last one padded; 4 query heads over 2 kv heads (GQA).
+const T = 150;
+const q = rand([4, T, 16], 1);
+const k = rand([2, T, 16], 2);
+const v = rand([2, T, 16], 3);
+
+/** Runs on webgpu, compares with the reference, and checks it was the WGSL kernel `n` times and never wasm. */
+async function onWgsl(ins: Record<string, unknown>, params: Record<string, unknown>, n = 1) {
+  const before = { ...calls };
+  // Only `out` (the probe output would time tfjs-webgpu ops, not the kernel).
+  const got = (await runNode(attention, ins as never, params, { backend: 'webgpu', connected: [] })).out as Tensor;
+  const want = runReference(attention, ins as never, params).out as Tensor;
+  expect(got.shape).toEqual(want.shape);
+  expectClose(got.data, want.data, { atol: 1e-5 }, `${params.variant} on webgpu`);
+  expect(calls.wgsl - before.wgsl, 'WGSL kernel calls').toBe(n);
+  expect(calls.wasm - before.wasm, 'wasm kernel calls (a fallback)').toBe(0);
+}
+
+describe('exact attention on the WGSL fused kernel (webgpu)', () => {
+  it('the webgpu backend starts (else: the reason, not a skip)', async () => {
+    await testContext('webgpu');
+  });
+
+  for (const causal of [true, false])
+    it(`flash, GQA, multi-tile T, ${causal ? 'causal' : 'non-causal'}`, async () => {
+      await onWgsl({ q, k, v }, { variant: 'flash', causal });
+    });
+
+  it('fewer queries than keys (decoding rows), head dim 64, Dv 40', async () => {
+    const qd = rand([2, 7, 64], 4);
+    const kd = rand([1, 300, 64], 5);
+    const vd = rand([1, 300, 40], 6);
+    await onWgsl({ q: qd, k: kd, v: vd }, { variant: 'flash', causal: true });
+  });
+
+  const variants: [Record<string, unknown>, number?][] = [
+    [{ variant: 'sliding-window', window: 40 }],
+    [{ variant: 'longformer', window: 24, globalTokens: 3 }],
+    [{ variant: 'bigbird', blockSize: 16, seed: 1 }],
+    [{ variant: 'flash-decoding', numSplits: 3 }],
+    [{ variant: 'paged', blockSize: 8 }],
+  ];
+  for (const [params] of variants)
+    it(`${params.variant}, causal and non-causal`, async () => {
+      for (const causal of [true, false]) await onWgsl({ q, k, v }, { ...params, causal });
+    });
+
+  const biases: [string, BiasValue][] = [
+    ['ALiBi', { kind: 'bias', terms: [{ type: 'alibi', slopes: [0.5, 0.25, 0.125, 0.0625] }] }],
+    ['streaming (3 sinks, 20 recent) + ALiBi', { kind: 'bias', terms: [{ type: 'streaming', sinkTokens: 3, recentTokens: 20 }, { type: 'alibi', slopes: [0.3] }] }],
+    ['windows (40, overlap 10)', { kind: 'bias', terms: [{ type: 'windows', windowSize: 40, overlap: 10 }] }],
+    [
+      'segments with a see-all segment and a cross-logit',
+      { kind: 'bias', terms: [{ type: 'segments', segment: Int32Array.from({ length: T }, (_, i) => (i < 50 ? 0 : i < 110 ? 1 : 2)), seeAll: [2], crossLogit: -0.4 }] },
+    ],
+  ];
+  for (const [name, bias] of biases)
+    it(`flash with ${name}, causal and non-causal`, async () => {
+      for (const causal of [true, false]) await onWgsl({ q, k, v, bias }, { variant: 'flash', causal });
+    });
+
+  it('a shader that does not compile falls back to the wasm kernel, with the reason', async () => {
+    const ctx = await testContext('webgpu');
+    const reasons: string[] = [];
+    ctx.fallback = (r) => reasons.push(r);
+    const p = attention.params.parse({ variant: 'flash', causal: true });
+    const before = { ...calls };
+    webgpuTestHooks.shaderOverride = 'this is not WGSL';
+    try {
+      const got = (await attention.run(ctx, { q, k, v } as never, p)) as { out: Tensor };
+      expectClose(got.out.data, (runReference(attention, { q, k, v }, p).out as Tensor).data, { atol: 1e-5 });
+    } finally {
+      webgpuTestHooks.shaderOverride = undefined;
+    }
+    expect(calls.wasm - before.wasm).toBe(1);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^WGSL fused attention → wasm fused attention: the WGSL attention kernel does not compile on this adapter: line \d+/);
+  });
+});
