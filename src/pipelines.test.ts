@@ -49,6 +49,14 @@ describe('gallery checks fail when their claim is false', () => {
     expect(await failing('low-rank-attention.json', sets)).toEqual(['cmp_16.cosine', 'cmp_4.rmse']);
   }, 300_000);
 
+  it('ring-attention: with as many devices as ring_2, ring_4 no longer holds half as much', async () => {
+    expect(await failing('ring-attention.json', ['ring_4.devices=2'])).toEqual(['ring_4.maxDevicePeakBytes']);
+  }, 300_000);
+
+  it('longnet-devices: with as many devices as longnet_4, longnet_8 no longer holds less', async () => {
+    expect(await failing('longnet-devices.json', ['longnet_8.devices=4'])).toEqual(['longnet_8.maxDevicePeakBytes']);
+  }, 300_000);
+
   it('kivi: at 4 bits "kivi2" is not under half an fp16 cache', async () => {
     expect(await failing('kivi.json', ['kivi2.bits=4'])).toContain('kivi2.finalBytes');
   }, 300_000);
