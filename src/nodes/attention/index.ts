@@ -26,6 +26,7 @@ import { sima } from './sima.js';
 import { slidingWindow } from './sliding-window.js';
 import { soft } from './soft.js';
 import { star } from './star.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 export const variants: AttentionVariant[] = [
   naive,
@@ -155,3 +156,6 @@ export const attention = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [attention];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'attention', title: 'Attention kernels', color: '#2563eb' };

@@ -3,6 +3,10 @@
 import type { AnyNodeDef } from '../../engine/node.js';
 import { bpt } from './bpt.js';
 import { lowRankAttention } from './low-rank.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 /** Node kinds of this family, registered by src/nodes/index.ts. */
 export const nodes: AnyNodeDef[] = [bpt, lowRankAttention];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'block', title: 'Fused layers', color: '#0369a1' };

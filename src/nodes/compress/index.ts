@@ -11,6 +11,7 @@ import { CORPUS } from './corpus.js';
 import { loadScoringLM } from './lm.js';
 import { llmlingua } from './llmlingua.js';
 import { selectiveContext } from './selective-context.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 export { registerScoringLM, type ScoringLM, type ScoringLMFactory } from './lm.js';
 
@@ -72,3 +73,6 @@ export const compress = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [compress];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'compress', title: 'Prompt compression', color: '#ca8a04' };

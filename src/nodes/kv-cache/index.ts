@@ -12,6 +12,7 @@ import { h2o } from './h2o.js';
 import { kivi } from './kivi.js';
 import { paged } from './paged.js';
 import { streaming } from './streaming.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 export const variants: CacheVariant[] = [contiguous, paged, streaming, h2o, kivi];
 
@@ -104,3 +105,6 @@ export const kvCache = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [kvCache];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'kv-cache', title: 'KV caches', color: '#9333ea' };

@@ -25,6 +25,7 @@ import { addSinusoidReference, rotaryTables, rotateReference, rotateTf, sinusoid
 import { sinusoidal } from './sinusoidal.js';
 import { xpos } from './xpos.js';
 import { yarn } from './yarn.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 export const variants: PositionVariant[] = [none, sinusoidal, rope, linear, ntk, dynamic, yarn, longrope, llama3, alibi, xpos];
 
@@ -331,6 +332,9 @@ export const position = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [position];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'position', title: 'Position encoders', color: '#16a34a' };
 
 /** Applies f to the first R channels of x [H, T, D] and passes the rest through (host-side). */
 function partialReference(x: Tensor, R: number, f: (xr: Tensor) => Tensor): Tensor {

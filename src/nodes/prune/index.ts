@@ -10,6 +10,7 @@ import { hashBytes, hashString } from '../../engine/run/hash.js';
 import { forwardArch } from '../model/llama.js';
 import { calibrate, LINEARS, type LayerTensors } from './calibrate.js';
 import { pruneMatrix, sparseBytes, type PruneStructure, type SparseBytes } from './masks.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 const params = z
   .object({
@@ -191,3 +192,6 @@ export const prune = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [prune];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'prune', title: 'Pruning', color: '#b45309' };

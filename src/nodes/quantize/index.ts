@@ -11,6 +11,7 @@ import { QUANT_METRICS, quantMetrics, type QuantVariant, type Quantized } from '
 import { fp16 } from './fp16.js';
 import { group } from './group.js';
 import { nf4 } from './nf4.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 export const variants: QuantVariant[] = [absmaxInt8, group, nf4, fp16, bf16];
 
@@ -72,3 +73,6 @@ export const quantize = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [quantize];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'quantize', title: 'Quantizers', color: '#db2777' };

@@ -12,6 +12,7 @@ import { fixed } from './fixed.js';
 import { pcw } from './pcw.js';
 import { streaming } from './streaming.js';
 import { structured } from './structured.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 export const variants: SegmentVariant[] = [fixed, pcw, streaming, structured];
 
@@ -99,3 +100,6 @@ export const segment = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [segment];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'segment', title: 'Window segmenters', color: '#0d9488' };

@@ -8,6 +8,10 @@ import { mambaBlock } from './mamba-block.js';
 import { rwkv } from './rwkv.js';
 import { rwkvBlock } from './rwkv-block.js';
 import { selectiveScan } from './selective-scan.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 /** Node kinds of this family, registered by src/nodes/index.ts. */
 export const nodes: AnyNodeDef[] = [selectiveScan, mambaBlock, rwkv, rwkvBlock, aft];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'ssm', title: 'SSM / attention-free', color: '#7c3aed' };

@@ -4,6 +4,10 @@ import { embedding } from './embedding.js';
 import { qkvProjection } from './qkv-projection.js';
 import { sourceText } from './source-text.js';
 import { tokenizer } from './tokenizer.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 /** Node kinds of this family, registered by src/nodes/index.ts. */
 export const nodes: AnyNodeDef[] = [sourceText, tokenizer, embedding, qkvProjection];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'text', title: 'Text & tokens', color: '#d97706' };

@@ -8,6 +8,7 @@ import { f32, type Tensor } from '../../engine/tensor.js';
 import { archFromConfig, checkArch, hfConfig, initWeights, POSITION_SCHEMES, weightShapes, type LmArch, type Weights } from './lm.js';
 import { train } from './train.js';
 import { passkeyDataNode } from './passkey-data.js';
+import type { FamilyDef } from '../../engine/registry.js';
 
 /** A WeightSource over tensors already in memory (a trained model). */
 export function memoryWeights(w: Weights): WeightSource {
@@ -214,3 +215,6 @@ export const modelSink = defineNode({
 });
 
 export const nodes: AnyNodeDef[] = [trainLm, modelSink, passkeyDataNode];
+
+/** The family's palette and canvas data: its title and colour. */
+export const familyDef: FamilyDef = { id: 'train', title: 'Training', color: '#65a30d' };

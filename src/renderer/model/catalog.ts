@@ -1,5 +1,5 @@
-// Palette and inspector metadata, derived from the node declarations in the registry: nothing here
-// is typed per node kind.
+// Palette and inspector metadata, derived from the node declarations in the registry (family titles
+// and colours from the families' own declarations): nothing here is typed per node kind or family.
 import { nodeInfo, type JsonSchema, type NodeInfo } from '../../engine/catalog.js';
 import type { AnyNodeDef } from '../../engine/node.js';
 import type { Registry } from '../../engine/registry.js';
@@ -11,29 +11,6 @@ export interface FamilyStyle {
   color: string;
 }
 
-/** Display names and colours of the families; a family not listed gets a neutral style. */
-const FAMILIES: Record<string, FamilyStyle> = {
-  source: { title: 'Sources', color: '#64748b' },
-  text: { title: 'Text & tokens', color: '#d97706' },
-  compress: { title: 'Prompt compression', color: '#ca8a04' },
-  segment: { title: 'Window segmenters', color: '#0d9488' },
-  position: { title: 'Position encoders', color: '#16a34a' },
-  attention: { title: 'Attention kernels', color: '#2563eb' },
-  ssm: { title: 'SSM / attention-free', color: '#7c3aed' },
-  block: { title: 'Fused layers', color: '#0369a1' },
-  quantize: { title: 'Quantizers', color: '#db2777' },
-  'kv-cache': { title: 'KV caches', color: '#9333ea' },
-  model: { title: 'Models', color: '#0f766e' },
-  train: { title: 'Training', color: '#65a30d' },
-  prune: { title: 'Pruning', color: '#b45309' },
-  search: { title: 'Search', color: '#4338ca' },
-  sink: { title: 'Sinks & metrics', color: '#475569' },
-};
-const FAMILY_ORDER = Object.keys(FAMILIES);
-
-export function familyStyle(family: string): FamilyStyle {
-  return FAMILIES[family] ?? { title: family.charAt(0).toUpperCase() + family.slice(1), color: '#6b7280' };
-}
 
 export const PORT_COLORS: Record<PortKind, string> = {
   text: '#f59e0b',
@@ -68,6 +45,12 @@ export class Catalog {
 
   constructor(readonly registry: Registry) {}
 
+  /** The family's title and colour as the family declares them; a neutral style for one the registry does not know. */
+  familyStyle(family: string): FamilyStyle {
+    const f = this.registry.family(family);
+    return f ? { title: f.title, color: f.color } : { title: family.charAt(0).toUpperCase() + family.slice(1), color: '#6b7280' };
+  }
+
   def(type: string): AnyNodeDef | undefined {
     return this.registry.get(type);
   }
@@ -91,7 +74,7 @@ export class Catalog {
     if (this.entryList) return this.entryList;
     const out: PaletteEntry[] = [];
     for (const def of this.registry.all()) {
-      const family = familyStyle(def.family).title;
+      const family = this.familyStyle(def.family).title;
       // "attention", "source.synthetic-qkv" → also "synthetic-qkv", "synthetic qkv".
       const ids = [def.type, ...def.type.split('.').slice(1).flatMap((p) => [p, p.replace(/-/g, ' ')])];
       out.push({
@@ -123,10 +106,11 @@ export class Catalog {
     for (const e of hits) byFamily.set(e.family, [...(byFamily.get(e.family) ?? []), e]);
     const families = [...byFamily];
     if (!query.trim()) {
-      const order = (f: string) => FAMILY_ORDER.indexOf(f) + 1 || FAMILY_ORDER.length + 1;
+      const ids = this.registry.families().map((f) => f.id);
+      const order = (f: string) => ids.indexOf(f) + 1 || ids.length + 1;
       families.sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b));
     }
-    return families.map(([family, entries]) => ({ family, style: familyStyle(family), entries }));
+    return families.map(([family, entries]) => ({ family, style: this.familyStyle(family), entries }));
   }
 
   /** Params for a new node: the variant (when the type has variants) and nothing else, so defaults apply. */

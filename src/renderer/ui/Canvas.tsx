@@ -17,7 +17,6 @@ import {
 import { useCallback, useEffect, useRef, useState, type DragEvent, type MutableRefObject } from 'react';
 import { checkPortKinds } from '../../engine/compile/compile.js';
 import { useApp } from '../app-context.js';
-import { familyStyle } from '../model/catalog.js';
 import { countOverlaps, layoutGraph } from '../model/layout.js';
 import type { FlowEdge, FlowNode } from '../model/graph.js';
 import { useStore } from '../state/store.js';
@@ -191,7 +190,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
             pannable
             zoomable
             nodeStrokeWidth={3}
-            nodeColor={(n) => familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
+            nodeColor={(n) => catalog.familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
             ariaLabel="Minimap"
           />
         )}

@@ -3,7 +3,7 @@
 // the pipeline's name, description and checks.
 import { useEffect, useMemo, useState } from 'react';
 import { useApp } from '../app-context.js';
-import { PORT_COLORS, familyStyle } from '../model/catalog.js';
+import { PORT_COLORS } from '../model/catalog.js';
 import { formatBytes, formatGflops, formatMs, formatNumber, formatPortShape } from '../model/format.js';
 import { paramIssues, setPath, switchVariant } from '../model/params.js';
 import { shallowEqual, useStore } from '../state/store.js';
@@ -56,7 +56,7 @@ function NodeInspector({ id }: { id: string }) {
   const variant = typeof params.variant === 'string' ? params.variant : undefined;
   const vdoc = variant ? def.variants?.[variant] : undefined;
   const schema = catalog.paramSchema(def.type, params);
-  const fam = familyStyle(def.family);
+  const fam = catalog.familyStyle(def.family);
   const refs = vdoc?.references ?? def.references;
   const p = m?.profile;
 

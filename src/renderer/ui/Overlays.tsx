@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../app-context.js';
 import { examples } from '../model/examples.js';
-import { familyStyle, type PaletteEntry } from '../model/catalog.js';
+import type { PaletteEntry } from '../model/catalog.js';
 import type { RecentEntry } from '../host/index.js';
 import type { Files } from '../state/files.js';
 import { useStore } from '../state/store.js';
@@ -139,7 +139,7 @@ export function QuickAdd() {
               id={`qa-${i}`}
               role="option"
               aria-selected={i === active}
-              style={{ ['--fam' as string]: familyStyle(e.family).color }}
+              style={{ ['--fam' as string]: catalog.familyStyle(e.family).color }}
               onMouseEnter={() => setActive(i)}
               onMouseDown={(ev) => (ev.preventDefault(), pick(e))}
             >
