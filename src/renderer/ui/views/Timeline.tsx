@@ -1,10 +1,13 @@
 // Gantt chart of node executions: one row per node in execution order, bars from start to end;
-// the running node's bar grows live.
-import { useEffect, useState } from 'react';
+// the running node's bar grows live. A node that ran across simulated devices (its `devices`
+// metrics have lanes) gets one row per device under it, with its compute, send and wait spans.
+import { Fragment, useEffect, useState } from 'react';
 import { useApp } from '../../app-context.js';
+import { parseDeviceLanes } from '../../model/device-lanes.js';
 import { formatMs } from '../../model/format.js';
 import type { NodeMetrics } from '../../state/metrics.js';
 import { useStore } from '../../state/store.js';
+import { DeviceRows } from './DeviceLanes.js';
 
 export function Timeline() {
   const { metrics, editor } = useApp();
@@ -34,7 +37,7 @@ export function Timeline() {
       start = run.memory.length ? undefined : 0;
       end = elapsed;
     }
-    return { id, m, start, end };
+    return { id, m, start, end, lanes: m?.status === 'done' ? parseDeviceLanes(m.outputs?.devices?.metrics) : null };
   });
   // The running node starts where the previous one ended.
   for (let i = 0; i < rows.length; i++) if (rows[i]!.m?.status === 'running' && rows[i]!.start === undefined) rows[i]!.start = i > 0 ? (rows[i - 1]!.end ?? 0) : 0;
@@ -53,22 +56,25 @@ export function Timeline() {
         </div>
         <span style={{ textAlign: 'right' }}>wall</span>
       </div>
-      {rows.map(({ id, m, start, end }) => (
-        <div className="gantt-row" key={id}>
-          <span className="gantt-name" onClick={() => editor.select(id)} title={id}>
-            {id}
-          </span>
-          <div className="gantt-track">
-            {start !== undefined && end !== undefined && (
-              <div
-                className={`gantt-bar ${m?.status ?? ''}`}
-                style={{ left: `${(start / total) * 100}%`, width: `${Math.max(0.3, ((end - start) / total) * 100)}%` }}
-                title={`${id}: ${formatMs(end - start)} (${m?.status})`}
-              />
-            )}
+      {rows.map(({ id, m, start, end, lanes }) => (
+        <Fragment key={id}>
+          <div className="gantt-row">
+            <span className="gantt-name" onClick={() => editor.select(id)} title={id}>
+              {id}
+            </span>
+            <div className="gantt-track">
+              {start !== undefined && end !== undefined && (
+                <div
+                  className={`gantt-bar ${m?.status ?? ''}`}
+                  style={{ left: `${(start / total) * 100}%`, width: `${Math.max(0.3, ((end - start) / total) * 100)}%` }}
+                  title={`${id}: ${formatMs(end - start)} (${m?.status})`}
+                />
+              )}
+            </div>
+            <span className="gantt-ms">{statusText(m)}</span>
           </div>
-          <span className="gantt-ms">{statusText(m)}</span>
-        </div>
+          {lanes && start !== undefined && <DeviceRows id={id} lanes={lanes} nodeStart={start} total={total} />}
+        </Fragment>
       ))}
     </div>
   );
