@@ -258,7 +258,7 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   out.push(
     table(
       ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s'],
-      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2)]),
+      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2)]),
       ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
@@ -266,6 +266,8 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   for (const n of p.nodes)
     for (const [port, count] of Object.entries(n.nonFinite ?? {}))
       out.push(`\nwarning: node "${terminalText(n.nodeId)}" produced ${count} non-finite value(s) (NaN or ±Infinity) in output "${port}"`);
+  // A kernel that could not run on this backend: what ran instead, and why (profile.json: fallbacks).
+  for (const n of p.nodes) for (const f of n.fallbacks ?? []) out.push(`\nfallback: node "${terminalText(n.nodeId)}": ${terminalText(f)}`);
   // The engine reports a node's message and its stack (shown with --verbose).
   for (const e of r.errors)
     out.push(`\nnode "${terminalText(e.nodeId)}" failed: ${terminalText(e.message)}${flags.verbose && e.stack ? `\n${e.stack}` : ''}`);

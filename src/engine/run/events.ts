@@ -36,6 +36,8 @@ export interface NodeProfile {
   flops: number;
   /** flops / wall time, in GFLOP/s; null when the node does no arithmetic to speak of. */
   gflops: number | null;
+  /** Kernels that could not run here, each with the implementation that ran instead and why (absent: none). */
+  fallbacks?: string[];
   /** Float values that are NaN or ±Infinity, per output port (only ports that have any). */
   nonFinite?: Record<string, number>;
   error?: string;

@@ -402,6 +402,7 @@ async function runStep(
   let trackedPeak = 0;
   let trackedTotal = 0;
   let lastProgress = 0;
+  const fallbacks: string[] = [];
   const ctx: RunContext = {
     nodeId: step.id,
     backend: env.backend.name,
@@ -424,6 +425,9 @@ async function runStep(
     },
     release: (bytes) => {
       tracked -= bytes;
+    },
+    fallback: (reason) => {
+      if (!fallbacks.includes(reason)) fallbacks.push(reason);
     },
     emit: (name, value) => {
       const prev = artifacts[name];
@@ -490,6 +494,7 @@ async function runStep(
     liveBytes,
     flops,
     gflops: flops > 0 && wallMs > 0 ? flops / wallMs / 1e6 : null,
+    ...(fallbacks.length ? { fallbacks } : {}),
     ...nonFiniteOutputs(outputs as Record<string, Value>),
   };
   return { outputs: outputs as Record<string, Value>, profile };

@@ -7,22 +7,26 @@ import type { FusedAttentionResult, FusedAttentionSpec } from '../../kernels/att
 import { fusedAttention, wasmKernelUnavailable, type RunOptions } from '../../kernels/wasm/attention.js';
 import { fusedAttentionWebGPU, KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
 
+/**
+ * Test and benchmark hooks: WGSL to compile instead of the kernel's (forces the fallback path), and
+ * a switch that turns the fused kernels off (the variants' tfjs compositions run: the bench baseline).
+ */
+export const fusedKernelHooks: { shaderOverride?: string; disabled?: boolean } = {};
+
 /** Whether exact attention runs on a fused kernel here (else the variant's tfjs composition runs). */
 export function fusedKernelAvailable(ctx: RunContext): boolean {
+  if (fusedKernelHooks.disabled) return false;
   if (ctx.backend === 'wasm') return !wasmKernelUnavailable();
   if (ctx.backend === 'webgpu') return webgpuBackendOf(ctx.tf) !== undefined || !wasmKernelUnavailable();
   return false;
 }
-
-/** Test hook: WGSL to compile instead of the kernel's (forces the fallback path). */
-export const webgpuTestHooks: { shaderOverride?: string } = {};
 
 export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, opts: RunOptions): Promise<FusedAttentionResult> {
   if (ctx.backend === 'webgpu') {
     let reason: string;
     if (webgpuBackendOf(ctx.tf)) {
       try {
-        return await fusedAttentionWebGPU(ctx.tf, spec, { tick: opts.tick, shaderOverride: webgpuTestHooks.shaderOverride });
+        return await fusedAttentionWebGPU(ctx.tf, spec, { tick: opts.tick, shaderOverride: fusedKernelHooks.shaderOverride });
       } catch (err) {
         if (!(err instanceof KernelUnsupported)) throw err;
         reason = err.message;

@@ -7,7 +7,7 @@ import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
 import { fillGaussian } from '../common/random.js';
 import { expectClose, runNode, runReference, testContext } from '../testing.js';
-import { webgpuTestHooks } from './fused-backends.js';
+import { fusedKernelHooks } from './fused-backends.js';
 import { attention } from './index.js';
 
 const calls = vi.hoisted(() => ({ wgsl: 0, wasm: 0 }));
@@ -88,12 +88,12 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
     ctx.fallback = (r) => reasons.push(r);
     const p = attention.params.parse({ variant: 'flash', causal: true });
     const before = { ...calls };
-    webgpuTestHooks.shaderOverride = 'this is not WGSL';
+    fusedKernelHooks.shaderOverride = 'this is not WGSL';
     try {
       const got = (await attention.run(ctx, { q, k, v } as never, p)) as { out: Tensor };
       expectClose(got.out.data, (runReference(attention, { q, k, v }, p).out as Tensor).data, { atol: 1e-5 });
     } finally {
-      webgpuTestHooks.shaderOverride = undefined;
+      fusedKernelHooks.shaderOverride = undefined;
     }
     expect(calls.wasm - before.wasm).toBe(1);
     expect(reasons).toHaveLength(1);
