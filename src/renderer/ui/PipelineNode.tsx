@@ -4,7 +4,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useApp } from '../app-context.js';
 import { AccuracyBadge, useAccuracyColor } from './Accuracy.js';
-import { PORT_COLORS, familyStyle } from '../model/catalog.js';
+import { PORT_COLORS } from '../model/catalog.js';
 import { formatBytesShort, formatMs, formatPortShape } from '../model/format.js';
 import type { FlowNode } from '../model/graph.js';
 import { heatScale } from '../state/derived.js';
@@ -41,7 +41,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   });
 
   const acc = useAccuracyColor(id);
-  const fam = familyStyle(def?.family ?? 'unknown');
+  const fam = catalog.familyStyle(def?.family ?? 'unknown');
   const variant = typeof data.params.variant === 'string' ? data.params.variant : undefined;
   const variantTitle = variant ? (def?.variants?.[variant]?.title ?? variant) : undefined;
   const status = m?.status ?? 'idle';
