@@ -241,6 +241,7 @@ if (want('attention')) {
 for (const [file, fn] of [
   ['./attention-variants.ts', 'benchAttentionVariants'],
   ['./attention-kernel.ts', 'benchAttentionKernel'],
+  ['./attention-webgpu.ts', 'benchAttentionWebGPU'],
   ['./scan.ts', 'benchScanVsAttention'],
   ['./tokenizer.ts', 'benchTokenizers'],
   ['./kv-cache.ts', 'benchKvCache'],

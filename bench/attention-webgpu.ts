@@ -1,0 +1,104 @@
+// The WGSL fused attention kernel against tfjs-webgpu compositions, side by side in one process on
+// the same WebGPU device (Node: Dawn on Mesa's lavapipe, a CPU Vulkan driver — so relative speed
+// only): the `attention` node's flash variant on the kernel, the same variant's tfjs composition
+// (per-tile tfjs ops, what the webgpu backend ran before), and the materialised QKᵀ → softmax → PV
+// that a JS user would write with tfjs.
+// Run: npx tsx bench/run.ts --only attention-webgpu   (or directly: npx tsx bench/attention-webgpu.ts)
+import { cpus, loadavg } from 'node:os';
+import { attention } from '../src/nodes/attention/index.js';
+import { fusedKernelHooks } from '../src/nodes/attention/fused-backends.js';
+import { syntheticQkv } from '../src/nodes/sources/synthetic-qkv.js';
+import { initBackend } from '../src/engine/backends/tf.js';
+import { nodeBackendSetup } from '../src/engine/node/setup.js';
+import type { Tensor } from '../src/engine/tensor.js';
+import { ctxFor } from './context.js';
+
+const log = (s: string) => process.stderr.write(s + '\n');
+const quick = process.argv.includes('--quick');
+
+async function best(n: number, f: () => Promise<void>): Promise<number> {
+  let b = Infinity;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await f();
+    b = Math.min(b, performance.now() - t0);
+  }
+  return b;
+}
+
+export async function benchAttentionWebGPU(): Promise<string> {
+  const { info } = await initBackend('webgpu', nodeBackendSetup('bench'));
+  if (info.name !== 'webgpu') throw new Error(`webgpu unavailable: ${info.fallbackReason}`);
+  const ctx = await ctxFor('webgpu');
+  const { tf } = ctx;
+  const H = 8;
+  const D = 64;
+  const T = quick ? 512 : 2048;
+  const reps = quick ? 1 : 3;
+  const ins = syntheticQkv({ heads: H, seqLen: T, headDim: D, seed: 1, sinkStrength: 4, sinkTokens: 4, locality: 2 } as never);
+  const flops = (4 * T * T * D * H) / 2;
+  const params = attention.params.parse({ variant: 'flash', causal: true });
+  const run = async () => (await attention.run(ctx, ins as never, params)).out as Tensor;
+
+  // Warm-up: pipeline compiles are not what is measured.
+  log('webgpu: warm-up…');
+  const fusedOut = await run();
+  fusedKernelHooks.disabled = true;
+  let composedOut: Tensor;
+  try {
+    composedOut = await run();
+  } finally {
+    fusedKernelHooks.disabled = false;
+  }
+  let maxDiff = 0;
+  for (let x = 0; x < fusedOut.data.length; x++) maxDiff = Math.max(maxDiff, Math.abs(fusedOut.data[x]! - composedOut.data[x]!));
+
+  const materialised = async () => {
+    const out = tf.tidy(() => {
+      const qt = tf.tensor3d(ins.q.data as Float32Array, [H, T, D]);
+      const kt = tf.tensor3d(ins.k.data as Float32Array, [H, T, D]);
+      const vt = tf.tensor3d(ins.v.data as Float32Array, [H, T, D]);
+      const scores = tf.mul(tf.matMul(qt, kt, false, true), 1 / Math.sqrt(D));
+      const mask = tf.linalg.bandPart(tf.ones([T, T]), -1, 0);
+      const masked = tf.where(tf.cast(mask, 'bool'), scores, tf.fill([H, T, T], -Infinity));
+      return tf.matMul(tf.softmax(masked), vt);
+    });
+    await out.data();
+    out.dispose();
+  };
+  await materialised();
+
+  const ms: Record<string, number> = { fused: Infinity, composed: Infinity, materialised: Infinity };
+  // Interleaved rounds: a load change on the shared machine hits all three alike.
+  for (let r = 0; r < reps; r++) {
+    log(`webgpu round ${r + 1}/${reps}…`);
+    ms.fused = Math.min(ms.fused!, await best(1, async () => void (await run())));
+    fusedKernelHooks.disabled = true;
+    try {
+      ms.composed = Math.min(ms.composed!, await best(1, async () => void (await run())));
+    } finally {
+      fusedKernelHooks.disabled = false;
+    }
+    ms.materialised = Math.min(ms.materialised!, await best(1, materialised));
+  }
+  const gf = (m: number) => (flops / m / 1e6).toFixed(1);
+  const a = info.adapter;
+  return [
+    '## Attention kernel: fused WGSL against tfjs-webgpu',
+    '',
+    `Adapter: ${a ? `${a.vendor} ${a.architecture}${a.description ? ` (${a.description})` : ''}${a.isFallbackAdapter ? ', a fallback (software) adapter' : ''}` : 'unknown'} through the \`webgpu\` package (Dawn) in Node ${process.version};`,
+    `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end (other processes share them). A software adapter: relative speed only.`,
+    `Causal attention, H = ${H}, D = ${D}, T = ${T}, f32, synthetic workload; best of ${reps} interleaved rounds after a warm-up; each time includes the upload of Q/K/V and the read-back of O. FLOPs 4·T²·D·H/2.`,
+    'Command: `npx tsx bench/run.ts --only attention-webgpu`.',
+    '',
+    '| implementation | ms | GFLOP/s | fused is |',
+    '| --- | ---: | ---: | ---: |',
+    `| \`attention\` flash on the WGSL fused kernel | ${ms.fused!.toFixed(0)} | ${gf(ms.fused!)} | |`,
+    `| \`attention\` flash as tfjs-webgpu ops per tile (its composition) | ${ms.composed!.toFixed(0)} | ${gf(ms.composed!)} | ${(ms.composed! / ms.fused!).toFixed(2)}× as fast (target ≥ 3×) |`,
+    `| tfjs-webgpu materialised: matMul, mask, softmax, matMul | ${ms.materialised!.toFixed(0)} | ${gf(ms.materialised!)} | ${(ms.materialised! / ms.fused!).toFixed(2)}× as fast |`,
+    '',
+    `Fused and composed outputs differ by at most ${maxDiff.toExponential(1)}.`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchAttentionWebGPU());
