@@ -20,11 +20,11 @@ function reference(a: Float32Array, b: Float32Array, batch: number, M: number, K
   return out;
 }
 
-describe('wasm BatchMatMul without transposed operands', () => {
+describe('wasm BatchMatMul: transposes first, batched products on the SIMD kernel', () => {
   it('equals the plain product for every transpose flag, rank 2 and 3, and its gradients equal the cpu backend\'s', async () => {
     const { tf } = await initBackend('wasm', nodeBackendSetup('vitest'));
     expect((tf.getKernel('BatchMatMul', 'wasm') as { transposeFree?: boolean }).transposeFree).toBe(true);
-    const [M, K, N] = [5, 7, 3];
+    for (const [M, K, N] of [[5, 7, 3], [9, 6, 13], [8, 16, 16]] as const)
     for (const batch of [1, 4])
       for (const tA of [false, true])
         for (const tB of [false, true]) {
@@ -42,6 +42,21 @@ describe('wasm BatchMatMul without transposed operands', () => {
           const want = reference(a, b, batch, M, K, N, tA, tB);
           for (let i = 0; i < want.length; i++) expect(got[i], `batch ${batch} tA ${tA} tB ${tB} [${i}]`).toBeCloseTo(want[i]!, 4);
         }
+    // Broadcast batch dims and rank 4, against the cpu backend.
+    const product = (sa: number[], sb: number[]) => {
+      const a = tf.tensor(Float32Array.from({ length: sa.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(i * 1.3)), sa);
+      const b = tf.tensor(Float32Array.from({ length: sb.reduce((x, y) => x * y, 1) }, (_, i) => Math.cos(i * 0.9)), sb);
+      const c = tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
+      return { shape: c.shape, data: Array.from(c.dataSync()) };
+    };
+    for (const [sa, sb] of [[[1, 5, 6], [3, 6, 10]], [[3, 5, 6], [1, 6, 10]], [[2, 3, 5, 6], [2, 3, 6, 9]], [[2, 3, 5, 6], [6, 9]], [[5, 6], [2, 6, 9]]]) {
+      const got = product(sa!, sb!);
+      await tf.setBackend('cpu');
+      const want = product(sa!, sb!);
+      await tf.setBackend('wasm');
+      expect(got.shape, `[${sa}]·[${sb}]`).toEqual(want.shape);
+      for (let i = 0; i < want.data.length; i++) expect(got.data[i], `[${sa}]·[${sb}] [${i}]`).toBeCloseTo(want.data[i]!, 4);
+    }
     // The gradients (which use transposed products) against the cpu backend's.
     const grads = () => {
       const x = tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => i * 0.1 - 0.4), [3, 4]);

@@ -150,7 +150,7 @@ describe('fused wasm attention kernel', () => {
 });
 
 describe('the committed attention.wasm', () => {
-  it('is what scripts/build-wasm.sh builds from attention.c (needs clang and lld)', () => {
+  it('is what scripts/build-wasm.sh builds from attention.c and matmul.c (needs clang and lld)', () => {
     const has = spawnSync('sh', ['-c', 'command -v clang || command -v clang-14']).status === 0 && spawnSync('sh', ['-c', 'command -v wasm-ld || command -v wasm-ld-14']).status === 0;
     if (!has) throw new Error('clang and wasm-ld are needed to check the committed attention.wasm: apt-get install clang lld (Debian), then re-run');
     const out = mkdtempSync(join(tmpdir(), 'ctxlab-wasm-'));
@@ -158,6 +158,8 @@ describe('the committed attention.wasm', () => {
     const dir = 'src/kernels/wasm';
     expect(readFileSync(join(out, 'attention.wasm')).equals(readFileSync(join(dir, 'attention.wasm'))), 'attention.wasm is stale: run scripts/build-wasm.sh').toBe(true);
     expect(readFileSync(join(out, 'attention.wasm.ts'), 'utf8')).toBe(readFileSync(join(dir, 'attention.wasm.ts'), 'utf8'));
+    expect(readFileSync(join(out, 'matmul.wasm')).equals(readFileSync(join(dir, 'matmul.wasm'))), 'matmul.wasm is stale: run scripts/build-wasm.sh').toBe(true);
+    expect(readFileSync(join(out, 'matmul.wasm.ts'), 'utf8')).toBe(readFileSync(join(dir, 'matmul.wasm.ts'), 'utf8'));
   });
 });
 
