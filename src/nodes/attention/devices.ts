@@ -7,7 +7,7 @@ import type { MetricValue, MetricsValue } from '../../engine/values.js';
 /** The top-level names of the `devices` metrics (checks are validated against them). */
 export const DEVICE_METRIC_KEYS = [
   'devices', 'transport', 'overlap', 'maxDevicePeakBytes', 'totalBytesSent', 'computeMs', 'sendMs', 'waitMs',
-  'bytesSentPerStep', 'gatheredBytes', 'scoreEntries', 'perDevice', 'steps', 'lanes',
+  'bytesSentPerStep', 'transferMs', 'gatheredBytes', 'scoreEntries', 'perDevice', 'steps', 'lanes',
 ];
 
 /** Span kinds in a device's lane (the numbers are what workers report, to keep messages small). */

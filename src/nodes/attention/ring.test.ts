@@ -104,6 +104,7 @@ describe('ring attention: what the devices report', () => {
       }
       expect((r.steps as MetricValue[]).length).toBe(4);
       expect(r.computeMs).toBeGreaterThan(0);
+      expect(r.transferMs).toBeGreaterThan(0);
     }
   });
 

@@ -27,6 +27,8 @@ interface Block {
   v: Float32Array;
   kPos0: number;
   cols: number;
+  /** When the sender posted it (epoch ms): the transfer probe's clock. */
+  sentAt?: number;
 }
 
 /** What one device is given: its query shard and its own K/V shard. */
@@ -59,6 +61,8 @@ interface RingIO {
 interface RingResult extends DeviceReport {
   out: Float32Array;
   entries: number;
+  /** One block's transfer with nothing to hide it behind: post, travel, receipt (ms). */
+  transferMs: number;
 }
 
 // attendBlock and runRingDevice are shipped to the workers as source text (Function.toString):
@@ -134,6 +138,18 @@ export async function runRingDevice(io: RingIO, job: RingJob, attend: typeof att
   let peak = live;
   let bytesSent = 0;
   let entries = 0;
+  // Before the ring starts, one block's transfer measured bare: every device posts a copy of its
+  // block and waits for its neighbour's; the transfer runs from when both were ready (the later of
+  // the neighbour's post and this device's wait) to its receipt. Compared with the waits below, it
+  // says how much of the communication the compute hid.
+  let transferMs = 0;
+  if (devices > 1) {
+    const t = io.now();
+    io.send({ k: block.k, v: block.v, kPos0: block.kPos0, cols: block.cols, sentAt: t });
+    const probe = await io.recv();
+    transferMs = io.now() - Math.max(t, probe.sentAt ?? t);
+    if (live + probe.k.byteLength + probe.v.byteLength > peak) peak = live + probe.k.byteLength + probe.v.byteLength;
+  }
   for (let step = 0; step < devices; step++) {
     const last = step === devices - 1;
     if (!last) {
@@ -162,7 +178,7 @@ export async function runRingDevice(io: RingIO, job: RingJob, attend: typeof att
   if (live > peak) peak = live;
   for (let row = 0; row < H * rows; row++)
     for (let c = 0; c < Dv; c++) out[row * Dv + c] = l[row]! > 0 ? acc[row * Dv + c]! / l[row]! : 0;
-  return { device: job.device, peakBytes: peak, bytesSent, spans, out, entries };
+  return { device: job.device, peakBytes: peak, bytesSent, spans, out, entries, transferMs };
 }
 
 /** Device d's query shard and K/V shard, copied out of the [H, T, D] inputs. */
@@ -382,13 +398,14 @@ async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: Atte
     for (let h = 0; h < s.H; h++) out.set(r.out.subarray(h * (qb - qa) * s.Dv, (h + 1) * (qb - qa) * s.Dv), (h * s.Tq + qa) * s.Dv);
   });
   const blockBytes = s.Hkv * Math.ceil(s.Tk / p.devices) * (s.D + s.Dv) * 4;
+  const transferMs = Math.max(...results.map((r) => r.transferMs));
   const devices = deviceMetrics(results, t0, {
     transport: wt ? 'worker_threads' : 'in-process',
     overlap: wt
-      ? 'each device posts its block to the next before computing on it: the copy travels while it computes (waitMs: time a device sat idle for its next block)'
+      ? `each device posts its block to the next before computing on it, so the copy travels while it computes: a bare transfer took ${transferMs.toFixed(2)} ms; sendMs + waitMs is what the compute did not hide (waits also include idling behind a slower neighbour: causal masking loads devices unevenly)`
       : 'none: in-process devices take turns on one thread (a send is a copy between two computes)',
     steps: p.devices,
-    extra: { bytesSentPerStep: blockBytes, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
+    extra: { bytesSentPerStep: blockBytes, transferMs: Math.round(transferMs * 1000) / 1000, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
   });
   return { out: f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']), devices };
 }
