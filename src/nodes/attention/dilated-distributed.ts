@@ -223,7 +223,7 @@ export const dilatedDistributed: AttentionVariant<P> = {
   doc: {
     title: 'Dilated attention across devices (LongNet)',
     summary:
-      "LongNet's distributed algorithm: each device holds T/devices positions; segments within a device attend locally, segments spanning devices all-gather their sparsified (every r-th) keys and values, counted in bytes on the `devices` output. Same output as `dilated`. Devices are simulated in-process.",
+      "LongNet's distributed algorithm: each device holds T/devices positions; segments within a device attend locally, segments spanning devices all-gather their sparsified (every r-th) keys and values, counted in bytes on the `devices` output. Same output as `dilated`. The devices are simulated in-process, one after another (no workers); needs Tq = Tk, devices dividing T, each w dividing or a multiple of T/devices; bias inputs are refused.",
     formula: 'device d: K̃ₖ, Ṽₖ = all-gather over the devices of its segment of (every r-th row of K_d, V_d); Oₖ = softmax(Q̃ₖ,d K̃ₖᵀ·scale)·Ṽₖ; O = Σₖ sₖ·Oₖ / Σₖ sₖ',
     references: [{ title: 'LongNet: Scaling Transformers to 1,000,000,000 Tokens', year: 2023 }],
   },

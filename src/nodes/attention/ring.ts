@@ -442,7 +442,7 @@ export const ring: AttentionVariant<P> = {
   doc: {
     title: 'Ring attention (across devices)',
     summary:
-      'Exact attention with Q, K, V sharded by sequence across simulated devices; K/V blocks travel round the ring while each device folds them into its rows with an online softmax, so each holds O(T/devices · D). The `devices` output gives per-device peak memory, bytes sent per step and compute/send/wait lanes.',
+      'Exact attention with Q, K, V sharded by sequence across simulated devices; K/V blocks travel round the ring (each posted on before it is computed on: double buffering) while each device folds them into its rows with an online softmax, so each holds O(T/devices · D). Where the engine runs in Node (CLI, tests, exported modules) each device is a worker_thread with its own memory; in the editor (a browser Web Worker) the same device program runs in-process, devices taking turns. The `devices` output gives per-device peak memory, bytes sent per step, compute/send/wait times per step, one bare block transfer (transferMs) and lanes for the Timeline. Bias inputs are refused.',
     formula: "device d, step s: block j = (d − s) mod n; m' = max(m, rowmax(Q_d K_jᵀ)), ℓ' = ℓ·e^(m−m') + Σe^(S−m'), O' = O·e^(m−m') + e^(S−m')·V_j; O_d = O/ℓ",
     references: [{ title: 'Ring Attention with Blockwise Transformers for Near-Infinite Context', year: 2023 }],
   },
