@@ -6,8 +6,7 @@ import cliProgress from 'cli-progress';
 import * as Comlink from 'comlink';
 import { writeAtomic } from '../engine/node/files.js';
 import { ReadPolicy } from '../engine/node/read-policy.js';
-import { watchRefusals } from '../engine/io/read-policy.js';
-import { prepareDocument } from '../engine/compile/prepare.js';
+import { planRun } from '../engine/compile/plan-run.js';
 import { metricsOf, writeOutputs } from '../lab/api.js';
 import type { BackendName } from '../engine/node.js';
 import { EngineWorkerDied } from '../engine/node/client.js';
@@ -16,7 +15,7 @@ import { parsePipelineText, readPipelineFile } from '../engine/node/host.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
 import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
-import { checkMemoryBudget, compile, formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
+import { formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
 import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
 import { dict } from '../engine/dict.js';
@@ -301,29 +300,16 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   };
 }
 
-/**
- * The document as the engine compiles it for a run: .npy sources know their shapes from the file
- * headers, and a file the run would refuse (malformed header, wrong size) is an invalid pipeline.
- */
-async function prepared(file: string, doc: unknown, baseDir: string, allowRead: string[]): Promise<unknown> {
-  // Headers are read under the run's read policy: a file outside the pipeline's folders is refused here too.
-  const watch = watchRefusals(ReadPolicy.of({ baseDir, allowRead }).reader().readHead);
-  const r = await prepareDocument(doc, registry, watch.readHead);
-  const refused = watch.issues(doc, r.issues);
-  if (refused.length) throw new CliError(issueLines(file, refused), EXIT.invalid, { issues: refused });
-  if (r.issues.length) throw new CliError(issueLines(file, r.issues), EXIT.invalid, { issues: r.issues });
-  return r.doc;
-}
+/** Reads files' headers (NodeDef.prepare) under the run's read policy, as the engine worker does. */
+const headReader = (baseDir: string, allowRead: string[]) => ReadPolicy.of({ baseDir, allowRead }).reader().readHead;
 
 /** `ctxlab validate`: compile, apply the memory guard as `run` does, and print the plan. */
 export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string; allowRead?: string[] }): Promise<RunReport> {
   const budget = budgetOf(flags.memoryBudget);
-  const doc = await prepared(file, await loadWithOverrides(file, flags.set), baseDirOf(file), allowedFolders(flags.allowRead));
-  const r = compile(doc, registry, { baseDir: baseDirOf(file), strictParams: parseSets(flags.set) });
-  if (!r.ok) return invalidReport(file, 'invalid', r.issues);
+  const baseDir = baseDirOf(file);
+  const r = await planRun(await loadDoc(file), registry, { baseDir, overrides: parseSets(flags.set), memoryBudget: budget, readHead: headReader(baseDir, allowedFolders(flags.allowRead)) });
+  if (!r.ok) return invalidReport(file, r.stage, r.issues);
   const { plan, warnings } = r;
-  const refused = checkMemoryBudget(plan, budget);
-  if (refused) return invalidReport(file, 'refused', [refused]);
   const alone = (s: PlanStep) => s.cost.workspaceBytes + s.predictedOutputBytes;
   const text = [
     `${file === STDIN ? 'stdin' : file}: ok — ${plan.steps.length} nodes, ${plan.doc.edges.length} edges, predicted peak with live values ${mib(plan.predictedPeakBytes)} MiB` +
@@ -394,7 +380,7 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
   const overridesAt = (value: unknown): Override[] => [...fixed, { node: swept.node, param: swept.param, value }];
   // Every value must give a valid pipeline before any of them runs.
   for (const value of swept.values) {
-    const c = compile(await prepared(file, withOverrides(doc, overridesAt(value)), baseDir, allowRead), registry, { baseDir, strictParams: overridesAt(value) });
+    const c = await planRun(doc, registry, { baseDir, overrides: overridesAt(value), readHead: headReader(baseDir, allowRead) });
     if (!c.ok) {
       const issues = c.issues.map((i) => ({ ...i, message: `${i.message} (at ${name}=${JSON.stringify(value)})` }));
       throw new CliError(issueLines(file, issues), EXIT.invalid, { issues });

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { writeAtomic } from '../engine/node/files.js';
 import { dirname, join, resolve, sep } from 'node:path';
-import { compile, checkMemoryBudget, type CompileIssue, type Plan } from '../engine/compile/compile.js';
+import { compile, type CompileIssue, type Plan } from '../engine/compile/compile.js';
+import { planRun } from '../engine/compile/plan-run.js';
 import { encodeNpy } from '../engine/io/npy.js';
 import type { BackendName } from '../engine/node.js';
 import type { Registry } from '../engine/registry.js';
@@ -11,9 +12,8 @@ import { evaluateChecks, type CheckResult } from '../engine/run/checks.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
 import { executePlan, type RunResult } from '../engine/run/runtime.js';
 import { nodeExecEnv, PipelineLoadError } from '../engine/node/host.js';
-import { refusalIssues, watchRefusals } from '../engine/io/read-policy.js';
+import { refusalIssues } from '../engine/io/read-policy.js';
 import { ReadPolicy } from '../engine/node/read-policy.js';
-import { prepareDocument } from '../engine/compile/prepare.js';
 import { PIPELINE_FORMAT, PIPELINE_VERSION, type CheckSchema, type Pipeline } from '../engine/schema/pipeline.js';
 import type { z } from 'zod';
 
@@ -114,18 +114,10 @@ export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): 
   const baseDir = opts.baseDir ?? process.cwd();
   // As the CLI does: nodes learn what their files' headers say (a .npy's shape, a model's weight
   // bytes) before compiling, read under the run's policy, so the plan and the memory guard agree.
-  const watch = watchRefusals(ReadPolicy.of({ baseDir, allowRead: opts.allowRead }).reader().readHead);
-  const prep = await prepareDocument(doc, registry, watch.readHead);
-  const refused = watch.issues(doc, prep.issues);
-  if (refused.length || prep.issues.length) throw new PipelineLoadError(refused.length ? refused : prep.issues);
-  const r = compile(prep.doc, registry, { baseDir });
+  const r = await planRun(doc, registry, { baseDir, memoryBudget: opts.memoryBudget, readHead: ReadPolicy.of({ baseDir, allowRead: opts.allowRead }).reader().readHead });
   if (!r.ok) throw new PipelineLoadError(r.issues);
-  if (opts.memoryBudget !== undefined) {
-    const refused = checkMemoryBudget(r.plan, opts.memoryBudget);
-    if (refused) throw new PipelineLoadError([refused]);
-  }
   const result = await executePlan(r.plan, await nodeExecEnv(opts.backend ?? 'cpu', 'in-process', opts.allowRead), { onEvent: opts.onEvent });
-  if (result.refused.length) throw new PipelineLoadError(refusalIssues(doc, result.refused));
+  if (result.refused.length) throw new PipelineLoadError(refusalIssues(r.doc, result.refused));
   return {
     status: result.status, profile: result.profile, outputs: result.outputs, artifacts: result.artifacts, errors: result.errors,
     checks: result.status === 'ok' ? evaluateChecks(r.plan.doc.checks, result.outputs, result.profile.nodes) : [],

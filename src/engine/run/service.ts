@@ -2,18 +2,18 @@
 // It keeps the backend and the result cache between runs, so a param change re-runs only what
 // depends on it.
 import { initBackend, type BackendSetup } from '../backends/tf.js';
-import { checkMemoryBudget, compile, type CompileIssue, type Plan } from '../compile/compile.js';
+import type { CompileIssue, Plan } from '../compile/compile.js';
+import { planRun, planRunSync, type MemoryRefusal } from '../compile/plan-run.js';
 import type { BackendName } from '../node.js';
 import type { Registry } from '../registry.js';
-import { applyOverrides, type Override } from '../schema/overrides.js';
-import { prepareDocument } from '../compile/prepare.js';
+import type { Override } from '../schema/overrides.js';
 import type { ModelValue, PortShape, Value } from '../values.js';
 import type { BackendInfo, RunEvent, RunProfile } from './events.js';
 import { evaluateChecks, type CheckResult } from './checks.js';
 import { CancelToken, executePlan, ResultCache, type ExecEnv, type RunResult } from './runtime.js';
 import type { Cost, FileHead, RandomAccessFile } from '../node.js';
 import { dict, own } from '../dict.js';
-import { refusalIssues, watchRefusals, type ReadAccess } from '../io/read-policy.js';
+import { refusalIssues, type ReadAccess } from '../io/read-policy.js';
 
 export interface ServiceEnv {
   setup: BackendSetup;
@@ -56,7 +56,7 @@ export type ServiceRunResult =
       stage: 'invalid' | 'refused';
       issues: CompileIssue[];
       /** With stage 'refused': the node over the budget and the figures, for the UI to offer a higher budget. */
-      refusal?: { nodeId: string; predictedBytes: number; budgetBytes: number };
+      refusal?: MemoryRefusal;
     }
   | {
       ok: true;
@@ -119,44 +119,21 @@ export class EngineService {
   }
 
   compile(doc: unknown, opts: { overrides?: Override[]; baseDir?: string } = {}): { ok: true; plan: PlanSummary; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
-    let raw: unknown;
-    try {
-      raw = applyOverrides(doc, opts.overrides ?? []);
-    } catch (err) {
-      return { ok: false, issues: [{ path: 'nodes', message: (err as Error).message }] };
-    }
-    const r = compile(raw, this.registry, { baseDir: opts.baseDir, strictParams: opts.overrides });
-    return r.ok ? { ok: true, plan: summarizePlan(r.plan), warnings: r.warnings } : r;
+    const r = planRunSync(doc, this.registry, opts);
+    return r.ok ? { ok: true, plan: summarizePlan(r.plan), warnings: r.warnings } : { ok: false, issues: r.issues };
   }
 
   async run(doc: unknown, opts: ServiceRunOptions = {}, onEvent?: (e: RunEvent) => void): Promise<ServiceRunResult> {
-    let raw: unknown;
-    try {
-      raw = applyOverrides(doc, opts.overrides ?? []);
-    } catch (err) {
-      return { ok: false, stage: 'invalid', issues: [{ path: 'nodes', message: (err as Error).message }] };
-    }
     const access: ReadAccess = { baseDir: opts.baseDir ?? '.', allowRead: opts.allowRead };
     const { readHead } = this.env;
-    if (readHead) {
-      const watch = watchRefusals((p) => readHead(this.env.resolvePath(access.baseDir, p), access));
-      const prepared = await prepareDocument(raw, this.registry, watch.readHead);
-      // A refused read names the param that holds the path and stops the run (as an invalid pipeline:
-      // exit 2, and a sweep stops rather than recording it as a memory refusal).
-      const refusals = watch.issues(raw, prepared.issues);
-      if (refusals.length) return { ok: false, stage: 'invalid', issues: refusals };
-      if (prepared.issues.length) return { ok: false, stage: 'invalid', issues: prepared.issues };
-      raw = prepared.doc;
-    }
-    const c = compile(raw, this.registry, { baseDir: opts.baseDir, strictParams: opts.overrides });
-    if (!c.ok) return { ok: false, stage: 'invalid', issues: c.issues };
-    if (opts.memoryBudget !== undefined) {
-      const refused = checkMemoryBudget(c.plan, opts.memoryBudget);
-      if (refused) {
-        const step = c.plan.steps.find((st) => st.id === refused.nodeId)!;
-        return { ok: false, stage: 'refused', issues: [refused], refusal: { nodeId: step.id, predictedBytes: step.predictedPeakBytes, budgetBytes: opts.memoryBudget } };
-      }
-    }
+    // A refused read stops the run as an invalid pipeline (exit 2; a sweep stops rather than recording a memory refusal).
+    const c = await planRun(doc, this.registry, {
+      baseDir: opts.baseDir,
+      overrides: opts.overrides,
+      memoryBudget: opts.memoryBudget,
+      readHead: readHead && ((p) => readHead(this.env.resolvePath(access.baseDir, p), access)),
+    });
+    if (!c.ok) return c;
     await this.useBackend(opts.backend ?? this.exec?.backend.requested ?? 'cpu');
     this.cancelToken.reset();
     const { openFile } = this.env;
@@ -168,7 +145,7 @@ export class EngineService {
       memoryBudget: opts.memoryBudget,
     });
     this.lastOutputs = r.outputs;
-    if (r.refused.length) return { ok: false, stage: 'invalid', issues: refusalIssues(raw, r.refused) };
+    if (r.refused.length) return { ok: false, stage: 'invalid', issues: refusalIssues(c.doc, r.refused) };
     return {
       ok: true, status: r.status, profile: r.profile, errors: r.errors, executed: r.executed,
       outputs: cloneable(r.outputs), artifacts: r.artifacts, checks: r.status === 'ok' ? evaluateChecks(c.plan.doc.checks, r.outputs, r.profile.nodes) : [],
