@@ -14,10 +14,10 @@ import {
   type Edge,
   type IsValidConnection,
 } from '@xyflow/react';
-import { useCallback, useEffect, useRef, useState, type DragEvent, type MutableRefObject } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MutableRefObject } from 'react';
 import { checkPortKinds } from '../../engine/compile/compile.js';
 import { useApp } from '../app-context.js';
-import { countOverlaps, layoutGraph } from '../model/layout.js';
+import { canvasAspect, countOverlaps, estimateHeight, layoutGraph, makeRoom, NODE_WIDTH } from '../model/layout.js';
 import type { FlowEdge, FlowNode } from '../model/graph.js';
 import { useStore } from '../state/store.js';
 import type { Commands } from './commands.js';
@@ -56,8 +56,13 @@ export function connectionProblem(app: ReturnType<typeof useApp>, c: Connection 
   return null;
 }
 
-/** Below this zoom, text is unreadable anyway: nodes draw as coloured boxes (much cheaper to paint). */
-const LOD_ZOOM = 0.4;
+/**
+ * Below 0.4, node text is unreadable anyway: nodes draw as coloured boxes (much cheaper to paint)
+ * with their title or badges in a font that grows in steps as the zoom falls, so that it stays
+ * about 10 px on screen (styles.css: .lod-1 … .lod-3). Steps, not a continuous scale: a class
+ * change re-styles every node, which must not happen on every frame of a zoom.
+ */
+export const lodLevel = (zoom: number) => (zoom >= 0.4 ? 0 : zoom >= 0.29 ? 1 : zoom >= 0.2 ? 2 : 3);
 /** The smallest canvas that shows the minimap. */
 const MINIMAP_MIN = { width: 640, height: 400 };
 
@@ -69,7 +74,22 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
   const snap = useStore(ui.store, (s) => s.snap);
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const lastProblem = useRef<string | null>(null);
-  const lod = useRfStore((s) => s.transform[2] < LOD_ZOOM);
+  const lod = useRfStore((s) => lodLevel(s.transform[2]));
+  // The graph's bounds, for showing the minimap only while part of the graph is out of view (at fit
+  // view it would only cover nodes).
+  const graphBox = useMemo(() => {
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const n of nodes) {
+      const w = n.measured?.width ?? NODE_WIDTH;
+      const h = n.measured?.height ?? estimateHeight(n, catalog);
+      [x0, y0, x1, y1] = [Math.min(x0, n.position.x), Math.min(y0, n.position.y), Math.max(x1, n.position.x + w), Math.max(y1, n.position.y + h)];
+    }
+    return { x0, y0, x1, y1 };
+  }, [nodes, catalog]);
+  const offscreen = useRfStore((s) => {
+    const [tx, ty, k] = s.transform;
+    return graphBox.x0 * k + tx < 0 || graphBox.y0 * k + ty < 0 || graphBox.x1 * k + tx > s.width || graphBox.y1 * k + ty > s.height;
+  });
   // The minimap only where it leaves the canvas room (in a 1024×700 window it would cover a third of it).
   const canvasRef = useRef<HTMLDivElement>(null);
   const [roomy, setRoomy] = useState(true);
@@ -92,7 +112,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         if (nodes.some((n) => !n.measured?.height) && performance.now() - t0 < 1500) return void requestAnimationFrame(wait);
         const overlaps = countOverlaps(nodes, catalog);
         if (overlaps > 0 && nodes.length <= 300) {
-          void layoutGraph(nodes, editor.store.get().edges, catalog).then((pos) => {
+          void layoutGraph(nodes, editor.store.get().edges, catalog, { aspect: canvasAspect(canvasRef.current) }).then((pos) => {
             editor.setPositions(pos, { keepClean: true });
             ui.toast(`Laid out the graph: ${overlaps} node${overlaps === 1 ? '' : 's'} overlapped (Ctrl Z restores the file's positions)`, 'info', 4000);
             fit();
@@ -129,7 +149,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
 
   return (
     <div
-      className={`canvas${lod ? ' lod' : ''}`}
+      className={`canvas${lod ? ` lod lod-${lod}` : ''}`}
       ref={canvasRef}
       data-testid="canvas"
       onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
@@ -140,7 +160,17 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         edges={edges}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
-        onNodesChange={(c) => editor.onNodesChange(c)}
+        onNodesChange={(c) => {
+          // A node that grew (an error, badges, a live line appeared) pushes the nodes under it down
+          // instead of running under them.
+          const before = new Map(editor.store.get().nodes.map((n) => [n.id, n.measured?.height]));
+          editor.onNodesChange(c);
+          const grown = new Set(c.flatMap((ch) => (ch.type === 'dimensions' && ch.dimensions && (before.get(ch.id) ?? Infinity) < ch.dimensions.height ? [ch.id] : [])));
+          if (grown.size) {
+            const moves = makeRoom(editor.store.get().nodes, grown, catalog);
+            if (moves.size) editor.setPositions(moves, { keepClean: true });
+          }
+        }}
         onEdgesChange={(c) => editor.onEdgesChange(c)}
         onConnect={(c) => {
           const replaced = editor.connect(c);
@@ -184,7 +214,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
-        {roomy && (
+        {roomy && offscreen && (
           <MiniMap
             style={{ width: 168, height: 112 }}
             pannable

@@ -79,10 +79,18 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           </span>
         )}
       </div>
-      <div className="pnode-lod" aria-hidden>
-        {variantTitle ?? def?.title ?? data.type}
+      {/* Zoomed out: the badges once there are some (what a run is read for), else the title. */}
+      <div className="pnode-lod" aria-hidden data-testid={`lod-${id}`}>
+        {shown && p ? (
+          <>
+            <span>{status === 'cached' ? 'cached' : formatMs(p.wallMs)}</span>
+            <span>{formatBytesShort(p.peakBytes)}</span>
+          </>
+        ) : (
+          (variantTitle ?? def?.title ?? data.type)
+        )}
       </div>
-      {!def && <div className="pnode-error">unknown node type “{data.type}”</div>}
+      {!def && !issues?.length && <div className="pnode-error">unknown node type “{data.type}”</div>}
       <div className="pnode-ports">
         <div className="pnode-col in">
           {inputs.map(([port, spec]) => (
@@ -160,7 +168,10 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       <AccuracyBadge id={id} />
       {(m?.error && status !== 'done') || issues?.length ? (
         <div className="pnode-error" data-testid={`error-${id}`} title={m?.error ?? issues?.map((i) => i.message).join('\n')}>
-          {m?.error && status === 'failed' ? m.error : issues?.length ? issues[0]!.message.replace(`${id} (${data.type}): `, '') : m?.error}
+          {/* Every message in full: a clipped one hid the second problem of a node. */}
+          {(m?.error && status === 'failed' ? [m.error] : issues?.length ? issues.map((i) => i.message.replace(`${id} (${data.type}): `, '')) : [m?.error]).map((text, i) => (
+            <div key={i}>{text}</div>
+          ))}
         </div>
       ) : null}
     </div>

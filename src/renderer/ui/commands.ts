@@ -1,7 +1,7 @@
 // Every user command in one place: buttons, the keyboard and the Electron menu call these.
 import type { ReactFlowInstance } from '@xyflow/react';
 import type { App } from '../app-context.js';
-import { layoutGraph } from '../model/layout.js';
+import { canvasAspect, layoutGraph } from '../model/layout.js';
 import type { FlowEdge, FlowNode } from '../model/graph.js';
 import type { Files } from '../state/files.js';
 
@@ -66,7 +66,7 @@ export function createCommands(app: App, files: Files, flow: () => ReactFlowInst
     async layout() {
       const s = editor.store.get();
       if (!s.nodes.length) return;
-      const pos = await layoutGraph(s.nodes, s.edges, app.catalog);
+      const pos = await layoutGraph(s.nodes, s.edges, app.catalog, { aspect: canvasAspect(document.querySelector('[data-testid="canvas"]')) });
       editor.setPositions(pos);
       requestAnimationFrame(fit);
     },
