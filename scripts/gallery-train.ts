@@ -7,7 +7,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-const only = process.argv.slice(2);
+// `npm run gallery:train -- [name …] [--seeds 0,1,2]`: the pipelines whose file names contain a name
+// (all by default), each run once per seed (every train.lm's seed overridden; default: the file's own).
+const args = process.argv.slice(2);
+const seedsAt = args.indexOf('--seeds');
+const seeds = seedsAt >= 0 ? args[seedsAt + 1]!.split(',').map(Number) : [undefined];
+if (seeds.some((s) => s !== undefined && !Number.isInteger(s))) throw new Error('--seeds takes integers, e.g. --seeds 0,1,2');
+const only = args.filter((_, i) => i !== seedsAt && i !== seedsAt + 1);
 const files = readdirSync('pipelines/train').filter((f) => f.endsWith('.json') && (only.length === 0 || only.some((o) => f.includes(o)))).sort();
 mkdirSync('docs/training', { recursive: true });
 
@@ -87,46 +93,60 @@ function evalTables(nodes: { id: string; type: string; params: EvalParams }[], m
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-const sections: string[] = [];
+const sections = new Map<string, string>();
 for (const file of files) {
   const path = join('pipelines/train', file);
   const doc = JSON.parse(readFileSync(path, 'utf8'));
+  const trains: { id: string; params: { contextLength: number; seed?: number } }[] = doc.nodes.filter((n: { type: string }) => n.type === 'train.lm');
   const started = Date.now();
-  let stdout: string;
-  try {
-    stdout = execFileSync('node', ['bin/ctxlab.mjs', 'run', path, '--backend', 'wasm', '--json', '--out', join('docs/training', file.replace('.json', ''))], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  } catch (e) {
-    stdout = (e as { stdout?: string }).stdout ?? '';
-  }
-  const report = JSON.parse(stdout) as Report;
+  const runs = seeds.map((seed) => {
+    const sets = seed === undefined ? [] : trains.flatMap((n) => ['--set', `${n.id}.seed=${seed}`]);
+    let stdout: string;
+    try {
+      stdout = execFileSync('node', ['bin/ctxlab.mjs', 'run', path, '--backend', 'wasm', '--json', '--out', join('docs/training', file.replace('.json', '')), ...sets], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    } catch (e) {
+      stdout = (e as { stdout?: string }).stdout ?? '';
+    }
+    return { seed: seed ?? trains[0]?.params.seed ?? 0, report: JSON.parse(stdout) as Report };
+  });
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
-  const trains = doc.nodes.filter((n: { type: string }) => n.type === 'train.lm');
-  const series = trains.map((n: { id: string; params: { contextLength: number } }) => {
-    const m = report.metrics[n.id] ?? {};
-    const byLength = (m.heldOutLossByLength ?? {}) as Record<string, number | string>;
-    const points: [number, number][] = [[n.params.contextLength, Math.exp(m.heldOutLoss as number)]];
-    for (const [len, loss] of Object.entries(byLength)) if (typeof loss === 'number') points.push([Number(len), Math.exp(loss)]);
-    return { name: n.id, points: points.sort((a, b) => a[0] - b[0]) };
+  // Held-out perplexity by length per model and seed; the chart draws the mean over seeds.
+  const curve = (m: Record<string, unknown>, L: number) => {
+    const points: [number, number][] = [[L, Math.exp(m.heldOutLoss as number)]];
+    for (const [len, loss] of Object.entries((m.heldOutLossByLength ?? {}) as Record<string, number | string>)) if (typeof loss === 'number') points.push([Number(len), Math.exp(loss)]);
+    return points.sort((a, b) => a[0] - b[0]);
+  };
+  const series = trains.map((n) => {
+    const perSeed = runs.map((r) => curve(r.report.metrics[n.id] ?? {}, n.params.contextLength));
+    const points = perSeed[0]!.map(([x], i) => [x, perSeed.reduce((s, c) => s + (c[i]?.[1] ?? NaN), 0) / perSeed.length] as [number, number]);
+    return { name: n.id, points, perSeed };
   });
   const svg = file.replace('.json', '.svg');
   if (series.length) writeFileSync(join('docs/training', svg), chart(series));
-  const lengths: number[] = [...new Set<number>(series.flatMap((s: { points: [number, number][] }) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+  const lengths: number[] = [...new Set<number>(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+  const many = runs.length > 1;
   const table = [
-    `| model | ${lengths.map((l) => `ppl @ ${l}`).join(' | ')} | final train loss | tokens/s |`,
-    `| --- | ${lengths.map(() => '---:').join(' | ')} | ---: | ---: |`,
-    ...series.map((s: { name: string; points: [number, number][] }) => {
-      const m = report.metrics[s.name] ?? {};
-      return `| ${s.name} | ${lengths.map((l) => s.points.find((p) => p[0] === l)?.[1].toFixed(2) ?? '—').join(' | ')} | ${(m.finalLoss as number)?.toFixed(3)} | ${(m.tokensPerSecond as number)?.toFixed(0)} |`;
-    }),
+    `| model${many ? ' | seed' : ''} | ${lengths.map((l) => `ppl @ ${l}`).join(' | ')} | final train loss | tokens/s |`,
+    `| ---${many ? ' | ---:' : ''} | ${lengths.map(() => '---:').join(' | ')} | ---: | ---: |`,
+    ...series.flatMap((s) =>
+      runs.map((r, k) => {
+        const m = r.report.metrics[s.name] ?? {};
+        return `| ${s.name}${many ? ` | ${r.seed}` : ''} | ${lengths.map((l) => s.perSeed[k]!.find((p) => p[0] === l)?.[1].toFixed(2) ?? '—').join(' | ')} | ${(m.finalLoss as number)?.toFixed(3)} | ${(m.tokensPerSecond as number)?.toFixed(0)} |`;
+      }),
+    ),
   ];
-  sections.push(
+  const checks = runs
+    .map((r) => `${many ? `Checks, seed ${r.seed} (${r.report.checks.filter((c) => c.ok).length}/${r.report.checks.length} hold):` : 'Checks:'}\n\n${r.report.checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.text}`).join('\n')}\n`)
+    .join('\n');
+  sections.set(
+    doc.name,
     `## ${doc.name}\n\n${doc.description}\n\n` +
-      `\`pipelines/train/${file}\` · ${minutes} min · seeds ${[...new Set(trains.map((n: { params: { seed?: number } }) => n.params.seed ?? 0))].join(', ')}\n\n` +
+      `\`pipelines/train/${file}\` · ${minutes} min · seed${many ? 's' : ''} ${runs.map((r) => r.seed).join(', ')}${many ? ' (chart: mean over seeds)' : ''}\n\n` +
       (series.length ? `![held-out perplexity against length](training/${svg})\n\n${table.join('\n')}\n\n` : '') +
-      evalTables(doc.nodes, report.metrics) +
-      `Checks:\n\n${report.checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.text}`).join('\n')}\n`,
+      evalTables(doc.nodes, runs[0]!.report.metrics) +
+      checks,
   );
-  console.log(`${file}: ${report.checks.filter((c) => c.ok).length}/${report.checks.length} checks hold (${minutes} min)`);
+  for (const r of runs) console.log(`${file} seed ${r.seed}: ${r.report.checks.filter((c) => c.ok).length}/${r.report.checks.length} checks hold (${minutes} min in all)`);
 }
 
 const header = `# Train short, test long: measured
@@ -136,4 +156,15 @@ ${cpus().length}, backend wasm, Node ${process.version}. Every model is a Llama-
 \`train.lm\` node on the first characters of Moby-Dick (shipped with the lab), with the last 10% held out; held-out
 perplexity is measured on that unseen end of the text. A ✗ below is a claim that did not hold at this scale.
 `;
-writeFileSync('docs/training.md', `${header}\n${sections.join('\n')}`);
+// Sections of pipelines not run this time are kept as they were.
+let previous: string[] = [];
+try {
+  previous = readFileSync('docs/training.md', 'utf8').split(/\n(?=## )/).slice(1);
+} catch {}
+const merged = previous.map((sec) => {
+  const title = sec.slice(3, sec.indexOf('\n'));
+  const fresh = sections.get(title);
+  sections.delete(title);
+  return fresh ?? sec.trimEnd() + '\n';
+});
+writeFileSync('docs/training.md', `${header}\n${[...merged, ...sections.values()].join('\n')}`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { initBackend } from './tf.js';
 import { nodeBackendSetup } from '../node/setup.js';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
@@ -36,7 +37,7 @@ describe('wasm BatchMatMul: transposes first, batched products on the SIMD kerne
           const got = tf.tidy(() => {
             const A = batch === 1 ? tf.tensor(a, shapeA) : tf.tensor(a, [batch, ...shapeA]);
             const B = batch === 1 ? tf.tensor(b, shapeB) : tf.tensor(b, [batch, ...shapeB]);
-            return Array.from(tf.matMul(A as tf.Tensor3D, B as tf.Tensor3D, tA, tB).dataSync());
+            return Array.from(tf.matMul(A as Tensor3D, B as Tensor3D, tA, tB).dataSync());
           });
           expect(tf.memory().numTensors).toBe(before);
           const want = reference(a, b, batch, M, K, N, tA, tB);
@@ -46,7 +47,7 @@ describe('wasm BatchMatMul: transposes first, batched products on the SIMD kerne
     const product = (sa: number[], sb: number[]) => {
       const a = tf.tensor(Float32Array.from({ length: sa.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(i * 1.3)), sa);
       const b = tf.tensor(Float32Array.from({ length: sb.reduce((x, y) => x * y, 1) }, (_, i) => Math.cos(i * 0.9)), sb);
-      const c = tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
+      const c = tf.matMul(a as Tensor3D, b as Tensor3D);
       return { shape: c.shape, data: Array.from(c.dataSync()) };
     };
     for (const [sa, sb] of [[[1, 5, 6], [3, 6, 10]], [[3, 5, 6], [1, 6, 10]], [[2, 3, 5, 6], [2, 3, 6, 9]], [[2, 3, 5, 6], [6, 9]], [[5, 6], [2, 6, 9]]]) {
@@ -61,7 +62,7 @@ describe('wasm BatchMatMul: transposes first, batched products on the SIMD kerne
     const grads = () => {
       const x = tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => i * 0.1 - 0.4), [3, 4]);
       const w = tf.tensor2d(Float32Array.from({ length: 8 }, (_, i) => 0.3 - i * 0.05), [4, 2]);
-      const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D))))([x, w]);
+      const g = tf.grads((x: Tensor, w: Tensor) => tf.sum(tf.square(tf.matMul(x as Tensor2D, w as Tensor2D))))([x, w]);
       return g.map((t) => Array.from(t.dataSync()));
     };
     const onWasm = grads();
