@@ -4,21 +4,12 @@
 // O(T·(windowBlocks + globalBlocks + randomBlocks)·blockSize·D) plus the global rows.
 import { z } from 'zod';
 import { rng } from '../common/random.js';
-import { commonParams, type AttentionVariant } from './common.js';
+import { commonParams, type AttentionVariant, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 import { runFused } from './fused.js';
 import { blockSparseAttention, mergeRanges, patternReference, queryBlocks, sparseCost, type SparsePattern } from './sparse.js';
 
-type P = {
-  variant: 'bigbird';
-  causal: boolean;
-  scale?: number;
-  blockSize: number;
-  windowBlocks: number;
-  globalBlocks: number;
-  randomBlocks: number;
-  seed: number;
-};
+type P = z.output<typeof params>;
 
 /**
  * Key blocks of each query block. Global blocks: the first ⌈g/2⌉ and the last ⌊g/2⌋ (BigBird-ITC's
@@ -96,18 +87,19 @@ function runOnKernel(...[ctx, ins, p, s]: Parameters<AttentionVariant<P>['run']>
   return runFused(ctx, ins, p, s, { blockQ: b, blockK: b, queryBlocks: [...queryBlocks(s, b)], tilesOf });
 }
 
-export const bigbird: AttentionVariant<P> = {
-  params: z
-    .object({
-      variant: z.literal('bigbird'),
-      ...commonParams,
-      blockSize: z.number().int().min(1).max(4096).default(64).describe('tokens per block'),
-      windowBlocks: z.number().int().min(1).max(255).default(3).describe('neighbouring blocks each query block sees, itself included (odd)'),
-      globalBlocks: z.number().int().min(0).max(255).default(2).describe('global blocks: the first ⌈g/2⌉ and the last ⌊g/2⌋'),
-      randomBlocks: z.number().int().min(0).max(255).default(3).describe('random key blocks per query block and head'),
-      seed: z.number().int().default(0).describe('seed of the random blocks'),
-    })
-    .refine((p) => p.windowBlocks % 2 === 1, { message: 'windowBlocks must be odd (the block and (w−1)/2 on each side)', path: ['windowBlocks'] }),
+const params = z
+  .object({
+    variant: z.literal('bigbird'),
+    ...commonParams,
+    blockSize: z.number().int().min(1).max(4096).default(64).describe('tokens per block'),
+    windowBlocks: z.number().int().min(1).max(255).default(3).describe('neighbouring blocks each query block sees, itself included (odd)'),
+    globalBlocks: z.number().int().min(0).max(255).default(2).describe('global blocks: the first ⌈g/2⌉ and the last ⌊g/2⌋'),
+    randomBlocks: z.number().int().min(0).max(255).default(3).describe('random key blocks per query block and head'),
+    seed: z.number().int().default(0).describe('seed of the random blocks'),
+  })
+  .refine((p) => p.windowBlocks % 2 === 1, { message: 'windowBlocks must be odd (the block and (w−1)/2 on each side)', path: ['windowBlocks'] });
+
+export const bigbird = defineVariant(params, {
   doc: {
     title: 'BigBird (block-sparse: window + global + random)',
     summary: 'Block-sparse attention: each query block sees neighbouring blocks, global blocks and a few random blocks; global blocks see everything.',
@@ -118,4 +110,4 @@ export const bigbird: AttentionVariant<P> = {
   run: async (ctx, ins, p, s) => (await runOnKernel(ctx, ins, p, s)) ?? blockSparseAttention(ctx, ins, p, s, bigbirdPattern(p, s.Tk), opts(p)),
   reference: (ins, p, s) => patternReference(ins, p, s, bigbirdPattern(p, s.Tk)),
   probe: (p, s) => ({ activation: 'softmax', pattern: bigbirdPattern(p, s.Tk) }),
-};
+});

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
+import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { BiasValue, PortShape, KvValue, MetricsValue } from '../../engine/values.js';
@@ -28,9 +29,12 @@ export interface CostContext {
   bias: boolean;
 }
 
+/** What every attention variant's params hold (a variant's own params add to these). */
+export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;
+
 /** One attention technique: its params (with the `variant` literal), docs, cost, kernel and oracle. */
-export interface AttentionVariant<P extends { variant: string; causal: boolean; scale?: number } = any> {
-  params: z.ZodObject<any>;
+export interface AttentionVariant<P = AttentionParams> {
+  params: VariantSchema;
   doc: VariantDoc;
   cost(s: AttentionShape, p: P, c?: CostContext): Cost;
   run(ctx: RunContext, inputs: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor>;
@@ -45,6 +49,10 @@ export interface AttentionVariant<P extends { variant: string; causal: boolean; 
   /** The kernel never forms attention weights (linear, low-rank): its probe is exact attention's map. */
   implicitMap?: boolean;
 }
+
+/** Declares an attention variant: `p` in its functions is typed by its params schema. */
+export const defineVariant: <S extends VariantSchema>(params: S, impl: Omit<AttentionVariant<z.output<S>>, 'params'>) => AttentionVariant<z.output<S>> =
+  defineAnyVariant;
 
 export function inferAttention(ins: { q: PortShape; k: PortShape; v: PortShape }): AttentionShape {
   const env: Record<string, number | null> = {};

@@ -4,11 +4,9 @@
 // favours nearby tokens. ReLU is positively homogeneous, so the normalised output ignores `scale`.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { commonParams, groupOf, scaleOf, type AttentionVariant } from './common.js';
+import { commonParams, groupOf, scaleOf, defineVariant } from './common.js';
 import { featureAttention, featureCost, kernelReference, type FeatureMap } from './kernelized.js';
 import type { AttentionShape } from './reference.js';
-
-type P = { variant: 'cosformer'; causal: boolean; scale?: number };
 
 /** [relu(x)·cos a_t, relu(x)·sin a_t] for rows at absolute positions start, start + 1, … */
 function features(tf: Parameters<FeatureMap['keys']>[0], x: tfc.Tensor2D, start: number, M: number) {
@@ -24,8 +22,9 @@ const featureMap = (s: AttentionShape): FeatureMap => ({
   normalize: true,
 });
 
-export const cosformer: AttentionVariant<P> = {
-  params: z.object({ variant: z.literal('cosformer'), ...commonParams }),
+const params = z.object({ variant: z.literal('cosformer'), ...commonParams });
+
+export const cosformer = defineVariant(params, {
   doc: {
     title: 'cosFormer',
     summary: 'Linear attention with ReLU features and a cos-based re-weighting cos(π/2·(i−j)/M) that favours locality, computed in its decomposed linear form. The probe shows exact attention\'s map.',
@@ -47,4 +46,4 @@ export const cosformer: AttentionVariant<P> = {
     };
     return kernelReference({ v, bias }, p, s, kappa, true);
   },
-};
+});

@@ -8,12 +8,12 @@
 import { z } from 'zod';
 import { headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
+import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 import { mergeRanges, type SparsePattern } from './sparse.js';
 import { fusedAvailable, kernelCall } from './fused.js';
 
-type P = { variant: 'dilated'; causal: boolean; scale?: number; segmentLengths: number[]; dilationRates: number[] };
+type P = z.output<typeof params>;
 
 /** Score entries per batch of segments ([segments, n, n]). */
 const BATCH_ENTRIES = 1 << 20;
@@ -240,18 +240,19 @@ function reference({ q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape):
   return f32([H, Tq, Dv], out, ['H', 'T', 'D']);
 }
 
-export const dilated: AttentionVariant<P> = {
-  params: z
-    .object({
-      variant: z.literal('dilated'),
-      ...commonParams,
-      segmentLengths: z.array(z.number().int().min(1).max(1 << 22)).min(1).max(16).default([512, 1024, 2048]).describe('segment length w of each pair'),
-      dilationRates: z.array(z.number().int().min(1).max(4096)).min(1).max(16).default([1, 2, 4]).describe('dilation rate r of each pair'),
-    })
-    .refine((p) => p.segmentLengths.length === p.dilationRates.length, {
-      message: 'segmentLengths and dilationRates must have the same length (one (w, r) pair each)',
-      path: ['dilationRates'],
-    }),
+const params = z
+  .object({
+    variant: z.literal('dilated'),
+    ...commonParams,
+    segmentLengths: z.array(z.number().int().min(1).max(1 << 22)).min(1).max(16).default([512, 1024, 2048]).describe('segment length w of each pair'),
+    dilationRates: z.array(z.number().int().min(1).max(4096)).min(1).max(16).default([1, 2, 4]).describe('dilation rate r of each pair'),
+  })
+  .refine((p) => p.segmentLengths.length === p.dilationRates.length, {
+    message: 'segmentLengths and dilationRates must have the same length (one (w, r) pair each)',
+    path: ['dilationRates'],
+  });
+
+export const dilated = defineVariant(params, {
   doc: {
     title: 'Dilated attention (LongNet)',
     summary:
@@ -279,4 +280,4 @@ export const dilated: AttentionVariant<P> = {
   run,
   reference,
   probe: (p, s) => ({ activation: 'softmax', pattern: dilatedPattern(p, s.Tk) }),
-};
+});

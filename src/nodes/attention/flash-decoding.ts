@@ -6,19 +6,18 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
-import { commonParams, exactFlops, groupOf, headView, scaleOf, type AttentionVariant } from './common.js';
+import { commonParams, exactFlops, groupOf, headView, scaleOf, defineVariant } from './common.js';
 import { runFused } from './fused.js';
 import { naiveAttentionReference } from './reference.js';
 
 /** Query rows per batch of split scores ([splits, rows, chunk] at once). */
 const ROWS = 64;
 
-export const flashDecoding: AttentionVariant = {
-  params: z.object({
+export const flashDecoding = defineVariant(z.object({
     variant: z.literal('flash-decoding'),
     ...commonParams,
     numSplits: z.number().int().min(1).max(1024).default(8).describe('chunks K/V is split into along the sequence'),
-  }),
+  }), {
   doc: {
     title: 'Flash-Decoding (split K/V)',
     summary:
@@ -134,4 +133,4 @@ export const flashDecoding: AttentionVariant = {
     return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
   },
   reference: ({ q, k, v, bias }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale, bias }),
-};
+});

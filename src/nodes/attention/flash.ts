@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
-import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
+import { commonParams, exactFlops, headView, scaleOf, defineVariant } from './common.js';
 import { runFused } from './fused.js';
 import { naiveAttentionReference } from './reference.js';
 
@@ -20,8 +20,7 @@ function transposeRows(x: Float32Array, c0: number, cols: number, D: number): Fl
   return out;
 }
 
-export const flash: AttentionVariant = {
-  params: z.object({ variant: z.literal('flash'), ...commonParams, ...flashParams }),
+export const flash = defineVariant(z.object({ variant: z.literal('flash'), ...commonParams, ...flashParams }), {
   doc: {
     title: 'Tiled / FlashAttention',
     summary: 'Exact attention computed tile by tile with an online softmax: O(T·D) memory instead of O(T²).',
@@ -133,4 +132,4 @@ export const flash: AttentionVariant = {
     return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
   },
   reference: ({ q, k, v, bias }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale, bias }),
-};
+});

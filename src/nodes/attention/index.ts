@@ -5,7 +5,7 @@ import { defineNode, type AnyNodeDef } from '../../engine/node.js';
 import { squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
 import { bigbird } from './bigbird.js';
-import type { AttentionInputs, AttentionVariant } from './common.js';
+import type { AttentionInputs, AttentionParams, AttentionVariant } from './common.js';
 import { inferAttention } from './common.js';
 import { DEVICE_METRIC_KEYS } from './devices.js';
 import { cosformer } from './cosformer.js';
@@ -48,7 +48,7 @@ export const variants: AttentionVariant[] = [
   dilatedDistributed,
 ];
 
-export type AttentionParams = { variant: string; causal: boolean; scale?: number } & Record<string, unknown>;
+export type { AttentionParams };
 const family = variantFamily<AttentionVariant, AttentionParams>(variants);
 const { byName, params } = family;
 
@@ -125,13 +125,13 @@ export const attention = defineNode({
   },
   cost(ins, p) {
     const s = inferAttention(ins);
-    const c = byName.get(p.variant)!.cost(s, p, { bias: ins.bias !== undefined });
+    const c = family.of(p).cost(s, p, { bias: ins.bias !== undefined });
     const t = BACKEND_TEMPS[p.variant];
     return t ? { ...c, workspaceBytes: c.workspaceBytes + t.perKv * s.Tk * (s.D + s.Dv) * 4 + t.fixed } : c;
   },
   async run(ctx, raw, p) {
     const ins = heads(raw);
-    const variant = byName.get(p.variant)!;
+    const variant = family.of(p);
     const s = attentionDims(ins.q, ins.k, ins.v);
     const onDevices = await variant.runOnDevices?.(ctx, ins, p, s);
     const out: Tensor = onDevices?.out ?? (await variant.run(ctx, ins, p, s));
@@ -146,7 +146,7 @@ export const attention = defineNode({
       : { kind: 'sibling', params: { variant: 'flash', causal: p.causal, ...(p.scale !== undefined ? { scale: p.scale } : {}) }, ports: ['out'] },
   reference(raw, p) {
     const ins = heads(raw);
-    const variant = byName.get(p.variant)!;
+    const variant = family.of(p);
     const s = attentionDims(ins.q, ins.k, ins.v);
     return {
       out: variant.reference(ins, p, s),

@@ -3,10 +3,8 @@
 // causal through prefix sums of φ(k_j)v_jᵀ, carried chunk to chunk (kernelized.ts).
 // q and k are multiplied by √scale before φ, mirroring q·k·scale.
 import { z } from 'zod';
-import { commonParams, groupOf, scaleOf, type AttentionVariant } from './common.js';
+import { commonParams, groupOf, scaleOf, defineVariant } from './common.js';
 import { featureAttention, featureCost, kernelReference, type FeatureMap } from './kernelized.js';
-
-type P = { variant: 'linear'; causal: boolean; scale?: number; featureMap: 'elu+1' };
 
 const elu1 = (x: number) => (x > 0 ? x + 1 : Math.exp(x));
 
@@ -16,12 +14,13 @@ const featureMap: FeatureMap = {
   normalize: true,
 };
 
-export const linear: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('linear'),
-    ...commonParams,
-    featureMap: z.enum(['elu+1']).default('elu+1').describe('φ applied to queries and keys'),
-  }),
+const params = z.object({
+  variant: z.literal('linear'),
+  ...commonParams,
+  featureMap: z.enum(['elu+1']).default('elu+1').describe('φ applied to queries and keys'),
+});
+
+export const linear = defineVariant(params, {
   doc: {
     title: 'Linear attention (elu + 1)',
     summary: 'Kernelized attention with φ(x) = elu(x) + 1: associativity turns O(T²·D) into O(T·D²); causal via prefix sums. The probe shows exact attention\'s map.',
@@ -42,4 +41,4 @@ export const linear: AttentionVariant<P> = {
     };
     return kernelReference({ v, bias }, p, s, kappa, true);
   },
-};
+});

@@ -12,10 +12,10 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { gaussian, rng } from '../common/random.js';
-import { biasPlan, commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
+import { biasPlan, commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 
-type P = { variant: 'linformer'; causal: boolean; scale?: number; projectedLength: number; projection: 'gaussian' | 'mean'; seed: number };
+type P = z.output<typeof params>;
 
 /**
  * E and F, [k, T] row-major. 'gaussian': entries N(0, 1/k) from seeded streams; 'mean': row m
@@ -167,14 +167,15 @@ function reference({ q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape):
   return f32([H, Tq, Dv], out, ['H', 'T', 'D']);
 }
 
-export const linformer: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('linformer'),
-    ...commonParams,
-    projectedLength: z.number().int().min(1).max(65536).default(256).describe('k: the length K and V are projected to'),
-    projection: z.enum(['gaussian', 'mean']).default('gaussian').describe("E, F: seeded N(0, 1/k) entries, or means of T/k consecutive positions"),
-    seed: z.number().int().default(0).describe("seed of the 'gaussian' projections"),
-  }),
+const params = z.object({
+  variant: z.literal('linformer'),
+  ...commonParams,
+  projectedLength: z.number().int().min(1).max(65536).default(256).describe('k: the length K and V are projected to'),
+  projection: z.enum(['gaussian', 'mean']).default('gaussian').describe("E, F: seeded N(0, 1/k) entries, or means of T/k consecutive positions"),
+  seed: z.number().int().default(0).describe("seed of the 'gaussian' projections"),
+});
+
+export const linformer = defineVariant(params, {
   doc: {
     title: 'Linformer (low-rank projection)',
     summary: 'Projects K and V along the sequence to k rows with fixed random matrices E, F [k, T]: attention over k mixtures, O(T·k·D). Causal via per-query prefix mixtures. The probe shows exact attention\'s map.',
@@ -204,4 +205,4 @@ export const linformer: AttentionVariant<P> = {
   implicitMap: true,
   run,
   reference,
-};
+});

@@ -3,12 +3,12 @@
 // Work: O(T·(window + globalTokens)·D) for the local rows plus O(globalTokens·T·D) for the global rows.
 // (Longformer gives global attention its own Q/K/V projections; this node has one set of q, k, v.)
 import { z } from 'zod';
-import { commonParams, type AttentionVariant } from './common.js';
+import { commonParams, defineVariant } from './common.js';
 import { runFused, windowBand } from './fused.js';
 import { bandOptions, bandPattern } from './sliding-window.js';
 import { blockSparseAttention, patternReference, sparseCost, type SparsePattern } from './sparse.js';
 
-type P = { variant: 'longformer'; causal: boolean; scale?: number; window: number; globalTokens: number };
+type P = z.output<typeof params>;
 
 export function longformerPattern(window: number, globalTokens: number, causal: boolean, Tk: number): SparsePattern {
   const band = bandPattern(window, causal);
@@ -22,13 +22,14 @@ export function longformerPattern(window: number, globalTokens: number, causal: 
 
 const pattern = (p: P, Tk: number) => longformerPattern(p.window, p.globalTokens, p.causal, Tk);
 
-export const longformer: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('longformer'),
-    ...commonParams,
-    window: z.number().int().min(1).max(1 << 22).default(512).describe('local window: causal — the last `window` keys; else ±window/2'),
-    globalTokens: z.number().int().min(0).max(1 << 22).default(1).describe('leading positions with global attention (e.g. a CLS token or the question)'),
-  }),
+const params = z.object({
+  variant: z.literal('longformer'),
+  ...commonParams,
+  window: z.number().int().min(1).max(1 << 22).default(512).describe('local window: causal — the last `window` keys; else ±window/2'),
+  globalTokens: z.number().int().min(0).max(1 << 22).default(1).describe('leading positions with global attention (e.g. a CLS token or the question)'),
+});
+
+export const longformer = defineVariant(params, {
   doc: {
     title: 'Longformer (global + local)',
     summary: 'A sliding window plus a few global positions that attend to, and are attended by, every position (Longformer, ETC).',
@@ -44,4 +45,4 @@ export const longformer: AttentionVariant<P> = {
     blockSparseAttention(ctx, ins, p, s, pattern(p, s.Tk), bandOptions(p.window)),
   reference: (ins, p, s) => patternReference(ins, p, s, pattern(p, s.Tk)),
   probe: (p, s) => ({ activation: 'softmax', pattern: pattern(p, s.Tk) }),
-};
+});

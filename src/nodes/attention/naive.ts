@@ -2,11 +2,10 @@
 import { z } from 'zod';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
-import { commonParams, exactFlops, headView, scaleOf, type AttentionVariant } from './common.js';
+import { commonParams, exactFlops, headView, scaleOf, defineVariant } from './common.js';
 import { naiveAttentionReference } from './reference.js';
 
-export const naive: AttentionVariant = {
-  params: z.object({ variant: z.literal('naive'), ...commonParams }),
+export const naive = defineVariant(z.object({ variant: z.literal('naive'), ...commonParams }), {
   doc: {
     title: 'Naive (materialised)',
     summary: 'Builds the T×T score matrix of each head, adds bias and mask, softmax, then multiplies by V.',
@@ -62,4 +61,4 @@ export const naive: AttentionVariant = {
     return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
   },
   reference: ({ q, k, v, bias }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale, bias }),
-};
+});

@@ -5,10 +5,10 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { commonParams, exactFlops, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead } from './common.js';
+import { commonParams, exactFlops, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 
-type P = { variant: 'relu'; causal: boolean; scale?: number };
+type P = z.output<typeof params>;
 
 const QUERY_BLOCK = 128;
 const KEY_TILE = 256;
@@ -90,8 +90,9 @@ function reference({ q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape):
   return f32([H, Tq, Dv], out, ['H', 'T', 'D']);
 }
 
-export const relu: AttentionVariant<P> = {
-  params: z.object({ variant: z.literal('relu'), ...commonParams }),
+const params = z.object({ variant: z.literal('relu'), ...commonParams });
+
+export const relu = defineVariant(params, {
   doc: {
     title: 'ReLU attention',
     summary: 'Softmax replaced by a ReLU of the scores, divided by the number of keys each query sees; quadratic like softmax, without the exponentials and the row max. The probe shows its own map.',
@@ -110,4 +111,4 @@ export const relu: AttentionVariant<P> = {
   run,
   reference,
   probe: () => ({ activation: 'relu' }),
-};
+});

@@ -3,10 +3,8 @@
 // (kernelized.ts). The ℓ1 norm cancels `scale`. Weights can be negative and are not normalised,
 // so the output's magnitude grows with the number of keys a query sees.
 import { z } from 'zod';
-import { commonParams, groupOf, type AttentionVariant } from './common.js';
+import { commonParams, groupOf, defineVariant } from './common.js';
 import { featureAttention, featureCost, kernelReference, type FeatureMap } from './kernelized.js';
-
-type P = { variant: 'sima'; causal: boolean; scale?: number };
 
 const featureMap: FeatureMap = {
   queries: (tf, q) => tf.divNoNan(q, tf.sum(tf.abs(q), 1, true)),
@@ -23,8 +21,9 @@ function l1Row(x: ArrayLike<number>, r: number, D: number): Float64Array {
   return out;
 }
 
-export const sima: AttentionVariant<P> = {
-  params: z.object({ variant: z.literal('sima'), ...commonParams }),
+const params = z.object({ variant: z.literal('sima'), ...commonParams });
+
+export const sima = defineVariant(params, {
   doc: {
     title: 'SimA (ℓ1-normalised, softmax-free)',
     summary: 'Normalises q and k by their ℓ1 norms and drops softmax: O = Q̂(K̂ᵀV) in linear time, no normalisation of the weights. The probe shows exact attention\'s map.',
@@ -43,4 +42,4 @@ export const sima: AttentionVariant<P> = {
     };
     return kernelReference({ v, bias }, p, s, kappa, false);
   },
-};
+});

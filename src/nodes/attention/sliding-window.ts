@@ -2,12 +2,10 @@
 // `window` keys including itself; non-causal: ±⌊window/2⌋. The block-sparse kernel visits only
 // the key tiles that overlap the band, so work is O(T·(window + block)·D).
 import { z } from 'zod';
-import { commonParams, type AttentionVariant } from './common.js';
+import { commonParams, defineVariant } from './common.js';
 import { runFused, windowBand } from './fused.js';
 import type { AttentionShape } from './reference.js';
 import { blockSparseAttention, patternReference, sparseCost, type SparseOptions, type SparsePattern } from './sparse.js';
-
-type P = { variant: 'sliding-window'; causal: boolean; scale?: number; window: number };
 
 /** Causal: j ∈ (i − window, i]; non-causal: |i − j| ≤ ⌊window/2⌋. */
 export function bandPattern(window: number, causal: boolean): SparsePattern {
@@ -29,12 +27,13 @@ export function bandPattern(window: number, causal: boolean): SparsePattern {
 // 64-row blocks even for tiny windows: fewer, larger ops beat the wasted columns on every backend.
 export const bandOptions = (_window: number): SparseOptions => ({ queryBlock: 64, keyChunk: 256 });
 
-export const slidingWindow: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('sliding-window'),
-    ...commonParams,
-    window: z.number().int().min(1).max(1 << 22).default(4096).describe('keys each query sees: causal — the last `window`; else ±window/2'),
-  }),
+const params = z.object({
+  variant: z.literal('sliding-window'),
+  ...commonParams,
+  window: z.number().int().min(1).max(1 << 22).default(4096).describe('keys each query sees: causal — the last `window`; else ±window/2'),
+});
+
+export const slidingWindow = defineVariant(params, {
   doc: {
     title: 'Sliding window (local attention)',
     summary: 'Each query attends only to a band of nearby keys (Longformer/Mistral-style local attention): O(T·w·D) work and no T×T matrix.',
@@ -50,4 +49,4 @@ export const slidingWindow: AttentionVariant<P> = {
     blockSparseAttention(ctx, ins, p, s, bandPattern(p.window, p.causal), bandOptions(p.window)),
   reference: (ins, p, s) => patternReference(ins, p, s, bandPattern(p.window, p.causal)),
   probe: (p) => ({ activation: 'softmax', pattern: bandPattern(p.window, p.causal) }),
-};
+});

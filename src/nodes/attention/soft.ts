@@ -13,11 +13,11 @@
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Tensor } from '../../engine/tensor.js';
-import { commonParams, groupOf, headView, scaleOf, type AttentionVariant } from './common.js';
+import { commonParams, groupOf, headView, scaleOf, defineVariant } from './common.js';
 import { featureAttention, featureCost, kernelReference, type FeatureMap } from './kernelized.js';
 import type { AttentionShape } from './reference.js';
 
-type P = { variant: 'soft'; causal: boolean; scale?: number; landmarks: number; pinvIterations: number; normalize: boolean };
+type P = z.output<typeof params>;
 
 type TF = Parameters<FeatureMap['keys']>[0];
 
@@ -179,14 +179,15 @@ function nystromReference(q: Tensor, k: Tensor, p: P, s: AttentionShape) {
   return { m, A, B: perGroup.map((x) => x.B) };
 }
 
-export const soft: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('soft'),
-    ...commonParams,
-    landmarks: z.number().int().min(1).max(4096).default(64).describe('Nyström landmarks m (segment means of the keys)'),
-    pinvIterations: z.number().int().min(0).max(100).default(20).describe('Newton–Schulz iterations for κ(L, L)⁺'),
-    normalize: z.boolean().default(false).describe('divide by the approximated row sums (SOFT as published: no)'),
-  }),
+const params = z.object({
+  variant: z.literal('soft'),
+  ...commonParams,
+  landmarks: z.number().int().min(1).max(4096).default(64).describe('Nyström landmarks m (segment means of the keys)'),
+  pinvIterations: z.number().int().min(0).max(100).default(20).describe('Newton–Schulz iterations for κ(L, L)⁺'),
+  normalize: z.boolean().default(false).describe('divide by the approximated row sums (SOFT as published: no)'),
+});
+
+export const soft = defineVariant(params, {
   doc: {
     title: 'SOFT (Gaussian kernel, Nyström)',
     summary: 'Softmax-free attention with a Gaussian kernel, approximated by Nyström over m landmarks with a Newton–Schulz pseudo-inverse: O(T·m·D). Causal: each query uses only the landmarks of key segments it sees whole. The probe shows exact attention\'s map.',
@@ -215,4 +216,4 @@ export const soft: AttentionVariant<P> = {
     };
     return kernelReference({ v, bias }, p, s, kappa, p.normalize);
   },
-};
+});

@@ -12,10 +12,10 @@
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { groupOf, headView, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { groupOf, headView, scaleOf, type AttentionInputs, type AttentionVariant, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 
-type P = { variant: 'star'; causal: false; scale?: number; cycles: number };
+type P = z.output<typeof params>;
 
 function check({ bias, cache }: AttentionInputs, s: AttentionShape) {
   if ((bias?.terms.length ?? 0) > 0) throw new Error('attention variant "star": its pattern is the ring and the relay; it takes no "bias" input');
@@ -116,13 +116,14 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], ins: AttentionIn
   return f32([H, T, Dv], out, ['H', 'T', 'D']);
 }
 
-export const star: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('star'),
-    causal: z.literal(false).default(false).describe('the relay reads every token: Star-Transformer is bidirectional'),
-    scale: z.number().positive().optional().describe('score scale; default 1/√D'),
-    cycles: z.number().int().min(1).max(64).default(2).describe('message-passing cycles (satellites, then the relay, per cycle)'),
-  }),
+const params = z.object({
+  variant: z.literal('star'),
+  causal: z.literal(false).default(false).describe('the relay reads every token: Star-Transformer is bidirectional'),
+  scale: z.number().positive().optional().describe('score scale; default 1/√D'),
+  cycles: z.number().int().min(1).max(64).default(2).describe('message-passing cycles (satellites, then the relay, per cycle)'),
+});
+
+export const star = defineVariant(params, {
   doc: {
     title: 'Star-Transformer (ring + relay)',
     summary:
@@ -142,4 +143,4 @@ export const star: AttentionVariant<P> = {
   implicitMap: true,
   run,
   reference,
-};
+});

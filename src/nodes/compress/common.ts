@@ -2,6 +2,7 @@
 // mask into the node's outputs.
 import { z } from 'zod';
 import type { RunContext, VariantDoc } from '../../engine/node.js';
+import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { metrics, type MetricValue, type MetricsValue, type TokensValue } from '../../engine/values.js';
 import { CORPUS } from './corpus.js';
@@ -27,11 +28,14 @@ export interface CompressResult {
 }
 
 /** One compression technique. Host-side bookkeeping over LM scores: run() is plain TypeScript. */
-export interface CompressVariant<P extends { variant: string; lm: string } = any> {
-  params: z.ZodObject<any>;
+export interface CompressVariant<P = { variant: string; lm: string } & Record<string, unknown>> {
+  params: VariantSchema;
   doc: VariantDoc;
   compress(ctx: Pick<RunContext, 'checkCancelled' | 'progress'> | undefined, tokens: TokensValue, lm: ScoringLM, p: P): CompressResult;
 }
+
+/** Declares a compression technique: `p` in its functions is typed by its params schema. */
+export const defineVariant: <S extends VariantSchema>(params: S, impl: Omit<CompressVariant<z.output<S>>, 'params'>) => CompressVariant<z.output<S>> = defineAnyVariant;
 
 export interface CompressOutputs {
   tokens: TokensValue;

@@ -19,7 +19,7 @@ export const variants: CompressVariant[] = [selectiveContext, llmlingua];
 
 export type CompressParams = { variant: string; lm: string } & Record<string, unknown>;
 const family = variantFamily<CompressVariant, CompressParams>(variants);
-const { byName, params } = family;
+const { params } = family;
 
 export const compress = defineNode({
   type: 'compress',
@@ -67,7 +67,7 @@ export const compress = defineNode({
   async run(ctx, { tokens }, p) {
     const lm = await loadScoringLM(p.lm, tokens.encoding);
     ctx.checkCancelled();
-    const r = byName.get(p.variant)!.compress(ctx, tokens, lm, p);
+    const r = family.of(p).compress(ctx, tokens, lm, p);
     return compressOutputs(tokens, r);
   },
 });

@@ -17,16 +17,8 @@
 // round(min(1, τ + Δτ)·L); the demonstrations get the rest of N. If whole-demonstration selection
 // leaves too few tokens to reach N, further demonstrations are added in perplexity order.
 import { z } from 'zod';
-import { allocate, commonParams, topK, type CompressVariant } from './common.js';
+import { allocate, commonParams, topK, defineVariant } from './common.js';
 import { blockStarts, unitsFromStarts } from './units.js';
-
-interface LlmlinguaParams {
-  variant: 'llmlingua';
-  lm: string;
-  targetRatio: number;
-  segmentTokens: number;
-  budget: { instruction: number; demonstrations: number; question: number };
-}
 
 const budgetDefaults = { instruction: 0.85, demonstrations: 2, question: 0.9 };
 
@@ -42,8 +34,7 @@ function blockRanges(tokens: Parameters<typeof unitsFromStarts>[0]): [number, nu
 const span = ([s, e]: [number, number]) => Array.from({ length: e - s }, (_, i) => s + i);
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 
-export const llmlingua: CompressVariant<LlmlinguaParams> = {
-  params: z.object({
+export const llmlingua = defineVariant(z.object({
     variant: z.literal('llmlingua'),
     ...commonParams,
     targetRatio: z.number().min(0).max(1).default(0.5).describe('fraction of the tokens to keep (the reference code\'s rate): outputTokens / inputTokens'),
@@ -61,7 +52,7 @@ export const llmlingua: CompressVariant<LlmlinguaParams> = {
       })
       .default(budgetDefaults)
       .describe('budget controller: first block = instruction, last = question, blocks between = demonstrations'),
-  }),
+  }), {
   doc: {
     title: 'LLMLingua',
     summary:
@@ -165,4 +156,4 @@ export const llmlingua: CompressVariant<LlmlinguaParams> = {
       },
     };
   },
-};
+});

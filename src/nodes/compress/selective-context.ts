@@ -2,11 +2,10 @@
 // scoring LM; a lexical unit's self-information is the sum over its tokens (self-information is additive);
 // units whose self-information falls below the dropRatio-th percentile are dropped.
 import { z } from 'zod';
-import { commonParams, percentile, type CompressVariant } from './common.js';
+import { commonParams, percentile, defineVariant } from './common.js';
 import { tokenUnits } from './units.js';
 
-export const selectiveContext: CompressVariant<{ variant: 'selective-context'; lm: string; unit: 'token' | 'phrase' | 'sentence'; dropRatio: number }> = {
-  params: z.object({
+export const selectiveContext = defineVariant(z.object({
     variant: z.literal('selective-context'),
     ...commonParams,
     unit: z
@@ -14,7 +13,7 @@ export const selectiveContext: CompressVariant<{ variant: 'selective-context'; l
       .default('phrase')
       .describe('lexical unit kept or dropped as a whole: a token; a phrase (runs of content words, split at stop words and punctuation); a sentence'),
     dropRatio: z.number().min(0).max(0.99).default(0.35).describe('percentile of unit self-information under which units are dropped (reduce_ratio in the reference code)'),
-  }),
+  }), {
   doc: {
     title: 'Selective Context',
     summary:
@@ -42,4 +41,4 @@ export const selectiveContext: CompressVariant<{ variant: 'selective-context'; l
     for (let t = 0; t < T; t++) keep[t] = droppedUnit[unitOf[t]!] ? 0 : 1;
     return { keep, extra: { unit: p.unit, units: count, unitsDropped: dropped, threshold: count ? threshold : 0 } };
   },
-};
+});

@@ -5,6 +5,7 @@
 // share it.
 import { z } from 'zod';
 import type { Cost, VariantDoc } from '../../engine/node.js';
+import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { KvValue, MetricValue, PortShape } from '../../engine/values.js';
@@ -51,8 +52,8 @@ export interface CacheResult {
 }
 
 /** One cache policy: its params (with the `variant` literal), docs, shape rule, cost and simulation. */
-export interface CacheVariant<P extends { variant: string; prefillTokens: number } = any> {
-  params: z.ZodObject<any>;
+export interface CacheVariant<P = { variant: string; prefillTokens: number } & Record<string, unknown>> {
+  params: VariantSchema;
   doc: VariantDoc;
   /** Tokens the cache holds after all T tokens arrived, for shape inference. */
   kept(T: number, p: P): number;
@@ -61,6 +62,9 @@ export interface CacheVariant<P extends { variant: string; prefillTokens: number
   cost(s: CacheShape, p: P): Cost;
   simulate(ins: CacheInputs, p: P, s: CacheShape, cancel: () => void): CacheResult;
 }
+
+/** Declares a cache policy: `p` in its functions is typed by its params schema. */
+export const defineVariant: <S extends VariantSchema>(params: S, impl: Omit<CacheVariant<z.output<S>>, 'params'>) => CacheVariant<z.output<S>> = defineAnyVariant;
 
 /** Binds k, v (and q) dims; shared by infer (port shapes) and run (tensors). */
 export function inferCache(ins: { k: PortShape; v: PortShape; q?: PortShape }): CacheDims {

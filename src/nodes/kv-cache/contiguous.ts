@@ -3,14 +3,13 @@
 // that PagedAttention measured (reservation plus internal fragmentation).
 import { z } from 'zod';
 import { ShapeError } from '../../engine/node.js';
-import { bytesPerToken, commonParams, copyCost, range, schedule, StepRecorder, type CacheVariant } from './common.js';
+import { bytesPerToken, commonParams, copyCost, range, schedule, StepRecorder, defineVariant } from './common.js';
 
-export const contiguous: CacheVariant = {
-  params: z.object({
+export const contiguous = defineVariant(z.object({
     variant: z.literal('contiguous'),
     ...commonParams,
     maxTokens: z.number().int().min(1).max(1 << 24).default(4096).describe('slots reserved per sequence (the model\'s max length)'),
-  }),
+  }), {
   doc: {
     title: 'Contiguous (preallocated)',
     summary: 'Reserves maxTokens slots up front and keeps every token; fragmentation is the reserved-but-unused share, as PagedAttention measured it.',
@@ -38,4 +37,4 @@ export const contiguous: CacheVariant = {
       },
     };
   },
-};
+});

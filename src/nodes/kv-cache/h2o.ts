@@ -6,7 +6,7 @@
 // so the cache stays one [Hkv, kept, D] tensor with one list of positions. Ties keep the earlier token.
 import { z } from 'zod';
 import { ShapeError } from '../../engine/node.js';
-import { bytesPerToken, commonParams, schedule, StepRecorder, toRuns, type CacheShape, type CacheVariant } from './common.js';
+import { bytesPerToken, commonParams, schedule, StepRecorder, toRuns, type CacheShape, defineVariant } from './common.js';
 
 const params = z
   .object({
@@ -16,8 +16,6 @@ const params = z
     recentTokens: z.number().int().min(0).default(128).describe('most recent tokens always kept (recent_budget)'),
   })
   .refine((p) => p.heavyTokens + p.recentTokens >= 1, { message: 'heavyTokens + recentTokens must be at least 1', path: ['heavyTokens'] });
-type P = z.infer<typeof params>;
-
 const needQ = () => new ShapeError('q', 'h2o ranks tokens by the attention they receive from the queries: connect the "q" input ([H, T, D])');
 
 /** Query–key pairs scored: the prefill attends causally over itself, each decode token over min(t, cap) + 1 keys. */
@@ -28,8 +26,7 @@ function scoredPairs(T: number, prefillTokens: number, cap: number): number {
   return n;
 }
 
-export const h2o: CacheVariant<P> = {
-  params,
+export const h2o = defineVariant(params, {
   doc: {
     title: 'H2O (heavy hitters + recent)',
     summary:
@@ -75,7 +72,7 @@ export const h2o: CacheVariant<P> = {
       metrics: { ...rec.metrics({ s, tokensKept: held.length }), capacity: cap, scoredPairs: scoredPairs(s.T, p.prefillTokens, cap) },
     };
   },
-};
+});
 
 /**
  * Queries from..to−1 (the last to − from entries of `held`) attend causally over `held`; every

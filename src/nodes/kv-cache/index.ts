@@ -8,6 +8,7 @@ import { i32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type KvValue } from '../../engine/values.js';
 import { gatherTokens, inferCache, lastStepTokens, range, shapeOf, type CacheShape, type CacheVariant } from './common.js';
 import { contiguous } from './contiguous.js';
+import { kvCacheMetrics } from './metrics.js';
 import { h2o } from './h2o.js';
 import { kivi } from './kivi.js';
 import { paged } from './paged.js';
@@ -18,9 +19,9 @@ export const variants: CacheVariant[] = [contiguous, paged, streaming, h2o, kivi
 
 export type KvCacheParams = { variant: string; prefillTokens: number } & Record<string, unknown>;
 const family = variantFamily<CacheVariant, KvCacheParams>(variants);
-const { byName, params } = family;
+const { params } = family;
 
-const variantOf = (p: KvCacheParams) => byName.get(p.variant)!;
+const variantOf = family.of;
 
 interface Ins {
   k: Tensor;
@@ -69,6 +70,7 @@ export const kvCache = defineNode({
     cache: { kind: 'kv', doc: 'the cache: kept K/V and positions, plus block storage and block tables when paged' },
     metrics: {
       kind: 'metrics',
+      metrics: kvCacheMetrics,
       doc: 'peakBytes (the largest of memoryPerStep: bytes held once a step\'s eviction is done), finalBytes, tokensKept, evicted, blocks, fragmentation, memoryPerStep[] (bytes at the end of each step), timeline (original positions held per step as [start, end) runs, at most 256 steps, evenly subsampled)',
     },
     query: { kind: 'tensor', dims: ['H', 'T', 'D'], doc: 'the rows of q appended by the last step: the queries that attend over the final cache (needs q)' },

@@ -8,7 +8,7 @@
 // min as float32 (the cache's full precision here). The byte counts are those of these arrays.
 import { z } from 'zod';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { bytesPerToken, commonParams, range, schedule, StepRecorder, type CacheShape, type CacheVariant } from './common.js';
+import { bytesPerToken, commonParams, range, schedule, StepRecorder, type CacheShape, defineVariant } from './common.js';
 
 const params = z
   .object({
@@ -41,8 +41,7 @@ export function kiviBytes(len: number, s: Pick<CacheShape, 'Hkv' | 'D' | 'Dv'>, 
   return keys + values + s.Hkv * (kr * s.D + vr * s.Dv) * 4;
 }
 
-export const kivi: CacheVariant<P> = {
-  params,
+export const kivi = defineVariant(params, {
   doc: {
     title: 'KIVI (2/4-bit KV)',
     summary:
@@ -99,7 +98,7 @@ export const kivi: CacheVariant<P> = {
       },
     };
   },
-};
+});
 
 /**
  * `count` codes of `bits` bits, packed 32/bits per uint32 word, low bits first, in storage sized once

@@ -6,7 +6,7 @@
 // are shared. Every sequence holds the input K/V — they differ only in which blocks hold them.
 import { z } from 'zod';
 import { f32 } from '../../engine/tensor.js';
-import { bytesPerToken, commonParams, copyCost, range, schedule, StepRecorder, type CacheVariant } from './common.js';
+import { bytesPerToken, commonParams, copyCost, range, schedule, StepRecorder, defineVariant } from './common.js';
 
 const params = z
   .object({
@@ -29,8 +29,7 @@ export function pagedBlocks(T: number, p: Pick<P, 'blockSize' | 'sequences' | 's
   return { perSeq, shared, blocks: shared + p.sequences * (perSeq - shared) };
 }
 
-export const paged: CacheVariant<P> = {
-  params,
+export const paged = defineVariant(params, {
   doc: {
     title: 'Paged (vLLM block table)',
     summary:
@@ -87,7 +86,7 @@ export const paged: CacheVariant<P> = {
       },
     };
   },
-};
+});
 
 /** Copies token t of every head into slot t mod B of its sequence's block ⌊t/B⌋ → [N, Hkv, B, D]. */
 function fillBlocks(src: Float32Array, tables: number[][], blocks: number, B: number, Hkv: number, T: number, D: number) {

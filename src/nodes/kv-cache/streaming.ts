@@ -5,7 +5,7 @@
 // StreamingLLM applies RoPE with positions inside the cache (0..kept−1), not the original ones:
 // feed the position encoder the cache's k without `positions`, or `positions` to use original ones.
 import { z } from 'zod';
-import { bytesPerToken, commonParams, copyCost, schedule, StepRecorder, toRuns, type CacheVariant } from './common.js';
+import { bytesPerToken, commonParams, copyCost, schedule, StepRecorder, toRuns, defineVariant } from './common.js';
 
 const params = z
   .object({
@@ -15,8 +15,6 @@ const params = z
     recentTokens: z.number().int().min(0).default(1020).describe('most recent tokens kept (recent_size)'),
   })
   .refine((p) => p.sinkTokens + p.recentTokens >= 1, { message: 'sinkTokens + recentTokens must be at least 1', path: ['recentTokens'] });
-type P = z.infer<typeof params>;
-
 /** Original positions held after `len` tokens arrived, in cache order. */
 export function streamingKept(len: number, sinkTokens: number, recentTokens: number): Int32Array {
   if (len <= sinkTokens + recentTokens) return Int32Array.from({ length: len }, (_, i) => i);
@@ -26,8 +24,7 @@ export function streamingKept(len: number, sinkTokens: number, recentTokens: num
   return out;
 }
 
-export const streaming: CacheVariant<P> = {
-  params,
+export const streaming = defineVariant(params, {
   doc: {
     title: 'StreamingLLM (sinks + recent window)',
     summary:
@@ -54,4 +51,4 @@ export const streaming: CacheVariant<P> = {
       metrics: { ...rec.metrics({ s, tokensKept: positions.length }), capacity: cap },
     };
   },
-};
+});

@@ -1,7 +1,7 @@
 // ALiBi: no rotation; a per-head linear penalty on distance, carried as a structured bias that the
 // attention kernels evaluate per tile (no T×T tensor).
 import { z } from 'zod';
-import { commonParams, plainPlan, type PositionVariant } from './common.js';
+import { commonParams, plainPlan, defineVariant } from './common.js';
 
 /**
  * The paper's slopes: for n a power of two, the geometric sequence starting at 2^(−8/n) with that
@@ -14,8 +14,7 @@ export function alibiSlopes(n: number): number[] {
   return [...pow2(p), ...alibiSlopes(2 * p).filter((_, i) => i % 2 === 0).slice(0, n - p)];
 }
 
-export const alibi: PositionVariant = {
-  params: z.object({ variant: z.literal('alibi'), ...commonParams }),
+export const alibi = defineVariant(z.object({ variant: z.literal('alibi'), ...commonParams }), {
   doc: {
     title: 'ALiBi',
     summary:
@@ -26,4 +25,4 @@ export const alibi: PositionVariant = {
   effect: 'none',
   plan: (_p, D) => plainPlan(new Float64Array(Math.floor(D / 2))),
   bias: (_p, H) => [{ type: 'alibi', slopes: alibiSlopes(H) }],
-};
+});

@@ -2,6 +2,7 @@
 // frequencies that the scaling rules start from, and the positions a run uses.
 import { z } from 'zod';
 import { ShapeError, type VariantDoc } from '../../engine/node.js';
+import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import type { MetricValue } from '../../engine/values.js';
 import type { BiasTerm } from '../common/bias.js';
 
@@ -59,8 +60,8 @@ export interface RotaryPlan {
 }
 
 /** One position technique: its params (with the `variant` literal), docs, effect, and frequencies. */
-export interface PositionVariant<P extends PositionParams = any> {
-  params: z.ZodObject<any>;
+export interface PositionVariant<P = PositionParams & Record<string, unknown>> {
+  params: VariantSchema;
   doc: VariantDoc;
   /** What happens to q and k: rotated, a table added, or passed through untouched. */
   effect: 'rotate' | 'add' | 'none';
@@ -71,6 +72,9 @@ export interface PositionVariant<P extends PositionParams = any> {
   /** Checks params that depend on the head dim; throws naming the param. */
   check?(p: P, D: number): void;
 }
+
+/** Declares a position variant: `p` in its functions is typed by its params schema. */
+export const defineVariant: <S extends VariantSchema>(params: S, impl: Omit<PositionVariant<z.output<S>>, 'params'>) => PositionVariant<z.output<S>> = defineAnyVariant;
 
 /** Plain RoPE: inv_i = base^(−2i/D), i = 0..D/2−1. */
 export function ropeInv(base: number, D: number): Float64Array {

@@ -1,6 +1,6 @@
 // Dynamic NTK: NTK scaling whose base grows with the sequence actually seen (HF 'dynamic').
 import { z } from 'zod';
-import { MAX_LEN, commonParams, factorParam, plainPlan, ropeInv, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, factorParam, plainPlan, ropeInv, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('dynamic'),
@@ -9,8 +9,7 @@ const params = z.object({
   maxPositionEmbeddings: z.number().int().min(1).max(MAX_LEN).default(4096).describe('the trained context length'),
 });
 
-export const dynamic: PositionVariant<z.infer<typeof params>> = {
-  params,
+export const dynamic = defineVariant(params, {
   doc: {
     title: 'Dynamic NTK',
     summary: 'Plain RoPE up to the trained length; beyond it, NTK scaling with a base that grows with L = max position + 1.',
@@ -25,4 +24,4 @@ export const dynamic: PositionVariant<z.infer<typeof params>> = {
         : p.base;
     return plainPlan(ropeInv(base, D), { facts: { base } });
   },
-};
+});

@@ -1,11 +1,10 @@
 // Position Interpolation: squeeze the positions by the factor, i.e. divide every frequency by it.
 import { z } from 'zod';
-import { commonParams, factorParam, plainPlan, ropeInv, type PositionVariant } from './common.js';
+import { commonParams, factorParam, plainPlan, ropeInv, defineVariant } from './common.js';
 
 const params = z.object({ variant: z.literal('linear'), ...commonParams, factor: factorParam(4) });
 
-export const linear: PositionVariant<z.infer<typeof params>> = {
-  params,
+export const linear = defineVariant(params, {
   doc: {
     title: 'Linear (Position Interpolation)',
     summary: 'Divides every RoPE frequency by the factor: position n rotates like n/s did during training.',
@@ -14,4 +13,4 @@ export const linear: PositionVariant<z.infer<typeof params>> = {
   },
   effect: 'rotate',
   plan: (p, D) => plainPlan(ropeInv(p.base, D).map((v) => v / p.factor), { factor: p.factor }),
-};
+});

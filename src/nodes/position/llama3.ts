@@ -1,7 +1,7 @@
 // Llama 3.1 scaling: by wavelength, keep the high frequencies, divide the low ones by the factor,
 // and blend linearly in between (HF `_compute_llama3_parameters`).
 import { z } from 'zod';
-import { MAX_LEN, commonParams, factorParam, ropeInv, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, factorParam, ropeInv, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('llama3'),
@@ -18,8 +18,7 @@ function checkBands(p: P): void {
     throw new Error(`llama3: highFreqFactor (${p.highFreqFactor}) must exceed lowFreqFactor (${p.lowFreqFactor})`);
 }
 
-export const llama3: PositionVariant<P> = {
-  params,
+export const llama3 = defineVariant(params, {
   doc: {
     title: 'Llama 3 scaling',
     summary: 'Per wavelength λ = 2π/inv: short wavelengths kept, long ones divided by the factor, a smooth blend between.',
@@ -41,4 +40,4 @@ export const llama3: PositionVariant<P> = {
     });
     return { inv, attentionFactor: 1, factor: p.factor };
   },
-};
+});

@@ -1,7 +1,7 @@
 // LongRoPE: per-dimension rescale factors (searched offline), one list for short and one for long
 // sequences. Follows HF `_compute_longrope_parameters`, including the switch point.
 import { z } from 'zod';
-import { MAX_LEN, commonParams, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('longrope'),
@@ -28,8 +28,7 @@ function checkFactors(p: P, D: number): void {
       );
 }
 
-export const longrope: PositionVariant<P> = {
-  params,
+export const longrope = defineVariant(params, {
   doc: {
     title: 'LongRoPE',
     summary:
@@ -48,4 +47,4 @@ export const longrope: PositionVariant<P> = {
     const attentionFactor = p.attentionFactor ?? longropeAttentionFactor(p.originalMaxPositionEmbeddings, p.maxPositionEmbeddings);
     return { inv, attentionFactor, facts: { factors: long ? 'long' : 'short' } };
   },
-};
+});

@@ -1,9 +1,8 @@
 // No position information: q and k pass through (a baseline, or NoPE models).
 import { z } from 'zod';
-import { commonParams, plainPlan, type PositionVariant } from './common.js';
+import { commonParams, plainPlan, defineVariant } from './common.js';
 
-export const none: PositionVariant = {
-  params: z.object({ variant: z.literal('none'), ...commonParams }),
+export const none = defineVariant(z.object({ variant: z.literal('none'), ...commonParams }), {
   doc: {
     title: 'None (NoPE)',
     summary: 'q and k pass through unchanged; the causal mask alone carries order. Frequencies are all 0.',
@@ -11,4 +10,4 @@ export const none: PositionVariant = {
   },
   effect: 'none',
   plan: (_p, D) => plainPlan(new Float64Array(Math.floor(D / 2))),
-};
+});

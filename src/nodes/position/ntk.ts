@@ -1,11 +1,10 @@
 // NTK-aware scaling: raise the base so high frequencies barely move and the lowest is divided by s.
 import { z } from 'zod';
-import { commonParams, factorParam, plainPlan, ropeInv, type PositionVariant } from './common.js';
+import { commonParams, factorParam, plainPlan, ropeInv, defineVariant } from './common.js';
 
 const params = z.object({ variant: z.literal('ntk'), ...commonParams, factor: factorParam(4) });
 
-export const ntk: PositionVariant<z.infer<typeof params>> = {
-  params,
+export const ntk = defineVariant(params, {
   doc: {
     title: 'NTK-aware',
     summary: 'Raises the base so inv_0 is unchanged and the lowest frequency is divided by exactly s.',
@@ -17,4 +16,4 @@ export const ntk: PositionVariant<z.infer<typeof params>> = {
     const base = p.base * Math.pow(p.factor, D / (D - 2));
     return plainPlan(ropeInv(base, D), { factor: p.factor, facts: { base } });
   },
-};
+});

@@ -1,9 +1,8 @@
 // Rotary position embedding: rotate each pair of q and k by an angle proportional to the position.
 import { z } from 'zod';
-import { commonParams, plainPlan, ropeInv, type PositionVariant } from './common.js';
+import { commonParams, plainPlan, ropeInv, defineVariant } from './common.js';
 
-export const rope: PositionVariant = {
-  params: z.object({ variant: z.literal('rope'), ...commonParams }),
+export const rope = defineVariant(z.object({ variant: z.literal('rope'), ...commonParams }), {
   doc: {
     title: 'RoPE',
     summary: 'Rotates pair i of q and k by n·inv_i, so q_m·k_n depends on m − n only.',
@@ -12,4 +11,4 @@ export const rope: PositionVariant = {
   },
   effect: 'rotate',
   plan: (p, D) => plainPlan(ropeInv(p.base, D)),
-};
+});

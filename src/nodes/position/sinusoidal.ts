@@ -1,9 +1,8 @@
 // The Transformer's fixed sinusoidal table, added to q and k for each position.
 import { z } from 'zod';
-import { commonParams, plainPlan, ropeInv, type PositionVariant } from './common.js';
+import { commonParams, plainPlan, ropeInv, defineVariant } from './common.js';
 
-export const sinusoidal: PositionVariant = {
-  params: z.object({ variant: z.literal('sinusoidal'), ...commonParams }),
+export const sinusoidal = defineVariant(z.object({ variant: z.literal('sinusoidal'), ...commonParams }), {
   doc: {
     title: 'Sinusoidal (absolute)',
     summary:
@@ -13,4 +12,4 @@ export const sinusoidal: PositionVariant = {
   },
   effect: 'add',
   plan: (p, D) => plainPlan(ropeInv(p.base, D)),
-};
+});

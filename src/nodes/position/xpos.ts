@@ -1,7 +1,7 @@
 // xPos: RoPE plus an exponential decay per pair that q and k carry in opposite directions, so the
 // score decays with distance (ζ^((m−n)/scaleBase)).
 import { z } from 'zod';
-import { commonParams, ropeInv, type PositionVariant } from './common.js';
+import { commonParams, ropeInv, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('xpos'),
@@ -9,10 +9,7 @@ const params = z.object({
   scaleBase: z.number().positive().default(512).describe('positions per unit of the decay exponent'),
   gamma: z.number().min(0).max(10).default(0.4).describe('γ in ζ_i = (2i/D + γ)/(1 + γ)'),
 });
-type P = z.infer<typeof params>;
-
-export const xpos: PositionVariant<P> = {
-  params,
+export const xpos = defineVariant(params, {
   doc: {
     title: 'xPos',
     summary:
@@ -26,4 +23,4 @@ export const xpos: PositionVariant<P> = {
     for (let i = 0; i < D / 2; i++) zeta[i] = ((2 * i) / D + p.gamma) / (1 + p.gamma);
     return { inv: ropeInv(p.base, D), attentionFactor: 1, xpos: { zeta, scaleBase: p.scaleBase } };
   },
-};
+});

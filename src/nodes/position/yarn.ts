@@ -1,7 +1,7 @@
 // YaRN: interpolate only the low frequencies (a linear ramp between the two correction dims) and
 // raise the attention temperature. Index conventions follow HF `_compute_yarn_parameters`.
 import { z } from 'zod';
-import { MAX_LEN, commonParams, factorParam, ropeInv, type PositionVariant } from './common.js';
+import { MAX_LEN, commonParams, factorParam, ropeInv, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('yarn'),
@@ -12,8 +12,6 @@ const params = z.object({
   betaSlow: z.number().positive().default(1).describe('rotations below which a dim is fully interpolated'),
   attentionFactor: z.number().positive().optional().describe('multiplies cos and sin; default 0.1·ln(s) + 1'),
 });
-type P = z.infer<typeof params>;
-
 /** The dim whose wavelength makes `rotations` turns over the original length. */
 const correctionDim = (rotations: number, D: number, base: number, orig: number) =>
   (D * Math.log(orig / (2 * Math.PI * rotations))) / (2 * Math.log(base));
@@ -21,8 +19,7 @@ const correctionDim = (rotations: number, D: number, base: number, orig: number)
 /** YaRN's default temperature factor √(1/t) = 0.1·ln(s) + 1 (1 when s ≤ 1). */
 export const yarnMscale = (s: number) => (s <= 1 ? 1 : 0.1 * Math.log(s) + 1);
 
-export const yarn: PositionVariant<P> = {
-  params,
+export const yarn = defineVariant(params, {
   doc: {
     title: 'YaRN',
     summary:
@@ -43,4 +40,4 @@ export const yarn: PositionVariant<P> = {
     });
     return { inv, attentionFactor: p.attentionFactor ?? yarnMscale(p.factor), factor: p.factor, facts: { low, high } };
   },
-};
+});

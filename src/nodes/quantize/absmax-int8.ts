@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
-import { checkAxis, fr, roundHalfEven, splitAxis, type QuantVariant, type Quantized } from './common.js';
+import { checkAxis, fr, roundHalfEven, splitAxis, type Quantized, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('absmax-int8'),
@@ -62,8 +62,7 @@ async function absmaxRun(tf: typeof tfc, x: Tensor, p: P): Promise<Quantized> {
   };
 }
 
-export const absmaxInt8: QuantVariant<P> = {
-  params,
+export const absmaxInt8 = defineVariant(params, {
   doc: {
     title: 'Absmax int8',
     summary: 'Symmetric int8 with scale absmax/127, per tensor or per channel (LLM.int8()\'s vector-wise quantization, without its fp16 outlier path).',
@@ -77,4 +76,4 @@ export const absmaxInt8: QuantVariant<P> = {
   cost: (n) => ({ flops: 5 * n, workspaceBytes: 10 * n * 4, note: 'input, scaled, rounded, clipped codes and dequantized values on the backend' }),
   run: (ctx, x, p) => absmaxRun(ctx.tf, x, p),
   reference: absmaxReference,
-};
+});

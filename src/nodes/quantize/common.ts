@@ -1,6 +1,7 @@
 // What every quantizer shares: the variant contract, bit packing, rounding, axis handling, metrics.
 import type { z } from 'zod';
 import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
+import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import { ShapeError } from '../../engine/node.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { PortShape } from '../../engine/values.js';
@@ -12,8 +13,8 @@ export interface Quantized {
   scales?: Tensor;
 }
 
-export interface QuantVariant<P extends { variant: string } = any> {
-  params: z.ZodObject<any>;
+export interface QuantVariant<P = { variant: string } & Record<string, unknown>> {
+  params: VariantSchema;
   doc: VariantDoc;
   /** Shapes of `codes` and `scales` for an input of this shape (dims may be unknown). */
   infer(shape: (number | null)[], p: P): { codes: PortShape; scales?: PortShape };
@@ -21,6 +22,9 @@ export interface QuantVariant<P extends { variant: string } = any> {
   run(ctx: RunContext, x: Tensor, p: P): Promise<Quantized> | Quantized;
   reference(x: Tensor, p: P): Quantized;
 }
+
+/** Declares a quantize variant: `p` in its functions is typed by its params schema. */
+export const defineVariant: <S extends VariantSchema>(params: S, impl: Omit<QuantVariant<z.output<S>>, 'params'>) => QuantVariant<z.output<S>> = defineAnyVariant;
 
 /** Codes per uint32 word at `bits` bits each: 32/b, so 3-bit codes pack 10 per word (2 bits unused). */
 export const codesPerWord = (bits: number) => Math.floor(32 / bits);

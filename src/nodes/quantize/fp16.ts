@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
-import { numel, packCodes, type QuantVariant, type Quantized } from './common.js';
+import { numel, packCodes, type Quantized, defineVariant } from './common.js';
 import { fromHalfBits, toHalfBits } from './half.js';
 
 const params = z.object({ variant: z.literal('fp16') });
@@ -25,8 +25,7 @@ export const codes16 = (shape: (number | null)[]) => {
   return { codes: tensorShape('uint32', [n === null ? null : Math.ceil(n / 2)], ['words']) };
 };
 
-export const fp16: QuantVariant<z.infer<typeof params>> = {
-  params,
+export const fp16 = defineVariant(params, {
   doc: {
     title: 'float16 (IEEE half)',
     summary: 'Rounds each value to IEEE binary16, nearest even: 10 mantissa bits, range ±65504 (larger values become ±Inf), subnormals down to 2^−24.',
@@ -37,4 +36,4 @@ export const fp16: QuantVariant<z.infer<typeof params>> = {
   cost: (n) => ({ flops: 4 * n, workspaceBytes: 2 * n, note: '16-bit patterns before packing' }),
   run: (_ctx, x) => via16(x, toHalfBits, fromHalfBits),
   reference: (x) => via16(x, toHalfBits, fromHalfBits),
-};
+});

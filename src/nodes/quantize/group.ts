@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
-import { checkAxis, codesPerWord, fr, known, numel, packCodes, roundHalfEven, splitAxis, type QuantVariant, type Quantized } from './common.js';
+import { checkAxis, codesPerWord, fr, known, numel, packCodes, roundHalfEven, splitAxis, type Quantized, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('group'),
@@ -138,8 +138,7 @@ async function groupRun(tf: typeof tfc, x: Tensor, p: P): Promise<Quantized> {
   };
 }
 
-export const group: QuantVariant<P> = {
-  params,
+export const group = defineVariant(params, {
   doc: {
     title: 'Group-wise intN (2/3/4/8-bit)',
     summary:
@@ -171,4 +170,4 @@ export const group: QuantVariant<P> = {
   }),
   run: (ctx, x, p) => groupRun(ctx.tf, x, p),
   reference: groupReference,
-};
+});

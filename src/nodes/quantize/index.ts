@@ -17,7 +17,7 @@ export const variants: QuantVariant[] = [absmaxInt8, group, nf4, fp16, bf16];
 
 export type QuantizeParams = { variant: string } & Record<string, unknown>;
 const family = variantFamily<QuantVariant, QuantizeParams>(variants);
-const { byName, params } = family;
+const { params } = family;
 
 function result(x: { shape: number[]; dims?: string[] }, q: Quantized, m: ReturnType<typeof quantMetrics>) {
   const out = f32([...x.shape], q.out, x.dims);
@@ -50,24 +50,24 @@ export const quantize = defineNode({
     const metricsShape = { kind: 'metrics' as const, keys: [...QUANT_METRICS] };
     if (!s.shape) return { out: tensorShape('float32', []), metrics: metricsShape };
     if (shape.length === 0) throw new ShapeError('in', '"in" must have at least one dimension');
-    const { codes, scales } = byName.get(p.variant)!.infer(shape, p);
+    const { codes, scales } = family.of(p).infer(shape, p);
     const out = tensorShape('float32', shape, s.dims);
     return scales ? { out, codes, scales, metrics: metricsShape } : { out, codes, metrics: metricsShape };
   },
   cost(ins, p) {
     const n = (ins.in.shape ?? []).reduce((a: number, d) => a * (d ?? 0), 1);
-    return byName.get(p.variant)!.cost(n, p);
+    return family.of(p).cost(n, p);
   },
   async run(ctx, ins, p) {
     const x = ins.in;
     if (x.dtype !== 'float32') throw new Error(`quantize: "in" must be float32, got ${x.dtype}`);
     ctx.checkCancelled();
-    const q = await byName.get(p.variant)!.run(ctx, x, p);
+    const q = await family.of(p).run(ctx, x, p);
     return result(x, q, quantMetrics(x, q));
   },
   exact: () => ({ kind: 'input', pairs: [{ output: 'out', input: 'in' }] }),
   reference(ins, p) {
-    const q = byName.get(p.variant)!.reference(ins.in, p);
+    const q = family.of(p).reference(ins.in, p);
     return result(ins.in, q, quantMetrics(ins.in, q));
   },
 });

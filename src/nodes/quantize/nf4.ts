@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
-import { fr, numel, packCodes, type QuantVariant, type Quantized } from './common.js';
+import { fr, numel, packCodes, type Quantized, defineVariant } from './common.js';
 
 /** The NF4 levels of QLoRA (Dettmers et al. 2023, appendix E), as in bitsandbytes. */
 export const NF4_LEVELS = [
@@ -78,8 +78,7 @@ async function nf4Run(tf: typeof tfc, x: Tensor, p: P): Promise<Quantized> {
   };
 }
 
-export const nf4: QuantVariant<P> = {
-  params,
+export const nf4 = defineVariant(params, {
   doc: {
     title: 'NF4 (QLoRA NormalFloat)',
     summary:
@@ -98,4 +97,4 @@ export const nf4: QuantVariant<P> = {
   cost: (n, p) => ({ flops: 36 * n, workspaceBytes: 33 * n * 4, note: `15 threshold comparisons per value (each a tensor the size of the input), blocks of ${p.blockSize}` }),
   run: (ctx, x, p) => nf4Run(ctx.tf, x, p),
   reference: nf4Reference,
-};
+});

@@ -3,6 +3,7 @@
 // reference share the same plain-TS code.
 import { z } from 'zod';
 import type { VariantDoc } from '../../engine/node.js';
+import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import type { MetricValue } from '../../engine/values.js';
 import type { BiasTerm } from '../common/bias.js';
 
@@ -29,13 +30,16 @@ export interface Segmentation {
   windows: Record<string, MetricValue>;
 }
 
-export interface SegmentVariant<P extends SegmentParams = any> {
-  params: z.ZodObject<any>;
+export interface SegmentVariant<P = SegmentParams & Record<string, unknown>> {
+  params: VariantSchema;
   doc: VariantDoc;
   /** Checks params against T; throws naming the param. */
   check(p: P, T: number): void;
   segment(p: P, T: number): Segmentation;
 }
+
+/** Declares a segment variant: `p` in its functions is typed by its params schema. */
+export const defineVariant: <S extends VariantSchema>(params: S, impl: Omit<SegmentVariant<z.output<S>>, 'params'>) => SegmentVariant<z.output<S>> = defineAnyVariant;
 
 /** Consecutive ranges of the given lengths starting at `from`, as [start, end) pairs. */
 export function ranges(lengths: number[], from = 0): [number, number][] {

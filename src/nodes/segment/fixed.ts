@@ -1,7 +1,7 @@
 // Fixed windows: consecutive windows of `windowSize` tokens (overlapping by `overlap`); a token
 // attends only to tokens it shares a window with.
 import { z } from 'zod';
-import { MAX_LEN, commonParams, type SegmentVariant } from './common.js';
+import { MAX_LEN, commonParams, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('fixed'),
@@ -15,8 +15,7 @@ function check(p: P): void {
   if (p.overlap >= p.windowSize) throw new Error(`fixed: overlap (${p.overlap}) must be smaller than windowSize (${p.windowSize})`);
 }
 
-export const fixed: SegmentVariant<P> = {
-  params,
+export const fixed = defineVariant(params, {
   doc: {
     title: 'Fixed windows',
     summary:
@@ -39,4 +38,4 @@ export const fixed: SegmentVariant<P> = {
       windows: { tokens: T, count: windows.length, windows, stride, maxPosition: T - 1 },
     };
   },
-};
+});

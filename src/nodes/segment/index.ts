@@ -18,7 +18,7 @@ export const variants: SegmentVariant[] = [fixed, pcw, streaming, structured];
 
 export type SegmentNodeParams = SegmentParams & Record<string, unknown>;
 const family = variantFamily<SegmentVariant, SegmentNodeParams>(variants);
-const { byName, params } = family;
+const { params } = family;
 
 const NEEDS_LENGTH =
   'segment needs the sequence length: connect `tokens`, or `like` (any tensor whose T is dim 0 of [T] or dim −2 of [.., T, D]), or set the `length` param';
@@ -58,7 +58,7 @@ function sequenceLength(
 
 function segmentValues(ins: { tokens?: TokensValue; like?: Tensor }, p: SegmentNodeParams) {
   const T = sequenceLength(ins, p, true)!;
-  const s = byName.get(p.variant)!.segment(p, T);
+  const s = family.of(p).segment(p, T);
   return { positions: i32([T], s.positions, ['T']), bias: { kind: 'bias' as const, terms: s.terms }, windows: metrics(s.windows) };
 }
 
@@ -82,7 +82,7 @@ export const segment = defineNode({
   },
   infer(ins, p) {
     const T = sequenceLength(ins, p, false);
-    if (T !== null) byName.get(p.variant)!.check(p, T);
+    if (T !== null) family.of(p).check(p, T);
     return {
       positions: tensorShape('int32', [T], ['T']),
       bias: { kind: 'bias', shape: [null, T] },

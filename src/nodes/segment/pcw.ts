@@ -1,7 +1,7 @@
 // Parallel Context Windows: the context is cut into windows that each reuse positions 0..C−1 and
 // attend only within themselves; the task tokens at the end continue at C, C+1, … and see everything.
 import { z } from 'zod';
-import { MAX_LEN, commonParams, maxOf, type SegmentVariant } from './common.js';
+import { MAX_LEN, commonParams, maxOf, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('pcw'),
@@ -15,8 +15,7 @@ function check(p: P, T: number): void {
   if (p.taskTokens >= T) throw new Error(`pcw: taskTokens (${p.taskTokens}) must be fewer than the ${T} tokens, leaving some context`);
 }
 
-export const pcw: SegmentVariant<P> = {
-  params,
+export const pcw = defineVariant(params, {
   doc: {
     title: 'Parallel Context Windows',
     summary:
@@ -44,4 +43,4 @@ export const pcw: SegmentVariant<P> = {
       windows: { tokens: T, count, windows, task: [context, T], maxPosition: maxOf(positions) },
     };
   },
-};
+});

@@ -1,6 +1,6 @@
 // StreamingLLM as a mask: every query sees the attention sinks and its most recent keys.
 import { z } from 'zod';
-import { MAX_LEN, commonParams, type SegmentVariant } from './common.js';
+import { MAX_LEN, commonParams, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('streaming'),
@@ -8,10 +8,7 @@ const params = z.object({
   sinkTokens: z.number().int().min(0).max(MAX_LEN).default(4).describe('leading tokens every query keeps seeing'),
   recentTokens: z.number().int().min(1).max(MAX_LEN).default(1024).describe('keys i − recentTokens < j ≤ i each query sees'),
 });
-type P = z.infer<typeof params>;
-
-export const streaming: SegmentVariant<P> = {
-  params,
+export const streaming = defineVariant(params, {
   doc: {
     title: 'StreamingLLM (sinks + recent)',
     summary:
@@ -33,4 +30,4 @@ export const streaming: SegmentVariant<P> = {
       },
     };
   },
-};
+});

@@ -1,7 +1,7 @@
 // Structured Prompting: demonstration groups encoded independently with right-aligned positions;
 // the test tokens attend to every group with the groups' attention rescaled by 1/M.
 import { z } from 'zod';
-import { MAX_LEN, commonParams, maxOf, ranges, type SegmentVariant } from './common.js';
+import { MAX_LEN, commonParams, maxOf, ranges, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('structured'),
@@ -32,8 +32,7 @@ function check(p: P, T: number): void {
   }
 }
 
-export const structured: SegmentVariant<P> = {
-  params,
+export const structured = defineVariant(params, {
   doc: {
     title: 'Structured Prompting',
     summary:
@@ -65,4 +64,4 @@ export const structured: SegmentVariant<P> = {
       windows: { tokens: T, count: M, windows: groups, task: [context, T], crossLogit, maxPosition: maxOf(positions) },
     };
   },
-};
+});
