@@ -12,6 +12,11 @@ export interface PortSpec {
   /** Expected dimension names, for docs and edge labels (e.g. ['H', 'T', 'D']). */
   dims?: string[];
   doc?: string;
+  /**
+   * For a `metrics` port: the schema of its values, keys described, so a view reads them by name
+   * through it (and picks the nodes that declare what it draws) instead of parsing by hand.
+   */
+  metrics?: z.ZodType;
 }
 export type PortMap = Record<string, PortSpec>;
 
@@ -129,9 +134,10 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
   exact?(params: P): ExactCounterpart | undefined;
   /**
    * `volatile`: reads the outside world (a file), so it runs every time and its cache key is a hash
-   * of what it produced.
+   * of what it produced. `stoppable`: works in steps and honours RunContext.stopRequested (the editor
+   * offers "Stop & keep" while it runs).
    */
-  flags?: { volatile?: boolean };
+  flags?: { volatile?: boolean; stoppable?: boolean };
   /**
    * Fills params the node can learn from its files before compiling (a .npy's shape from its header),
    * so the compiler can infer and plan, and checks what `run` would refuse (a malformed header, a size

@@ -18,14 +18,14 @@ import { PerplexityView, hasPerplexity } from './views/PerplexityView.js';
 import { PasskeyView, hasPasskey } from './views/PasskeyView.js';
 
 export function BottomPanel() {
-  const { ui, analysis, editor, metrics } = useApp();
+  const { ui, analysis, editor, metrics, catalog } = useApp();
   const tab = useStore(ui.store, (s) => s.tab);
   const open = useStore(ui.store, (s) => s.panelOpen);
   const height = useStore(ui.store, (s) => s.panelHeight);
   // The compiler's issues and the last run's (a memory-guard refusal, a failed start).
   const problems = useStore(analysis.store, (s) => s.issues.length) + useStore(metrics, (s) => s.run.issues.length);
-  const kv = useStore(editor.store, (s) => hasKvCache(s.nodes));
-  const pos = useStore(editor.store, (s) => hasPosition(s.nodes));
+  const kv = useStore(editor.store, (s) => hasKvCache(s.nodes, catalog));
+  const pos = useStore(editor.store, (s) => hasPosition(s.nodes, catalog));
   const modelMemory = useStore(editor.store, (s) => hasModelMemory(s.nodes));
   const perplexity = useStore(editor.store, (s) => hasPerplexity(s.nodes));
   const passkey = useStore(editor.store, (s) => hasPasskey(s.nodes));

@@ -1,38 +1,22 @@
-// KV-cache eviction timeline: which original positions the cache holds at each step (slots × steps),
-// and its memory per step. Reads the kv-cache node's metrics (`timeline`, `memoryPerStep`) and its
-// `positions` output.
+// KV-cache eviction timeline: which original positions a cache holds at each step (slots × steps),
+// and its memory per step. Shows every node whose metrics port declares an eviction timeline, and
+// reads its values through the declared schema.
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import type { MetricValue } from '../../../engine/values.js';
+import { evictionTimeline, kvCacheMetrics, type KvCacheMetrics } from '../../../nodes/kv-cache/metrics.js';
 import { useApp } from '../../app-context.js';
+import type { Catalog } from '../../model/catalog.js';
+import { nodesDeclaring } from '../../model/declared.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatBytes, formatNumber } from '../../model/format.js';
-import { useStore } from '../../state/store.js';
+import { shallowEqual, useStore } from '../../state/store.js';
 import { byteAxis, Chart } from '../Chart.js';
 
-export const hasKvCache = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'kv-cache');
+/** Nodes (and their metrics port) that report an eviction timeline. */
+const timelineNodes = (nodes: FlowNode[], catalog: Catalog) => nodesDeclaring(nodes, (t) => catalog.def(t), evictionTimeline, 'timeline');
 
-export interface KvTimelineData {
-  /** Decode step of each recorded column (the recorder subsamples long runs). */
-  steps: number[];
-  /** Tokens seen so far at each recorded step. */
-  seen: number[];
-  /** Original positions held at each recorded step, as flat [start, end) pairs. */
-  runs: number[][];
-}
-
-/** Reads the kv-cache metrics' `timeline` ({ step, seen, runs }); null when absent or malformed. */
-export function parseTimeline(v: MetricValue | undefined): KvTimelineData | null {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
-  const t = v as Record<string, MetricValue>;
-  if (!Array.isArray(t.step) || !Array.isArray(t.seen) || !Array.isArray(t.runs)) return null;
-  if (t.runs.length !== t.step.length || t.seen.length !== t.step.length) return null;
-  return {
-    steps: t.step.map(Number),
-    seen: t.seen.map(Number),
-    runs: t.runs.map((r) => (Array.isArray(r) ? r.map(Number) : [])),
-  };
-}
+export const hasKvCache = (nodes: FlowNode[], catalog: Catalog) => timelineNodes(nodes, catalog).length > 0;
 
 /** Cache slot → original position at one recorded step (slots in cache order, runs ascending). */
 export function slotPositions(runs: number[]): number[] {
@@ -42,26 +26,29 @@ export function slotPositions(runs: number[]): number[] {
 }
 
 export function KvTimeline() {
-  const { editor, metrics } = useApp();
-  const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'kv-cache').map((n) => n.id).join(','));
+  const { editor, metrics, catalog } = useApp();
+  const declared = useStore(editor.store, (s) => timelineNodes(s.nodes, catalog), (a, b) => shallowEqual(a.map((d) => `${d.id}.${d.port}`), b.map((d) => `${d.id}.${d.port}`)));
   const all = useStore(metrics, (s) => s.nodes);
-  const list = ids ? ids.split(',') : [];
-  const evicted = (id: string) => Number((all[id]?.outputs?.metrics?.metrics as Record<string, MetricValue> | undefined)?.evicted) > 0 ? 0 : 1;
+  // Values that do not match the declared schema are not drawn (a node reporting something else).
+  const reports = declared.flatMap(({ id, port }) => {
+    const r = kvCacheMetrics.safeParse(all[id]?.outputs?.[port]?.metrics);
+    return r.success ? [{ id, values: r.data }] : [];
+  });
   // Caches that evict first: a full cache's map is one plain triangle.
-  const withData = list.filter((id) => all[id]?.outputs?.metrics?.metrics).sort((a, b) => evicted(a) - evicted(b));
-  if (!withData.length) return <div className="empty-note">Run the pipeline to see what each KV cache holds at every step.</div>;
+  reports.sort((a, b) => Number(a.values.evicted === 0) - Number(b.values.evicted === 0));
+  if (!reports.length) return <div className="empty-note">Run the pipeline to see what each KV cache holds at every step.</div>;
   return (
     <div style={{ display: 'flex', flexDirection: 'column', gap: 14 }} data-testid="kv-view">
-      {withData.map((id) => (
-        <KvCacheView key={id} id={id} values={all[id]!.outputs!.metrics!.metrics as Record<string, MetricValue>} />
+      {reports.map(({ id, values }) => (
+        <KvCacheView key={id} id={id} values={values} />
       ))}
     </div>
   );
 }
 
-function KvCacheView({ id, values }: { id: string; values: Record<string, MetricValue> }) {
-  const timeline = parseTimeline(values.timeline);
-  const mem = Array.isArray(values.memoryPerStep) ? (values.memoryPerStep as MetricValue[]).map(Number) : null;
+function KvCacheView({ id, values }: { id: string; values: KvCacheMetrics }) {
+  const timeline = values.timeline;
+  const mem = values.memoryPerStep;
   const memOptions = useMemo<Omit<uPlot.Options, 'width'>>(() => {
     return {
       height: 170,
@@ -83,17 +70,18 @@ function KvCacheView({ id, values }: { id: string; values: Record<string, Metric
       series: [{ label: 'slot' }, { label: 'original position', stroke: '#2bb3c0', width: 2, points: { show: false } }],
     };
   }, []);
-  const last = timeline ? slotPositions(timeline.runs.at(-1) ?? []) : [];
-  const scalars = Object.entries(values).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
+  const last = slotPositions(timeline.runs.at(-1) ?? []);
+  const scalars = Object.entries(values as Record<string, MetricValue>).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
+  const described = (k: string) => (kvCacheMetrics.shape as Record<string, { description?: string }>)[k]?.description;
   return (
     <div className="chart-row">
       <div className="chart-box" style={{ flex: '0 1 auto' }}>
         <h4>
           <span className="mono">{id}</span>: original positions held at each step
         </h4>
-        {timeline ? <EvictionMap t={timeline} /> : <div className="muted">This cache reports no per-step timeline.</div>}
+        <EvictionMap t={timeline} />
         <div className="muted" style={{ fontSize: 11, marginTop: 4 }}>
-          x: decode step{timeline && timeline.steps.length < (Number(values.steps) || 0) ? ` (${timeline.steps.length} of ${values.steps}, evenly sampled)` : ''} · y: original position
+          x: decode step{timeline.step.length < values.steps ? ` (${timeline.step.length} of ${values.steps}, evenly sampled)` : ''} · y: original position
           (0 at the top) · <span style={{ color: '#a855f7' }}>■</span> held · <span style={{ color: 'rgba(240,97,109,0.7)' }}>■</span> evicted
         </div>
       </div>
@@ -103,18 +91,16 @@ function KvCacheView({ id, values }: { id: string; values: Record<string, Metric
           <Chart options={slotOptions} data={[last.map((_, i) => i), last]} testId="kv-slots" />
         </div>
       )}
-      {mem && (
-        <div className="chart-box" style={{ flex: '1 1 320px', minWidth: 280 }}>
-          <h4>Cache memory per step</h4>
-          <Chart options={memOptions} data={[mem.map((_, i) => i), mem]} testId="kv-memory" />
-        </div>
-      )}
+      <div className="chart-box" style={{ flex: '1 1 320px', minWidth: 280 }}>
+        <h4>Cache memory per step</h4>
+        <Chart options={memOptions} data={[mem.map((_, i) => i), mem]} testId="kv-memory" />
+      </div>
       <div className="card">
         <h4>Summary</h4>
         <dl className="kv">
           {scalars.map(([k, v]) => (
             <span key={k} style={{ display: 'contents' }}>
-              <dt>{k}</dt>
+              <dt title={described(k)}>{k}</dt>
               <dd className="mono">{typeof v === 'number' && /bytes/i.test(k) ? formatBytes(v) : typeof v === 'number' ? formatNumber(v) : String(v)}</dd>
             </span>
           ))}
@@ -125,10 +111,10 @@ function KvCacheView({ id, values }: { id: string; values: Record<string, Metric
 }
 
 /** Steps × positions image: a column per recorded step, a row per (binned) original position. */
-function EvictionMap({ t }: { t: KvTimelineData }) {
+function EvictionMap({ t }: { t: KvCacheMetrics['timeline'] }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const maxSeen = Math.max(1, ...t.seen);
-  const W = t.steps.length;
+  const W = t.step.length;
   const H = Math.min(maxSeen, 200);
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');

@@ -1,26 +1,36 @@
 // Position encoders: the inverse frequencies (or wavelengths) per dimension pair that each position
 // node actually used, overlaid on plain RoPE at the same base (log scale), with each node's attention
-// factor and how many dimensions its scaling rule left alone or divided.
+// factor and how many dimensions its scaling rule left alone or divided. Shows every node whose
+// metrics port declares the position metrics, read (and titled) through that schema.
 import { useEffect, useMemo, useState } from 'react';
 import uPlot from 'uplot';
-import type { MetricValue } from '../../../engine/values.js';
 import { dict } from '../../../engine/dict.js';
+import { ropeInv } from '../../../nodes/position/common.js';
+import { positionMetrics, type PositionMetrics } from '../../../nodes/position/metrics.js';
 import { useApp } from '../../app-context.js';
+import type { Catalog } from '../../model/catalog.js';
+import { nodesDeclaring } from '../../model/declared.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatNumber } from '../../model/format.js';
 import { shallowEqual, useStore } from '../../state/store.js';
 import { Chart, SERIES_COLORS, logTicks } from '../Chart.js';
 
-export const hasPosition = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'position');
+const positionNodes = (nodes: FlowNode[], catalog: Catalog) => nodesDeclaring(nodes, (t) => catalog.def(t), positionMetrics);
 
-/** Plain RoPE inverse frequencies base^(−2i/D), i = 0..D/2−1. */
-export function ropeInvFreq(base: number, half: number): number[] {
-  return Array.from({ length: half }, (_, i) => base ** (-(2 * i) / (2 * half)));
-}
+export const hasPosition = (nodes: FlowNode[], catalog: Catalog) => positionNodes(nodes, catalog).length > 0;
+
+/** The table's columns: figures of the declared metrics, titled by their descriptions. */
+const COLUMNS = [
+  { key: 'attentionFactor', label: 'attention factor', digits: 4 },
+  { key: 'unchangedDims', label: 'unchanged', digits: 4 },
+  { key: 'dividedDims', label: 'divided', digits: 4 },
+  { key: 'maxWavelength', label: 'max λ', digits: 3 },
+] as const satisfies readonly { key: keyof PositionMetrics; label: string; digits: number }[];
+const describe = (key: string) => (positionMetrics.shape as Record<string, { description?: string }>)[key]?.description;
 
 export function PositionView() {
-  const { editor, metrics, runner } = useApp();
-  const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'position').map((n) => n.id), shallowEqual);
+  const { editor, metrics, runner, catalog } = useApp();
+  const ids = useStore(editor.store, (s) => positionNodes(s.nodes, catalog).map((d) => d.id), shallowEqual);
   const done = useStore(metrics, (s) => ids.filter((id) => s.nodes[id]?.outputs?.frequencies).map((id) => `${id}@${s.nodes[id]!.profile?.endMs ?? 0}`), shallowEqual);
   const summaries = useStore(metrics, (s) => s.nodes);
   const [freqs, setFreqs] = useState<Record<string, number[]>>(dict);
@@ -67,8 +77,8 @@ export function PositionView() {
   if (!first) return <div className="muted">loading frequencies…</div>;
   const tr = (x: number) => (mode === 'inv' ? x : (2 * Math.PI) / x);
   const same = shown.filter((id) => freqs[id]!.length === half);
-  const data = [Array.from({ length: half }, (_, i) => i), ...same.map((id) => freqs[id]!.map(tr)), ropeInvFreq(base, half).map(tr)] as uPlot.AlignedData;
-  const m = (id: string) => (summaries[id]?.outputs?.metrics?.metrics ?? {}) as Record<string, MetricValue>;
+  const data = [Array.from({ length: half }, (_, i) => i), ...same.map((id) => freqs[id]!.map(tr)), Array.from(ropeInv(base, 2 * half), tr)] as uPlot.AlignedData;
+  const m = (id: string): Partial<PositionMetrics> => positionMetrics.safeParse(summaries[id]?.outputs?.metrics?.metrics).data ?? {};
   return (
     <div className="chart-row" data-testid="position-view">
       <div className="chart-box" style={{ flex: '1 1 520px', minWidth: 420 }}>
@@ -88,22 +98,23 @@ export function PositionView() {
         <thead>
           <tr>
             <th>node</th>
-            <th className="l">variant</th>
-            <th title="multiplies cos and sin">attention factor</th>
-            <th title="dimension pairs whose frequency the scaling left unchanged">unchanged</th>
-            <th title="dimension pairs divided by the full factor">divided</th>
-            <th>max λ</th>
+            <th className="l" title={describe('variant')}>variant</th>
+            {COLUMNS.map((c) => (
+              <th key={c.key} title={describe(c.key)}>
+                {c.label}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
           {shown.map((id) => (
             <tr key={id}>
               <td className="mono">{id}</td>
-              <td className="l">{String(m(id).variant ?? '')}</td>
-              <td>{typeof m(id).attentionFactor === 'number' ? formatNumber(m(id).attentionFactor as number) : '–'}</td>
-              <td>{String(m(id).unchangedDims ?? '–')}</td>
-              <td>{String(m(id).dividedDims ?? '–')}</td>
-              <td>{typeof m(id).maxWavelength === 'number' ? formatNumber(m(id).maxWavelength as number, 3) : '–'}</td>
+              <td className="l">{m(id).variant ?? ''}</td>
+              {COLUMNS.map((c) => {
+                const v = m(id)[c.key];
+                return <td key={c.key}>{v === undefined ? '–' : formatNumber(v, c.digits)}</td>;
+              })}
             </tr>
           ))}
         </tbody>

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { registry } from '../../nodes/index.js';
+import { evictionTimeline, kvCacheMetrics } from '../../nodes/kv-cache/metrics.js';
+import { positionMetrics } from '../../nodes/position/metrics.js';
+import type { AnyNodeDef } from '../../engine/node.js';
+import { metricsPortDeclaring, nodesDeclaring } from './declared.js';
+
+const def = (metrics: z.ZodType): AnyNodeDef => ({ ...registry.get('compare')!, outputs: { report: { kind: 'metrics', metrics } } }) as AnyNodeDef;
+
+describe('nodes found by what they declare', () => {
+  it('finds a port by its whole schema or by one field, optional or not, and only by identity', () => {
+    expect(metricsPortDeclaring(registry.get('kv-cache'), evictionTimeline, 'timeline')).toBe('metrics');
+    expect(metricsPortDeclaring(registry.get('position'), positionMetrics)).toBe('metrics');
+    expect(metricsPortDeclaring(def(z.object({ t: evictionTimeline.optional() })), evictionTimeline, 't')).toBe('report');
+    // A look-alike schema is not the declared one.
+    expect(metricsPortDeclaring(def(z.object({ timeline: z.object({ step: z.array(z.number()) }) })), evictionTimeline, 'timeline')).toBeUndefined();
+    expect(metricsPortDeclaring(registry.get('attention'), kvCacheMetrics)).toBeUndefined();
+    expect(metricsPortDeclaring(undefined, kvCacheMetrics)).toBeUndefined();
+  });
+
+  it('lists the graph nodes that declare it, whatever their type', () => {
+    const nodes = [
+      { id: 'a', data: { type: 'kv-cache' } },
+      { id: 'b', data: { type: 'attention' } },
+      { id: 'c', data: { type: 'no-such-type' } },
+      { id: 'd', data: { type: 'custom' } },
+    ];
+    const defOf = (t: string) => (t === 'custom' ? def(z.looseObject({ timeline: evictionTimeline })) : registry.get(t));
+    expect(nodesDeclaring(nodes, defOf, evictionTimeline, 'timeline')).toEqual([{ id: 'a', port: 'metrics' }, { id: 'd', port: 'report' }]);
+  });
+});
