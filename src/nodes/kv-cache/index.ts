@@ -19,9 +19,9 @@ export const variants: CacheVariant[] = [contiguous, paged, streaming, h2o, kivi
 
 export type KvCacheParams = { variant: string; prefillTokens: number } & Record<string, unknown>;
 const family = variantFamily<CacheVariant, KvCacheParams>(variants);
-const { byName, params } = family;
+const { params } = family;
 
-const variantOf = (p: KvCacheParams) => byName.get(p.variant)!;
+const variantOf = family.of;
 
 interface Ins {
   k: Tensor;

@@ -32,9 +32,10 @@ export const variants: PositionVariant[] = [none, sinusoidal, rope, linear, ntk,
 
 export type PositionNodeParams = PositionParams & Record<string, unknown>;
 const family = variantFamily<PositionVariant, PositionNodeParams>(variants);
-const { byName, params } = family;
+const { params } = family;
 
-const variantOf = (p: PositionNodeParams) => byName.get(p.variant)!;
+/** The variant module of parsed position params. */
+export const positionVariantOf = family.of;
 
 interface Dims {
   H: number | null;
@@ -59,7 +60,7 @@ function inferDims(ins: { q: PortShape; k: PortShape; positions?: PortShape; mod
   checkTq(dims.Tq, dims.Tk);
   // A connected model replaces the params when the node runs: nothing here to check them against.
   if (ins.model) return dims;
-  const v = variantOf(p);
+  const v = positionVariantOf(p);
   const d = dims.D;
   if (p.rotaryDims !== undefined && v.effect !== 'rotate') throw new Error(`rotaryDims applies to the rotary variants, not ${p.variant}`);
   if (d !== null) {
@@ -90,7 +91,7 @@ async function resolveParams(ctx: RunContext | undefined, model: ModelValue | un
 function configParams(arch: ModelArch, p: PositionNodeParams): { params: PositionNodeParams; headDim: number } {
   const r = ropeFromConfig(arch, { layer: p.configLayer, positionOffset: p.positionOffset });
   const params = { ...r.params, ...(r.rotaryDims < r.headDim ? { rotaryDims: r.rotaryDims } : {}) } as PositionNodeParams;
-  return { params: byName.get(params.variant)!.params.parse(params) as PositionNodeParams, headDim: r.headDim };
+  return { params: family.of(params).params.parse(params) as PositionNodeParams, headDim: r.headDim };
 }
 
 function checkHeadDim(D: number, headDim: number | undefined, source: string): void {
@@ -117,7 +118,7 @@ function prepare(q: Tensor, k: Tensor, given: Tensor | undefined, p: PositionNod
   // k's positions; q's are the last Tq of them. L (dynamic NTK, LongRoPE) is over all of k's.
   const positions = positionsOf(dims.Tk, p.positionOffset, given?.data as Int32Array | undefined);
   const qPositions = positions.subarray(dims.Tk - dims.Tq);
-  const v = variantOf(p);
+  const v = positionVariantOf(p);
   const L = lengthOf(positions);
   const R = rotaryOf(p, dims.D);
   const plan = v.plan(p, R, L);
@@ -272,7 +273,7 @@ export const position = defineNode({
     const [h, hkv, tk, d] = [H ?? 0, Hkv ?? 0, Tk ?? 0, D ?? 0];
     const tq = Tq ?? tk;
     const elems = (h * tq + hkv * tk) * d;
-    const effect = variantOf(p).effect;
+    const effect = positionVariantOf(p).effect;
     if (effect === 'none') return { flops: 0, workspaceBytes: 0, note: 'q and k pass through' };
     // The larger of q, k on the backend: its upload, halves, four products, two sums and the result.
     // (An added sinusoid needs only the upload and the sum.)
