@@ -30,6 +30,17 @@ describe('dilated-distributed equals dilated to 1e-5', () => {
       });
 });
 
+it('fewer queries than keys (the last 40 of 128): devices answer for the query rows in their chunk', async () => {
+  const { q, k, v } = qkv(2, 1, 128, 8);
+  const qLast = { ...q, shape: [2, 40, 8], data: new Float32Array([...q.data.subarray(88 * 8, 128 * 8), ...q.data.subarray(216 * 8, 256 * 8)]) };
+  const p = { segmentLengths: [16, 64, 128], dilationRates: [1, 2, 4] };
+  for (const backend of ['cpu', 'wasm'] as const) {
+    const dist = await runNode(attention, { q: qLast, k, v }, { variant: 'dilated-distributed', devices: 4, ...p }, { backend });
+    const one = await runNode(attention, { q: qLast, k, v }, { variant: 'dilated', ...p }, { backend });
+    expectClose(outOf(dist), outOf(one), { atol: 1e-5 }, `last 40 queries on ${backend}`);
+  }
+});
+
 describe('dilated-distributed: the all-gather and the devices', () => {
   // H = 1, T = 64, 4 devices of 16 positions; pair (64, 4): one segment over all devices, each keeps
   // its positions ≡ 0 (mod 4) — 4 rows of K and V (D = Dv = 8) — and sends them to 3 peers.

@@ -24,8 +24,6 @@ type P = { variant: 'dilated-distributed'; causal: boolean; scale?: number; segm
 /** Refuses shapes LongNet's split does not cover, naming the param. */
 function checkSplit(p: P, s: AttentionShape): number {
   const n = p.devices;
-  if (s.Tq !== s.Tk)
-    throw new Error(`attention (dilated-distributed): needs as many queries as keys (the whole sequence is split across devices); got ${s.Tq} queries and ${s.Tk} keys`);
   if (s.Tk % n !== 0) throw new Error(`attention (dilated-distributed): params.devices = ${n} must divide the sequence length ${s.Tk}`);
   const c = s.Tk / n;
   p.segmentLengths.forEach((w, k) => {
@@ -64,18 +62,21 @@ async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs,
   if (bias?.terms.length) throw new Error('attention (dilated-distributed): the bias input is not supported; use dilated for biased attention');
   const c = checkSplit(p, s);
   const n = p.devices;
-  const { H, Tk: T, D, Dv } = s;
+  const { H, Tq, Tk: T, D, Dv } = s;
+  // Queries are the last Tq positions: a device answers for those in its chunk (maybe none).
+  const off = T - Tq;
+  const queryRows = (d: number) => Math.max(0, (d + 1) * c - Math.max(d * c, off));
   const scale = scaleOf(p, D);
   const t0 = epochMs();
   const qd = q.data as Float32Array;
   const kd = k.data as Float32Array;
   const vd = v.data as Float32Array;
-  const out = new Float32Array(H * T * Dv);
+  const out = new Float32Array(H * Tq * Dv);
   const pairs = p.segmentLengths.length;
   // Each device's own chunk of Q, K, V, its output rows and its running merge state (one head at a time).
   const devs: Device[] = Array.from({ length: n }, (_, d) => ({ report: { device: d, peakBytes: 0, bytesSent: 0, spans: [] }, live: 0 }));
   const stateBytes = c * (Dv + 2) * 8;
-  for (const dev of devs) hold(dev, c * (H * D + s.Hkv * (D + Dv) + H * Dv) * 4 + stateBytes);
+  devs.forEach((dev, d) => hold(dev, (queryRows(d) * H * (D + Dv) + c * s.Hkv * (D + Dv)) * 4 + stateBytes));
   const mRun = devs.map(() => new Float64Array(c));
   const lRun = devs.map(() => new Float64Array(c));
   const accRun = devs.map(() => new Float64Array(c * Dv));
@@ -131,6 +132,7 @@ async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs,
         hold(dev, scores.byteLength);
         const [m, l, acc] = [mRun[d]!, lRun[d]!, accRun[d]!];
         for (const i of kept[d]!) {
+          if (i < off) continue;
           const seg = Math.floor(i / geo.W);
           let max = -Infinity;
           let cnt = 0;
@@ -141,7 +143,7 @@ async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs,
               continue;
             }
             let dot = 0;
-            for (let e = 0; e < D; e++) dot += qd[(h * T + i) * D + e]! * keys.k[x * D + e]!;
+            for (let e = 0; e < D; e++) dot += qd[(h * Tq + i - off) * D + e]! * keys.k[x * D + e]!;
             scores[x] = dot * scale;
             if (scores[x]! > max) max = scores[x]!;
             cnt++;
@@ -170,8 +172,8 @@ async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs,
       ctx.progress((step + 1) / (H * pairs));
     }
     for (let d = 0; d < n; d++)
-      for (let row = 0; row < c; row++)
-        for (let e = 0; e < Dv; e++) out[(h * T + d * c + row) * Dv + e] = lRun[d]![row]! > 0 ? accRun[d]![row * Dv + e]! / lRun[d]![row]! : 0;
+      for (let row = Math.max(0, off - d * c); row < c; row++)
+        for (let e = 0; e < Dv; e++) out[(h * Tq + d * c + row - off) * Dv + e] = lRun[d]![row]! > 0 ? accRun[d]![row * Dv + e]! / lRun[d]![row]! : 0;
   }
   const reports = devs.map((dev) => dev.report);
   const devicesPeak = reports.reduce((a, r) => a + r.peakBytes, 0);
@@ -183,12 +185,13 @@ async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs,
     steps: H * pairs,
     extra: { gatheredBytes: gathered, scoreEntries: entries },
   });
-  return { out: f32([H, T, Dv], out, ['H', 'T', 'D']), devices };
+  return { out: f32([H, Tq, Dv], out, ['H', 'T', 'D']), devices };
 }
 
 /** Bytes device d holds at most, as runOnDevices counts them. */
 function devicePeak(p: P, s: AttentionShape, d: number, c: number): number {
-  const base = c * (s.H * s.D + s.Hkv * (s.D + s.Dv) + s.H * s.Dv) * 4 + c * (s.Dv + 2) * 8;
+  const queryRows = Math.max(0, (d + 1) * c - Math.max(d * c, s.Tk - s.Tq));
+  const base = (queryRows * s.H * (s.D + s.Dv) + c * s.Hkv * (s.D + s.Dv)) * 4 + c * (s.Dv + 2) * 8;
   let most = 0;
   for (let h = 0; h < s.H; h++)
     p.segmentLengths.forEach((w, pk) => {
@@ -223,7 +226,7 @@ export const dilatedDistributed: AttentionVariant<P> = {
   doc: {
     title: 'Dilated attention across devices (LongNet)',
     summary:
-      "LongNet's distributed algorithm: each device holds T/devices positions; segments within a device attend locally, segments spanning devices all-gather their sparsified (every r-th) keys and values, counted in bytes on the `devices` output. Same output as `dilated`. The devices are simulated in-process, one after another (no workers); needs Tq = Tk, devices dividing T, each w dividing or a multiple of T/devices; bias inputs are refused.",
+      "LongNet's distributed algorithm: each device holds T/devices positions; segments within a device attend locally, segments spanning devices all-gather their sparsified (every r-th) keys and values, counted in bytes on the `devices` output. Same output as `dilated`. The devices are simulated in-process, one after another (no workers); needs devices dividing T, each w dividing or a multiple of T/devices; bias inputs are refused.",
     formula: 'device d: K̃ₖ, Ṽₖ = all-gather over the devices of its segment of (every r-th row of K_d, V_d); Oₖ = softmax(Q̃ₖ,d K̃ₖᵀ·scale)·Ṽₖ; O = Σₖ sₖ·Oₖ / Σₖ sₖ',
     references: [{ title: 'LongNet: Scaling Transformers to 1,000,000,000 Tokens', year: 2023 }],
   },
