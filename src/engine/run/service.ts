@@ -100,6 +100,11 @@ export class EngineService {
     this.cancelToken.cancel();
   }
 
+  /** Message-based graceful stop (see RunContext.stopRequested). */
+  stop(): void {
+    this.cancelToken.stop();
+  }
+
   /**
    * Activates a backend. Calls are queued: tfjs cannot initialise two backends at once (a second
    * setBackend while wasm is still loading makes the first fail and fall back). `retry` starts again

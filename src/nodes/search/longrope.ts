@@ -178,6 +178,8 @@ export const searchLongrope = defineNode({
     workspaceBytes: ins.model.bytes ?? 0,
     note: `≤ ${p.population + p.generations * p.population + 1} candidates × ${p.maxWindows} forward passes of ${p.targetLength} tokens`,
   }),
+  // A graceful stop ends the search before the next generation, with the best factors so far.
+  flags: { stoppable: true },
   async run(ctx, ins, p) {
     const ids = idsOf(ins);
     const port = ins.tokens ? 'tokens' : 'ids';

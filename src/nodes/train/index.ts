@@ -134,6 +134,8 @@ export const trainLm = defineNode({
       note: `${n.toLocaleString('en')} params × (weights, gradients, AdamW m and v) f32, plus one step's tape (${(step / 2 ** 20).toFixed(1)} MiB)`,
     };
   },
+  // Ctrl-C once in the CLI, Stop & keep in the editor: training ends after its step and outputs the model.
+  flags: { stoppable: true },
   async run(ctx, ins, p) {
     const ids = (ins.tokens as TokensValue).ids;
     let maxId = 0;

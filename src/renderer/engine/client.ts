@@ -13,6 +13,8 @@ export interface EngineClient {
   /** Whether cancel is immediate (shared flag) or a message. */
   sharedCancel: boolean;
   cancel(): void;
+  /** Asks stoppable nodes (training, a search) to end after their current step and keep what they have. */
+  stop(): void;
   terminate(): void;
 }
 
@@ -54,6 +56,11 @@ export function startEngine(readData?: (path: string) => Promise<Uint8Array>, ma
   return {
     api,
     sharedCancel,
+    stop() {
+      // 0 → 2 only: a cancel already asked for stays a cancel (CancelToken's states).
+      if (flag) Atomics.compareExchange(flag, 0, 0, 2);
+      else api.stop().catch(() => {});
+    },
     cancel() {
       if (flag) Atomics.store(flag, 0, 1);
       else api.cancel().catch(() => {});

@@ -24,6 +24,8 @@ export interface RunnerSettings {
   busy: boolean;
   /** Cancel was pressed and the run has not stopped yet. */
   cancelling: boolean;
+  /** Stop & keep was pressed: stoppable nodes end after their current step; the run goes on. */
+  stopping?: boolean;
   error?: string;
   /** Pre-flight memory guard, bytes. */
   memoryBudget: number;
@@ -181,7 +183,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     const seq = ++runSeq;
     const doc = editor.doc();
     metrics.set((s) => ({ ...s, run: { ...idleRun, phase: 'starting', startedAt: performance.now(), previous: s.run.profile ?? s.run.previous } }));
-    settings.set((s) => ({ ...s, busy: true, cancelling: false }));
+    settings.set((s) => ({ ...s, busy: true, cancelling: false, stopping: false }));
     try {
       await drain();
       await backendSettled();
@@ -277,6 +279,13 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     }, CANCEL_UI_MS);
   }
 
+  /** Stop & keep: stoppable nodes (training, a search) end after their current step; the nodes after them still run. */
+  function stop() {
+    if (!active() || settings.get().cancelling) return;
+    client?.stop();
+    settings.set((s) => ({ ...s, stopping: true }));
+  }
+
   async function runSweep(node: string, param: string, values: number[]) {
     sweepCancelled = false;
     const doc = editor.doc();
@@ -338,7 +347,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     settings.set((s) => ({ ...s, memoryBudget: bytes }));
   }
 
-  return { settings, sweep, selectBackend, run, cancel, runSweep, fetchValue, resetResults, setBudget, sharedCancel: () => engine().sharedCancel };
+  return { settings, sweep, selectBackend, run, cancel, stop, runSweep, fetchValue, resetResults, setBudget, sharedCancel: () => engine().sharedCancel };
 }
 export type Runner = ReturnType<typeof createRunner>;
 

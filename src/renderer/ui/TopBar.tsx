@@ -113,9 +113,15 @@ const BACKENDS: { value: BackendName; label: string }[] = [
 ];
 
 function RunBar({ commands }: { commands: Commands }) {
-  const { runner, metrics } = useApp();
+  const { runner, metrics, editor, registry } = useApp();
   const settings = useStore(runner.settings, (s) => s);
   const run = useStore(metrics, (s) => s.run);
+  // The running node, when it works in steps and can end early keeping what it has (training, a search).
+  const stoppable = useStore(metrics, (s) => {
+    const id = Object.keys(s.nodes).find((n) => s.nodes[n]!.status === 'running');
+    const type = id ? editor.doc().nodes.find((n) => n.id === id)?.type : undefined;
+    return type && registry.get(type)?.flags?.stoppable ? id : undefined;
+  });
   const sweeping = useStore(runner.sweep, (s) => s.running);
   // After a sweep (and until the next run starts) the status says how the sweep went.
   const sweepDone = useStore(runner.sweep, (s) => (s.finishedAt !== undefined && s.finishedAt >= (run.startedAt ?? 0) ? sweepStatus(s) : ''));
@@ -190,6 +196,17 @@ function RunBar({ commands }: { commands: Commands }) {
       {(fellBack || settings.error) && !settings.starting && !running && (
         <button className="btn small" data-testid="backend-retry" title={`Start ${settings.backend} again`} onClick={() => void runner.selectBackend(settings.backend, { retry: true })}>
           Retry
+        </button>
+      )}
+      {running && stoppable && (
+        <button
+          className="btn"
+          onClick={runner.stop}
+          disabled={settings.cancelling || settings.stopping}
+          data-testid="stop-keep"
+          title={`"${stoppable}" ends after its current step and keeps what it has (a model, the best factors so far); the nodes after it still run`}
+        >
+          {settings.stopping ? 'Stopping…' : '◼ Stop & keep'}
         </button>
       )}
       {running ? (
