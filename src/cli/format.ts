@@ -64,23 +64,6 @@ export function parseBytes(text: string): number {
   return Math.round(Number(m[1]) * (m[3] ? 1024 : 1000) ** pow);
 }
 
-/** Least-squares slope of log(y) against log(x): the exponent of a power law. */
-export function logLogSlope(xs: number[], ys: number[]): number | null {
-  const pts = xs.map((x, i) => [x, ys[i]!] as const).filter(([x, y]) => x > 0 && y > 0);
-  if (pts.length < 2) return null;
-  const lx = pts.map(([x]) => Math.log(x));
-  const ly = pts.map(([, y]) => Math.log(y));
-  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
-  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < lx.length; i++) {
-    num += (lx[i]! - mx) * (ly[i]! - my);
-    den += (lx[i]! - mx) ** 2;
-  }
-  return den === 0 ? null : num / den;
-}
-
 /** A path as the user would type it: relative to the working folder when inside it, else absolute. */
 export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);

@@ -13,13 +13,15 @@ import { EngineWorkerDied } from '../engine/node/client.js';
 import { startEngineWorker } from '../lab/engine-worker.js';
 import { parsePipelineText, readPipelineFile } from '../engine/node/host.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
+import { formatPct } from '../engine/run/roofline.js';
 import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
 import { formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
 import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
 import { dict } from '../engine/dict.js';
-import { displayPath, logLogSlope, mib, ms, num, parseBytes, table, terminalText } from './format.js';
+import { MIN_SWEEP_MS, sweepSlope, type SweepSlope } from '../engine/run/sweep.js';
+import { displayPath, mib, ms, num, parseBytes, table, terminalText } from './format.js';
 
 export const EXIT = { ok: 0, runFailed: 1, invalid: 2 } as const;
 
@@ -244,6 +246,13 @@ function invalidReport(file: string, stage: 'invalid' | 'refused', issues: Compi
   return { status: stage, text: issueLines(file, issues), json: { ok: false, status: stage, issues }, exitCode: EXIT.invalid };
 }
 
+/** A node's achieved GFLOP/s and GB/s as % of the backend's peak: "12% · 3.4%" ('–' where unknown). */
+function peakCell(n: RunProfile['nodes'][number]): string {
+  const f = formatPct(n.peakFlopsPct);
+  const b = formatPct(n.peakBytesPct);
+  return f || b ? `${f || '–'} · ${b || '–'}` : '';
+}
+
 async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promise<RunReport> {
   if (!r.ok) return invalidReport(file, r.stage, r.issues);
   const p = r.profile;
@@ -253,12 +262,14 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
     `${b.adapter ? ` · adapter ${b.adapter.vendor}/${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : ''} · ${b.host}`);
   // Everything from the pipeline (its name, messages, `why`) is printed escaped: it is untrusted text.
   out.push(`pipeline: ${terminalText(p.pipeline)} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak with live values ${mib(p.measuredPeakBytes)} MiB measured, ${mib(p.predictedPeakBytes)} MiB predicted`);
+  // The roofline's ceiling: what the percentages in the table are of.
+  out.push(p.peak ? `peak on ${b.name}: ${p.peak.gflops.toFixed(1)} GFLOP/s, ${p.peak.gbps.toFixed(1)} GB/s (${p.peak.method})` : `peak on ${b.name}: unknown (${p.peakError ?? 'not measured'})`);
   out.push('');
   out.push(
     table(
-      ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s'],
-      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2)]),
-      ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
+      ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s', 'GB/s', '% of peak (flops · bytes)'],
+      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2), n.gbps == null ? '' : n.gbps.toFixed(2), peakCell(n)]),
+      ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   // NaN/±Infinity nobody asked for (e.g. an overflowing scale) is said per node; profile.json has the counts.
@@ -350,20 +361,6 @@ export function sweepSpec(sets: string[]): { swept: { node: string; param: strin
   return { swept, fixed };
 }
 
-/** Times under this are noise: a node whose every time is under it gets no ms slope. */
-const MIN_SLOPE_MS = 0.05;
-
-type Fit = { slope: number | null; why?: string };
-
-/** The log-log slope of a node's figures against the swept values, or why it is not shown. */
-function fitSlope(xs: number[] | null, ys: number[], floor = 0): Fit {
-  if (!xs) return { slope: null, why: 'the swept values are not numbers' };
-  if (ys.filter((y) => y > 0).length < 3) return { slope: null, why: 'fewer than 3 points (finished runs with a figure above 0)' };
-  if (ys.every((y) => y < floor)) return { slope: null, why: `every time under ${floor} ms` };
-  const slope = logLogSlope(xs, ys);
-  return slope === null ? { slope, why: 'the swept values must be positive and differ' } : { slope };
-}
-
 const csvCell = (v: unknown) => {
   const s = v === undefined || v === null ? '' : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -435,10 +432,10 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
     nodeIds.map((id) => {
       const done = rows.filter((r) => r.nodes[id]?.status === 'done');
       const x = xs && done.map((r) => r.value as number);
-      return [id, { ms: fitSlope(x, done.map((r) => r.nodes[id]!.ms), MIN_SLOPE_MS), peak: fitSlope(x, done.map((r) => r.nodes[id]!.peak)) }];
+      return [id, { ms: sweepSlope(x, done.map((r) => r.nodes[id]!.ms), MIN_SWEEP_MS), peak: sweepSlope(x, done.map((r) => r.nodes[id]!.peak)) }];
     }),
   );
-  const shown = (f: Fit) => (f.slope === null ? '–' : f.slope.toFixed(2));
+  const shown = (f: SweepSlope) => (f.slope === null ? '–' : f.slope.toFixed(2));
   const cell = (r: Row, id: string, figure: (n: NodeRow) => string) => {
     const n = r.nodes[id];
     return !n ? r.status : n.status === 'done' ? figure(n) : n.status;

@@ -1,38 +1,5 @@
-// Least-squares fit of log y = a + b·log x: the slope b is the empirical exponent of a sweep
-// (≈1 for O(N), ≈2 for O(N²)).
-
-export interface PowerFit {
-  slope: number;
-  intercept: number;
-  /** Coefficient of determination in log-log space. */
-  r2: number;
-  n: number;
-}
-
-export function fitLogLog(xs: readonly number[], ys: readonly number[]): PowerFit | null {
-  const pts: [number, number][] = [];
-  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
-    const x = xs[i]!;
-    const y = ys[i]!;
-    if (x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y)) pts.push([Math.log(x), Math.log(y)]);
-  }
-  const n = pts.length;
-  if (n < 2) return null;
-  const mx = pts.reduce((s, p) => s + p[0], 0) / n;
-  const my = pts.reduce((s, p) => s + p[1], 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (const [x, y] of pts) {
-    sxx += (x - mx) ** 2;
-    sxy += (x - mx) * (y - my);
-    syy += (y - my) ** 2;
-  }
-  if (sxx === 0) return null;
-  const slope = sxy / sxx;
-  const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);
-  return { slope, intercept: my - slope * mx, r2, n };
-}
+// The sweep view's values field: "1024, 2048", "1K..64K" (doubling) or "1K..64K x4". The fit of a
+// sweep (the exponent) is src/engine/run/sweep.ts, shared with `ctxlab sweep`.
 
 /** Parses sweep values: "1024, 2048, 4096", "1K..64K" (doubling) or "1K..64K x4". */
 export function parseSweepValues(text: string): number[] {

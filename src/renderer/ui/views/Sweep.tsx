@@ -5,7 +5,8 @@ import { useMemo, useState } from 'react';
 import uPlot from 'uplot';
 import { useApp } from '../../app-context.js';
 import { fieldsOf } from '../../model/params.js';
-import { fitLogLog, parseSweepValues } from '../../model/fit.js';
+import { parseSweepValues } from '../../model/fit.js';
+import { MIN_SWEEP_MS, sweepSlope } from '../../../engine/run/sweep.js';
 import { sweepSeries, sweepStatus } from '../../model/sweep.js';
 import { formatBytes, formatBytesShort, formatMs } from '../../model/format.js';
 import type { SweepPoint } from '../../state/runner.js';
@@ -127,8 +128,9 @@ function SweepCharts({ points, param, affected }: { points: SweepPoint[]; param:
   const series = (get: (n: { ms: number; peak: number }) => number) => ids.map((id) => ok.map((p) => (p.nodes[id] && get(p.nodes[id]!) > 0 ? get(p.nodes[id]!) : null)));
   const msData = series((n) => n.ms);
   const peakData = series((n) => n.peak);
-  const fits = (data: (number | null)[][]) => data.map((ys) => fitLogLog(xs, ys.map((y) => y ?? NaN)));
-  const msFits = fits(msData);
+  // The same rule as `ctxlab sweep`: three points at least, and no time exponent from timer noise.
+  const fits = (data: (number | null)[][], floor = 0) => data.map((ys) => sweepSlope(xs, ys.map((y) => y ?? NaN), floor));
+  const msFits = fits(msData, MIN_SWEEP_MS);
   const peakFits = fits(peakData);
   const refused = points.filter((p) => p.status !== 'ok');
 
@@ -144,7 +146,7 @@ function SweepCharts({ points, param, affected }: { points: SweepPoint[]; param:
       series: [
         { label: param },
         ...ids.map((id, i) => ({
-          label: `${id}${f[i] ? ` (slope ${f[i]!.slope.toFixed(2)})` : ''}`,
+          label: `${id}${f[i]?.slope != null ? ` (slope ${f[i]!.slope!.toFixed(2)})` : ''}`,
           stroke: SERIES_COLORS[i % SERIES_COLORS.length],
           width: 2,
           points: { show: true, size: 6 },
@@ -155,9 +157,9 @@ function SweepCharts({ points, param, affected }: { points: SweepPoint[]; param:
     };
   };
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const msOptions = useMemo(() => mkOptions('ms', msFits), [ids.join(), msFits.map((f) => f?.slope.toFixed(2)).join(), param]);
+  const msOptions = useMemo(() => mkOptions('ms', msFits), [ids.join(), msFits.map((f) => f.slope?.toFixed(2)).join(), param]);
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const peakOptions = useMemo(() => mkOptions('bytes', peakFits), [ids.join(), peakFits.map((f) => f?.slope.toFixed(2)).join(), param]);
+  const peakOptions = useMemo(() => mkOptions('bytes', peakFits), [ids.join(), peakFits.map((f) => f.slope?.toFixed(2)).join(), param]);
 
   return (
     <>
@@ -166,8 +168,8 @@ function SweepCharts({ points, param, affected }: { points: SweepPoint[]; param:
           <span className="slope" key={id}>
             <span className="pal-swatch" style={{ background: SERIES_COLORS[i % SERIES_COLORS.length] }} />
             <b className="mono">{id}</b> time ∝ {param}
-            <sup>{msFits[i]?.slope.toFixed(2) ?? '?'}</sup> · memory ∝ {param}
-            <sup>{peakFits[i]?.slope.toFixed(2) ?? '?'}</sup>
+            <sup>{msFits[i]?.slope?.toFixed(2) ?? '?'}</sup> · memory ∝ {param}
+            <sup>{peakFits[i]?.slope?.toFixed(2) ?? '?'}</sup>
           </span>
         ))}
       </div>
