@@ -57,12 +57,12 @@ export function connectionProblem(app: ReturnType<typeof useApp>, c: Connection 
 }
 
 /**
- * Below 0.4, node text is unreadable anyway: nodes draw as coloured boxes (much cheaper to paint)
- * with their title or badges in a font that grows in steps as the zoom falls, so that it stays
- * about 10 px on screen (styles.css: .lod-1 … .lod-3). Steps, not a continuous scale: a class
- * change re-styles every node, which must not happen on every frame of a zoom.
+ * Below half size, node text is too small to read anyway: nodes draw as coloured boxes (much cheaper
+ * to paint) with their badges, or their title before a run, in a font that grows in steps as the zoom
+ * falls so that it stays 9-13 px on screen (styles.css: .lod-1 … .lod-3). Steps, not a continuous
+ * scale: a class change re-styles every node, which must not happen on every frame of a zoom.
  */
-export const lodLevel = (zoom: number) => (zoom >= 0.4 ? 0 : zoom >= 0.29 ? 1 : zoom >= 0.2 ? 2 : 3);
+export const lodLevel = (zoom: number) => (zoom >= 0.5 ? 0 : zoom >= 0.36 ? 1 : zoom >= 0.26 ? 2 : 3);
 /** The smallest canvas that shows the minimap. */
 const MINIMAP_MIN = { width: 640, height: 400 };
 
