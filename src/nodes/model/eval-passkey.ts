@@ -9,7 +9,7 @@ import { rng } from '../common/random.js';
 import { loadTokenizer } from '../text/encodings.js';
 import { loadHfTokenizer } from '../text/hf-tokenizer.js';
 import { argmaxRow, forwardTokens, LlamaModel, LlamaSession } from './llama.js';
-import { resolveTechnique, techniqueParams, type TechniqueParams } from './technique.js';
+import { resolveTechnique, techniqueParams } from './technique.js';
 
 export const PASSKEY_INTRO =
   'There is an important info hidden inside a lot of irrelevant text. Find it and memorize them. I will quiz you about the important information there.\n';
@@ -78,7 +78,7 @@ export const evalPasskey = defineNode({
   infer: () => ({ metrics: { kind: 'metrics', keys: ['lengths', 'depths', 'accuracy', 'promptTokens', 'trials', 'answers', 'attention', 'rope'] } }),
   cost: (ins, p) => ({ flops: 0, workspaceBytes: ins.model.bytes ?? 0, note: `${p.lengths.length}×${p.depths.length} cells × ${p.trials} trials, a prefill and ${p.digits + 2} decode steps each` }),
   async run(ctx, ins, p) {
-    const technique = resolveTechnique(ins.model, p as TechniqueParams);
+    const technique = resolveTechnique(ins.model, p);
     let tok: Encoder;
     if (p.encoding === 'hf') {
       const path = p.tokenizer ?? (ins.model.source ? `${ins.model.source}/tokenizer.json` : undefined);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineNode, ShapeError } from '../../engine/node.js';
 import { metrics } from '../../engine/values.js';
 import { forwardTokens, LlamaModel } from './llama.js';
-import { idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength, type TechniqueParams } from './technique.js';
+import { idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
 
 /** Most points per NLL curve; longer windows are averaged into this many bins. */
 export const CURVE_POINTS = 512;
@@ -77,7 +77,7 @@ export const evalPerplexity = defineNode({
   }),
   async run(ctx, ins, p) {
     const ids = idsOf(ins);
-    const technique = resolveTechnique(ins.model, p as TechniqueParams);
+    const technique = resolveTechnique(ins.model, p);
     const model = await LlamaModel.load(ctx, ins.model);
     try {
       const V = model.arch.vocabSize;

@@ -1,40 +1,27 @@
 // eval.perplexity against NLLs computed from the plain-TS reference's logits; eval.passkey's prompt
 // construction and its run on a tiny byte-level model.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { i32 } from '../../engine/tensor.js';
-import type { MetricsValue, ModelValue } from '../../engine/values.js';
+import type { MetricsValue } from '../../engine/values.js';
 import { runNode } from '../testing.js';
 import { loadTokenizer } from '../text/encodings.js';
 import { parseModelConfig } from './config.js';
 import { evalPasskey, passkeyNeedle, passkeyPrompt, PASSKEY_QUESTION } from './eval-passkey.js';
 import { binCurve, evalPerplexity, nll } from './eval-perplexity.js';
 import { LlamaSession } from './llama.js';
-import { modelLoad } from './load.js';
 import { llamaReference } from './reference.js';
-import { tinyWeights, writeTinyModel, type TinyConfig } from './testdata/tiny.js';
+import { tinyWeights } from './testdata/tiny.js';
+import { TINY_CONFIG, useTinyModel } from './testdata/tiny-fixture.js';
 import { ropeInv } from '../position/common.js';
 
-const cfg: TinyConfig = {
-  model_type: 'llama', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
-  vocab_size: 256, max_position_embeddings: 64, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
-};
-let dir: string;
-let model: ModelValue;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ctxlab-eval-'));
-  await writeTinyModel(join(dir, 'tiny'), cfg);
-  model = (await runNode(modelLoad, {}, { path: join(dir, 'tiny') })).model as ModelValue;
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const cfg = TINY_CONFIG;
+const tiny = useTinyModel(cfg);
 
 const ids = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % 256);
 
 describe('eval.perplexity', () => {
   it('perplexity and the per-position curve are those of the reference logits over each window', async () => {
-    const out = await runNode(evalPerplexity, { model, ids: i32([40], ids) }, { lengths: [8, 16], stride: 12, maxWindows: 2 });
+    const out = await runNode(evalPerplexity, { model: tiny.model, ids: i32([40], ids) }, { lengths: [8, 16], stride: 12, maxWindows: 2 });
     const m = (out.metrics as MetricsValue).values as { perplexity: number[]; windows: number[]; tokensScored: number[]; curves: { nll: number[] }[] };
     expect(m.windows).toEqual([2, 2]);
     expect(m.tokensScored).toEqual([14, 30]);
@@ -54,7 +41,7 @@ describe('eval.perplexity', () => {
   });
 
   it('refuses a length longer than the tokens, naming it', async () => {
-    await expect(runNode(evalPerplexity, { model, ids: i32([40], ids) }, { lengths: [8, 64] })).rejects.toThrow(/lengths\[1\] = 64 needs at least that many tokens; the input has 40/);
+    await expect(runNode(evalPerplexity, { model: tiny.model, ids: i32([40], ids) }, { lengths: [8, 64] })).rejects.toThrow(/lengths\[1\] = 64 needs at least that many tokens; the input has 40/);
   });
 
   it('bins long curves by averaging consecutive positions', () => {
@@ -79,7 +66,7 @@ describe('eval.passkey', () => {
   });
 
   it('scores a grid of lengths × depths on a byte-level model', async () => {
-    const out = await runNode(evalPasskey, { model }, { lengths: [320, 400], depths: [0, 1], trials: 1, encoding: 'bytes', digits: 3 });
+    const out = await runNode(evalPasskey, { model: tiny.model }, { lengths: [320, 400], depths: [0, 1], trials: 1, encoding: 'bytes', digits: 3 });
     const m = (out.metrics as MetricsValue).values as { accuracy: number[][]; promptTokens: number[][]; answers: string[] };
     expect(m.accuracy.length).toBe(2);
     for (const row of m.accuracy) for (const a of row) expect([0, 1]).toContain(a);
@@ -92,7 +79,7 @@ describe('eval.passkey', () => {
     const run = async (extra: Record<string, unknown>) => {
       const append = vi.spyOn(LlamaSession.prototype, 'append');
       try {
-        const out = await runNode(evalPasskey, { model }, { lengths: [320], depths: [0.5], trials: 1, encoding: 'bytes', digits: 3, ...extra });
+        const out = await runNode(evalPasskey, { model: tiny.model }, { lengths: [320], depths: [0.5], trials: 1, encoding: 'bytes', digits: 3, ...extra });
         const m = (out.metrics as MetricsValue).values as { answers: string[]; promptTokens: number[][] };
         return { answers: m.answers, appends: append.mock.calls.map((c) => c[0].length), T: m.promptTokens[0]![0]! };
       } finally {

@@ -5,7 +5,7 @@ import { defineNode } from '../../engine/node.js';
 import { f32 } from '../../engine/tensor.js';
 import { metrics, tensorShape } from '../../engine/values.js';
 import { forwardTokens, LlamaModel } from './llama.js';
-import { idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength, type TechniqueParams } from './technique.js';
+import { idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
 import { PROBE_MAX } from '../attention/probe.js';
 
 const params = z.object(techniqueParams);
@@ -53,7 +53,7 @@ export const modelForward = defineNode({
   },
   async run(ctx, ins, p) {
     const ids = idsOf(ins);
-    const technique = resolveTechnique(ins.model, p as TechniqueParams);
+    const technique = resolveTechnique(ins.model, p);
     const model = await LlamaModel.load(ctx, ins.model);
     try {
       const T = ids.length;

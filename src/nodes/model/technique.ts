@@ -73,6 +73,14 @@ export function resolveTechnique(model: ModelValue, p: TechniqueParams): Techniq
   return { attention: p.attention, position: parsed.data as PositionNodeParams, cache: p.kvCache, interpolation: native.interpolation };
 }
 
+/**
+ * Exact causal attention and a full cache, with the config's RoPE (or `ropeScaling`; null: plain
+ * RoPE): the technique a search or a calibration scores the model with.
+ */
+export function exactTechnique(model: ModelValue, ropeScaling?: Record<string, unknown> | null): Technique {
+  return resolveTechnique(model, { attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' }, ...(ropeScaling === undefined ? {} : { ropeScaling }) });
+}
+
 /** Token ids from the `tokens` port or the `ids` port (int32 [T]), exactly one connected. */
 export function idsOf(ins: { tokens?: TokensValue; ids?: Tensor }): Int32Array {
   if (ins.tokens && ins.ids) throw new ShapeError('ids', 'connect either "tokens" or "ids", not both');

@@ -7,10 +7,9 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../engine/node.js';
 import type { ModelValue } from '../../engine/values.js';
-import { variantName } from '../../engine/variants.js';
 import { forwardArch, ModelError } from '../model/llama.js';
-import { resolveTechnique } from '../model/technique.js';
-import { variants as positionVariants } from '../position/index.js';
+import { exactTechnique } from '../model/technique.js';
+import { positionVariantOf } from '../position/index.js';
 import { rotaryTables, rotateTf } from '../position/rotate.js';
 import type { ModelArch } from '../model/config.js';
 
@@ -93,8 +92,8 @@ function gatherRows(table: Float32Array, width: number, ids: Int32Array): Float3
 
 /** The model's RoPE (its config's rope_scaling) as cos/sin tables [T, D/2] at positions 0..T−1, or undefined (NoPE). */
 function ropeTables(tf: typeof tfc, model: ModelValue, arch: ModelArch, T: number) {
-  const tech = resolveTechnique(model, { attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' } });
-  const v = positionVariants.find((x) => variantName(x) === tech.position.variant)!;
+  const tech = exactTechnique(model);
+  const v = positionVariantOf(tech.position);
   if (v.effect !== 'rotate') return undefined;
   const t = rotaryTables(v.plan(tech.position, arch.headDim, T), Int32Array.from({ length: T }, (_, i) => i), 1);
   return { cos: tf.tensor2d(t.cos, [T, arch.headDim / 2]), sin: tf.tensor2d(t.sin, [T, arch.headDim / 2]) };

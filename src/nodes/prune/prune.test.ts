@@ -1,18 +1,15 @@
 // prune: hand-computed masks on a 4×8 matrix (magnitude, 2:4, Wanda with given norms), sparse-format
 // bytes, and the model path (every decoder linear pruned; Wanda's calibration forward checked
 // against the plain-TS Llama reference).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { f32, i32, type Tensor } from '../../engine/tensor.js';
 import type { MetricsValue, ModelValue } from '../../engine/values.js';
 import { expectClose, runNode, testContext } from '../testing.js';
-import { modelLoad } from '../model/load.js';
 import { evalPerplexity } from '../model/eval-perplexity.js';
 import { parseModelConfig } from '../model/config.js';
 import { llamaReference } from '../model/reference.js';
-import { tinyWeights, writeTinyModel, type TinyConfig } from '../model/testdata/tiny.js';
+import { tinyWeights } from '../model/testdata/tiny.js';
+import { TINY_CONFIG, useTinyModel } from '../model/testdata/tiny-fixture.js';
 import { ropeInv } from '../position/common.js';
 import { calibrate, LINEARS } from './calibrate.js';
 import { prune } from './index.js';
@@ -75,25 +72,15 @@ describe('prune on a weight (hand-computed)', () => {
   });
 });
 
-const cfg: TinyConfig = {
-  model_type: 'llama', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
-  vocab_size: 256, max_position_embeddings: 64, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
-};
-let dir: string;
-let model: ModelValue;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ctxlab-prune-'));
-  await writeTinyModel(join(dir, 'tiny'), cfg);
-  model = (await runNode(modelLoad, {}, { path: join(dir, 'tiny') })).model as ModelValue;
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const cfg = TINY_CONFIG;
+const tiny = useTinyModel(cfg);
 
 const ids = Array.from({ length: 48 }, (_, i) => (i * 37 + 11) % 256);
 const tokens = () => ({ kind: 'tokens' as const, ids: Int32Array.from(ids), offsets: new Int32Array(96), text: '', encoding: 'bytes' });
 
 describe('prune on a model', () => {
   it('magnitude 50% prunes every decoder linear to exactly half and leaves the rest as it was', async () => {
-    const out = await runNode(prune, { model }, { method: 'magnitude', sparsity: 0.5 });
+    const out = await runNode(prune, { model: tiny.model }, { method: 'magnitude', sparsity: 0.5 });
     const m = (out.metrics as MetricsValue).values as { sparsity: number; matrices: Record<string, number>; params: number };
     const pm = out.model as ModelValue;
     expect(m.sparsity).toBe(0.5);
@@ -103,7 +90,7 @@ describe('prune on a model', () => {
     const q = await pm.weights!.read('model.layers.1.self_attn.q_proj.weight');
     expect(Array.from(q.data)).toEqual(Array.from(pruneMatrix(w['model.layers.1.self_attn.q_proj.weight']!.data, 32, 32, { method: 'magnitude', structure: { kind: 'unstructured', sparsity: 0.5 } })));
     expect((await pm.weights!.read('model.embed_tokens.weight')).data).toEqual(w['model.embed_tokens.weight']!.data);
-    expect(pm.weights!.fingerprint!()).not.toBe((await runNode(prune, { model }, { method: 'magnitude', sparsity: 0.25 }) as { model: ModelValue }).model.weights!.fingerprint!());
+    expect(pm.weights!.fingerprint!()).not.toBe((await runNode(prune, { model: tiny.model }, { method: 'magnitude', sparsity: 0.25 }) as { model: ModelValue }).model.weights!.fingerprint!());
     // The pruned model runs through eval.perplexity.
     const ev = await runNode(evalPerplexity, { model: pm, ids: i32([48], ids) }, { lengths: [16], maxWindows: 1 });
     expect(((ev.metrics as MetricsValue).values.perplexity as number[])[0]).toBeGreaterThan(1);
@@ -112,7 +99,7 @@ describe('prune on a model', () => {
   it("Wanda's calibration forward is the Llama forward pass (reference logits) when nothing is pruned", async () => {
     const ctx = await testContext('cpu');
     const win = Int32Array.from(ids.slice(0, 16));
-    const [hidden] = await calibrate(ctx, model, [win], () => ({}));
+    const [hidden] = await calibrate(ctx, tiny.model, [win], () => ({}));
     const w = tinyWeights(cfg);
     const want = llamaReference(parseModelConfig(cfg), w, Array.from(win), { inv: ropeInv(10000, 8), eps: 1e-5 });
     // Final norm and the tied head, in plain TS.
@@ -132,7 +119,7 @@ describe('prune on a model', () => {
   });
 
   it('Wanda prunes layer 0 by the norms of its inputs: RMSNorm of the calibration embeddings for q/k/v', async () => {
-    const out = await runNode(prune, { model, tokens: tokens() }, { method: 'wanda', sparsity: 0.5, calibrationLength: 16, calibrationWindows: 3 });
+    const out = await runNode(prune, { model: tiny.model, tokens: tokens() }, { method: 'wanda', sparsity: 0.5, calibrationLength: 16, calibrationWindows: 3 });
     const m = (out.metrics as MetricsValue).values as { sparsity: number; matrices: Record<string, number> };
     expect(m.sparsity).toBe(0.5);
     const w = tinyWeights(cfg);
@@ -156,6 +143,6 @@ describe('prune on a model', () => {
   });
 
   it('refuses Wanda on a model without calibration tokens', async () => {
-    await expect(runNode(prune, { model }, { method: 'wanda' })).rejects.toThrow(/calibration tokens/);
+    await expect(runNode(prune, { model: tiny.model }, { method: 'wanda' })).rejects.toThrow(/calibration tokens/);
   });
 });

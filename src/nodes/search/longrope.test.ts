@@ -1,16 +1,13 @@
 // search.longrope: the seeds and constraints by hand, the evolution on a synthetic score, and the
 // node on a tiny model (elitism, at least as good as PI, the factors drop into a config).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { i32 } from '../../engine/tensor.js';
 import type { MetricsValue, ModelValue } from '../../engine/values.js';
 import type { ProgressDetail } from '../../engine/node.js';
 import { runNode, testContext } from '../testing.js';
-import { modelLoad } from '../model/load.js';
 import { evalPerplexity } from '../model/eval-perplexity.js';
-import { writeTinyModel, type TinyConfig } from '../model/testdata/tiny.js';
+import { type TinyConfig } from '../model/testdata/tiny.js';
+import { useTinyModel } from '../model/testdata/tiny-fixture.js';
 import { evolve, ntkFactors, piFactors, repair, searchLongrope, yarnFactors } from './longrope.js';
 
 describe('LongRoPE seeds and constraints', () => {
@@ -53,15 +50,8 @@ const cfg: TinyConfig = {
   model_type: 'llama', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1,
   vocab_size: 256, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
 };
-let dir: string;
-let model: ModelValue;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ctxlab-longrope-'));
-  // Embeddings scaled up so the random model's attention is peaked enough for RoPE to matter.
-  await writeTinyModel(join(dir, 'tiny'), cfg, { embedScale: 4 });
-  model = (await runNode(modelLoad, {}, { path: join(dir, 'tiny') })).model as ModelValue;
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+// Embeddings scaled up so the random model's attention is peaked enough for RoPE to matter.
+const tiny = useTinyModel(cfg, { embedScale: 4 });
 
 const ids = Array.from({ length: 128 }, (_, i) => (i * 37 + 11 + ((i * i) % 7)) % 256);
 
@@ -71,7 +61,7 @@ describe('search.longrope on a tiny model', () => {
     const series: number[][] = [];
     ctx.progress = (_f: number, d?: ProgressDetail) => void (d?.series && series.push(d.series.values));
     const p = searchLongrope.params.parse({ targetLength: 128, population: 4, generations: 2, seed: 3 });
-    const out = await searchLongrope.run(ctx, { model, ids: i32([128], ids) } as never, p);
+    const out = await searchLongrope.run(ctx, { model: tiny.model, ids: i32([128], ids) } as never, p);
     const m = (out.metrics as MetricsValue).values as {
       rope_scaling: { rope_type: string; short_factor: number[]; long_factor: number[]; original_max_position_embeddings: number };
       bestPerplexity: number; perplexityByGeneration: number[]; seedPerplexity: Record<string, number>; max_position_embeddings: number;
@@ -96,6 +86,6 @@ describe('search.longrope on a tiny model', () => {
   });
 
   it('refuses a target length within the original length, naming it', async () => {
-    await expect(runNode(searchLongrope, { model, ids: i32([128], ids) }, { targetLength: 32 })).rejects.toThrow(/targetLength 32 must exceed the original length 32/);
+    await expect(runNode(searchLongrope, { model: tiny.model, ids: i32([128], ids) }, { targetLength: 32 })).rejects.toThrow(/targetLength 32 must exceed the original length 32/);
   });
 });

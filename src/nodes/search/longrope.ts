@@ -11,7 +11,7 @@ import { metrics, type ModelValue } from '../../engine/values.js';
 import { gaussian, rng } from '../common/random.js';
 import { forwardArch, forwardTokens, LlamaModel } from '../model/llama.js';
 import { nll } from '../model/eval-perplexity.js';
-import { idsOf, resolveTechnique, tokenInputs, tokensLength } from '../model/technique.js';
+import { exactTechnique, idsOf, tokenInputs, tokensLength } from '../model/technique.js';
 
 const params = z.object({
   targetLength: z.number().int().min(4).max(1 << 20).default(256).describe('the extended context length L′ the factors are searched for (and scored at)'),
@@ -202,7 +202,7 @@ export const searchLongrope = defineNode({
     const model = await LlamaModel.load(ctx, ins.model);
     const perplexity = async (l: number[] | null): Promise<number> => {
       const m: ModelValue = { ...ins.model, config: configFor(l) };
-      const technique = resolveTechnique(m, { attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' }, ...(l ? {} : { ropeScaling: null }) });
+      const technique = exactTechnique(m, l ? undefined : null);
       let sum = 0;
       let n = 0;
       for (const w of windows) {
