@@ -1,8 +1,8 @@
 // Writes docs/nodes.md, the node reference, from the node declarations (`npm run docs`). A test
 // (scripts/gen-docs.test.ts) fails when the file is stale.
 import { writeFileSync } from 'node:fs';
-import { catalog, paramRows, type JsonSchema, type NodeInfo } from '../src/engine/catalog.js';
-import type { PortSpec, Reference } from '../src/engine/node.js';
+import { catalog, paramRows, type JsonSchema, type NodeInfo, type PortInfo } from '../src/engine/catalog.js';
+import type { Reference } from '../src/engine/node.js';
 import type { Registry } from '../src/engine/registry.js';
 import { registry } from '../src/nodes/index.js';
 
@@ -40,7 +40,7 @@ function typeText(s: JsonSchema): string {
   return range ? `${t} (${range})` : t;
 }
 
-function portsTable(title: string, ports: Record<string, PortSpec>): string[] {
+function portsTable(title: string, ports: Record<string, PortInfo>): string[] {
   const rows = Object.entries(ports);
   if (!rows.length) return [`${title}: none.`, ''];
   return [

@@ -13,8 +13,8 @@ export interface NodeInfo {
   summary: string;
   formula?: string;
   references: Reference[];
-  inputs: Record<string, PortSpec>;
-  outputs: Record<string, PortSpec>;
+  inputs: Record<string, PortInfo>;
+  outputs: Record<string, PortInfo>;
   /** JSON Schema of the params as a user writes them (defaults shown, all optional where defaulted). */
   params: JsonSchema;
   variants?: Record<string, VariantDoc & { params: JsonSchema }>;
@@ -24,11 +24,17 @@ export function paramsJsonSchema(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
+/** A port as data: a metrics port's declared schema as JSON Schema (its keys and their descriptions). */
+export type PortInfo = Omit<PortSpec, 'metrics'> & { metrics?: JsonSchema };
+
+const portInfos = (ports: Record<string, PortSpec>): Record<string, PortInfo> =>
+  Object.fromEntries(Object.entries(ports).map(([name, { metrics, ...spec }]) => [name, metrics ? { ...spec, metrics: z.toJSONSchema(metrics, { io: 'output', unrepresentable: 'any' }) as JsonSchema } : spec]));
+
 export function nodeInfo(def: AnyNodeDef): NodeInfo {
   const params = paramsJsonSchema(def.params);
   const info: NodeInfo = {
     type: def.type, family: def.family, title: def.title, summary: def.summary, formula: def.formula,
-    references: def.references, inputs: def.inputs, outputs: def.outputs, params,
+    references: def.references, inputs: portInfos(def.inputs), outputs: portInfos(def.outputs), params,
   };
   if (def.variants) {
     const options = ((params.oneOf ?? params.anyOf) as JsonSchema[] | undefined) ?? [];
