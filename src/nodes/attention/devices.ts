@@ -6,8 +6,7 @@ import type { MetricValue, MetricsValue } from '../../engine/values.js';
 
 /** The top-level names of the `devices` metrics (checks are validated against them). */
 export const DEVICE_METRIC_KEYS = [
-  'devices', 'transport', 'overlap', 'maxDevicePeakBytes', 'totalBytesSent', 'computeMs', 'sendMs', 'waitMs',
-  'bytesSentPerStep', 'transferMs', 'gatheredBytes', 'scoreEntries', 'perDevice', 'steps', 'lanes',
+  'devices', 'transport', 'overlap', 'maxDevicePeakBytes', 'totalBytesSent', 'bytesSentPerStep', 'gatheredBytes', 'scoreEntries', 'perDevice', 'timing',
 ];
 
 /** Span kinds in a device's lane (the numbers are what workers report, to keep messages small). */
@@ -37,11 +36,16 @@ export function checkDevices(variant: string, devices: number, Tq: number, Tk: n
 }
 
 /**
- * The `devices` metrics: scalars for checks (maxDevicePeakBytes, bytesSentPerStep, …), a row per
- * device, a row per step (the slowest device's times), and `lanes` for the editor's timeline.
- * `t0` (epoch ms) is the node's start: lane times are ms since then.
+ * The `devices` metrics: scalars for checks (maxDevicePeakBytes, bytesSentPerStep, …) and a row per
+ * device, all of them counts that every run repeats; and under `timing`, what a clock measured: the
+ * totals, a row per device, a row per step (the slowest device's times) and the `lanes` the
+ * editor's timeline draws. `t0` (epoch ms) is the node's start: lane times are ms since then.
  */
-export function deviceMetrics(reports: DeviceReport[], t0: number, info: { transport: string; overlap: string; steps: number; extra?: Record<string, MetricValue> }): MetricsValue {
+export function deviceMetrics(
+  reports: DeviceReport[],
+  t0: number,
+  info: { transport: string; overlap: string; steps: number; extra?: Record<string, MetricValue>; timing?: Record<string, MetricValue> },
+): MetricsValue {
   const round = (x: number) => Math.round(x * 1000) / 1000;
   const steps = Array.from({ length: info.steps }, () => [0, 0, 0]);
   const totals = reports.map(() => [0, 0, 0]);
@@ -66,20 +70,17 @@ export function deviceMetrics(reports: DeviceReport[], t0: number, info: { trans
       overlap: info.overlap,
       maxDevicePeakBytes: Math.max(...reports.map((r) => r.peakBytes)),
       totalBytesSent: reports.reduce((a, r) => a + r.bytesSent, 0),
-      computeMs: round(sum(0)),
-      sendMs: round(sum(1)),
-      waitMs: round(sum(2)),
       ...info.extra,
-      perDevice: reports.map((r, d) => ({
-        device: r.device,
-        peakBytes: r.peakBytes,
-        bytesSent: r.bytesSent,
-        computeMs: round(totals[d]![0]!),
-        sendMs: round(totals[d]![1]!),
-        waitMs: round(totals[d]![2]!),
-      })),
-      steps: steps.map((s, step) => ({ step, computeMs: round(s[0]!), sendMs: round(s[1]!), waitMs: round(s[2]!) })),
-      lanes,
+      perDevice: reports.map((r) => ({ device: r.device, peakBytes: r.peakBytes, bytesSent: r.bytesSent })),
+      timing: {
+        computeMs: round(sum(0)),
+        sendMs: round(sum(1)),
+        waitMs: round(sum(2)),
+        ...info.timing,
+        perDevice: reports.map((r, d) => ({ device: r.device, computeMs: round(totals[d]![0]!), sendMs: round(totals[d]![1]!), waitMs: round(totals[d]![2]!) })),
+        steps: steps.map((s, step) => ({ step, computeMs: round(s[0]!), sendMs: round(s[1]!), waitMs: round(s[2]!) })),
+        lanes,
+      },
     },
   };
 }

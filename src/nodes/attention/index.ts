@@ -104,7 +104,7 @@ export const attention = defineNode({
     devices: {
       kind: 'metrics',
       optional: true,
-      doc: 'variants across simulated devices (ring, dilated-distributed): transport, maxDevicePeakBytes, totalBytesSent, bytesSentPerStep (ring), transferMs (ring: one bare block transfer), gatheredBytes (dilated-distributed), computeMs/sendMs/waitMs, perDevice[], steps[] and lanes[] (one Timeline row per device)',
+      doc: 'variants across simulated devices (ring, dilated-distributed): transport, maxDevicePeakBytes, totalBytesSent, bytesSentPerStep (ring), gatheredBytes (dilated-distributed), perDevice[] (peak and bytes sent); timing: computeMs/sendMs/waitMs, transferMs (ring: one bare block transfer), perDevice[], steps[] and lanes[] (one Timeline row per device)',
     },
     probe: {
       kind: 'tensor',

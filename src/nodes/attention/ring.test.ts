@@ -92,7 +92,7 @@ describe('ring attention: what the devices report', () => {
 
   it('one lane per device: n compute spans, n − 1 sends and waits, in time order', async () => {
     for (const transport of ['auto', 'in-process'] as const) {
-      const r = await report(4, transport);
+      const r = (await report(4, transport)).timing as Record<string, MetricValue>;
       const lanes = r.lanes as { device: number; spans: [string, number, number, number][] }[];
       expect(lanes.map((l) => l.device)).toEqual([0, 1, 2, 3]);
       for (const lane of lanes) {

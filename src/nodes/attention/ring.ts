@@ -402,10 +402,11 @@ async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: Atte
   const devices = deviceMetrics(results, t0, {
     transport: wt ? 'worker_threads' : 'in-process',
     overlap: wt
-      ? `each device posts its block to the next before computing on it, so the copy travels while it computes: a bare transfer took ${transferMs.toFixed(2)} ms; sendMs + waitMs is what the compute did not hide (waits also include idling behind a slower neighbour: causal masking loads devices unevenly)`
+      ? 'each device posts its block to the next before computing on it, so the copy travels while it computes: timing.transferMs is one bare block transfer, timing.sendMs + waitMs what the compute did not hide (waits also include idling behind a slower neighbour: causal masking loads devices unevenly)'
       : 'none: in-process devices take turns on one thread (a send is a copy between two computes)',
     steps: p.devices,
-    extra: { bytesSentPerStep: blockBytes, transferMs: Math.round(transferMs * 1000) / 1000, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
+    extra: { bytesSentPerStep: blockBytes, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
+    timing: { transferMs: Math.round(transferMs * 1000) / 1000 },
   });
   return { out: f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']), devices };
 }

@@ -4,10 +4,12 @@ import { laneTotals, parseDeviceLanes } from './device-lanes.js';
 describe('parseDeviceLanes', () => {
   const good = {
     transport: 'worker_threads',
-    lanes: [
-      { device: 0, peakBytes: 100, bytesSent: 64, spans: [['send', 0, 0, 0.5], ['compute', 0, 0.5, 3], ['wait', 0, 3, 3.25], ['compute', 1, 3.25, 6]] },
-      { device: 1, peakBytes: 100, bytesSent: 64, spans: [['send', 0, 0.1, 0.4], ['compute', 0, 0.4, 2.5], ['wait', 0, 2.5, 3.5], ['compute', 1, 3.5, 7]] },
-    ],
+    timing: {
+      lanes: [
+        { device: 0, peakBytes: 100, bytesSent: 64, spans: [['send', 0, 0, 0.5], ['compute', 0, 0.5, 3], ['wait', 0, 3, 3.25], ['compute', 1, 3.25, 6]] },
+        { device: 1, peakBytes: 100, bytesSent: 64, spans: [['send', 0, 0.1, 0.4], ['compute', 0, 0.4, 2.5], ['wait', 0, 2.5, 3.5], ['compute', 1, 3.5, 7]] },
+      ],
+    },
   };
 
   it('reads lanes, spans and the latest end', () => {
@@ -20,10 +22,12 @@ describe('parseDeviceLanes', () => {
   });
 
   it('refuses what is not device lanes', () => {
+    const lanes = (l: unknown) => ({ timing: { lanes: l } });
     expect(parseDeviceLanes(undefined)).toBeNull();
-    expect(parseDeviceLanes({ lanes: [] })).toBeNull();
-    expect(parseDeviceLanes({ lanes: [{ device: 0, spans: [['think', 0, 0, 1]] }] })).toBeNull();
-    expect(parseDeviceLanes({ lanes: [{ device: 0, spans: [['compute', 0, 2, 1]] }] })).toBeNull();
-    expect(parseDeviceLanes({ lanes: [{ spans: [] }] })).toBeNull();
+    expect(parseDeviceLanes({ lanes: good.timing.lanes })).toBeNull();
+    expect(parseDeviceLanes(lanes([]))).toBeNull();
+    expect(parseDeviceLanes(lanes([{ device: 0, spans: [['think', 0, 0, 1]] }]))).toBeNull();
+    expect(parseDeviceLanes(lanes([{ device: 0, spans: [['compute', 0, 2, 1]] }]))).toBeNull();
+    expect(parseDeviceLanes(lanes([{ spans: [] }]))).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 // The device lanes of a node that runs across simulated devices (attention variants ring and
-// dilated-distributed): its `devices` metrics' `lanes`, parsed and checked, for the Timeline's
+// dilated-distributed): its `devices` metrics' `timing.lanes`, parsed and checked, for the Timeline's
 // per-device rows. Span times are ms since the node started.
 
 export type DeviceSpanKind = 'compute' | 'send' | 'wait';
@@ -28,9 +28,10 @@ export interface DeviceLanes {
 const KINDS: readonly string[] = ['compute', 'send', 'wait'];
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
 
-/** Reads the `devices` metrics ({ transport, lanes: [{ device, peakBytes, bytesSent, spans: [[kind, step, start, end]] }] }); null when absent or malformed. */
+/** Reads the `devices` metrics ({ transport, timing: { lanes: [{ device, peakBytes, bytesSent, spans: [[kind, step, start, end]] }] } }); null when absent or malformed. */
 export function parseDeviceLanes(metrics: Record<string, unknown> | undefined): DeviceLanes | null {
-  const raw = metrics?.lanes;
+  const timing = metrics?.timing;
+  const raw = timing && typeof timing === 'object' ? (timing as { lanes?: unknown }).lanes : undefined;
   if (!Array.isArray(raw) || raw.length === 0) return null;
   const lanes: DeviceLane[] = [];
   let endMs = 0;

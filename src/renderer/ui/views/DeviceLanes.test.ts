@@ -8,10 +8,12 @@ import { DeviceRows } from './DeviceLanes.js';
 it('draws a row per device with its compute, send and wait spans at the node start plus their times', () => {
   const lanes = parseDeviceLanes({
     transport: 'in-process',
-    lanes: [
-      { device: 0, peakBytes: 2048, bytesSent: 64, spans: [['send', 0, 0, 10], ['compute', 0, 10, 30]] },
-      { device: 1, peakBytes: 2048, bytesSent: 64, spans: [['wait', 0, 30, 40]] },
-    ],
+    timing: {
+      lanes: [
+        { device: 0, peakBytes: 2048, bytesSent: 64, spans: [['send', 0, 0, 10], ['compute', 0, 10, 30]] },
+        { device: 1, peakBytes: 2048, bytesSent: 64, spans: [['wait', 0, 30, 40]] },
+      ],
+    },
   })!;
   const html = renderToStaticMarkup(createElement(DeviceRows, { id: 'ring', lanes, nodeStart: 100, total: 200 }));
   expect(html.match(/data-testid="device-lane"/g)).toHaveLength(2);
