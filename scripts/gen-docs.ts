@@ -5,6 +5,7 @@ import { catalog, paramRows, type JsonSchema, type NodeInfo, type PortInfo } fro
 import type { Reference } from '../src/engine/node.js';
 import type { Registry } from '../src/engine/registry.js';
 import { registry } from '../src/nodes/index.js';
+import { typeText } from '../src/engine/schema/param-text.js';
 
 export const DOCS_PATH = new URL('../docs/nodes.md', import.meta.url);
 
@@ -16,29 +17,6 @@ const cell = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
 
 /** Inline code that survives backticks inside. */
 const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
-
-const SAFE = Number.MAX_SAFE_INTEGER;
-
-/** A param's type as a reader wants it: `int (1 … 256)`, `"a" | "b"`, `number (> 0)`. */
-function typeText(s: JsonSchema): string {
-  if (s.const !== undefined) return JSON.stringify(s.const);
-  if (Array.isArray(s.enum)) return s.enum.map((e) => JSON.stringify(e)).join(' | ');
-  const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
-  if (Array.isArray(union)) return union.map(typeText).join(' | ');
-  if (s.type === 'array') {
-    const items = typeText((s.items ?? {}) as JsonSchema);
-    return `${items.includes(' ') ? `(${items})` : items}[]`;
-  }
-  if (s.type === 'object') {
-    const props = Object.entries((s.properties ?? {}) as Record<string, JsonSchema>);
-    return props.length ? `{ ${props.map(([k, v]) => `${k}: ${typeText(v)}`).join('; ')} }` : 'object';
-  }
-  const t = s.type === 'integer' ? 'int' : String(s.type ?? 'any');
-  const lo = s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined && Math.abs(s.minimum as number) < SAFE ? `≥ ${s.minimum}` : '';
-  const hi = s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : s.maximum !== undefined && Math.abs(s.maximum as number) < SAFE ? `≤ ${s.maximum}` : '';
-  const range = [lo, hi].filter(Boolean).join(', ');
-  return range ? `${t} (${range})` : t;
-}
 
 function portsTable(title: string, ports: Record<string, PortInfo>): string[] {
   const rows = Object.entries(ports);

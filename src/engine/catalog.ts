@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { AnyNodeDef, PortSpec, Reference, VariantDoc } from './node.js';
 import type { Registry } from './registry.js';
+import { typeText } from './schema/param-text.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -58,21 +59,9 @@ export function paramRows(schema: JsonSchema): { name: string; type: string; def
   const required = new Set((schema.required as string[] | undefined) ?? []);
   return Object.entries(props).map(([name, s]) => ({
     name,
-    type: describeType(s),
+    type: typeText(s),
     default: s.default,
     description: s.description as string | undefined,
     required: required.has(name) && s.default === undefined,
   }));
-}
-
-function describeType(s: JsonSchema): string {
-  if (s.const !== undefined) return JSON.stringify(s.const);
-  if (Array.isArray(s.enum)) return s.enum.map((e) => JSON.stringify(e)).join(' | ');
-  if (Array.isArray(s.anyOf)) return (s.anyOf as JsonSchema[]).map(describeType).join(' | ');
-  if (s.type === 'array') return `${describeType((s.items ?? {}) as JsonSchema)}[]`;
-  // zod's .int() sets the safe-integer bounds; they say nothing to a reader.
-  const bound = (x: unknown) => typeof x === 'number' && Math.abs(x) < Number.MAX_SAFE_INTEGER;
-  const range = [bound(s.minimum) ? `≥ ${s.minimum}` : '', bound(s.maximum) ? `≤ ${s.maximum}` : ''].filter(Boolean).join(', ');
-  const t = s.type === 'integer' ? 'int' : String(s.type ?? 'any');
-  return range ? `${t} (${range})` : t;
 }

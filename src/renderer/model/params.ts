@@ -1,6 +1,7 @@
 // The inspector's form model: JSON Schema (from the zod params) → fields; variant switching;
 // validation messages by param path.
 import type { JsonSchema } from '../../engine/catalog.js';
+import { rangeOf } from '../../engine/schema/param-text.js';
 import type { AnyNodeDef } from '../../engine/node.js';
 import type { Catalog } from './catalog.js';
 
@@ -13,9 +14,9 @@ export interface Field {
   required: boolean;
   description?: string;
   default?: unknown;
+  /** The numeric range (engine/schema/param-text.ts: rangeOf); rangeText() says it. */
   min?: number;
   max?: number;
-  /** True when min (or max) is exclusive. */
   exclusiveMin?: boolean;
   exclusiveMax?: boolean;
   options?: unknown[];
@@ -25,8 +26,6 @@ export interface Field {
   /** Whether null is allowed (nullable zod fields). */
   nullable?: boolean;
 }
-
-const SAFE = 9007199254740991;
 
 function kindOf(s: JsonSchema): { kind: FieldKind; schema: JsonSchema; nullable: boolean } {
   const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
@@ -75,13 +74,7 @@ export function fieldsOf(schema: JsonSchema | undefined, skip: readonly string[]
       if (description) f.description = description;
       if (raw.default !== undefined) f.default = raw.default;
       else if (s.default !== undefined) f.default = s.default;
-      const num = (k: string) => (typeof s[k] === 'number' && Math.abs(s[k] as number) < SAFE ? (s[k] as number) : undefined);
-      const min = num('minimum') ?? num('exclusiveMinimum');
-      const max = num('maximum') ?? num('exclusiveMaximum');
-      if (min !== undefined) f.min = min;
-      if (max !== undefined) f.max = max;
-      if (num('exclusiveMinimum') !== undefined) f.exclusiveMin = true;
-      if (num('exclusiveMaximum') !== undefined) f.exclusiveMax = true;
+      Object.assign(f, rangeOf(s));
       if (kind === 'enum') f.options = s.enum as unknown[];
       if (kind === 'array') f.items = (s.items ?? {}) as JsonSchema;
       if (kind === 'object') f.fields = fieldsOf(s);
@@ -90,12 +83,7 @@ export function fieldsOf(schema: JsonSchema | undefined, skip: readonly string[]
 }
 
 /** "≥ 1, ≤ 256" style text for a number field's range. */
-export function rangeText(f: Field): string {
-  const parts: string[] = [];
-  if (f.min !== undefined) parts.push(`${f.exclusiveMin ? '>' : '≥'} ${f.min}`);
-  if (f.max !== undefined) parts.push(`${f.exclusiveMax ? '<' : '≤'} ${f.max}`);
-  return parts.join(', ');
-}
+export { rangeText } from '../../engine/schema/param-text.js';
 
 /**
  * Params after switching the variant: the params the new variant also has keep their values
