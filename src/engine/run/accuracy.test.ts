@@ -15,11 +15,14 @@ describe('deviation', () => {
     expect(d.cosine).toBeCloseTo(11 / (3 * Math.sqrt(14)), 12);
     expect(d.maxAbs).toBe(1);
     expect(d.relError).toBeCloseTo(1 / Math.sqrt(14), 12);
+    expect(d.meanAbs).toBeCloseTo(1 / 3, 12);
+    expect(d.rmse).toBeCloseTo(Math.sqrt(1 / 3), 12);
+    expect(d.maxRel).toBeCloseTo(1 / 3, 12);
     expect(d.elements).toBe(3);
   });
 
   it('is exact for identical tensors and sign-blind only in maxAbs', () => {
-    expect(dev([3, -4], [3, -4])).toEqual({ cosine: 1, maxAbs: 0, relError: 0, elements: 2 });
+    expect(dev([3, -4], [3, -4])).toEqual({ cosine: 1, maxAbs: 0, relError: 0, meanAbs: 0, rmse: 0, maxRel: 0, elements: 2 });
     // a = −b: cosine −1, ‖a − b‖ = 2‖b‖.
     const d = dev([-3, 4], [3, -4]);
     expect(d.cosine).toBeCloseTo(-1, 12);
@@ -28,9 +31,9 @@ describe('deviation', () => {
   });
 
   it('handles zeros without dividing by them', () => {
-    expect(dev([0, 0], [0, 0])).toEqual({ cosine: 1, maxAbs: 0, relError: 0, elements: 2 });
-    // b = 0: relative error falls back to ‖a‖ = 5; cosine 0.
-    expect(dev([3, 4], [0, 0])).toEqual({ cosine: 0, maxAbs: 4, relError: 5, elements: 2 });
+    expect(dev([0, 0], [0, 0])).toEqual({ cosine: 1, maxAbs: 0, relError: 0, meanAbs: 0, rmse: 0, maxRel: 0, elements: 2 });
+    // b = 0: relative errors fall back to ‖a‖ = 5 and max|a| = 4; cosine 0.
+    expect(dev([3, 4], [0, 0])).toEqual({ cosine: 0, maxAbs: 4, relError: 5, meanAbs: 3.5, rmse: Math.sqrt(12.5), maxRel: 4, elements: 2 });
   });
 
   it('reports NaN rather than skipping it', () => {

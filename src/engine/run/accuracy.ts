@@ -1,5 +1,5 @@
 // How far an approximate value is from the exact one: the numbers behind the editor's accuracy
-// overlay. Two tensors in, no knowledge of nodes; accumulated in float64.
+// overlay and the compare node. Two tensors in, no knowledge of nodes; accumulated in float64.
 import type { Tensor } from '../tensor.js';
 
 export interface Deviation {
@@ -9,6 +9,12 @@ export interface Deviation {
   maxAbs: number;
   /** ‖a − b‖ / ‖b‖ (ℓ2 norms); ‖a‖ when b is all zeros (0 when both are). */
   relError: number;
+  /** mean |a − b|. */
+  meanAbs: number;
+  /** √mean((a − b)²). */
+  rmse: number;
+  /** max |a − b| / max |b| (relative to b's range, so zeros in b do not blow it up); maxAbs when b is all zeros. */
+  maxRel: number;
   elements: number;
 }
 
@@ -34,6 +40,8 @@ export function deviation(approx: Tensor, exact: Tensor): Deviation | Incomparab
   let na = 0;
   let nb = 0;
   let nd = 0;
+  let sumAbs = 0;
+  let maxB = 0;
   let maxAbs = 0;
   const a = approx.data;
   const b = exact.data;
@@ -44,6 +52,8 @@ export function deviation(approx: Tensor, exact: Tensor): Deviation | Incomparab
     const ad = Math.abs(d);
     // NaN is the worst deviation, not one a comparison skips (and once seen it stays).
     if (ad > maxAbs || Number.isNaN(ad)) maxAbs = ad;
+    sumAbs += ad;
+    maxB = Math.max(maxB, Math.abs(y));
     dot += x * y;
     na += x * x;
     nb += y * y;
@@ -53,6 +63,9 @@ export function deviation(approx: Tensor, exact: Tensor): Deviation | Incomparab
     cosine: na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : na === nb ? 1 : 0,
     maxAbs,
     relError: nb > 0 ? Math.sqrt(nd / nb) : Math.sqrt(nd),
+    meanAbs: a.length ? sumAbs / a.length : 0,
+    rmse: a.length ? Math.sqrt(nd / a.length) : 0,
+    maxRel: maxB > 0 ? maxAbs / maxB : maxAbs,
     elements: a.length,
   };
 }

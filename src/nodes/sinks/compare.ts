@@ -1,45 +1,18 @@
 // Compares two tensors: how far an approximation is from the exact result.
 import { z } from 'zod';
 import { defineNode, ShapeError } from '../../engine/node.js';
+import { deviation, isIncomparable } from '../../engine/run/accuracy.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { metrics, type PortShape } from '../../engine/values.js';
 
 /** The metrics compare reports (declared on its output, so checks on them are validated before a run). */
 export const COMPARE_METRICS = ['maxAbs', 'meanAbs', 'maxRel', 'cosine', 'rmse', 'elements'] as const;
 
-/**
- * maxAbs = max|a−b|, meanAbs = mean|a−b|, maxRel = max|a−b| / max|b| (relative to b's range, so zeros
- * in b do not blow it up), cosine = a·b / (‖a‖·‖b‖), rmse = √mean((a−b)²). Accumulated in float64.
- */
+/** The compare metrics of `a` against `b` (shapes already checked): engine/run/accuracy.ts's deviation. */
 export function compareTensors(a: Tensor, b: Tensor): Record<(typeof COMPARE_METRICS)[number], number> {
-  let maxAbs = 0;
-  let sumAbs = 0;
-  let sumSq = 0;
-  let maxB = 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  const n = a.data.length;
-  for (let i = 0; i < n; i++) {
-    const x = a.data[i]!;
-    const y = b.data[i]!;
-    const d = Math.abs(x - y);
-    if (d > maxAbs || Number.isNaN(d)) maxAbs = Number.isNaN(d) ? NaN : d;
-    sumAbs += d;
-    sumSq += d * d;
-    maxB = Math.max(maxB, Math.abs(y));
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return {
-    maxAbs,
-    meanAbs: n ? sumAbs / n : 0,
-    maxRel: maxB > 0 ? maxAbs / maxB : maxAbs,
-    cosine: na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : na === nb ? 1 : 0,
-    rmse: n ? Math.sqrt(sumSq / n) : 0,
-    elements: n,
-  };
+  const d = deviation(a, b);
+  if (isIncomparable(d)) throw new ShapeError('b', `compare needs equal shapes: ${d.incomparable}`);
+  return { maxAbs: d.maxAbs, meanAbs: d.meanAbs, maxRel: d.maxRel, cosine: d.cosine, rmse: d.rmse, elements: d.elements };
 }
 
 function sameShape(a: PortShape, b: PortShape): void {

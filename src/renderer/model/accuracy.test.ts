@@ -110,14 +110,14 @@ describe('compareValues', () => {
   });
 
   it('says why token sequences and other kinds have no number', () => {
-    expect(compareValues(toks([1, 2]), toks([1, 2]))).toEqual({ cosine: 1, maxAbs: 0, relError: 0, elements: 2 });
+    expect(compareValues(toks([1, 2]), toks([1, 2]))).toEqual({ cosine: 1, maxAbs: 0, relError: 0, meanAbs: 0, rmse: 0, maxRel: 0, elements: 2 });
     expect(compareValues(toks([1]), toks([1, 2, 3]))).toEqual({ incomparable: 'keeps 1 of 3 tokens: a shorter sequence has no element-wise error' });
     expect(compareValues(t([1]), toks([1]))).toEqual({ incomparable: 'a tensor value against a tokens value' });
     expect(compareValues(undefined, t([1]))).toEqual({ incomparable: 'no value (the node did not produce it)' });
   });
 
   it('summarises a node by its worst comparable error and maps it to a colour level', () => {
-    const ok = { cosine: 1, maxAbs: 0, relError: 0.01, elements: 1 };
+    const ok = { cosine: 1, maxAbs: 0, relError: 0.01, meanAbs: 0, rmse: 0, maxRel: 0, elements: 1 };
     expect(worstRelError([ok, { ...ok, relError: 0.2 }, { incomparable: 'x' }])).toBe(0.2);
     expect(worstRelError([{ incomparable: 'x' }])).toBeUndefined();
     expect(worstRelError([ok, { ...ok, relError: NaN }])).toBeNaN();

@@ -115,7 +115,7 @@ export function compareValues(approx: Value | undefined, exact: Value | undefine
   if (approx.kind === 'tensor' && exact.kind === 'tensor') return deviation(approx, exact);
   if (approx.kind === 'tokens' && exact.kind === 'tokens') {
     const [a, b] = [approx.ids, exact.ids];
-    if (a.length === b.length && a.every((x, i) => x === b[i])) return { cosine: 1, maxAbs: 0, relError: 0, elements: a.length };
+    if (a.length === b.length && a.every((x, i) => x === b[i])) return { cosine: 1, maxAbs: 0, relError: 0, meanAbs: 0, rmse: 0, maxRel: 0, elements: a.length };
     return { incomparable: `keeps ${a.length} of ${b.length} tokens: a shorter sequence has no element-wise error` };
   }
   return { incomparable: `a ${approx.kind} value against a ${exact.kind} value` };
