@@ -16,8 +16,6 @@ export interface Tensor {
 
 const ctors = { float32: Float32Array, int32: Int32Array, uint8: Uint8Array, uint32: Uint32Array } as const;
 
-export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, int32: 4, uint8: 1, uint32: 4 };
-
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -41,10 +39,6 @@ export function tensor(dtype: DType, shape: number[], data?: TypedArray | ArrayL
 export const f32 = (shape: number[], data?: Float32Array | ArrayLike<number>, dims?: string[]) =>
   tensor('float32', shape, data, dims);
 export const i32 = (shape: number[], data?: Int32Array | ArrayLike<number>, dims?: string[]) => tensor('int32', shape, data, dims);
-
-export function tensorBytes(t: Tensor): number {
-  return t.data.byteLength;
-}
 
 /** Drops a leading batch dimension of 1: attention tensors are [H, T, D], [1, H, T, D] is accepted. */
 export function squeezeBatch(t: Tensor, rank: number): Tensor {

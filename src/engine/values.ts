@@ -2,7 +2,6 @@
 import type { DType, Tensor } from './tensor.js';
 
 export type PortKind = 'text' | 'tokens' | 'tensor' | 'kv' | 'bias' | 'metrics' | 'model';
-export const PORT_KINDS: readonly PortKind[] = ['text', 'tokens', 'tensor', 'kv', 'bias', 'metrics', 'model'];
 
 export interface TextValue {
   kind: 'text';
@@ -182,4 +181,3 @@ function metricBytes(m: MetricValue | Record<string, MetricValue>): number {
   for (const [k, x] of Object.entries(m)) n += 2 * k.length + metricBytes(x);
   return n;
 }
-
