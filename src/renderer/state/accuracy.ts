@@ -76,9 +76,18 @@ export function createAccuracy(editor: Editor, registry: Registry, host: RunnerH
     }
   }
 
+  /** Stops a measurement under way (the overlay was turned off): its worker goes, the next starts afresh. */
+  function cancel(): void {
+    if (store.get().phase !== 'running') return;
+    seq++;
+    client?.terminate();
+    client = undefined;
+    store.set({ phase: 'idle', nodes: dict() });
+  }
+
   /** Whether the measurements describe the document as it is now. */
   const fresh = (s: AccuracyState = store.get()) => s.phase === 'done' && s.structRev === editor.store.get().structRev;
 
-  return { store, measure, fresh };
+  return { store, measure, cancel, fresh };
 }
 export type Accuracy = ReturnType<typeof createAccuracy>;

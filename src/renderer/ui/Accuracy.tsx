@@ -49,7 +49,8 @@ export function AccuracyToggle() {
   const stale = s.phase === 'done' && s.structRev !== structRev;
   const toggle = () => {
     ui.set({ accuracy: !on });
-    if (!on && !accuracy.fresh() && s.phase !== 'running') void accuracy.measure();
+    if (on) accuracy.cancel();
+    else if (!accuracy.fresh() && s.phase !== 'running') void accuracy.measure();
   };
   const n = Object.keys(s.nodes).length;
   const status = !on
