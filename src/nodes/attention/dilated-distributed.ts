@@ -14,12 +14,25 @@ import { z } from 'zod';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { RunContext } from '../../engine/node.js';
 import type { MetricsValue } from '../../engine/values.js';
-import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { commonParams, defineVariant, groupOf, scaleOf, type AttentionInputs } from './common.js';
 import { dilated, dilatedPattern, geometry } from './dilated.js';
 import { deviceMetrics, epochMs, type DeviceReport } from './devices.js';
 import type { AttentionShape } from './reference.js';
 
-type P = { variant: 'dilated-distributed'; causal: boolean; scale?: number; segmentLengths: number[]; dilationRates: number[]; devices: number };
+const params = z
+  .object({
+    variant: z.literal('dilated-distributed'),
+    ...commonParams,
+    segmentLengths: z.array(z.number().int().min(1).max(1 << 22)).min(1).max(16).default([64, 256, 1024]).describe('segment length w of each pair'),
+    dilationRates: z.array(z.number().int().min(1).max(4096)).min(1).max(16).default([1, 2, 4]).describe('dilation rate r of each pair'),
+    devices: z.number().int().min(1).max(64).default(4).describe('simulated devices, each holding T/devices positions (simulated in-process, one after another)'),
+  })
+  .refine((p) => p.segmentLengths.length === p.dilationRates.length, {
+    message: 'segmentLengths and dilationRates must have the same length (one (w, r) pair each)',
+    path: ['dilationRates'],
+  });
+
+type P = z.output<typeof params>;
 
 /** Refuses shapes LongNet's split does not cover, naming the param. */
 function checkSplit(p: P, s: AttentionShape): number {
@@ -210,19 +223,7 @@ function devicePeak(p: P, s: AttentionShape, d: number, c: number): number {
   return base + most;
 }
 
-export const dilatedDistributed: AttentionVariant<P> = {
-  params: z
-    .object({
-      variant: z.literal('dilated-distributed'),
-      ...commonParams,
-      segmentLengths: z.array(z.number().int().min(1).max(1 << 22)).min(1).max(16).default([64, 256, 1024]).describe('segment length w of each pair'),
-      dilationRates: z.array(z.number().int().min(1).max(4096)).min(1).max(16).default([1, 2, 4]).describe('dilation rate r of each pair'),
-      devices: z.number().int().min(1).max(64).default(4).describe('simulated devices, each holding T/devices positions (simulated in-process, one after another)'),
-    })
-    .refine((p) => p.segmentLengths.length === p.dilationRates.length, {
-      message: 'segmentLengths and dilationRates must have the same length (one (w, r) pair each)',
-      path: ['dilationRates'],
-    }),
+export const dilatedDistributed = defineVariant(params, {
   doc: {
     title: 'Dilated attention across devices (LongNet)',
     summary:
@@ -241,4 +242,4 @@ export const dilatedDistributed: AttentionVariant<P> = {
   runOnDevices,
   reference: (ins, p, s) => dilated.reference(ins, { ...p, variant: 'dilated' }, s),
   probe: (p, s) => ({ activation: 'softmax', pattern: dilatedPattern(p, s.Tk) }),
-};
+});

@@ -15,11 +15,21 @@ import { z } from 'zod';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { CancelledError, type RunContext } from '../../engine/node.js';
 import type { MetricsValue } from '../../engine/values.js';
-import { commonParams, exactFlops, scaleOf, type AttentionInputs, type AttentionVariant } from './common.js';
+import { commonParams, defineVariant, exactFlops, scaleOf, type AttentionInputs } from './common.js';
 import { checkDevices, deviceMetrics, epochMs, shard, type DeviceReport } from './devices.js';
 import { naiveAttentionReference, type AttentionShape } from './reference.js';
 
-type P = { variant: 'ring'; causal: boolean; scale?: number; devices: number; transport: 'auto' | 'in-process' };
+const params = z.object({
+  variant: z.literal('ring'),
+  ...commonParams,
+  devices: z.number().int().min(1).max(64).default(4).describe('simulated devices the sequence is sharded across (one worker_thread each where the engine runs in Node)'),
+  transport: z
+    .enum(['auto', 'in-process'])
+    .default('auto')
+    .describe("auto: a worker_thread per device where the engine runs in Node, else in-process; in-process: devices take turns on the engine's thread"),
+});
+
+type P = z.output<typeof params>;
 
 /** A K/V shard as it travels: [Hkv, cols, D] keys, [Hkv, cols, Dv] values, starting at key position kPos0. */
 interface Block {
@@ -430,16 +440,7 @@ function ringCost(s: AttentionShape, p: P) {
   };
 }
 
-export const ring: AttentionVariant<P> = {
-  params: z.object({
-    variant: z.literal('ring'),
-    ...commonParams,
-    devices: z.number().int().min(1).max(64).default(4).describe('simulated devices the sequence is sharded across (one worker_thread each where the engine runs in Node)'),
-    transport: z
-      .enum(['auto', 'in-process'])
-      .default('auto')
-      .describe("auto: a worker_thread per device where the engine runs in Node, else in-process; in-process: devices take turns on the engine's thread"),
-  }),
+export const ring = defineVariant(params, {
   doc: {
     title: 'Ring attention (across devices)',
     summary:
@@ -451,4 +452,4 @@ export const ring: AttentionVariant<P> = {
   run: async (ctx, ins, p, s) => (await runOnDevices(ctx, ins, p, s)).out,
   runOnDevices,
   reference: ({ q, k, v }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale }),
-};
+});
