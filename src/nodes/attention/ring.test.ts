@@ -115,6 +115,20 @@ describe('ring attention: what the devices report', () => {
     await expect(runNode(attention, { ...small, bias }, { variant: 'ring', devices: 2 })).rejects.toThrow(/ring.*bias/);
   });
 
+  it('runs again and again on the same workers without piling up listeners', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const small = qkv(1, 1, 32, 8);
+      for (let x = 0; x < 12; x++) await runNode(attention, small, { variant: 'ring', devices: 2 });
+      await new Promise((r) => setTimeout(r, 10)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('a cancel stops the workers; the next run starts fresh ones', async () => {
     const { testContext } = await import('../testing.js');
     const ctx = await testContext('cpu', ['out']);

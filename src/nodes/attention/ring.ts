@@ -290,7 +290,8 @@ interface DeviceWorker {
   postMessage(m: unknown, transfer?: unknown[]): void;
   on(ev: 'message', f: (m: any) => void): void;
   off(ev: 'message', f: (m: any) => void): void;
-  once(ev: 'error', f: (e: Error) => void): void;
+  on(ev: 'error', f: (e: Error) => void): void;
+  off(ev: 'error', f: (e: Error) => void): void;
   ref(): void;
   unref(): void;
   terminate(): Promise<number>;
@@ -333,7 +334,7 @@ async function runInWorkers(ctx: RunContext, wt: typeof import('node:worker_thre
   const channels = jobs.map(() => new wt.MessageChannel()); // channel d: device d → device d + 1
   let stepsDone = 0;
   let failure: Error | undefined;
-  const listeners: [DeviceWorker, (m: any) => void][] = [];
+  const listeners: [DeviceWorker, (m: any) => void, (e: Error) => void][] = [];
   try {
     const results = await Promise.all(
       jobs.map(
@@ -353,9 +354,10 @@ async function runInWorkers(ctx: RunContext, wt: typeof import('node:worker_thre
               } else if (m.error) reject(failure ?? new Error(`ring attention, device ${d}: ${m.error}`));
               else resolve(m.result!);
             };
-            listeners.push([w, onMessage]);
+            const onError = (err: Error) => reject(new Error(`ring attention, device ${d} died: ${err.message}`));
+            listeners.push([w, onMessage, onError]);
             w.on('message', onMessage);
-            w.once('error', (err) => reject(new Error(`ring attention, device ${d} died: ${err.message}`)));
+            w.on('error', onError);
             w.ref();
             const own = job.own;
             w.postMessage({ job, sendPort: channels[d]!.port1, recvPort: channels[(d + n - 1) % n]!.port2, cancel }, [
@@ -375,8 +377,9 @@ async function runInWorkers(ctx: RunContext, wt: typeof import('node:worker_thre
     await closeRingDevices();
     throw err instanceof CancelledError || failure instanceof CancelledError ? new CancelledError() : err;
   } finally {
-    for (const [w, f] of listeners) {
-      w.off('message', f);
+    for (const [w, onMessage, onError] of listeners) {
+      w.off('message', onMessage);
+      w.off('error', onError);
       w.unref();
     }
   }
