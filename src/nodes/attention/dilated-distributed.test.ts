@@ -1,4 +1,4 @@
-// LongNet across devices: the same output as the single-device dilated variant (cpu and wasm), the
+// LongNet across devices: the same output as the single-device dilated variant (cpu, wasm, webgpu), the
 // all-gather counted in bytes, and the split refused where LongNet's does not apply.
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../engine/tensor.js';
@@ -18,7 +18,7 @@ describe('dilated-distributed equals dilated to 1e-5', () => {
     { name: 'non-causal GQA (4 heads, 2 kv), 8 devices, a segment longer than T', H: 4, Hkv: 2, T: 128, D: 8, p: { segmentLengths: [8, 32, 512], dilationRates: [1, 4, 8], devices: 8, causal: false } },
     { name: 'one device', H: 2, Hkv: 1, T: 64, D: 16, p: { segmentLengths: [16, 64], dilationRates: [1, 2], devices: 1 } },
   ];
-  for (const backend of ['cpu', 'wasm'] as const)
+  for (const backend of ['cpu', 'wasm', 'webgpu'] as const)
     for (const c of cases)
       it(`${backend}: ${c.name}`, async () => {
         const ins = qkv(c.H, c.Hkv, c.T, c.D);

@@ -1,4 +1,4 @@
-// Ring attention: equal to flash (and the exact oracle) on cpu and wasm, causal or not, grouped-query,
+// Ring attention: equal to flash (and the exact oracle) on cpu and wasm (and webgpu once), causal or not, grouped-query,
 // on worker_threads and in-process; its devices' memory, bytes sent and lanes.
 import { afterAll, describe, expect, it } from 'vitest';
 import { f32, type Tensor } from '../../engine/tensor.js';
@@ -48,6 +48,13 @@ describe('ring attention equals flash to 1e-5', () => {
           await expectParity(attention, backend, ins, { variant: 'ring', transport, ...c.params }, { atol: 1e-5 });
           expect(devicesOf(ring).transport).toBe(transport === 'auto' ? 'worker_threads' : 'in-process');
         });
+
+  it('webgpu: causal GQA, 3 devices, equals flash there too', async () => {
+    const ins = qkv(4, 2, 77, 8);
+    const ring = await runNode(attention, ins, { variant: 'ring', devices: 3 }, { backend: 'webgpu' });
+    const flash = await runNode(attention, ins, { variant: 'flash', blockSize: 16 }, { backend: 'webgpu' });
+    expectClose(outOf(ring), outOf(flash), { atol: 1e-5 }, 'ring vs flash on webgpu');
+  });
 
   it('fewer queries than keys (the last rows): query shards keep their absolute positions', async () => {
     const { q, k, v } = qkv(2, 2, 64, 8);
