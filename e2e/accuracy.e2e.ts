@@ -76,6 +76,10 @@ describe('accuracy overlay', () => {
       expect(Math.abs(rel - 10 ** (-sqnr! / 20)) / rel, id).toBeLessThan(5e-3);
     }
     await selectNode(page, 'g2');
+    // The screenshot: the canvas without the bottom panel, fitted, so the badges read.
+    await page.evaluate(() => (window as unknown as { ctxlab_app: { ui: { set(p: object): void } } }).ctxlab_app.ui.set({ panelOpen: false }));
+    await page.evaluate(() => window.dispatchEvent(new Event('ctxlab:fit')));
+    await page.waitForTimeout(400);
     await shot(page, 'accuracy-overlay');
     expect(s.errors).toEqual([]);
   });

@@ -73,6 +73,8 @@ describe('accuracy measurement', () => {
     expect(Math.abs(got.cosine - expected.cosine)).toBeLessThan(1e-5);
     expect(lin.ms).toBeGreaterThanOrEqual(0);
     expect(lin.exactMs).toBeGreaterThanOrEqual(0);
+    expect(lin.peakBytes).toBeGreaterThan(0);
+    expect(lin.exactPeakBytes).toBeGreaterThan(0);
 
     // fp16 against its input: ‖x − x̂‖/‖x‖ = 10^(−SQNR/20), SQNR from the node's own metrics.
     const sqnr = (runReference(registry.get('quantize')!, { in: qkv.k }, { variant: 'fp16' }).metrics as MetricsValue).values.sqnrDb as number;

@@ -25,9 +25,11 @@ export interface NodeAccuracy {
   /** What the node is compared with, for people. */
   against: string;
   ports: PortAccuracy[];
-  /** The node's own wall time and its exact sibling's, on the cpu backend in this computation. */
+  /** The node's own wall time and peak memory and its exact sibling's, on the cpu backend in this computation. */
   ms?: number;
   exactMs?: number;
+  peakBytes?: number;
+  exactPeakBytes?: number;
 }
 
 export interface AccuracyState {
@@ -60,12 +62,15 @@ export function createAccuracy(editor: Editor, registry: Registry, host: RunnerH
         if (mine !== seq) return;
         if (!r.ok) throw new Error(r.issues.map((i) => i.message).join('; '));
         if (r.errors.length) throw new Error(r.errors.map((e) => `${e.nodeId}: ${e.message}`).join('; '));
-        const ms = new Map((r.profile.nodes as NodeProfile[]).filter((p) => p.status === 'done').map((p) => [p.nodeId, p.wallMs]));
+        const prof = new Map((r.profile.nodes as NodeProfile[]).filter((p) => p.status === 'done').map((p) => [p.nodeId, p]));
         for (const pair of plan.pairs) {
           const [a, b] = await Promise.all([client.api.getOutput(pair.node, pair.port), client.api.getOutput(pair.exact.node, pair.exact.port)]);
           if (mine !== seq) return;
           const sibling = plan.siblingOf[pair.node];
-          const entry = (nodes[pair.node] ??= { against: plan.exactOf[pair.node]!, ports: [], ms: ms.get(pair.node), ...(sibling ? { exactMs: ms.get(sibling) } : {}) });
+          const [own, exact] = [prof.get(pair.node), sibling ? prof.get(sibling) : undefined];
+          const entry = (nodes[pair.node] ??= {
+            against: plan.exactOf[pair.node]!, ports: [], ms: own?.wallMs, peakBytes: own?.peakBytes, ...(sibling ? { exactMs: exact?.wallMs, exactPeakBytes: exact?.peakBytes } : {}),
+          });
           // The sibling's id is an implementation detail: name the exact value by what it is.
           entry.ports.push({ port: pair.port, exact: sibling ? `exact.${pair.exact.port}` : `${pair.exact.node}.${pair.exact.port}`, result: compareValues(a, b) });
         }

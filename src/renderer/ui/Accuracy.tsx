@@ -3,7 +3,7 @@
 // numbers in the inspector.
 import { useApp } from '../app-context.js';
 import { accuracyLevel, worstRelError } from '../model/accuracy.js';
-import { formatMs, formatNumber } from '../model/format.js';
+import { formatBytes, formatMs, formatNumber } from '../model/format.js';
 import { isIncomparable } from '../../engine/run/accuracy.js';
 import type { NodeAccuracy } from '../state/accuracy.js';
 import { useStore } from '../state/store.js';
@@ -156,6 +156,14 @@ export function AccuracySection({ id }: { id: string }) {
             <>
               <dt>exact (cpu)</dt>
               <dd>{formatMs(a.exactMs)}</dd>
+            </>
+          )}
+          {a.peakBytes !== undefined && a.exactPeakBytes !== undefined && (
+            <>
+              <dt>peak: this / exact</dt>
+              <dd>
+                {formatBytes(a.peakBytes)} / {formatBytes(a.exactPeakBytes)}
+              </dd>
             </>
           )}
         </dl>
