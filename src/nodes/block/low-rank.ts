@@ -229,6 +229,8 @@ export const lowRankAttention = defineNode({
       note: c.r ? `rank ${c.r}: ${c.paramCount} projection weights instead of ${c.fullParamCount}` : 'full-rank projections',
     };
   },
+  // Its exact counterpart is the same layer at full rank (the factors approximate those weights).
+  exact: ({ rank, ...full }) => (rank === undefined ? undefined : { kind: 'sibling', params: full, ports: ['out'] }),
   async run(ctx, { x }, p) {
     const { T, C } = inferX(tensorShape('float32', x.shape));
     const { tf } = ctx;

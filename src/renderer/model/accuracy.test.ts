@@ -86,6 +86,17 @@ describe('accuracyPipeline', () => {
     expect(plan.doc.nodes.find((n) => n.id === 'kv__exact2')!.params).toEqual({ variant: 'contiguous', prefillTokens: 8, maxTokens: 1 << 24 });
   });
 
+  it('compares a low-rank layer with the same layer at full rank', () => {
+    const d = doc(
+      [{ id: 'x', type: 'source.synthetic-qkv', params: { heads: 1, seqLen: 16, headDim: 32 } },
+        { id: 'lr', type: 'block.low-rank-attention', params: { rank: 4 } }, { id: 'full', type: 'block.low-rank-attention', params: {} }],
+      [{ from: 'x.q', to: 'lr.x' }, { from: 'x.q', to: 'full.x' }],
+    );
+    const plan = accuracyPipeline(d, registry);
+    expect(plan.pairs).toEqual([{ node: 'lr', port: 'out', exact: { node: 'lr__exact', port: 'out' } }]);
+    expect(plan.doc.nodes.find((n) => n.id === 'lr__exact')!.params).not.toHaveProperty('rank');
+  });
+
   it('skips nodes whose params do not parse and unconnected quantizers', () => {
     const d = doc(
       [qkv, { id: 'bad', type: 'attention', params: { variant: 'linear', causal: 'yes' } }, { id: 'q', type: 'quantize', params: { variant: 'fp16' } }],
