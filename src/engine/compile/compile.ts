@@ -18,6 +18,11 @@ export interface CompileIssue {
   path: string;
   nodeId?: string;
   port?: string;
+  /**
+   * Set when the message is about the node itself (its shapes): displays say `<nodeId> (<nodeType>): `
+   * before it (formatIssue); a view that is already on the node shows the message alone.
+   */
+  nodeType?: string;
   message: string;
 }
 
@@ -51,12 +56,24 @@ export interface Plan {
   baseDir: string;
 }
 
-export type CompileResult = { ok: true; plan: Plan; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] };
+/** Output shapes by node id, then port. */
+export type ShapeMap = Record<string, Record<string, PortShape | undefined>>;
+
+export type CompileResult =
+  | { ok: true; plan: Plan; warnings: CompileIssue[] }
+  /** `shapes` and `costs` (with `partial`): what could be inferred despite the issues. */
+  | { ok: false; issues: CompileIssue[]; shapes?: ShapeMap; costs?: Record<string, Cost> };
 
 export interface CompileOptions {
   baseDir?: string;
   /** Params set explicitly (e.g. `--set`): naming one the node does not have is an error, not a warning. */
   strictParams?: { node: string; param: string }[];
+  /**
+   * When the document has issues, go on inferring what can be (nodes whose params parse and whose
+   * inputs are all known) and return those shapes and costs beside the issues: the editor labels
+   * edges and sizes nodes while the graph is incomplete.
+   */
+  partial?: boolean;
 }
 
 /**
@@ -83,7 +100,7 @@ export function validateDocument(
   raw: unknown,
   registry: Registry,
   opts: Pick<CompileOptions, 'strictParams'> = {},
-): { ok: true; doc: Pipeline; params: unknown[]; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
+): { ok: true; doc: Pipeline; params: unknown[]; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[]; doc?: Pipeline; params?: unknown[] } {
   const deep = tooDeep(raw);
   if (deep) return { ok: false, issues: [{ path: jsonPath(deep), message: NESTING_MESSAGE }] };
   const migrated = migrate(raw).doc;
@@ -114,7 +131,8 @@ export function validateDocument(
       }
     params.push(p.success ? p.data : undefined);
   });
-  return issues.length ? { ok: false, issues } : { ok: true, doc, params, warnings };
+  // With node issues the document still parsed: a partial compile goes on with the nodes that did.
+  return issues.length ? { ok: false, issues, doc, params } : { ok: true, doc, params, warnings };
 }
 
 /**
@@ -237,10 +255,15 @@ class MinHeap {
 
 export function compile(raw: unknown, registry: Registry, opts: CompileOptions = {}): CompileResult {
   const v = validateDocument(raw, registry, opts);
-  if (!v.ok) return v;
-  const { doc, params } = v;
-  const issues: CompileIssue[] = [];
-  const warnings: CompileIssue[] = [...v.warnings];
+  if (!v.ok && !(opts.partial && v.doc)) return { ok: false, issues: v.issues, ...(opts.partial ? { shapes: dict(), costs: dict() } : {}) };
+  const doc = v.doc!;
+  const params = v.params!;
+  // Partial: issues so far do not stop the compile; the nodes they concern are left out of inference.
+  const issues: CompileIssue[] = v.ok ? [] : [...v.issues];
+  const warnings: CompileIssue[] = v.ok ? [...v.warnings] : [];
+  const shapes = new Map<string, Record<string, PortShape | undefined>>();
+  const costs: Record<string, Cost> = dict();
+  const failedResult = (): CompileResult => (opts.partial ? { ok: false, issues, shapes: dict(shapes), costs } : { ok: false, issues });
   const index = new Map(doc.nodes.map((n, i) => [n.id, i]));
   const inputsOf = doc.nodes.map(() => dict<{ node: string; port: string }>());
   const connected = doc.nodes.map(() => new Set<string>());
@@ -264,8 +287,9 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     const ti = index.get(to.node);
     if (fi === undefined) return issues.push({ path: `edges[${ei}].from`, message: `edge from unknown node "${from.node}"` });
     if (ti === undefined) return issues.push({ path: `edges[${ei}].to`, message: `edge to unknown node "${to.node}"` });
-    const fdef = registry.get(doc.nodes[fi]!.type)!;
-    const tdef = registry.get(doc.nodes[ti]!.type)!;
+    const fdef = registry.get(doc.nodes[fi]!.type);
+    const tdef = registry.get(doc.nodes[ti]!.type);
+    if (!fdef || !tdef) return undefined; // an unknown type, reported by validation (partial compile)
     // Own ports only: a port named "constructor" is not Object.prototype's.
     const out = own(fdef.outputs, from.port);
     const inp = own(tdef.inputs, to.port);
@@ -289,8 +313,8 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     return undefined;
   });
   doc.nodes.forEach((n, i) => {
-    const def = registry.get(n.type)!;
-    if (brokenInputs.has(i)) return;
+    const def = registry.get(n.type);
+    if (!def || brokenInputs.has(i)) return;
     for (const [port, spec] of Object.entries(def.inputs))
       if (!spec.optional && !inputsOf[i]![port])
         issues.push({ path: `nodes[${i}]`, nodeId: n.id, port, message: `required input "${n.id}.${port}" (${spec.kind}) is not connected` });
@@ -299,26 +323,31 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
     const i = index.get(id);
     return i === undefined ? undefined : registry.get(doc.nodes[i]!.type);
   };
-  issues.push(...checkIssues(doc, defOf, (id, port) => connected[index.get(id)!]!.add(port)));
-  issues.push(...emitIssues(doc, doc.nodes.map((n) => registry.get(n.type)), params));
-  if (issues.length) return { ok: false, issues };
+  // Checks and emitted names need every node's params: only for a document that validated.
+  if (v.ok) {
+    issues.push(...checkIssues(doc, defOf, (id, port) => connected[index.get(id)!]!.add(port)));
+    issues.push(...emitIssues(doc, doc.nodes.map((n) => registry.get(n.type)), params));
+  }
+  if (issues.length && !opts.partial) return failedResult();
 
   const { order, cyclic } = topologicalOrder(succ);
   if (cyclic.length) {
     const onCycle = cyclic.map((i) => doc.nodes[i]!.id);
-    return { ok: false, issues: [{ path: 'edges', nodeId: onCycle[0], message: `the graph has a cycle through ${onCycle.join(' → ')}` }] };
+    issues.push({ path: 'edges', nodeId: onCycle[0], message: `the graph has a cycle through ${onCycle.join(' → ')}` });
+    if (!opts.partial) return failedResult();
   }
 
   // Shape inference and cost, in order.
-  const shapes = new Map<string, Record<string, PortShape | undefined>>();
   const steps: PlanStep[] = [];
   const stepOf = new Map<string, number>();
   // Nodes whose inference failed, and everything downstream of them: reported once, at the source.
   const failed = new Set<string>();
   for (const i of order) {
     const n = doc.nodes[i]!;
-    const def = registry.get(n.type)!;
-    if (Object.values(inputsOf[i]!).some((src) => failed.has(src.node))) {
+    const def = registry.get(n.type);
+    // Partial compile: a node with an unknown type, invalid params or an unconnected input is not inferred.
+    const incomplete = !def || params[i] === undefined || Object.entries(def.inputs).some(([port, spec]) => !spec.optional && !inputsOf[i]![port]);
+    if (incomplete || Object.values(inputsOf[i]!).some((src) => failed.has(src.node))) {
       failed.add(n.id);
       continue;
     }
@@ -337,7 +366,8 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
         path: edgeIdx >= 0 ? `edges[${edgeIdx}]` : `nodes[${i}]`,
         nodeId: n.id,
         port,
-        message: `${n.id} (${def.type}): ${(err as Error).message}`,
+        nodeType: def.type,
+        message: (err as Error).message,
       });
       failed.add(n.id);
       continue;
@@ -360,14 +390,15 @@ export function compile(raw: unknown, registry: Registry, opts: CompileOptions =
         issues.push({ path: `nodes[${i}]`, nodeId: n.id, port, message: `internal: ${def.type}.infer gave ${s.kind} for ${def.outputs[port]!.kind} port "${port}"` });
     }
     shapes.set(n.id, outShapes);
+    costs[n.id] = cost;
     stepOf.set(n.id, steps.length);
     steps.push({
       id: n.id, index: i, def, params: params[i], inputs: inputsOf[i]!, connectedOutputs: connected[i]!,
       inShapes, outShapes, cost, lastUse: {}, predictedOutputBytes: 0, predictedPeakBytes: 0,
     });
   }
-  issues.push(...metricKeyIssues(doc.checks, (id, port) => own(shapes.get(id), port)));
-  if (issues.length) return { ok: false, issues };
+  if (v.ok) issues.push(...metricKeyIssues(doc.checks, (id, port) => own(shapes.get(id), port)));
+  if (issues.length) return failedResult();
 
   // Memory plan: a value lives from the step that makes it to the last step that reads it.
   for (const s of steps) for (const port of Object.keys(s.outShapes)) s.lastUse[port] = stepOf.get(s.id)!;
@@ -439,6 +470,12 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+/** An issue on one line: `path [nodeId]: message`, the node and its type before a message about the node itself. */
 export function formatIssue(i: CompileIssue): string {
-  return `${i.path}${i.nodeId ? ` [${i.nodeId}]` : ''}: ${i.message}`;
+  return `${i.path}${i.nodeId ? ` [${i.nodeId}]` : ''}: ${issueMessage(i)}`;
+}
+
+/** The message, after `<nodeId> (<nodeType>): ` where it is about the node itself; for views not already on the node. */
+export function issueMessage(i: CompileIssue): string {
+  return i.nodeType && i.nodeId !== undefined ? `${i.nodeId} (${i.nodeType}): ${i.message}` : i.message;
 }

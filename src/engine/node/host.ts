@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { initBackend } from '../backends/tf.js';
-import { jsonPath, type CompileIssue } from '../compile/compile.js';
+import { formatIssue, jsonPath, type CompileIssue } from '../compile/compile.js';
 import type { BackendName } from '../node.js';
 import { NESTING_MESSAGE, tooDeep } from '../schema/limits.js';
 import type { ExecEnv } from '../run/runtime.js';
@@ -49,7 +49,7 @@ export function parsePipelineText(text: string, source: string): unknown {
 
 export class PipelineLoadError extends Error {
   constructor(public issues: CompileIssue[]) {
-    super(issues.map((i) => `${i.path}${i.nodeId ? ` [${i.nodeId}]` : ''}: ${i.message}`).join('\n'));
+    super(issues.map(formatIssue).join('\n'));
     this.name = 'PipelineLoadError';
   }
 }

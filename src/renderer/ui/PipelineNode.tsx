@@ -169,7 +169,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       {(m?.error && status !== 'done') || issues?.length ? (
         <div className="pnode-error" data-testid={`error-${id}`} title={m?.error ?? issues?.map((i) => i.message).join('\n')}>
           {/* Every message in full: a clipped one hid the second problem of a node. */}
-          {(m?.error && status === 'failed' ? [m.error] : issues?.length ? issues.map((i) => i.message.replace(`${id} (${data.type}): `, '')) : [m?.error]).map((text, i) => (
+          {(m?.error && status === 'failed' ? [m.error] : issues?.length ? issues.map((i) => i.message) : [m?.error]).map((text, i) => (
             <div key={i}>{text}</div>
           ))}
         </div>
