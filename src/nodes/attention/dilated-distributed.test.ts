@@ -6,6 +6,8 @@ import type { MetricsValue } from '../../engine/values.js';
 import { expectClose, expectParity, runNode } from '../testing.js';
 import { syntheticQkv } from '../sources/synthetic-qkv.js';
 import { attention } from './index.js';
+import { compile } from '../../engine/compile/compile.js';
+import { registry } from '../index.js';
 
 const qkv = (heads: number, kvHeads: number, seqLen: number, headDim: number, seed = 7) =>
   syntheticQkv({ heads, kvHeads, seqLen, headDim, seed, sinkStrength: 4, sinkTokens: 4, locality: 2 });
@@ -61,6 +63,25 @@ describe('dilated-distributed: the all-gather and the devices', () => {
     const [p2, p4, p8] = [await peak(2), await peak(4), await peak(8)];
     expect(p4 / p2).toBeLessThan(0.6);
     expect(p8 / p4).toBeLessThan(0.6);
+  });
+
+  it('the compiler refuses a split LongNet does not make (validate says so before anything runs)', () => {
+    const doc = (p: Record<string, unknown>) => ({
+      format: 'context-lab/pipeline',
+      version: 1,
+      nodes: [
+        { id: 'qkv', type: 'source.synthetic-qkv', params: { heads: 2, seqLen: 64, headDim: 8, seed: 1 } },
+        { id: 'att', type: 'attention', params: { variant: 'dilated-distributed', ...p } },
+      ],
+      edges: ['q', 'k', 'v'].map((x) => ({ from: `qkv.${x}`, to: `att.${x}` })),
+    });
+    const issues = (d: unknown) => {
+      const r = compile(d, registry);
+      return r.ok ? [] : r.issues.map((i) => `${i.nodeId}: ${i.message}`);
+    };
+    expect(issues(doc({ segmentLengths: [16, 64], dilationRates: [1, 4], devices: 4 }))).toEqual([]);
+    expect(issues(doc({ segmentLengths: [16], dilationRates: [1], devices: 3 }))).toEqual([expect.stringMatching(/^att: .*params\.devices = 3 must divide/)]);
+    expect(issues(doc({ segmentLengths: [24], dilationRates: [1], devices: 4 }))).toEqual([expect.stringMatching(/^att: .*params\.segmentLengths\[0\] = 24/)]);
   });
 
   it('refuses a split LongNet does not make, naming the param', async () => {

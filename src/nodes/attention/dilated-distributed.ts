@@ -71,8 +71,10 @@ const hold = (dev: Device, bytes: number) => {
   dev.report.peakBytes = Math.max(dev.report.peakBytes, dev.live);
 };
 
+const NO_BIAS = 'attention (dilated-distributed): the bias input is not supported; use dilated for biased attention';
+
 async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<{ out: Tensor; devices: MetricsValue }> {
-  if (bias?.terms.length) throw new Error('attention (dilated-distributed): the bias input is not supported; use dilated for biased attention');
+  if (bias?.terms.length) throw new Error(NO_BIAS);
   const c = checkSplit(p, s);
   const n = p.devices;
   const { H, Tq, Tk: T, D, Dv } = s;
@@ -231,7 +233,10 @@ export const dilatedDistributed = defineVariant(params, {
     formula: 'device d: K̃ₖ, Ṽₖ = all-gather over the devices of its segment of (every r-th row of K_d, V_d); Oₖ = softmax(Q̃ₖ,d K̃ₖᵀ·scale)·Ṽₖ; O = Σₖ sₖ·Oₖ / Σₖ sₖ',
     references: [{ title: 'LongNet: Scaling Transformers to 1,000,000,000 Tokens', year: 2023 }],
   },
-  cost(s, p) {
+  cost(s, p, cc) {
+    // What run would refuse, refused when the pipeline compiles (validate says it too).
+    if (cc?.bias) throw new Error(NO_BIAS);
+    if (s.Tk > 0) checkSplit(p, s);
     const base = dilated.cost(s, { ...p, variant: 'dilated' });
     const c = Math.max(1, Math.floor(s.Tk / p.devices));
     let workspace = 0;

@@ -7,6 +7,8 @@ import { expectClose, expectParity, runNode } from '../testing.js';
 import { syntheticQkv } from '../sources/synthetic-qkv.js';
 import { attention } from './index.js';
 import { closeRingDevices } from './ring.js';
+import { compile } from '../../engine/compile/compile.js';
+import { registry } from '../index.js';
 
 afterAll(() => closeRingDevices());
 
@@ -120,6 +122,29 @@ describe('ring attention: what the devices report', () => {
     await expect(runNode(attention, small, { variant: 'ring', devices: 5 })).rejects.toThrow(/params\.devices = 5/);
     const bias = { kind: 'bias' as const, terms: [{ type: 'alibi' as const, slopes: [0.5] }] };
     await expect(runNode(attention, { ...small, bias }, { variant: 'ring', devices: 2 })).rejects.toThrow(/ring.*bias/);
+  });
+
+  it('the compiler refuses what the run would (validate says so before anything runs)', () => {
+    const doc = (devices: number, bias: boolean) => ({
+      format: 'context-lab/pipeline',
+      version: 1,
+      nodes: [
+        { id: 'qkv', type: 'source.synthetic-qkv', params: { heads: 2, seqLen: 8, headDim: 8, seed: 1 } },
+        ...(bias ? [{ id: 'alibi', type: 'position', params: { variant: 'alibi' } }] : []),
+        { id: 'att', type: 'attention', params: { variant: 'ring', devices } },
+      ],
+      edges: [
+        ...['q', 'k', 'v'].map((p) => ({ from: `qkv.${p}`, to: `att.${p}` })),
+        ...(bias ? [{ from: 'qkv.q', to: 'alibi.q' }, { from: 'qkv.k', to: 'alibi.k' }, { from: 'alibi.bias', to: 'att.bias' }] : []),
+      ],
+    });
+    const issues = (d: unknown) => {
+      const r = compile(d, registry);
+      return r.ok ? [] : r.issues.map((i) => `${i.nodeId}: ${i.message}`);
+    };
+    expect(issues(doc(8, false))).toEqual([]);
+    expect(issues(doc(9, false))).toEqual([expect.stringMatching(/^att: .*params\.devices = 9/)]);
+    expect(issues(doc(2, true))).toEqual([expect.stringMatching(/^att: .*ring.*bias/)]);
   });
 
   it('runs again and again on the same workers without piling up listeners', async () => {

@@ -394,8 +394,10 @@ function devicePeakBytes(s: AttentionShape, rows: number, cols: number, maxCols:
   return Math.max(steady, state + s.H * rows * s.Dv * 4 + block);
 }
 
+const NO_BIAS = 'attention (ring): the bias input is not supported by the ring variant; use flash for biased attention';
+
 async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: AttentionShape): Promise<{ out: Tensor; devices: MetricsValue }> {
-  if (ins.bias?.terms.length) throw new Error('attention (ring): the bias input is not supported by the ring variant; use flash for biased attention');
+  if (ins.bias?.terms.length) throw new Error(NO_BIAS);
   checkDevices('ring', p.devices, s.Tq, s.Tk);
   const t0 = epochMs();
   const jobs = ringJobs(ins, p, s);
@@ -451,7 +453,12 @@ export const ring = defineVariant(params, {
     formula: "device d, step s: block j = (d − s) mod n; m' = max(m, rowmax(Q_d K_jᵀ)), ℓ' = ℓ·e^(m−m') + Σe^(S−m'), O' = O·e^(m−m') + e^(S−m')·V_j; O_d = O/ℓ",
     references: [{ title: 'Ring Attention with Blockwise Transformers for Near-Infinite Context', year: 2023 }],
   },
-  cost: (s, p) => ringCost(s, p),
+  cost(s, p, c) {
+    // What run would refuse, refused when the pipeline compiles (validate says it too).
+    if (c?.bias) throw new Error(NO_BIAS);
+    if (s.Tq > 0 && s.Tk > 0) checkDevices('ring', p.devices, s.Tq, s.Tk);
+    return ringCost(s, p);
+  },
   run: async (ctx, ins, p, s) => (await runOnDevices(ctx, ins, p, s)).out,
   runOnDevices,
   reference: ({ q, k, v }, p) => naiveAttentionReference(q, k, v, { causal: p.causal, scale: p.scale }),
