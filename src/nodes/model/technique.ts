@@ -108,3 +108,16 @@ export const tokenInputs = {
   tokens: { kind: 'tokens' as const, optional: true as const, dims: ['T'], doc: 'token ids from a tokenizer (or connect `ids`)' },
   ids: { kind: 'tensor' as const, optional: true as const, dims: ['T'], doc: 'token ids as an int32 tensor [T] (or connect `tokens`)' },
 };
+
+/**
+ * The exact counterpart of a forward pass with these technique params, for the accuracy overlay: the
+ * same model, prompt and rope_scaling with exact attention (same scale) and a full cache; undefined
+ * when the attention is exact (by the attention node's own declaration) and the cache keeps every token.
+ */
+export function exactTechniqueParams<P extends TechniqueParams>(p: P): P | undefined {
+  const approxAttention = attention.exact?.(p.attention) !== undefined;
+  const approxCache = p.kvCache.policy !== 'full' && p.kvCache.policy !== 'paged';
+  if (!approxAttention && !approxCache) return undefined;
+  const scale = p.attention.scale === undefined ? {} : { scale: p.attention.scale };
+  return { ...p, attention: { variant: 'naive', causal: true, ...scale } as AttentionParams, kvCache: { policy: 'full' } };
+}

@@ -97,6 +97,23 @@ describe('accuracyPipeline', () => {
     expect(plan.doc.nodes.find((n) => n.id === 'lr__exact')!.params).not.toHaveProperty('rank');
   });
 
+  it('compares a model forward pass that uses a shortcut with the same pass using exact attention and a full cache', () => {
+    const d = doc(
+      [{ id: 'm', type: 'model.load', params: { path: 'models/tiny' } }, { id: 'ids', type: 'source.npy', params: { path: 'ids.npy' } },
+        { id: 'win', type: 'model.forward', params: { attention: { variant: 'sliding-window', window: 64, causal: true, scale: 0.25 }, ropeScaling: { rope_type: 'linear', factor: 2 } } },
+        { id: 'stream', type: 'model.forward', params: { kvCache: { policy: 'streaming', recentTokens: 32 }, prefillTokens: 8 } },
+        { id: 'plain', type: 'model.forward', params: { attention: { variant: 'flash', causal: true }, kvCache: { policy: 'paged', blockSize: 16 } } }],
+      ['win', 'stream', 'plain'].flatMap((n) => [{ from: 'm.model', to: `${n}.model` }, { from: 'ids.out', to: `${n}.ids` }]),
+    );
+    const plan = accuracyPipeline(d, registry);
+    expect(plan.pairs.map((p) => `${p.node}.${p.port}~${p.exact.node}.${p.exact.port}`)).toEqual(['win.logits~win__exact.logits', 'stream.logits~stream__exact.logits']);
+    const sib = (id: string) => plan.doc.nodes.find((n) => n.id === id)!.params;
+    // The shortcut is undone; the model change (rope_scaling) and the prompt schedule are kept.
+    expect(sib('win__exact')).toMatchObject({ attention: { variant: 'naive', causal: true, scale: 0.25 }, kvCache: { policy: 'full' }, ropeScaling: { rope_type: 'linear', factor: 2 } });
+    expect(sib('stream__exact')).toMatchObject({ attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' }, prefillTokens: 8 });
+    expect(plan.doc.edges.filter((e) => e.to.startsWith('win__exact.')).map((e) => e.from).sort()).toEqual(['ids.out', 'm.model']);
+  });
+
   it('skips nodes whose params do not parse and unconnected quantizers', () => {
     const d = doc(
       [qkv, { id: 'bad', type: 'attention', params: { variant: 'linear', causal: 'yes' } }, { id: 'q', type: 'quantize', params: { variant: 'fp16' } }],
