@@ -5,7 +5,7 @@ import { useApp } from '../app-context.js';
 import { accuracyLevel, worstRelError } from '../model/accuracy.js';
 import { formatBytes, formatMs, formatNumber } from '../model/format.js';
 import { isIncomparable } from '../../engine/run/accuracy.js';
-import type { NodeAccuracy } from '../state/accuracy.js';
+import type { AccuracyState, NodeAccuracy } from '../state/accuracy.js';
 import { useStore } from '../state/store.js';
 
 /** Green (float32 noise) → amber → red (an error as large as the value). */
@@ -41,6 +41,16 @@ export function useAccuracyColor(id: string): string | null {
   return worst === undefined ? 'var(--text-3)' : accuracyColor(accuracyLevel(worst));
 }
 
+/** The toggle's status: what is happening, or how many nodes were measured and what it cost. */
+function statusText(s: AccuracyState, stale: boolean): string {
+  if (s.phase === 'running') return 'measuring on cpu…';
+  if (s.phase === 'failed') return 'failed';
+  if (stale) return 'changed';
+  if (s.phase !== 'done') return '';
+  const n = Object.keys(s.nodes).length;
+  return n ? `${n} node${n === 1 ? '' : 's'} · ${formatMs(s.totalMs ?? 0)} on cpu` : 'no approximate nodes';
+}
+
 export function AccuracyToggle() {
   const { accuracy, editor, ui } = useApp();
   const on = useStore(ui.store, (s) => s.accuracy);
@@ -52,18 +62,7 @@ export function AccuracyToggle() {
     if (on) accuracy.cancel();
     else if (!accuracy.fresh() && s.phase !== 'running') void accuracy.measure();
   };
-  const n = Object.keys(s.nodes).length;
-  const status = !on
-    ? ''
-    : s.phase === 'running'
-      ? 'measuring on cpu…'
-      : s.phase === 'failed'
-        ? 'failed'
-        : stale
-          ? 'changed'
-          : s.phase === 'done'
-            ? `${n} node${n === 1 ? '' : 's'} · ${formatMs(s.totalMs ?? 0)} on cpu`
-            : '';
+  const status = on ? statusText(s, stale) : '';
   return (
     <span className="acc-toggle">
       <button
