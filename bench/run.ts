@@ -249,6 +249,7 @@ for (const [file, fn] of [
   ['./compile.ts', 'benchCompile'],
   ['./model-forward.ts', 'benchModelForward'],
   ['./train.ts', 'benchTraining'],
+  ['./editor.ts', 'benchEditor'],
 ] as const) {
   if (!want(file.slice(2, -3))) continue;
   log(`${file}…`);

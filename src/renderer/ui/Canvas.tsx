@@ -75,21 +75,6 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const lastProblem = useRef<string | null>(null);
   const lod = useRfStore((s) => lodLevel(s.transform[2]));
-  // The graph's bounds, for showing the minimap only while part of the graph is out of view (at fit
-  // view it would only cover nodes).
-  const graphBox = useMemo(() => {
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const n of nodes) {
-      const w = n.measured?.width ?? NODE_WIDTH;
-      const h = n.measured?.height ?? estimateHeight(n, catalog);
-      [x0, y0, x1, y1] = [Math.min(x0, n.position.x), Math.min(y0, n.position.y), Math.max(x1, n.position.x + w), Math.max(y1, n.position.y + h)];
-    }
-    return { x0, y0, x1, y1 };
-  }, [nodes, catalog]);
-  const offscreen = useRfStore((s) => {
-    const [tx, ty, k] = s.transform;
-    return graphBox.x0 * k + tx < 0 || graphBox.y0 * k + ty < 0 || graphBox.x1 * k + tx > s.width || graphBox.y1 * k + ty > s.height;
-  });
   // The minimap only where it leaves the canvas room (in a 1024×700 window it would cover a third of it).
   const canvasRef = useRef<HTMLDivElement>(null);
   const [roomy, setRoomy] = useState(true);
@@ -214,16 +199,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         proOptions={{ hideAttribution: false }}
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
-        {roomy && offscreen && (
-          <MiniMap
-            style={{ width: 168, height: 112 }}
-            pannable
-            zoomable
-            nodeStrokeWidth={3}
-            nodeColor={(n) => catalog.familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
-            ariaLabel="Minimap"
-          />
-        )}
+        {roomy && <AutoMiniMap nodes={nodes} />}
         <Controls showInteractive={false} aria-label="Zoom controls">
           <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
             ⇶
@@ -245,6 +221,39 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * The minimap, hidden while the whole graph is in view (at fit view it would only cover nodes). It
+ * stays mounted and subscribes on its own: mounting 500 nodes' worth of minimap each time a pan takes
+ * part of the graph out of view, or re-rendering the canvas, would cost frames.
+ */
+function AutoMiniMap({ nodes }: { nodes: FlowNode[] }) {
+  const { catalog } = useApp();
+  const box = useMemo(() => {
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const n of nodes) {
+      const w = n.measured?.width ?? NODE_WIDTH;
+      const h = n.measured?.height ?? estimateHeight(n, catalog);
+      [x0, y0, x1, y1] = [Math.min(x0, n.position.x), Math.min(y0, n.position.y), Math.max(x1, n.position.x + w), Math.max(y1, n.position.y + h)];
+    }
+    return { x0, y0, x1, y1 };
+  }, [nodes, catalog]);
+  const offscreen = useRfStore((s) => {
+    const [tx, ty, k] = s.transform;
+    return box.x0 * k + tx < 0 || box.y0 * k + ty < 0 || box.x1 * k + tx > s.width || box.y1 * k + ty > s.height;
+  });
+  return (
+    <MiniMap
+      className={offscreen ? undefined : 'all-in-view'}
+      style={{ width: 168, height: 112 }}
+      pannable
+      zoomable
+      nodeStrokeWidth={3}
+      nodeColor={(n) => catalog.familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
+      ariaLabel="Minimap"
+    />
   );
 }
 
