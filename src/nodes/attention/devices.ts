@@ -2,16 +2,49 @@
 // sequence is cut into per-device shards, and the `devices` metrics that the profile and the
 // editor's device lanes read — per device its measured peak bytes, bytes sent, and its compute,
 // send and wait spans; per step the slowest device's compute, send and wait times.
+import { z } from 'zod';
 import type { MetricValue, MetricsValue } from '../../engine/values.js';
-
-/** The top-level names of the `devices` metrics (checks are validated against them). */
-export const DEVICE_METRIC_KEYS = [
-  'devices', 'transport', 'overlap', 'maxDevicePeakBytes', 'totalBytesSent', 'bytesSentPerStep', 'gatheredBytes', 'scoreEntries', 'perDevice', 'timing',
-];
 
 /** Span kinds in a device's lane (the numbers are what workers report, to keep messages small). */
 export const SPAN_KINDS = ['compute', 'send', 'wait'] as const;
 export type SpanKind = (typeof SPAN_KINDS)[number];
+
+const stepTimes = { computeMs: z.number(), sendMs: z.number(), waitMs: z.number() };
+
+/** One device's row in the Timeline: its spans [kind, step, startMs, endMs], ms since the node started. */
+export const deviceLane = z.object({
+  device: z.number().int().describe('device index'),
+  peakBytes: z.number().describe('its peak bytes'),
+  bytesSent: z.number().describe('bytes it sent'),
+  spans: z.array(z.tuple([z.enum(SPAN_KINDS), z.number().int(), z.number(), z.number()]).refine(([, , start, end]) => end >= start, 'a span ends before it starts')),
+});
+export const deviceLanes = z.array(deviceLane).min(1);
+
+/** What a node across simulated devices reports on its `devices` port (the Timeline reads `timing.lanes` through it). */
+export const deviceMetricsSchema = z.looseObject({
+  devices: z.number().int().describe('simulated devices'),
+  transport: z.enum(['worker_threads', 'in-process']).describe('a worker_thread per device, or devices taking turns in-process'),
+  overlap: z.string().describe('whether communication overlapped compute, and how to read the times'),
+  maxDevicePeakBytes: z.number().describe('the largest peak any device held'),
+  totalBytesSent: z.number().describe('bytes all devices sent'),
+  bytesSentPerStep: z.number().optional().describe('ring: the K/V block one device sends per step'),
+  gatheredBytes: z.number().optional().describe("dilated-distributed: bytes the all-gathers delivered (each device's own rows not counted)"),
+  scoreEntries: z.number().describe('score entries computed'),
+  perDevice: z.array(z.object({ device: z.number().int(), peakBytes: z.number(), bytesSent: z.number() })).describe('each device: peak bytes and bytes sent'),
+  timing: z
+    .looseObject({
+      ...stepTimes,
+      transferMs: z.number().optional().describe('ring: one block transfer with nothing to hide it'),
+      perDevice: z.array(z.object({ device: z.number().int(), ...stepTimes })),
+      steps: z.array(z.object({ step: z.number().int(), ...stepTimes })).describe("each step: the slowest device's times"),
+      lanes: deviceLanes,
+    })
+    .describe('clock readings (they change from run to run)'),
+});
+export type DeviceMetrics = z.infer<typeof deviceMetricsSchema>;
+
+/** The top-level names of the `devices` metrics (checks are validated against them). */
+export const DEVICE_METRIC_KEYS = Object.keys(deviceMetricsSchema.shape);
 
 /** What one device reports: spans as flat [kind, step, start, end] quadruples, times in epoch ms. */
 export interface DeviceReport {

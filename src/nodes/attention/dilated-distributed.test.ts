@@ -6,6 +6,7 @@ import type { MetricsValue } from '../../engine/values.js';
 import { expectClose, expectParity, runNode } from '../testing.js';
 import { syntheticQkv } from '../sources/synthetic-qkv.js';
 import { attention } from './index.js';
+import { deviceMetricsSchema } from './devices.js';
 import { compile } from '../../engine/compile/compile.js';
 import { registry } from '../index.js';
 
@@ -49,6 +50,7 @@ describe('dilated-distributed: the all-gather and the devices', () => {
   const ins = qkv(1, 1, 64, 8);
   it('counts the sparse rows each device sends to the devices of its segment', async () => {
     const r = devicesOf(await runNode(attention, ins, { variant: 'dilated-distributed', segmentLengths: [16, 64], dilationRates: [1, 4], devices: 4 }));
+    expect(deviceMetricsSchema.safeParse(r).error?.issues ?? []).toEqual([]);
     const rowBytes = (8 + 8) * 4;
     // Pair (16, 1) stays on each device: nothing sent. Pair (64, 4): 4 kept rows to 3 peers.
     for (const d of r.perDevice as { bytesSent: number }[]) expect(d.bytesSent).toBe(4 * 3 * rowBytes);

@@ -7,7 +7,7 @@ import { tensorShape } from '../../engine/values.js';
 import { bigbird } from './bigbird.js';
 import type { AttentionInputs, AttentionParams, AttentionVariant } from './common.js';
 import { inferAttention } from './common.js';
-import { DEVICE_METRIC_KEYS } from './devices.js';
+import { DEVICE_METRIC_KEYS, deviceMetricsSchema } from './devices.js';
 import { cosformer } from './cosformer.js';
 import { dilated } from './dilated.js';
 import { dilatedDistributed } from './dilated-distributed.js';
@@ -104,6 +104,7 @@ export const attention = defineNode({
     devices: {
       kind: 'metrics',
       optional: true,
+      metrics: deviceMetricsSchema,
       doc: 'variants across simulated devices (ring, dilated-distributed): transport, maxDevicePeakBytes, totalBytesSent, bytesSentPerStep (ring), gatheredBytes (dilated-distributed), perDevice[] (peak and bytes sent); timing: computeMs/sendMs/waitMs, transferMs (ring: one bare block transfer), perDevice[], steps[] and lanes[] (one Timeline row per device)',
     },
     probe: {

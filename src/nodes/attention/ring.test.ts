@@ -7,6 +7,7 @@ import { expectClose, expectParity, runNode } from '../testing.js';
 import { syntheticQkv } from '../sources/synthetic-qkv.js';
 import { attention } from './index.js';
 import { closeRingDevices } from './ring.js';
+import { deviceMetricsSchema } from './devices.js';
 import { compile } from '../../engine/compile/compile.js';
 import { registry } from '../index.js';
 
@@ -89,6 +90,15 @@ describe('ring attention: what the devices report', () => {
     // K/V blocks (its own and the next) of 1·128·(16 + 16)·4.
     const expected = H * 128 * D * 4 + H * 128 * (2 + D) * 8 + 128 * 8 + 2 * (Hkv * 128 * (D + D) * 4);
     expect(peaks[2]).toBe(expected);
+  });
+
+  it('its report parses with the schema the devices port declares (both transports)', async () => {
+    expect(attention.outputs.devices.metrics).toBe(deviceMetricsSchema);
+    for (const transport of ['auto', 'in-process'] as const) {
+      const r = deviceMetricsSchema.safeParse(await report(3, transport));
+      expect(r.error?.issues ?? []).toEqual([]);
+      expect(r.data!.timing.lanes).toHaveLength(3);
+    }
   });
 
   it('bytes sent: each device passes n − 1 blocks of Hkv·T/n·(D + Dv)·4 bytes', async () => {

@@ -1,8 +1,10 @@
 // The device lanes of a node that runs across simulated devices (attention variants ring and
-// dilated-distributed): its `devices` metrics' `timing.lanes`, parsed and checked, for the Timeline's
-// per-device rows. Span times are ms since the node started.
+// dilated-distributed): its `devices` metrics' `timing.lanes`, read through the schema the node
+// declares (src/nodes/attention/devices.ts), for the Timeline's per-device rows. Span times are ms
+// since the node started.
+import { deviceLanes, type SpanKind } from '../../nodes/attention/devices.js';
 
-export type DeviceSpanKind = 'compute' | 'send' | 'wait';
+export type DeviceSpanKind = SpanKind;
 
 export interface DeviceSpan {
   kind: DeviceSpanKind;
@@ -25,31 +27,13 @@ export interface DeviceLanes {
   endMs: number;
 }
 
-const KINDS: readonly string[] = ['compute', 'send', 'wait'];
-const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-
-/** Reads the `devices` metrics ({ transport, timing: { lanes: [{ device, peakBytes, bytesSent, spans: [[kind, step, start, end]] }] } }); null when absent or malformed. */
+/** Reads `timing.lanes` of the `devices` metrics; null when absent or malformed. */
 export function parseDeviceLanes(metrics: Record<string, unknown> | undefined): DeviceLanes | null {
   const timing = metrics?.timing;
-  const raw = timing && typeof timing === 'object' ? (timing as { lanes?: unknown }).lanes : undefined;
-  if (!Array.isArray(raw) || raw.length === 0) return null;
-  const lanes: DeviceLane[] = [];
-  let endMs = 0;
-  for (const lane of raw) {
-    if (!lane || typeof lane !== 'object' || !Array.isArray((lane as { spans?: unknown }).spans)) return null;
-    const l = lane as { device?: unknown; peakBytes?: unknown; bytesSent?: unknown; spans: unknown[] };
-    const device = num(l.device);
-    if (device === undefined) return null;
-    const spans: DeviceSpan[] = [];
-    for (const s of l.spans) {
-      if (!Array.isArray(s) || s.length !== 4 || !KINDS.includes(s[0] as string)) return null;
-      const [step, start, end] = [num(s[1]), num(s[2]), num(s[3])];
-      if (step === undefined || start === undefined || end === undefined || end < start) return null;
-      spans.push({ kind: s[0] as DeviceSpanKind, step, start, end });
-      endMs = Math.max(endMs, end);
-    }
-    lanes.push({ device, peakBytes: num(l.peakBytes) ?? 0, bytesSent: num(l.bytesSent) ?? 0, spans });
-  }
+  const r = deviceLanes.safeParse(timing && typeof timing === 'object' ? (timing as { lanes?: unknown }).lanes : undefined);
+  if (!r.success) return null;
+  const lanes = r.data.map((l) => ({ ...l, spans: l.spans.map(([kind, step, start, end]) => ({ kind, step, start, end })) }));
+  const endMs = Math.max(0, ...lanes.flatMap((l) => l.spans.map((s) => s.end)));
   return { transport: typeof metrics?.transport === 'string' ? metrics.transport : 'unknown', lanes, endMs };
 }
 

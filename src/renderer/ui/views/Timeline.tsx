@@ -1,8 +1,11 @@
 // Gantt chart of node executions: one row per node in execution order, bars from start to end;
-// the running node's bar grows live. A node that ran across simulated devices (its `devices`
-// metrics have lanes) gets one row per device under it, with its compute, send and wait spans.
+// the running node's bar grows live. A node that ran across simulated devices (it declares the
+// devices metrics schema on a port) gets one row per device under it, with its compute, send and
+// wait spans.
 import { Fragment, useEffect, useState } from 'react';
 import { useApp } from '../../app-context.js';
+import { deviceMetricsSchema } from '../../../nodes/attention/devices.js';
+import { metricsPortDeclaring } from '../../model/declared.js';
 import { parseDeviceLanes } from '../../model/device-lanes.js';
 import { formatMs } from '../../model/format.js';
 import type { NodeMetrics } from '../../state/metrics.js';
@@ -10,7 +13,7 @@ import { useStore } from '../../state/store.js';
 import { DeviceRows } from './DeviceLanes.js';
 
 export function Timeline() {
-  const { metrics, editor } = useApp();
+  const { metrics, editor, catalog } = useApp();
   const run = useStore(metrics, (s) => s.run);
   const nodes = useStore(metrics, (s) => s.nodes);
   const running = run.phase === 'running';
@@ -37,7 +40,8 @@ export function Timeline() {
       start = run.memory.length ? undefined : 0;
       end = elapsed;
     }
-    return { id, m, start, end, lanes: m?.status === 'done' ? parseDeviceLanes(m.outputs?.devices?.metrics) : null };
+    const port = m?.status === 'done' ? metricsPortDeclaring(m.profile && catalog.def(m.profile.type), deviceMetricsSchema) : undefined;
+    return { id, m, start, end, lanes: port ? parseDeviceLanes(m!.outputs?.[port]?.metrics) : null };
   });
   // The running node starts where the previous one ended.
   for (let i = 0; i < rows.length; i++) if (rows[i]!.m?.status === 'running' && rows[i]!.start === undefined) rows[i]!.start = i > 0 ? (rows[i - 1]!.end ?? 0) : 0;
