@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run e2e`: builds the web app when needed, serves it on a free port with the isolation
 // headers, and runs the e2e specs (vitest + playwright-core on /usr/bin/chromium) against it.
-// `--build` forces a rebuild; `--bench` also runs the 500-node editor benchmark
-// (docs/BENCHMARKS-editor.md). Extra arguments go to vitest (e.g. a spec file).
+// `--build` forces a rebuild. Extra arguments go to vitest (e.g. a spec file). The 500-node editor
+// benchmark is bench/editor.ts (`npm run bench -- --only editor`).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,8 +12,7 @@ import { ensureBuilt, RENDERER_DIR, serve } from './web.mjs';
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const args = process.argv.slice(2);
 const force = args.includes('--build');
-const bench = args.includes('--bench');
-const passThrough = args.filter((a) => a !== '--build' && a !== '--bench');
+const passThrough = args.filter((a) => a !== '--build');
 
 /** Newest mtime under a folder (to rebuild when the sources changed after the last build). */
 function newest(dir) {
@@ -43,8 +42,7 @@ function runNode(argv, env) {
 }
 
 const env = { CTXLAB_URL: server.url };
-let code = await runNode([join(repo, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '-c', 'e2e/vitest.config.ts', ...passThrough], env);
-if (bench && code === 0) code = await runNode([join(repo, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'e2e/bench-editor.ts'], env);
+const code = await runNode([join(repo, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '-c', 'e2e/vitest.config.ts', ...passThrough], env);
 await server.close();
 const secs = ((Date.now() - t0) / 1000).toFixed(0);
 console.log(code === 0 ? `e2e: PASS (${secs} s)` : `e2e: FAIL (exit ${code}, ${secs} s)`);
