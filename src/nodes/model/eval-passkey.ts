@@ -54,7 +54,7 @@ const params = z.object({
   encoding: z
     .enum(['bytes', 'hf', 'cl100k_base', 'o200k_base', 'r50k_base'])
     .default('hf')
-    .describe("how prompts become tokens: the model's own tokenizer.json (hf), UTF-8 bytes (byte-level models), or a js-tiktoken encoding"),
+    .describe("how prompts become tokens: the model's own tokenizer.json (hf), UTF-8 bytes (byte-level models), or a gpt-tokenizer encoding (tiktoken's vocabularies)"),
   tokenizer: z.string().min(1).optional().describe("hf: the tokenizer.json, relative to the pipeline file (default: tokenizer.json in the model's folder)"),
   ...techniqueParams,
 });

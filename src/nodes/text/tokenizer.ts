@@ -1,6 +1,6 @@
 // Tokenizer: text → token ids and character offsets (see encodings.ts for the offsets rule).
 // Host-side string processing: run() is the plain-TypeScript implementation; the tests use a second,
-// independent package (gpt-tokenizer) as the oracle for the ids.
+// independent package (js-tiktoken) as the oracle for the ids.
 import { z } from 'zod';
 import { defineNode } from '../../engine/node.js';
 import { requireKind } from '../../engine/shapes.js';
@@ -37,7 +37,7 @@ export const tokenizer = defineNode({
   family: 'text',
   title: 'Tokenizer',
   summary:
-    "Byte-level BPE with the vocabularies that js-tiktoken ships (nothing downloaded), raw UTF-8 bytes, or a model's own Hugging Face tokenizer.json (@huggingface/tokenizers); ids plus UTF-16 character offsets, a character belonging to the token that holds its first byte (hf: exact for byte-level BPE, aligned by decoded text otherwise).",
+    "Byte-level BPE with the vocabularies that gpt-tokenizer ships (nothing downloaded), raw UTF-8 bytes, or a model's own Hugging Face tokenizer.json (@huggingface/tokenizers); ids plus UTF-16 character offsets, a character belonging to the token that holds its first byte (hf: exact for byte-level BPE, aligned by decoded text otherwise).",
   formula: 'text → UTF-8 bytes → pre-tokenizer regex → byte-pair merges by rank → ids',
   references: [
     { title: 'Neural Machine Translation of Rare Words with Subword Units', year: 2016 },
