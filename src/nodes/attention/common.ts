@@ -100,6 +100,40 @@ export function biasPlan(bias: BiasValue | undefined): BiasPlan {
   return { kind: 'general' };
 }
 
+/**
+ * Runs `perHead(h, kv)` for every query head h with `upload(g)`'s tensors for its K/V head group g
+ * (grouped-query attention): each group is uploaded once, as a group's heads are consecutive; the
+ * previous group's tensors are disposed, and the last ones at the end, on error or cancel too.
+ */
+export async function forEachHead<T extends tfc.TensorContainer>(
+  tf: typeof tfc,
+  s: { H: number; Hkv: number },
+  upload: (g: number) => T,
+  perHead: (h: number, kv: T) => Promise<void> | void,
+): Promise<void> {
+  let kv: T | undefined;
+  let loaded = -1;
+  try {
+    for (let h = 0; h < s.H; h++) {
+      const g = groupOf(h, s);
+      if (g !== loaded || kv === undefined) {
+        if (kv !== undefined) tf.dispose(kv);
+        kv = undefined;
+        kv = upload(g);
+        loaded = g;
+      }
+      await perHead(h, kv);
+    }
+  } finally {
+    if (kv !== undefined) tf.dispose(kv);
+  }
+}
+
+/** Group g's keys [Tk, D] and values [Tk, Dv] on the backend. */
+export function uploadGroup(tf: typeof tfc, k: Tensor, v: Tensor, g: number, s: AttentionShape): { k: tfc.Tensor2D; v: tfc.Tensor2D } {
+  return { k: tf.tensor2d(headView(k, g), [s.Tk, s.D]), v: tf.tensor2d(headView(v, g), [s.Tk, s.Dv]) };
+}
+
 /** Uploads head h's queries (pre-scaled) and its group g's keys and values as [T, D] tensors. */
 export function uploadHead(tf: typeof tfc, q: Tensor, k: Tensor, v: Tensor, h: number, g: number, scale: number, s: AttentionShape): [tfc.Tensor2D, tfc.Tensor2D, tfc.Tensor2D] {
   return tf.tidy(() => [

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
-import { commonParams, exactFlops, groupOf, headView, scaleOf, defineVariant } from './common.js';
+import { commonParams, exactFlops, forEachHead, headView, scaleOf, uploadGroup, defineVariant } from './common.js';
 import { runFused } from './fused.js';
 import { naiveAttentionReference } from './reference.js';
 
@@ -57,21 +57,17 @@ export const flashDecoding = defineVariant(z.object({
     const maskBuf = new Float32Array(ROWS * padded);
     const tileBuf = new Float32Array(ROWS * chunk);
     ctx.track(maskBuf.byteLength + tileBuf.byteLength);
-    let K3: tfc.Tensor3D | undefined;
-    let V3: tfc.Tensor3D | undefined;
-    let loaded = -1;
+    // A group's K and V as [S, chunk, D]: the splits side by side, the last one padded (its pad is masked).
+    const uploadSplits = (g: number) =>
+      tf.tidy(() => {
+        const { k: kg, v: vg } = uploadGroup(tf, k, v, g, s);
+        return {
+          K3: tf.reshape(tf.pad(kg, [[0, padded - s.Tk], [0, 0]]), [S, chunk, s.D]) as tfc.Tensor3D,
+          V3: tf.reshape(tf.pad(vg, [[0, padded - s.Tk], [0, 0]]), [S, chunk, s.Dv]) as tfc.Tensor3D,
+        };
+      });
     try {
-      for (let h = 0; h < s.H; h++) {
-        const g = groupOf(h, s);
-        if (g !== loaded) {
-          tf.dispose([K3!, V3!].filter(Boolean));
-          // [S, chunk, D]: the splits side by side, the last one padded (its pad is masked).
-          [K3, V3] = tf.tidy(() => [
-            tf.reshape(tf.pad(tf.tensor2d(headView(k, g), [s.Tk, s.D]), [[0, padded - s.Tk], [0, 0]]), [S, chunk, s.D]) as tfc.Tensor3D,
-            tf.reshape(tf.pad(tf.tensor2d(headView(v, g), [s.Tk, s.Dv]), [[0, padded - s.Tk], [0, 0]]), [S, chunk, s.Dv]) as tfc.Tensor3D,
-          ]);
-          loaded = g;
-        }
+      await forEachHead(tf, s, uploadSplits, async (h, { K3, V3 }) => {
         const hb = headBias(bias, h);
         const parts: tfc.Tensor[] = [];
         for (let r0 = 0; r0 < s.Tq; r0 += ROWS) {
@@ -103,8 +99,8 @@ export const flashDecoding = defineVariant(z.object({
           }
           const o = tf.tidy(() => {
             const qt = tf.mul(tf.tensor3d(headView(q, h).subarray(r0 * s.D, (r0 + rows) * s.D), [1, rows, s.D]), scale);
-            const Ks = used === S ? K3! : tf.slice(K3!, [0, 0, 0], [used, chunk, s.D]);
-            const Vs = used === S ? V3! : tf.slice(V3!, [0, 0, 0], [used, chunk, s.Dv]);
+            const Ks = used === S ? K3 : tf.slice(K3, [0, 0, 0], [used, chunk, s.D]);
+            const Vs = used === S ? V3 : tf.slice(V3, [0, 0, 0], [used, chunk, s.Dv]);
             let sc: tfc.Tensor = tf.matMul(qt, Ks, false, true); // [1, rows, D] broadcast → [used, rows, chunk]
             if (mask) sc = tf.add(sc, mask);
             // Partial softmax per split (a fully masked split has ℓₛ = 0 and weighs nothing).
@@ -125,9 +121,8 @@ export const flashDecoding = defineVariant(z.object({
         out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
         tf.dispose([o, ...parts]);
         ctx.progress((h + 1) / s.H);
-      }
+      });
     } finally {
-      tf.dispose([K3!, V3!].filter(Boolean));
       ctx.release(maskBuf.byteLength + tileBuf.byteLength);
     }
     return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32 } from '../../engine/tensor.js';
-import { commonParams, exactFlops, headView, scaleOf, defineVariant } from './common.js';
+import { commonParams, exactFlops, forEachHead, headView, scaleOf, defineVariant } from './common.js';
 import { runFused } from './fused.js';
 import { naiveAttentionReference } from './reference.js';
 
@@ -54,28 +54,23 @@ export const flash = defineVariant(z.object({ variant: z.literal('flash'), ...co
     const maskCache = new Map<string, tfc.Tensor2D>();
     const totalBlocks = s.H * Math.ceil(s.Tq / B);
     let done = 0;
-    // K and V of the current head group, uploaded once as one tensor per column block (Kᵀ blocks:
-    // tfjs-wasm's matMul is ~8x faster on a pre-transposed operand). Slicing tiles out of one big
-    // tensor instead costs O(T) per tile on wasm, which made long sequences quadratic in overhead.
-    let kBlocks: tfc.Tensor2D[] = [];
-    let vBlocks: tfc.Tensor2D[] = [];
-    let loadedGroup = -1;
+    // K and V of a head group, uploaded once as one tensor per column block (Kᵀ blocks: tfjs-wasm's
+    // matMul is ~8x faster on a pre-transposed operand). Slicing tiles out of one big tensor instead
+    // costs O(T) per tile on wasm, which made long sequences quadratic in overhead.
+    const uploadBlocks = (g: number) => {
+      const kg = headView(k, g);
+      const vg = headView(v, g);
+      const kBlocks: tfc.Tensor2D[] = [];
+      const vBlocks: tfc.Tensor2D[] = [];
+      for (let c0 = 0; c0 < s.Tk; c0 += B) {
+        const cols = Math.min(B, s.Tk - c0);
+        kBlocks.push(tf.tensor2d(transposeRows(kg, c0, cols, s.D), [s.D, cols]));
+        vBlocks.push(tf.tensor2d(vg.slice(c0 * s.Dv, (c0 + cols) * s.Dv), [cols, s.Dv]));
+      }
+      return { kBlocks, vBlocks };
+    };
     try {
-      for (let h = 0; h < s.H; h++) {
-        const g = Math.floor(h / (s.H / s.Hkv));
-        if (g !== loadedGroup) {
-          tf.dispose([...kBlocks, ...vBlocks]);
-          const kv = headView(k, g);
-          const vv = headView(v, g);
-          kBlocks = [];
-          vBlocks = [];
-          for (let c0 = 0; c0 < s.Tk; c0 += B) {
-            const cols = Math.min(B, s.Tk - c0);
-            kBlocks.push(tf.tensor2d(transposeRows(kv, c0, cols, s.D), [s.D, cols]));
-            vBlocks.push(tf.tensor2d(vv.slice(c0 * s.Dv, (c0 + cols) * s.Dv), [cols, s.Dv]));
-          }
-          loadedGroup = g;
-        }
+      await forEachHead(tf, s, uploadBlocks, async (h, { kBlocks, vBlocks }) => {
         const hb = headBias(bias, h);
         const qv = headView(q, h);
         for (let r0 = 0; r0 < s.Tq; r0 += B) {
@@ -123,9 +118,8 @@ export const flash = defineVariant(z.object({ variant: z.literal('flash'), ...co
           tf.dispose([o, m, l, acc, qt]);
           ctx.progress(++done / totalBlocks);
         }
-      }
+      });
     } finally {
-      tf.dispose([...kBlocks, ...vBlocks]);
       for (const t of maskCache.values()) t.dispose();
       ctx.release(tileBuf.byteLength);
     }

@@ -10,7 +10,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import type { Cost, RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { biasPlan, groupOf, headView, scaleOf, type AttentionInputs, type CostContext } from './common.js';
+import { biasPlan, forEachHead, groupOf, headView, scaleOf, uploadGroup, type AttentionInputs, type CostContext } from './common.js';
 import type { AttentionShape } from './reference.js';
 
 type TF = RunContext['tf'];
@@ -41,24 +41,21 @@ export async function featureAttention(ctx: RunContext, { q, k, v, bias }: Atten
   const tileBuf = new Float32Array(Math.max(CHUNK * CHUNK, QUERY_BLOCK * KEY_TILE));
   ctx.track(tileBuf.byteLength);
   const finish = (num: tfc.Tensor, den: tfc.Tensor) => (fm.normalize ? tf.divNoNan(num, den) : num);
-  let fk: tfc.Tensor2D | undefined;
-  let vh: tfc.Tensor2D | undefined;
-  let loaded = -1;
+  // Per K/V head group: its keys through the feature map, and its values.
+  const uploadFeatures = (g: number) => {
+    const { k: kg, v: vg } = uploadGroup(tf, k, v, g, s);
+    const fk = tf.tidy(() => fm.keys(tf, tf.mul(kg, rs) as tfc.Tensor2D, g));
+    kg.dispose();
+    return { fk, vh: vg };
+  };
   try {
-    for (let h = 0; h < s.H; h++) {
-      const g = groupOf(h, s);
-      if (g !== loaded) {
-        tf.dispose([fk!, vh!].filter(Boolean));
-        fk = tf.tidy(() => fm.keys(tf, tf.mul(tf.tensor2d(headView(k, g), [s.Tk, s.D]), rs) as tfc.Tensor2D, g));
-        vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
-        loaded = g;
-      }
-      const F = fk!.shape[1];
+    await forEachHead(tf, s, uploadFeatures, async (h, { fk, vh }) => {
+      const F = fk.shape[1];
       const fq = tf.tidy(() => fm.queries(tf, tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), rs) as tfc.Tensor2D, h));
       const hb = headBias(bias, h);
       const parts: tfc.Tensor[] = [];
       if (fast && !p.causal) {
-        parts.push(tf.tidy(() => finish(tf.matMul(fq, tf.matMul(fk!, vh!, true, false)), tf.matMul(fq, tf.reshape(tf.sum(fk!, 0), [F, 1])))));
+        parts.push(tf.tidy(() => finish(tf.matMul(fq, tf.matMul(fk, vh, true, false)), tf.matMul(fq, tf.reshape(tf.sum(fk, 0), [F, 1])))));
       } else if (fast) {
         const gamma = plan.kind === 'alibi' ? Math.exp(-plan.slope(h)) : 1;
         let S: tfc.Tensor = tf.zeros([F, s.Dv]);
@@ -67,10 +64,10 @@ export async function featureAttention(ctx: RunContext, { q, k, v, bias }: Atten
         const absorb = (j0: number, j1: number) => {
           const n = j1 - j0;
           const next = tf.tidy(() => {
-            let kf: tfc.Tensor = tf.slice(fk!, [j0, 0], [n, F]);
+            let kf: tfc.Tensor = tf.slice(fk, [j0, 0], [n, F]);
             if (gamma !== 1) kf = tf.mul(kf, tf.tensor2d(Float32Array.from({ length: n }, (_, t) => gamma ** (n - t)), [n, 1]));
             const d = gamma ** n;
-            return [tf.add(tf.mul(S, d), tf.matMul(kf, tf.slice(vh!, [j0, 0], [n, s.Dv]), true, false)), tf.add(tf.mul(z, d), tf.reshape(tf.sum(kf, 0), [F, 1]))];
+            return [tf.add(tf.mul(S, d), tf.matMul(kf, tf.slice(vh, [j0, 0], [n, s.Dv]), true, false)), tf.add(tf.mul(z, d), tf.reshape(tf.sum(kf, 0), [F, 1]))];
           });
           tf.dispose([S, z]);
           [S, z] = next as [tfc.Tensor, tfc.Tensor];
@@ -85,9 +82,9 @@ export async function featureAttention(ctx: RunContext, { q, k, v, bias }: Atten
           parts.push(
             tf.tidy(() => {
               let fqc: tfc.Tensor = tf.slice(fq, [r0, 0], [rows, F]);
-              const intra = tf.mul(tf.exp(tf.tensor2d(view, [rows, rows])), tf.matMul(fqc, tf.slice(fk!, [a0, 0], [rows, F]), false, true));
+              const intra = tf.mul(tf.exp(tf.tensor2d(view, [rows, rows])), tf.matMul(fqc, tf.slice(fk, [a0, 0], [rows, F]), false, true));
               if (gamma !== 1) fqc = tf.mul(fqc, tf.tensor2d(Float32Array.from({ length: rows }, (_, t) => gamma ** t), [rows, 1]));
-              const num = tf.add(tf.matMul(fqc, S), tf.matMul(intra, tf.slice(vh!, [a0, 0], [rows, s.Dv])));
+              const num = tf.add(tf.matMul(fqc, S), tf.matMul(intra, tf.slice(vh, [a0, 0], [rows, s.Dv])));
               return finish(num, tf.add(tf.matMul(fqc, z), tf.sum(intra, 1, true)));
             }),
           );
@@ -107,8 +104,8 @@ export async function featureAttention(ctx: RunContext, { q, k, v, bias }: Atten
             const view = tileBuf.subarray(0, rows * cols);
             if (!fillBiasTile(hb, p.causal, off + r0, rows, c0, cols, view)) continue;
             const next = tf.tidy(() => {
-              const w = tf.mul(tf.exp(tf.tensor2d(view, [rows, cols])), tf.matMul(fqc, tf.slice(fk!, [c0, 0], [cols, F]), false, true));
-              return [tf.add(num, tf.matMul(w, tf.slice(vh!, [c0, 0], [cols, s.Dv]))), tf.add(den, tf.sum(w, 1, true))];
+              const w = tf.mul(tf.exp(tf.tensor2d(view, [rows, cols])), tf.matMul(fqc, tf.slice(fk, [c0, 0], [cols, F]), false, true));
+              return [tf.add(num, tf.matMul(w, tf.slice(vh, [c0, 0], [cols, s.Dv]))), tf.add(den, tf.sum(w, 1, true))];
             });
             tf.dispose([num, den]);
             [num, den] = next as [tfc.Tensor, tfc.Tensor];
@@ -121,9 +118,8 @@ export async function featureAttention(ctx: RunContext, { q, k, v, bias }: Atten
       out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
       tf.dispose([o, ...parts, fq]);
       ctx.progress((h + 1) / s.H);
-    }
+    });
   } finally {
-    tf.dispose([fk!, vh!].filter(Boolean));
     fm.dispose?.();
     ctx.release(tileBuf.byteLength);
   }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { commonParams, exactFlops, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead, defineVariant } from './common.js';
+import { commonParams, exactFlops, forEachHead, groupOf, headView, scaleOf, uploadGroup, type AttentionInputs, type AttentionVariant, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 
 type P = z.output<typeof params>;
@@ -22,10 +22,9 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
   const tileBuf = new Float32Array(QUERY_BLOCK * KEY_TILE);
   const count = new Float32Array(QUERY_BLOCK);
   ctx.track(tileBuf.byteLength);
-  for (let h = 0; h < s.H; h++) {
-    const g = groupOf(h, s);
+  await forEachHead(tf, s, (g) => uploadGroup(tf, k, v, g, s), async (h, { k: kh, v: vh }) => {
     const hb = headBias(bias, h);
-    const [qh, kh, vh] = uploadHead(tf, q, k, v, h, g, scale, s);
+    const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
     const parts: tfc.Tensor[] = [];
     for (let r0 = 0; r0 < s.Tq; r0 += QUERY_BLOCK) {
       const rows = Math.min(QUERY_BLOCK, s.Tq - r0);
@@ -56,9 +55,9 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
     }
     const o = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
     out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
-    tf.dispose([o, ...parts, qh, kh, vh]);
+    tf.dispose([o, ...parts, qh]);
     ctx.progress((h + 1) / s.H);
-  }
+  });
   ctx.release(tileBuf.byteLength);
   return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
 }

@@ -7,7 +7,7 @@ import { headBias, type HeadBias } from '../common/bias.js';
 import type { RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
-import { groupOf, headView, scaleOf, type AttentionInputs } from './common.js';
+import { forEachHead, groupOf, headView, scaleOf, uploadGroup, type AttentionInputs } from './common.js';
 import type { AttentionShape } from './reference.js';
 
 /** Which keys each query sees, in absolute positions (query row r sits at Tk − Tq + r). */
@@ -143,18 +143,8 @@ export async function blockSparseAttention(
   ctx.track(tileBuf.byteLength);
   const blocks = [...queryBlocks(s, opts.queryBlock)];
   const hasBias = (bias?.terms.length ?? 0) > 0;
-  let kh: tfc.Tensor2D | undefined;
-  let vh: tfc.Tensor2D | undefined;
-  let loaded = -1;
   try {
-    for (let h = 0; h < s.H; h++) {
-      const g = groupOf(h, s);
-      if (g !== loaded) {
-        tf.dispose([kh!, vh!].filter(Boolean));
-        kh = tf.tensor2d(headView(k, g), [s.Tk, s.D]);
-        vh = tf.tensor2d(headView(v, g), [s.Tk, s.Dv]);
-        loaded = g;
-      }
+    await forEachHead(tf, s, (g) => uploadGroup(tf, k, v, g, s), async (h, { k: kh, v: vh }) => {
       const hb = headBias(bias, h);
       const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
       const parts: tfc.Tensor[] = [];
@@ -169,12 +159,12 @@ export async function blockSparseAttention(
           const plain = unmaskedTile(pattern, hasBias, p.causal, h, i0, rows, cols);
           if (!plain && !fillPatternTile(hb, p.causal, pattern, h, i0, rows, cols, view)) continue;
           const next = tf.tidy(() => {
-            let sc: tfc.Tensor = tf.matMul(qt, takeRows(tf, kh!, cols), false, true);
+            let sc: tfc.Tensor = tf.matMul(qt, takeRows(tf, kh, cols), false, true);
             if (!plain) sc = tf.add(sc, tf.tensor2d(view, [rows, cols.length]));
             const mNew = tf.maximum(m, tf.max(sc, 1, true));
             const pr = tf.exp(tf.sub(sc, mNew));
             const corr = tf.exp(tf.sub(m, mNew));
-            return [mNew, tf.add(tf.mul(l, corr), tf.sum(pr, 1, true)), tf.add(tf.mul(acc, corr), tf.matMul(pr, takeRows(tf, vh!, cols)))];
+            return [mNew, tf.add(tf.mul(l, corr), tf.sum(pr, 1, true)), tf.add(tf.mul(acc, corr), tf.matMul(pr, takeRows(tf, vh, cols)))];
           });
           tf.dispose([m, l, acc]);
           [m, l, acc] = next as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
@@ -188,9 +178,8 @@ export async function blockSparseAttention(
       tf.dispose([o, ...parts]);
       qh.dispose();
       ctx.progress((h + 1) / s.H);
-    }
+    });
   } finally {
-    tf.dispose([kh!, vh!].filter(Boolean));
     ctx.release(tileBuf.byteLength);
   }
   return f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']);
