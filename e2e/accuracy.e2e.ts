@@ -60,7 +60,7 @@ describe('accuracy overlay', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="accuracy-status"]')?.textContent === 'changed');
     expect(await page.locator('[data-testid="acc-window_16"]').count()).toBe(0);
     expect(s.errors).toEqual([]);
-  }, 420_000); // twelve approximations and their exact sibling at T = 1024 on cpu, then the example itself: ~100 s on an idle 2-core machine
+  }, 420_000); // twelve approximations and their exact sibling at T = 1024 on cpu, then the example itself: 100–120 s on the shared 2-core machine
 
   it("agrees with each quantizer's own SQNR: relative error = 10^(−SQNR/20)", async () => {
     await openExample(page, 'quantize.json');
