@@ -30,6 +30,10 @@ export async function benchAttentionWebGPU(): Promise<string> {
   const { info } = await initBackend('webgpu', nodeBackendSetup('bench'));
   if (info.name !== 'webgpu') throw new Error(`webgpu unavailable: ${info.fallbackReason}`);
   const ctx = await ctxFor('webgpu');
+  // The fused rows must be the WGSL kernel's: a fallback (to the wasm kernel) stops the benchmark.
+  ctx.fallback = (reason) => {
+    throw new Error(`the WGSL kernel did not run: ${reason}`);
+  };
   const { tf } = ctx;
   const H = 8;
   const D = 64;

@@ -186,6 +186,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
       jobOffset: 0, nJobs: 0, dispatchX: 0, Tq, Tk, Bk: plan.Bk, group: H / Hkv, outRows,
       nBand: bands.length, nInterval: intervals.length, nRank1: rank1.length, hasSlopes: spec.slopes ? 1 : 0,
       oKpos, oJobs, oTiles, oBands, oIntervals, TkP, oRank1, scale: spec.scale,
+      d4: Math.ceil(D / 4), v4: Math.ceil(Dv / 4), chunk: shape.chunk, pad: 0,
     };
     const block = new ArrayBuffer(PARAM_FIELDS.length * 4);
     const asU32 = new Uint32Array(block);

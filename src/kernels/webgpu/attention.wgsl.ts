@@ -15,6 +15,9 @@ export const PARAM_FIELDS = [
   'nBand', 'nInterval', 'nRank1', 'hasSlopes',
   'oKpos', 'oJobs', 'oTiles', 'oBands',
   'oIntervals', 'TkP', 'oRank1', 'scale',
+  // D/4, Dv/4 and keys per chunk again, at run time: loops over them stay loops (lavapipe's LLVM
+  // took tens of seconds to compile, or hung, on the fully unrolled form of the constant bounds).
+  'd4', 'v4', 'chunk', 'pad',
 ] as const;
 
 export const JOB_INTS = 6;
@@ -31,8 +34,8 @@ export interface ShaderShape {
 
 export const shaderKey = (s: ShaderShape) => `fused-attention:D${s.D}:Dv${s.Dv}:C${s.chunk}`;
 
-/** Bytes of workgroup memory the shader declares. */
-export const workgroupBytes = (s: ShaderShape) => s.chunk * (pad4(s.D) + pad4(s.Dv)) * 4;
+/** Bytes of workgroup memory the shader declares: the K and V chunks, and the job's 6 fields (padded to 32). */
+export const workgroupBytes = (s: ShaderShape) => s.chunk * (pad4(s.D) + pad4(s.Dv)) * 4 + 32;
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
@@ -113,7 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let slope = select(0.0, floats[h], P.hasSlopes != 0u);
 
   var q: array<vec4<f32>, D4>;
-  for (var d4 = 0u; d4 < D4; d4++) {
+  for (var d4 = 0u; d4 < P.d4; d4++) {
     var x = vec4<f32>(0.0);
     for (var c = 0u; c < 4u; c++) {
       let d = d4 * 4u + c;
@@ -126,29 +129,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var l = 0.0;
   var s: array<f32, CHUNK>;
 
-  for (var t = 0u; t < nTiles; t++) {
-    let code = u32(ints[P.oTiles + tile0 + t]);
+  // One loop over (tile, chunk) steps: lavapipe hung on a barrier in a nested chunk loop.
+  let chunksPerTile = P.Bk / P.chunk;
+  for (var step = 0u; step < nTiles * chunksPerTile; step++) {
+    let code = u32(ints[P.oTiles + tile0 + step / chunksPerTile]);
     let partial = (code & 1u) != 0u;
-    let tileStart = (code >> 1u) * P.Bk;
-    for (var c0 = 0u; c0 < P.Bk; c0 += CHUNK) {
-      let j0 = tileStart + c0;
+    let j0 = (code >> 1u) * P.Bk + (step % chunksPerTile) * P.chunk;
+    {
       workgroupBarrier();
-      for (var x = lid; x < CHUNK * D4; x += ROWS) {
-        let kk = x / D4;
+      for (var x = lid; x < P.chunk * P.d4; x += ROWS) {
+        let kk = x / P.d4;
         let j = j0 + kk;
         var v = vec4<f32>(0.0);
         for (var c = 0u; c < 4u; c++) {
-          let d = (x % D4) * 4u + c;
+          let d = (x % P.d4) * 4u + c;
           if (j < P.Tk && d < D) { v[c] = K[(g * P.Tk + j) * D + d]; }
         }
         Ks[x] = v;
       }
-      for (var x = lid; x < CHUNK * V4; x += ROWS) {
-        let kk = x / V4;
+      for (var x = lid; x < P.chunk * P.v4; x += ROWS) {
+        let kk = x / P.v4;
         let j = j0 + kk;
         var v = vec4<f32>(0.0);
         for (var c = 0u; c < 4u; c++) {
-          let e = (x % V4) * 4u + c;
+          let e = (x % P.v4) * 4u + c;
           if (j < P.Tk && e < DV) { v[c] = V[(g * P.Tk + j) * DV + e]; }
         }
         Vs[x] = v;
@@ -156,9 +160,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       workgroupBarrier();
       if (live) {
         var cmax = NEG;
-        for (var kk = 0u; kk < CHUNK; kk++) {
+        for (var kk = 0u; kk < P.chunk; kk++) {
           var dot4 = vec4<f32>(0.0);
-          for (var d4 = 0u; d4 < D4; d4++) { dot4 += q[d4] * Ks[kk * D4 + d4]; }
+          for (var d4 = 0u; d4 < P.d4; d4++) { dot4 += q[d4] * Ks[kk * P.d4 + d4]; }
           var x = dot4.x + dot4.y + dot4.z + dot4.w;
           let j = j0 + kk;
           let kp = ints[P.oKpos + j];
@@ -173,11 +177,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           let mNew = max(m, cmax);
           let corr = exp(m - mNew);
           l *= corr;
-          for (var e4 = 0u; e4 < V4; e4++) { acc[e4] *= corr; }
-          for (var kk = 0u; kk < CHUNK; kk++) {
+          for (var e4 = 0u; e4 < P.v4; e4++) { acc[e4] *= corr; }
+          for (var kk = 0u; kk < P.chunk; kk++) {
             let p = select(exp(s[kk] - mNew), 0.0, s[kk] <= -1.0e38);
             l += p;
-            for (var e4 = 0u; e4 < V4; e4++) { acc[e4] += p * Vs[kk * V4 + e4]; }
+            for (var e4 = 0u; e4 < P.v4; e4++) { acc[e4] += p * Vs[kk * P.v4 + e4]; }
           }
           m = mNew;
         }

@@ -56,6 +56,13 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
     await onWgsl({ q: qd, k: kd, v: vd }, { variant: 'flash', causal: true });
   });
 
+  // Head dims whose K/V chunks fill the workgroup memory: 64 → 32-key chunks, 128 → 16-key chunks
+  // (several chunks per 64-key tile); a chunk sized past the limit would fall back and fail here.
+  for (const D of [64, 128])
+    it(`head dim ${D}: K/V chunks sized to the adapter's workgroup memory`, async () => {
+      await onWgsl({ q: rand([2, 130, D], 7), k: rand([1, 130, D], 8), v: rand([1, 130, D], 9) }, { variant: 'flash', causal: true });
+    });
+
   const variants: [Record<string, unknown>, number?][] = [
     [{ variant: 'sliding-window', window: 40 }],
     [{ variant: 'longformer', window: 24, globalTokens: 3 }],
