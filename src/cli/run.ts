@@ -13,6 +13,7 @@ import { EngineWorkerDied } from '../engine/node/client.js';
 import { startEngineWorker } from '../lab/engine-worker.js';
 import { parsePipelineText, readPipelineFile } from '../engine/node/host.js';
 import type { RunEvent, RunProfile } from '../engine/run/events.js';
+import { formatPct } from '../engine/run/roofline.js';
 import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
 import { formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
@@ -245,6 +246,13 @@ function invalidReport(file: string, stage: 'invalid' | 'refused', issues: Compi
   return { status: stage, text: issueLines(file, issues), json: { ok: false, status: stage, issues }, exitCode: EXIT.invalid };
 }
 
+/** A node's achieved GFLOP/s and GB/s as % of the backend's peak: "12% · 3.4%" ('–' where unknown). */
+function peakCell(n: RunProfile['nodes'][number]): string {
+  const f = formatPct(n.peakFlopsPct);
+  const b = formatPct(n.peakBytesPct);
+  return f || b ? `${f || '–'} · ${b || '–'}` : '';
+}
+
 async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promise<RunReport> {
   if (!r.ok) return invalidReport(file, r.stage, r.issues);
   const p = r.profile;
@@ -254,12 +262,14 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
     `${b.adapter ? ` · adapter ${b.adapter.vendor}/${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : ''} · ${b.host}`);
   // Everything from the pipeline (its name, messages, `why`) is printed escaped: it is untrusted text.
   out.push(`pipeline: ${terminalText(p.pipeline)} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak with live values ${mib(p.measuredPeakBytes)} MiB measured, ${mib(p.predictedPeakBytes)} MiB predicted`);
+  // The roofline's ceiling: what the percentages in the table are of.
+  out.push(p.peak ? `peak on ${b.name}: ${p.peak.gflops.toFixed(1)} GFLOP/s, ${p.peak.gbps.toFixed(1)} GB/s (${p.peak.method})` : `peak on ${b.name}: unknown (${p.peakError ?? 'not measured'})`);
   out.push('');
   out.push(
     table(
-      ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s'],
-      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2)]),
-      ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
+      ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s', 'GB/s', '% of peak (flops · bytes)'],
+      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2), n.gbps == null ? '' : n.gbps.toFixed(2), peakCell(n)]),
+      ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   // NaN/±Infinity nobody asked for (e.g. an overflowing scale) is said per node; profile.json has the counts.

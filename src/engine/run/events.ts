@@ -1,6 +1,7 @@
 // What a run streams to its caller, and the profile it leaves behind. Plain data: these cross
 // worker boundaries through Comlink and are written as profile.json.
 import type { BackendName, ProgressDetail } from '../node.js';
+import type { BackendPeak } from '../backends/peak.js';
 
 export interface BackendInfo {
   requested: BackendName;
@@ -36,6 +37,11 @@ export interface NodeProfile {
   flops: number;
   /** flops / wall time, in GFLOP/s; null when the node does no arithmetic to speak of. */
   gflops: number | null;
+  /** bytesMoved (cost model) / wall time, in GB/s; null without a byte count. Absent on nodes that did not run. */
+  gbps?: number | null;
+  /** gflops and gbps as % of the backend's measured peak (RunProfile.peak): the roofline. */
+  peakFlopsPct?: number | null;
+  peakBytesPct?: number | null;
   /** Kernels that could not run here, each with the implementation that ran instead and why (absent: none). */
   fallbacks?: string[];
   /** Float values that are NaN or ±Infinity, per output port (only ports that have any). */
@@ -61,6 +67,10 @@ export interface RunProfile {
   measuredPeakBytes: number;
   nodes: NodeProfile[];
   memory: MemorySample[];
+  /** The backend's f32 multiply-add peak and copy bandwidth, measured once per session (backends/peak.ts). */
+  peak?: BackendPeak;
+  /** Why there is no peak, when there is none. */
+  peakError?: string;
 }
 
 export type RunEvent =

@@ -13,6 +13,8 @@ import { variantOf } from '../variants.js';
 import { dict } from '../dict.js';
 import { isReadRefusal, type RefusedRead } from '../io/read-policy.js';
 import { memoryFile } from '../io/safetensors.js';
+import { backendPeak } from '../backends/peak.js';
+import { roofline } from './roofline.js';
 
 export interface ExecEnv {
   tf: typeof tfc;
@@ -119,6 +121,8 @@ export interface RunResult {
 export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {}): Promise<RunResult> {
   const emit = opts.onEvent ?? (() => {});
   const cancel = opts.cancel ?? new CancelToken();
+  // The backend's peak (once per session) before the clock starts: every node is placed under it.
+  const peak = await measurePeak(env);
   const t0 = env.now();
   const startedAt = new Date().toISOString();
   const values = new Map<string, Record<string, Value>>();
@@ -186,6 +190,7 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
         outputs = r.outputs;
         emitted = dict(Object.entries(artifacts).filter(([, a]) => a.nodeId === step.id).map(([n, a]) => [n, a.value] as const));
         profile = { ...r.profile, startMs: start, endMs: env.now() - t0 };
+        Object.assign(profile, roofline(profile, step.cost, peak.peak));
         executed++;
       } catch (err) {
         if (err instanceof CancelledError || cancel.cancelled) {
@@ -253,9 +258,20 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
     measuredPeakBytes: measuredPeak,
     nodes: profiles,
     memory,
+    ...peak,
   };
   emit({ type: 'run-finished', status, profile });
   return { status, profile, outputs, errors, executed, artifacts, refused };
+}
+
+/** The backend's measured peak, or why there is none (the profile says which). */
+async function measurePeak(env: ExecEnv): Promise<Pick<RunProfile, 'peak' | 'peakError'>> {
+  try {
+    const p = backendPeak(env.backend.name, env.tf);
+    return p ? { peak: await p } : { peakError: `no peak measurement for backend ${env.backend.name}` };
+  } catch (err) {
+    return { peakError: `the ${env.backend.name} peak could not be measured: ${(err as Error).message}` };
+  }
 }
 
 function emptyProfile(step: PlanStep, status: NodeProfile['status'], tMs: number): NodeProfile {

@@ -27,7 +27,11 @@ describe('kernel fallbacks in the profile', () => {
 
   it('the kernel compiles: no fallback is reported', async () => {
     const r = await runPipeline(qkvAttention({ seqLen: 70 }), { backend: 'webgpu' });
-    expect(r.profile.nodes.find((n) => n.nodeId === 'flash')!.fallbacks).toBeUndefined();
+    const flash = r.profile.nodes.find((n) => n.nodeId === 'flash')!;
+    expect(flash.fallbacks).toBeUndefined();
     expect(r.metrics.cmp!.maxAbs).toBeLessThan(1e-5);
+    // The roofline on webgpu: the WGSL micro-benchmark's peak, and the node's share of it.
+    expect(r.profile.peak?.method, r.profile.peakError).toMatch(/^WGSL/);
+    expect(flash.peakFlopsPct).toBeCloseTo((100 * flash.gflops!) / r.profile.peak!.gflops, 9);
   });
 });

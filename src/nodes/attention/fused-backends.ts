@@ -4,7 +4,8 @@
 // goes to the node's profile through ctx.fallback; never silently.
 import type { RunContext } from '../../engine/node.js';
 import type { FusedAttentionResult, FusedAttentionSpec } from '../../kernels/attention-spec.js';
-import { fusedAttention, wasmKernelUnavailable, type RunOptions } from '../../kernels/wasm/attention.js';
+import { registerPeakMeasure, measureHostCopy } from '../../engine/backends/peak.js';
+import { fusedAttention, kernelThreads, measureWasmPeak, wasmKernelUnavailable, type RunOptions } from '../../kernels/wasm/attention.js';
 import { fusedAttentionWebGPU, KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
 
 /**
@@ -38,3 +39,15 @@ export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, 
   }
   return fusedAttention(spec, opts);
 }
+
+// The wasm backend's roofline: the SIMD kernel's multiply-add peak on every thread the kernel uses.
+registerPeakMeasure('wasm', async () => {
+  const why = wasmKernelUnavailable();
+  if (why) throw new Error(why);
+  const threads = await kernelThreads();
+  return {
+    gflops: measureWasmPeak(60) * threads,
+    gbps: measureHostCopy(),
+    method: `wasm SIMD f32x4 multiply + add (12 chains) × ${threads} thread(s); typed-array copy of 16 MiB`,
+  };
+});

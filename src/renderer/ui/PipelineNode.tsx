@@ -6,6 +6,7 @@ import { useApp } from '../app-context.js';
 import { AccuracyBadge, useAccuracyColor } from './Accuracy.js';
 import { PORT_COLORS } from '../model/catalog.js';
 import { formatBytesShort, formatMs, formatPortShape } from '../model/format.js';
+import { formatPct, rooflineTitle } from '../model/roofline.js';
 import type { FlowNode } from '../model/graph.js';
 import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
@@ -152,9 +153,11 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
             {formatBytesShort(p.peakBytes)}
           </span>
           {p.gflops !== null && status !== 'cached' && (
-            <span className="badge" title="achieved GFLOP/s (cost model flops / wall time)">
+            <span className="badge" title={rooflineTitle(p)} data-testid={`gflops-${id}`}>
               {p.gflops >= 10 ? p.gflops.toFixed(0) : p.gflops.toFixed(2)}
               <span className="u">GF/s</span>
+              {/* The roofline: the share of the backend's measured peak. */}
+              {p.peakFlopsPct != null && <span className="u">· {formatPct(p.peakFlopsPct)}</span>}
             </span>
           )}
           {/* A kernel that could not run on this backend: the reason is the tooltip (profile.json: fallbacks). */}
