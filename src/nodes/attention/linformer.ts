@@ -12,7 +12,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { gaussian, rng } from '../common/random.js';
-import { biasPlan, commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead, defineVariant } from './common.js';
+import { biasPlan, commonParams, forEachHead, groupOf, headView, scaleOf, uploadGroup, type AttentionInputs, type AttentionVariant, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
 
 type P = z.output<typeof params>;
@@ -52,10 +52,9 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
   ctx.track(Ed.byteLength * 2 + tileBuf.byteLength);
   const [E, F] = [tf.tensor2d(Ed, [kp, s.Tk]), tf.tensor2d(Fd, [kp, s.Tk])];
   try {
-    for (let h = 0; h < s.H; h++) {
-      const g = groupOf(h, s);
+    await forEachHead(tf, s, (g) => uploadGroup(tf, k, v, g, s), async (h, { k: kh, v: vh }) => {
       const hb = headBias(bias, h);
-      const [qh, kh, vh] = uploadHead(tf, q, k, v, h, g, scale, s);
+      const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
       const parts: tfc.Tensor[] = [];
       if (!p.causal && !general) {
         // The paper's form: project once, attend to k mixtures.
@@ -113,9 +112,9 @@ async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias 
       }
       const o = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
       out.set((await o.data()) as Float32Array, h * s.Tq * s.Dv);
-      tf.dispose([o, ...parts, qh, kh, vh]);
+      tf.dispose([o, ...parts, qh]);
       ctx.progress((h + 1) / s.H);
-    }
+    });
   } finally {
     tf.dispose([E, F]);
     ctx.release(Ed.byteLength * 2 + tileBuf.byteLength);

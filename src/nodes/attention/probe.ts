@@ -8,7 +8,7 @@ import { headBias } from '../common/bias.js';
 import type { RunContext } from '../../engine/node.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
-import { groupOf, headView, scaleOf } from './common.js';
+import { forEachHead, groupOf, headView, scaleOf } from './common.js';
 import type { AttentionShape } from './reference.js';
 import { densePattern, fillPatternTile, keyChunks, patternRowScores, queryBlocks, takeRows, unmaskedTile, type SparsePattern } from './sparse.js';
 
@@ -57,9 +57,8 @@ export async function attentionProbe(
   const scale = scaleOf(p, s.D);
   const tile = new Float32Array(QUERY_BLOCK * KEY_CHUNK);
   const hasBias = (bias?.terms.length ?? 0) > 0;
-  for (let h = 0; h < s.H; h++) {
+  await forEachHead(tf, s, (g) => tf.tensor2d(headView(k, g), [s.Tk, s.D]), async (h, kh) => {
     const hb = headBias(bias, h);
-    const kh = tf.tensor2d(headView(k, groupOf(h, s)), [s.Tk, s.D]);
     const qh = tf.tidy(() => tf.mul(tf.tensor2d(headView(q, h), [s.Tq, s.D]), scale) as tfc.Tensor2D);
     for (const { r0, rows, i0 } of queryBlocks(s, QUERY_BLOCK)) {
       ctx.checkCancelled();
@@ -134,8 +133,8 @@ export async function attentionProbe(
       }
       tf.dispose([rowTerm, qt, ...tiles.flatMap((t) => (t.mask ? [t.mask] : []))]);
     }
-    tf.dispose([kh, qh]);
-  }
+    qh.dispose();
+  });
   return f32([s.H, Pq, Pk], probe, ['H', 'P', 'P']);
 }
 
