@@ -6,27 +6,13 @@ import { initBackend } from '../src/engine/backends/tf.js';
 import type { BackendName, RunContext } from '../src/engine/node.js';
 import { nodeBackendSetup } from '../src/engine/node/setup.js';
 import { f32 } from '../src/engine/tensor.js';
+import { fitLogLog } from '../src/engine/run/sweep.js';
 import { attention } from '../src/nodes/attention/index.js';
 import { fillGaussian } from '../src/nodes/common/random.js';
 import { syntheticQkv } from '../src/nodes/sources/synthetic-qkv.js';
 import { selectiveScan } from '../src/nodes/ssm/selective-scan.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
-
-/** Least-squares slope of log(ms) against log(L). */
-export function logLogSlope(xs: number[], ys: number[]): number {
-  const lx = xs.map(Math.log);
-  const ly = ys.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
-  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < lx.length; i++) {
-    num += (lx[i]! - mx) * (ly[i]! - my);
-    den += (lx[i]! - mx) ** 2;
-  }
-  return num / den;
-}
 
 async function context(backend: BackendName) {
   const { tf, info } = await initBackend(backend, nodeBackendSetup('bench'));
@@ -105,7 +91,7 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
     rows.push(row);
   }
   const Ls = rows.map((r) => r.L);
-  const slope = (k: 'seq' | 'chunked' | 'attn') => logLogSlope(Ls, rows.map((r) => r[k])).toFixed(2);
+  const slope = (k: 'seq' | 'chunked' | 'attn') => fitLogLog(Ls, rows.map((r) => r[k]))?.slope.toFixed(2) ?? '–';
   const b = info.name;
   const last = rows[rows.length - 1]!;
   return [
