@@ -15,8 +15,8 @@ export const PARAM_FIELDS = [
   'nBand', 'nInterval', 'nRank1', 'hasSlopes',
   'oKpos', 'oJobs', 'oTiles', 'oBands',
   'oIntervals', 'TkP', 'oRank1', 'scale',
-  // D/4, Dv/4 and keys per chunk again, at run time: loops over them stay loops (lavapipe's LLVM
-  // took tens of seconds to compile, or hung, on the fully unrolled form of the constant bounds).
+  // Keys per chunk (and D/4, Dv/4) again, at run time: the loop over a chunk's keys stays a loop
+  // (lavapipe's LLVM took tens of seconds to compile, or hung, unrolling it around the inner ones).
   'd4', 'v4', 'chunk', 'pad',
 ] as const;
 
@@ -116,7 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let slope = select(0.0, floats[h], P.hasSlopes != 0u);
 
   var q: array<vec4<f32>, D4>;
-  for (var d4 = 0u; d4 < P.d4; d4++) {
+  for (var d4 = 0u; d4 < D4; d4++) {
     var x = vec4<f32>(0.0);
     for (var c = 0u; c < 4u; c++) {
       let d = d4 * 4u + c;
@@ -162,7 +162,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var cmax = NEG;
         for (var kk = 0u; kk < P.chunk; kk++) {
           var dot4 = vec4<f32>(0.0);
-          for (var d4 = 0u; d4 < P.d4; d4++) { dot4 += q[d4] * Ks[kk * P.d4 + d4]; }
+          for (var d4 = 0u; d4 < D4; d4++) { dot4 += q[d4] * Ks[kk * D4 + d4]; }
           var x = dot4.x + dot4.y + dot4.z + dot4.w;
           let j = j0 + kk;
           let kp = ints[P.oKpos + j];
@@ -177,11 +177,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           let mNew = max(m, cmax);
           let corr = exp(m - mNew);
           l *= corr;
-          for (var e4 = 0u; e4 < P.v4; e4++) { acc[e4] *= corr; }
+          for (var e4 = 0u; e4 < V4; e4++) { acc[e4] *= corr; }
           for (var kk = 0u; kk < P.chunk; kk++) {
             let p = select(exp(s[kk] - mNew), 0.0, s[kk] <= -1.0e38);
             l += p;
-            for (var e4 = 0u; e4 < P.v4; e4++) { acc[e4] += p * Vs[kk * P.v4 + e4]; }
+            for (var e4 = 0u; e4 < V4; e4++) { acc[e4] += p * Vs[kk * V4 + e4]; }
           }
           m = mNew;
         }
