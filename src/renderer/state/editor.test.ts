@@ -133,3 +133,15 @@ describe('editor store', () => {
     expect(e.isDirty()).toBe(true);
   });
 });
+
+describe('positions that are not an undo step', () => {
+  it('makes room without taking the place of the last step on the undo stack', () => {
+    const e = fresh();
+    e.connect({ source: 'qkv', sourceHandle: 'k', target: 'att', targetHandle: 'k' });
+    e.setPositions(new Map([['att', { x: 300, y: 200 }]]), { undoable: false });
+    expect(e.store.get().nodes.find((n) => n.id === 'att')!.position).toEqual({ x: 300, y: 200 });
+    // Undo takes back the connection, not the nudge.
+    e.undo();
+    expect(e.store.get().edges.some((x) => x.target === 'att' && x.targetHandle === 'k')).toBe(false);
+  });
+});

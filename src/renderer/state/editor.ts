@@ -248,7 +248,10 @@ export function createEditor(catalog: Catalog) {
      * Moves nodes to laid-out positions (one undo step). `keepClean`: a tidy-up on open, which
      * leaves a clean document clean.
      */
-    setPositions(pos: Map<string, { x: number; y: number }>, opts: { keepClean?: boolean } = {}) {
+    setPositions(pos: Map<string, { x: number; y: number }>, opts: { keepClean?: boolean; undoable?: boolean } = {}) {
+      // Not undoable: making room for a node that grew, which must not take the place of the user's
+      // last step on the undo stack (an Undo right after a connection would undo the nudge instead).
+      if (opts.undoable === false) return void store.set((s) => ({ ...s, nodes: s.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) }));
       const wasClean = !this.isDirty();
       change((s) => ({ nodes: s.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id)! } : n)) }), undefined, false);
       if (opts.keepClean && wasClean) store.set((s) => ({ ...s, savedRev: s.rev }));

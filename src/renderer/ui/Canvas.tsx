@@ -153,7 +153,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
           const grown = new Set(c.flatMap((ch) => (ch.type === 'dimensions' && ch.dimensions && (before.get(ch.id) ?? Infinity) < ch.dimensions.height ? [ch.id] : [])));
           if (grown.size) {
             const moves = makeRoom(editor.store.get().nodes, grown, catalog);
-            if (moves.size) editor.setPositions(moves, { keepClean: true });
+            if (moves.size) editor.setPositions(moves, { undoable: false });
           }
         }}
         onEdgesChange={(c) => editor.onEdgesChange(c)}
