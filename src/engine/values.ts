@@ -181,3 +181,4 @@ function metricBytes(m: MetricValue | Record<string, MetricValue>): number {
   for (const [k, x] of Object.entries(m)) n += 2 * k.length + metricBytes(x);
   return n;
 }
+
