@@ -67,11 +67,13 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
     [{ variant: 'sliding-window', window: 40 }],
     [{ variant: 'longformer', window: 24, globalTokens: 3 }],
     [{ variant: 'bigbird', blockSize: 16, seed: 1 }],
+    // Blocks of 128 query rows: each job is cut into workgroups of 64 rows sharing its tile list.
+    [{ variant: 'bigbird', blockSize: 128, seed: 2 }],
     [{ variant: 'flash-decoding', numSplits: 3 }],
     [{ variant: 'paged', blockSize: 8 }],
   ];
   for (const [params] of variants)
-    it(`${params.variant}, causal and non-causal`, async () => {
+    it(`${Object.entries(params).map(([k, v]) => (k === 'variant' ? v : `${k} ${v}`)).join(', ')}; causal and non-causal`, async () => {
       for (const causal of [true, false]) await onWgsl({ q, k, v }, { ...params, causal });
     });
 
