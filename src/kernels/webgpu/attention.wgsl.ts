@@ -127,6 +127,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc: array<vec4<f32>, V4>;
   var m = NEG;
   var l = 0.0;
+  var s: array<f32, CHUNK>;
 
   // One loop over (tile, chunk) steps: lavapipe hung on a barrier in a nested chunk loop.
   let chunksPerTile = P.Bk / P.chunk;
@@ -158,7 +159,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       workgroupBarrier();
       if (live) {
-        // One pass per key: the running max moves rarely, so the rescale is rare and no score array is kept.
+        var cmax = NEG;
         for (var kk = 0u; kk < P.chunk; kk++) {
           var dot4 = vec4<f32>(0.0);
           for (var d4 = 0u; d4 < D4; d4++) { dot4 += q[d4] * Ks[kk * D4 + d4]; }
@@ -167,18 +168,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           let kp = ints[P.oKpos + j];
           if (slope != 0.0) { x += slope * f32(kp - i); }
           if (partial) {
-            if (!visible(r, i, j, kp)) { continue; }
-            x += rank1(r, j);
+            if (visible(r, i, j, kp)) { x += rank1(r, j); } else { x = NEG; }
           }
-          if (x > m) {
-            let corr = exp(m - x);
-            l *= corr;
-            for (var e4 = 0u; e4 < V4; e4++) { acc[e4] *= corr; }
-            m = x;
+          s[kk] = x;
+          cmax = max(cmax, x);
+        }
+        if (cmax > -1.0e38) {
+          let mNew = max(m, cmax);
+          let corr = exp(m - mNew);
+          l *= corr;
+          for (var e4 = 0u; e4 < V4; e4++) { acc[e4] *= corr; }
+          for (var kk = 0u; kk < P.chunk; kk++) {
+            let p = select(exp(s[kk] - mNew), 0.0, s[kk] <= -1.0e38);
+            l += p;
+            for (var e4 = 0u; e4 < V4; e4++) { acc[e4] += p * Vs[kk * V4 + e4]; }
           }
-          let p = exp(x - m);
-          l += p;
-          for (var e4 = 0u; e4 < V4; e4++) { acc[e4] += p * Vs[kk * V4 + e4]; }
+          m = mNew;
         }
       }
     }
