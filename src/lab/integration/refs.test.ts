@@ -29,7 +29,7 @@ describe('compile refuses what a run would refuse', () => {
   it('a check reading a port that is not a metrics output', () => {
     const [i] = issues(withChecks([{ node: 'flash', metric: 'maxAbs', lt: 1 }]));
     expect(i).toMatchObject({ path: 'checks[0].port', nodeId: 'flash', port: 'metrics' });
-    expect(i!.message).toContain('not a metrics output of attention; it has no metrics output');
+    expect(i!.message).toContain('not a metrics output of attention; its metrics: devices');
     // A prototype key is no port either.
     expect(issues(withChecks([{ node: 'cmp', port: 'constructor', metric: 'x', lt: 1 }]))[0]).toMatchObject({ path: 'checks[0].port' });
   });

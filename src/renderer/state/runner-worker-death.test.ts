@@ -55,7 +55,7 @@ describe('runner: the engine worker dies', () => {
   it('fails the run at once, naming the running node; the next run gets a fresh worker', async () => {
     const { createRunner } = await import('./runner.js');
     const metrics = createMetrics();
-    const editor = { doc: () => ({}), store: { get: () => ({ file: {} }) } } as unknown as Editor;
+    const editor = { doc: () => ({ nodes: [], edges: [] }), store: { get: () => ({ file: {} }) } } as unknown as Editor;
     const runner = createRunner(editor, metrics);
     await runner.run();
     const run = metrics.get().run;
@@ -73,7 +73,7 @@ describe('runner: the engine worker dies', () => {
 
   it('a sweep keeps the points before the death and marks the value it died at', async () => {
     const { createRunner } = await import('./runner.js');
-    const editor = { doc: () => ({}), store: { get: () => ({ file: {} }) } } as unknown as Editor;
+    const editor = { doc: () => ({ nodes: [], edges: [] }), store: { get: () => ({ file: {} }) } } as unknown as Editor;
     const runner = createRunner(editor, createMetrics());
     await runner.runSweep('qkv', 'seqLen', [128, 256, 512]);
     const s = runner.sweep.get();
