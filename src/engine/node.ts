@@ -73,6 +73,8 @@ export interface RunContext {
    * metrics; the run goes on, so sinks still write the result.
    */
   stopRequested?(): boolean;
+  /** A node that stopped early says what share of its planned work it did; its profile's FLOPs (GFLOP/s, % of peak) scale by it. */
+  workDone?(fraction: number): void;
   /**
    * Reports progress in [0, 1] within this node, with an optional line for people ("step 40/300 ·
    * loss 2.61 · ETA 1m 12s") and a live series (a training loss curve) the editor draws on the node.

@@ -419,7 +419,11 @@ async function runStep(
   let trackedTotal = 0;
   let lastProgress = 0;
   const fallbacks: string[] = [];
+  let workDone = 1;
   const ctx: RunContext = {
+    workDone: (fraction) => {
+      workDone = Math.min(1, Math.max(0, fraction));
+    },
     nodeId: step.id,
     backend: env.backend.name,
     tf,
@@ -494,7 +498,8 @@ async function runStep(
   for (const port of step.connectedOutputs)
     if (!(port in outputs)) throw new Error(`${step.def.type} did not produce its connected output "${port}"`);
   const outputBytes = Object.values(outputs).reduce((n, v) => n + valueBytes(v!), 0);
-  const flops = step.cost.flops;
+  // A node that stopped early (training) did only part of its planned work.
+  const flops = step.cost.flops * workDone;
   const profile: NodeProfile = {
     nodeId: step.id,
     type: step.def.type,

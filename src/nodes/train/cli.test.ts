@@ -56,6 +56,10 @@ describe('ctxlab run with train.lm', () => {
     expect(m.stoppedEarly).toMatch(/^stopped after step \d+ of 100000$/);
     expect(m.steps).toBeGreaterThan(0);
     expect(m.loss).toHaveLength(m.steps);
+    // The profile counts the work done, not the 100,000 steps planned.
+    const node = report.profile.nodes.find((n: { nodeId: string }) => n.nodeId === 'train');
+    const planned = 6 * m.params * 2 * 32 * 100000;
+    expect(node.flops).toBeCloseTo((planned * m.steps) / 100000, -3);
     const config = JSON.parse(readFileSync(join(out, 'ckpt', 'config.json'), 'utf8'));
     expect(config).toMatchObject({ model_type: 'llama', hidden_size: 16 });
     expect(existsSync(join(out, 'ckpt', 'model.safetensors'))).toBe(true);

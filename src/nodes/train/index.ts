@@ -163,6 +163,7 @@ export const trainLm = defineNode({
         });
       },
     });
+    if (r.stoppedEarly) ctx.workDone?.(r.steps / p.steps);
     const model: ModelValue = { kind: 'model', config: hfConfig(a), weights: memoryWeights(r.weights), source: 'train.lm' };
     return {
       model,

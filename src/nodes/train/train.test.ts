@@ -192,10 +192,12 @@ describe('train.lm and sink.model nodes', () => {
     const tokens = { kind: 'tokens' as const, ids, offsets: new Int32Array(ids.length * 2), text: '', encoding: 'bytes' };
     const ctx = await testContext('cpu');
     let progress = 0;
-    const stopping = { ...ctx, progress: () => progress++, stopRequested: () => progress >= 2 };
+    let work = 1;
+    const stopping = { ...ctx, progress: () => progress++, stopRequested: () => progress >= 2, workDone: (f: number) => (work = f) };
     const params = trainLm.params.parse({ layers: 1, hidden: 16, heads: 2, intermediate: 32, contextLength: 16, batch: 2, steps: 50, evalWindows: 1 });
     const out = (await trainLm.run(stopping, { tokens, model: undefined }, params)) as Record<string, any>;
     expect(out.metrics.values).toMatchObject({ steps: 2, stoppedEarly: 'stopped after step 2 of 50' });
+    expect(work).toBe(2 / 50);
     expect(out.metrics.values.loss).toHaveLength(2);
     expect(out.model.weights.names()).toContain('lm_head.weight');
   });
