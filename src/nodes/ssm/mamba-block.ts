@@ -6,12 +6,13 @@
 // linear and conv layers use PyTorch's default U(±1/√fan_in).
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
-import { defineNode, ShapeError } from '../../engine/node.js';
+import { defineNode, ShapeError, type RunContext } from '../../engine/node.js';
 import { bindDims } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type PortShape } from '../../engine/values.js';
 import { rng } from '../common/random.js';
-import { chunkScanBytes, scanFlops, selectiveScanChunked, selectiveScanSequential, silu } from './scan.js';
+import { chunkScanBytes, scanFlops, selectiveScanSequential, silu } from './scan.js';
+import { scanTensorsOnBackend } from './scan-kernels.js';
 import { MAMBA_REF, scanImplParams } from './selective-scan.js';
 
 const params = z.object({
@@ -157,9 +158,10 @@ export function mambaForwardReference(x: Float32Array, L: number, p: MambaParams
   return linear(yL, w.outProj, dInner, dModel);
 }
 
-/** The block on the backend: tfjs matMul for the projections, shifted slices for the conv, the chunked scan. */
-async function mambaForwardTf(tf: typeof tfc, x: Float32Array, L: number, p: MambaParams, w: MambaWeights,
-  onChunk: (i: number, n: number) => void): Promise<Float32Array> {
+/** The block on the backend: tfjs matMul for the projections, shifted slices for the conv, the backend's scan. */
+async function mambaForwardTf(ctx: RunContext, x: Float32Array, L: number, p: MambaParams, w: MambaWeights,
+  progress: (fraction: number) => void): Promise<Float32Array> {
+  const { tf } = ctx;
   const { dModel, dInner, N, K, R } = mambaDims(p);
   const keep: tfc.Tensor[] = [];
   try {
@@ -189,10 +191,11 @@ async function mambaForwardTf(tf: typeof tfc, x: Float32Array, L: number, p: Mam
     const D = tf.tensor1d(w.D);
     const deltaBias = tf.tensor1d(w.dtBias);
     keep.push(A, D, deltaBias);
-    const { y, state } = selectiveScanChunked(tf, {
+    // The backend's scan kernel (WGSL on webgpu: the tensors stay on the device; wasm SIMD on wasm).
+    const { y, state } = await scanTensorsOnBackend(ctx, {
       u: pre.u as tfc.Tensor2D, delta: pre.delta as tfc.Tensor2D, A, B: pre.B as tfc.Tensor3D, C: pre.C as tfc.Tensor3D,
       D, z: pre.z as tfc.Tensor2D, deltaBias,
-    }, { Dm: dInner, L, N, G: 1 }, { deltaSoftplus: true, chunkSize: p.chunkSize, onChunk });
+    }, { Dm: dInner, L, N, G: 1 }, { deltaSoftplus: true, chunkSize: p.chunkSize, progress });
     keep.push(y, state);
     const out = tf.tidy(() => tf.matMul(y, tf.tensor2d(w.outProj, [dModel, dInner]), false, true));
     keep.push(out);
@@ -249,10 +252,7 @@ export const mambaBlock = defineNode({
       const y =
         p.scan === 'sequential'
           ? mambaForwardReference(seq(b), L, p, w, ctx.checkCancelled)
-          : await mambaForwardTf(ctx.tf, seq(b), L, p, w, (i, n) => {
-              ctx.checkCancelled();
-              ctx.progress((b + i / n) / batch);
-            });
+          : await mambaForwardTf(ctx, seq(b), L, p, w, (f) => ctx.progress((b + f) / batch));
       out.set(y, b * L * p.dModel);
     }
     return { out: f32([...x.shape], out, names), metrics: blockMetrics(p, batch, L) };

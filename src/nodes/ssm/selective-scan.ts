@@ -5,12 +5,13 @@ import { defineNode, ShapeError } from '../../engine/node.js';
 import { bindDims, requireDivides, type Dim } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { tensorShape, type PortShape } from '../../engine/values.js';
-import { scanFlops, selectiveScanChunked, selectiveScanSequential, type ScanDims, type ScanTensors, chunkScanBytes } from './scan.js';
+import { scanFlops, selectiveScanSequential, type ScanDims, type ScanTensors, chunkScanBytes } from './scan.js';
+import { scanArraysOnWasm, scanTensorsOnBackend, wasmScanHere } from './scan-kernels.js';
 
 export const MAMBA_REF = { title: 'Mamba: Linear-Time Sequence Modeling with Selective State Spaces', year: 2023 };
 
 export const scanImplParams = {
-  scan: z.enum(['chunked', 'sequential']).default('chunked').describe('chunked parallel scan on the backend, or the sequential recurrence (plain TS)'),
+  scan: z.enum(['chunked', 'sequential']).default('chunked').describe('on the backend (the WGSL kernel on webgpu, the wasm SIMD kernel on wasm, a chunked parallel scan of tfjs ops on cpu), or the sequential recurrence (plain TS)'),
   chunkSize: z.number().int().min(1).max(4096).default(128).describe('positions per chunk of the parallel scan'),
 };
 
@@ -143,8 +144,17 @@ export const selectiveScan = defineNode({
     const d = shapesOf(ins);
     const y = new Float32Array(d.batch * d.Dm * d.L);
     const state = new Float32Array(d.batch * d.Dm * d.N);
+    // wasm: the SIMD kernel reads the host arrays as they are (no tfjs round trip).
+    const onWasm = wasmScanHere(ctx);
     for (let b = 0; b < d.batch; b++) {
       const a = slice(ins, d, b);
+      const progress = (f: number) => ctx.progress((b + f) / d.batch);
+      const yb = y.subarray(b * d.Dm * d.L, (b + 1) * d.Dm * d.L);
+      const sb = state.subarray(b * d.Dm * d.N, (b + 1) * d.Dm * d.N);
+      if (onWasm) {
+        scanArraysOnWasm(ctx, a, d, p.deltaSoftplus, yb, sb, progress);
+        continue;
+      }
       // Sequence-major on the backend: [Dm, L] → [L, Dm], [G, N, L] → [L, G, N].
       const t = tf.tidy(() => ({
         u: tf.transpose(tf.tensor2d(a.u, [d.Dm, d.L])),
@@ -158,18 +168,11 @@ export const selectiveScan = defineNode({
       })) as ScanTensors;
       let r: { y: tfc.Tensor2D; state: tfc.Tensor2D } | undefined;
       try {
-        r = selectiveScanChunked(tf, t, d, {
-          deltaSoftplus: p.deltaSoftplus,
-          chunkSize: p.chunkSize,
-          onChunk: (i, n) => {
-            ctx.checkCancelled();
-            ctx.progress((b + i / n) / d.batch);
-          },
-        });
+        r = await scanTensorsOnBackend(ctx, t, d, { deltaSoftplus: p.deltaSoftplus, chunkSize: p.chunkSize, progress });
         const yT = tf.transpose(r.y);
-        y.set((await yT.data()) as Float32Array, b * d.Dm * d.L);
+        yb.set((await yT.data()) as Float32Array);
         yT.dispose();
-        state.set((await r.state.data()) as Float32Array, b * d.Dm * d.N);
+        sb.set((await r.state.data()) as Float32Array);
       } finally {
         tf.dispose(Object.values(t).filter((x) => x !== undefined) as tfc.Tensor[]);
         if (r) tf.dispose([r.y, r.state]);

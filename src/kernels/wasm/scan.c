@@ -1,0 +1,135 @@
+// Mamba's selective scan (selective_scan_ref semantics) in wasm SIMD (128-bit), one channel at a time:
+//   Δ ← softplus(Δ + bias) (optional);  x_l = exp(Δ_l·A) ⊙ x_{l−1} + Δ_l·u_l·B_l;
+//   y_l = Σ_n x_l[n]·C_l[n] + D·u_l;  y ← y·silu(z).
+// The recurrence over l is sequential (exact, O(L·N) per channel, no log-step overhead); the N state
+// lanes are the vector lanes: B and C are packed position-major [G][L][N4] (N4 = N rounded up to 4,
+// zero-padded) so that one position's states load as N4/4 vectors. Padded lanes have A = 0 and B = 0,
+// so they stay 0 and add nothing to y. A arrives premultiplied by log2(e): exp(Δ·A) = 2^(Δ·A·log2 e).
+// Built by scripts/build-wasm.sh; the host side is scan.ts.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+typedef float f32;
+typedef int32_t i32;
+#define PTR(T, off) ((T *)(uintptr_t)(off))
+
+// 2^x, as in attention.c: x = n + f, n = round(x), 2^f by its degree-7 Taylor polynomial (≤ 9.1e-8
+// relative over [−126, 1], measured there); 2^n by writing the exponent bits. x is clamped to
+// [−127, 126]: below gives 0, above saturates (silu's exp(−z) for z ≪ 0, where y·silu → 0 anyway).
+static inline v128_t exp2v(v128_t x) {
+  const v128_t magic = wasm_f32x4_splat(12582912.0f); // 1.5·2^23: x + magic rounds x to an integer
+  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-127.0f));
+  x = wasm_f32x4_pmin(x, wasm_f32x4_splat(126.0f));
+  v128_t t = wasm_f32x4_add(x, magic);
+  v128_t f = wasm_f32x4_sub(x, wasm_f32x4_sub(t, magic));
+  v128_t p = wasm_f32x4_splat(1.5252733804059841e-05f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.5403530393381609e-04f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.3333558146428443e-03f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(9.6181291076284772e-03f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(5.5504108664821580e-02f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(2.4022650695910071e-01f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(6.9314718055994531e-01f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+#define LOG2E 1.4426950408889634f
+
+// torch's softplus (threshold 20): x above 20 passes through; else max(x, 0) + log1p(e^−|x|), with
+// log1p(t) = 2·atanh(s), s = t/(2 + t) ∈ [0, ⅓], by its series to s^15 (truncation ≤ 1e-9): exact
+// for small t, where log(1 + t) in f32 would lose t.
+static inline v128_t softplusv(v128_t x) {
+  v128_t ax = wasm_f32x4_abs(x);
+  v128_t t = exp2v(wasm_f32x4_mul(ax, wasm_f32x4_splat(-LOG2E)));
+  v128_t s = wasm_f32x4_div(t, wasm_f32x4_add(t, wasm_f32x4_splat(2.0f)));
+  v128_t s2 = wasm_f32x4_mul(s, s);
+  v128_t p = wasm_f32x4_splat(1.0f / 15);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f / 13));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f / 11));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f / 9));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f / 7));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f / 5));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f / 3));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, s2), wasm_f32x4_splat(1.0f));
+  v128_t l1p = wasm_f32x4_mul(wasm_f32x4_mul(p, s), wasm_f32x4_splat(2.0f));
+  v128_t sp = wasm_f32x4_add(wasm_f32x4_pmax(x, wasm_f32x4_splat(0.0f)), l1p);
+  return wasm_v128_bitselect(x, sp, wasm_f32x4_gt(x, wasm_f32x4_splat(20.0f)));
+}
+
+// z·σ(z) = z / (1 + e^−z).
+static inline v128_t siluv(v128_t z) {
+  v128_t e = exp2v(wasm_f32x4_mul(z, wasm_f32x4_splat(-LOG2E)));
+  return wasm_f32x4_div(z, wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
+}
+
+// [G][N][L] → [G][L][N4], zero-padded lanes n ≥ N.
+EXPORT(pack_bc) void pack_bc(i32 srcOff, i32 dstOff, i32 G, i32 N, i32 L, i32 N4) {
+  const f32 *src = PTR(f32, srcOff);
+  f32 *dst = PTR(f32, dstOff);
+  for (i32 g = 0; g < G; g++)
+    for (i32 l = 0; l < L; l++) {
+      f32 *row = dst + ((i32)g * L + l) * N4;
+      for (i32 n = 0; n < N; n++) row[n] = src[((i32)g * N + n) * L + l];
+      for (i32 n = N; n < N4; n++) row[n] = 0;
+    }
+}
+
+// Byte offsets and sizes of one batch element's scan (scan.ts writes it; keep the order in sync).
+typedef struct {
+  i32 Dm, L, N, N4, G, softplus;
+  i32 u, delta, z, A, B, C, D, bias; // z, D, bias: 0 when absent; A [Dm][N4]·log2 e; B, C packed
+  i32 y, state, dt, x;               // y [Dm][L], state [Dm][N], scratch: dt [L4], x [N4]
+} Cfg;
+
+// Channels d0..d1−1. L4 = L rounded up to 4: the Δ row is computed 4 positions at a time.
+EXPORT(scan_channels) void scan_channels(i32 cfgOff, i32 d0, i32 d1) {
+  const Cfg *c = PTR(Cfg, cfgOff);
+  const i32 L = c->L, N = c->N, N4 = c->N4, perGroup = c->Dm / c->G;
+  f32 *dt = PTR(f32, c->dt), *x = PTR(f32, c->x);
+  for (i32 d = d0; d < d1; d++) {
+    const f32 *u = PTR(f32, c->u) + d * L, *delta = PTR(f32, c->delta) + d * L;
+    const f32 *A = PTR(f32, c->A) + d * N4;
+    const i32 g = d / perGroup;
+    const f32 *B = PTR(f32, c->B) + g * L * N4, *C = PTR(f32, c->C) + g * L * N4;
+    f32 *y = PTR(f32, c->y) + d * L;
+    // Δ for the whole row (the tail of a row of L past the last 4 reads/writes the scratch only).
+    const v128_t bias = wasm_f32x4_splat(c->bias ? PTR(f32, c->bias)[d] : 0.0f);
+    for (i32 l = 0; l < L; l += 4) {
+      v128_t v;
+      if (l + 4 <= L) v = wasm_v128_load(delta + l);
+      else {
+        for (i32 k = 0; k < 4; k++) dt[l + k] = l + k < L ? delta[l + k] : 0;
+        v = wasm_v128_load(dt + l);
+      }
+      v = wasm_f32x4_add(v, bias);
+      if (c->softplus) v = softplusv(v);
+      wasm_v128_store(dt + l, v);
+    }
+    for (i32 n = 0; n < N4; n++) x[n] = 0;
+    const f32 Dd = c->D ? PTR(f32, c->D)[d] : 0.0f;
+    for (i32 l = 0; l < L; l++) {
+      const v128_t dtv = wasm_f32x4_splat(dt[l]), dtu = wasm_f32x4_splat(dt[l] * u[l]);
+      const f32 *Bl = B + l * N4, *Cl = C + l * N4;
+      v128_t acc = wasm_f32x4_splat(0);
+      for (i32 n = 0; n < N4; n += 4) {
+        v128_t a = exp2v(wasm_f32x4_mul(dtv, wasm_v128_load(A + n)));
+        v128_t xn = wasm_f32x4_add(wasm_f32x4_mul(a, wasm_v128_load(x + n)), wasm_f32x4_mul(dtu, wasm_v128_load(Bl + n)));
+        wasm_v128_store(x + n, xn);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(xn, wasm_v128_load(Cl + n)));
+      }
+      f32 s = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) + wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
+      y[l] = s + Dd * u[l];
+    }
+    if (c->z) {
+      const f32 *z = PTR(f32, c->z) + d * L;
+      i32 l = 0;
+      for (; l + 4 <= L; l += 4) wasm_v128_store(y + l, wasm_f32x4_mul(wasm_v128_load(y + l), siluv(wasm_v128_load(z + l))));
+      for (; l < L; l++) y[l] *= wasm_f32x4_extract_lane(siluv(wasm_f32x4_splat(z[l])), 0);
+    }
+    f32 *st = PTR(f32, c->state) + d * N;
+    for (i32 n = 0; n < N; n++) st[n] = x[n];
+  }
+}
