@@ -258,6 +258,40 @@ EXPORT(run_queue) i32 run_queue(const Config *cf, const Job *jobs, const i32 *ti
   return done;
 }
 
+// Split-K (Flash-Decoding) merge, in the log2 domain of the jobs' (m, ℓ): group x is
+// {dst, rows, part0, parts}; its parts are consecutive blocks of `rows` rows of O/ML starting at row
+// part0, each normalised by its own ℓ. out row dst + r = Σ w_s·O_s / Σ w_s with w_s = ℓ_s·2^(m_s − M),
+// M = max m_s; its (M, Σ w_s) go to mlOut, so the host reads it like an unsplit row.
+EXPORT(merge_splits) void merge_splits(const i32 *groups, i32 nGroups, const f32 *O, const f32 *ML, i32 Dv, f32 *out, f32 *mlOut) {
+  for (i32 x = 0; x < nGroups; x++) {
+    const i32 dst = groups[4 * x], rows = groups[4 * x + 1], part0 = groups[4 * x + 2], parts = groups[4 * x + 3];
+    for (i32 r = 0; r < rows; r++) {
+      f32 M = NEG_INF;
+      for (i32 s = 0; s < parts; s++) {
+        const i32 row = part0 + s * rows + r;
+        if (ML[2 * row + 1] > 0 && ML[2 * row] > M) M = ML[2 * row];
+      }
+      f32 *o = out + (dst + r) * Dv;
+      for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_splat(0));
+      f32 wsum = 0;
+      if (M != NEG_INF)
+        for (i32 s = 0; s < parts; s++) {
+          const i32 row = part0 + s * rows + r;
+          if (!(ML[2 * row + 1] > 0)) continue;
+          const f32 w = ML[2 * row + 1] * exp2s(ML[2 * row] - M);
+          const v128_t vw = wasm_f32x4_splat(w);
+          const f32 *src = O + row * Dv;
+          for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_add(wasm_v128_load(o + e), wasm_f32x4_mul(vw, wasm_v128_load(src + e))));
+          wsum += w;
+        }
+      const v128_t inv = wasm_f32x4_splat(wsum > 0 ? 1.0f / wsum : 0.0f);
+      for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_mul(wasm_v128_load(o + e), inv));
+      mlOut[2 * (dst + r)] = M;
+      mlOut[2 * (dst + r) + 1] = wsum;
+    }
+  }
+}
+
 // Layout helpers, so the host's copy into the kernel's memory is a memcpy plus these passes.
 // x[0..n) *= c in place.
 EXPORT(scale) void scale(f32 *x, i32 n, f32 c) {

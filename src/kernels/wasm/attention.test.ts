@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ctxlab } from '../../cli/testing.js';
 import { fillGaussian } from '../../nodes/common/random.js';
-import { closeKernelPool, fusedAttention, kernelExp2, measureWasmPeak, POS_INF, type FusedAttentionSpec } from './attention.js';
+import { closeKernelPool, fusedAttention, kernelExp2, measureWasmPeak, POS_INF, unsharedMemoryImport, type FusedAttentionSpec } from './attention.js';
 
 const gauss = (n: number, seed: number) => fillGaussian(new Float32Array(n), seed, n);
 
@@ -142,6 +142,21 @@ describe('fused wasm attention kernel', () => {
     for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ys[i]! - 2 ** xs[i]!) / 2 ** xs[i]!);
     expect(worst).toBeLessThan(2e-7);
     expect([...kernelExp2(Float32Array.of(-127.5, -200, -Infinity, 0))]).toEqual([0, 0, 0, 1]);
+  });
+
+  it('runs over an unshared memory (a page without SharedArrayBuffer): the module with its memory import unshared', () => {
+    const bytes = new Uint8Array(readFileSync('src/kernels/wasm/attention.wasm'));
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536 });
+    expect(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })).toThrow();
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(unsharedMemoryImport(bytes)), { env: { memory } }).exports as Record<string, (...a: number[]) => number>;
+    // run_queue's atomics (load of the cancel flag, fetch-add of the counter) on the unshared memory.
+    const counter = 1024;
+    new Int32Array(memory.buffer, counter, 2).set([5, 0]);
+    expect(ex.run_queue!(0, 0, 0, 5, counter, counter + 4, 0)).toBe(0);
+    expect(new Int32Array(memory.buffer, counter, 1)[0]).toBe(6);
+    new Float32Array(memory.buffer, 2048, 4).set([0, 1, -1, 3]);
+    ex.exp2_array!(2048, 4);
+    expect([...new Float32Array(memory.buffer, 2048, 4)]).toEqual([1, 2, 0.5, 8]);
   });
 
   it('measures a positive wasm-SIMD peak', () => {

@@ -6,7 +6,7 @@
 // variant into a FusedAttentionSpec.
 import { attentionWasmBase64 } from './attention.wasm.js';
 
-import { mergeSplits, planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
+import { planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
 
 export { POS_INF };
 export type { BandRule, FusedAttentionResult, FusedAttentionSpec, IntervalRule, Rank1Rule } from '../attention-spec.js';
@@ -18,6 +18,8 @@ export interface RunOptions {
   tick?(fraction: number): void;
   /** Milliseconds between ticks (default 50; 0: after every job). */
   tickMs?: number;
+  /** Told why the kernel runs on fewer threads than asked (no SharedArrayBuffer, workers that failed to start). */
+  fallback?(reason: string): void;
 }
 
 const LOG2E = Math.LOG2E;
@@ -47,12 +49,17 @@ interface Kernel {
     exp2_array(ptr: number, n: number): void;
     scale(ptr: number, n: number, c: number): void;
     pack_kt(k: number, kt: number, Hkv: number, Tk: number, D: number, Bk: number, nT: number): void;
+    merge_splits(groups: number, nGroups: number, O: number, ML: number, Dv: number, out: number, mlOut: number): void;
     peak(iters: number): number;
     peak_flops_per_iter(): number;
     __heap_base: WebAssembly.Global;
   };
   heapBase: number;
+  /** Whether the memory is shared (else this thread alone runs the kernel). */
+  shared: boolean;
   pool?: Pool;
+  /** Why the pool could not start (the kernel then runs on this thread). */
+  poolError?: string;
 }
 
 let kernel: Kernel | undefined;
@@ -82,15 +89,54 @@ export function wasmKernelUnavailable(): string | undefined {
 
 export function loadKernel(): Kernel {
   if (kernel) return kernel;
-  if (typeof SharedArrayBuffer === 'undefined') throw new Error('it needs SharedArrayBuffer (a cross-origin isolated page)');
-  const module = new WebAssembly.Module(decode(attentionWasmBase64));
-  const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+  const bytes = decode(attentionWasmBase64);
+  // Without SharedArrayBuffer (a page that is not cross-origin isolated) a shared memory cannot be
+  // made: the same code then runs over an unshared memory, on this thread only.
+  const shared = typeof SharedArrayBuffer !== 'undefined';
+  const module = new WebAssembly.Module(shared ? bytes : unsharedMemoryImport(bytes));
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared });
   const inst = new WebAssembly.Instance(module, { env: { memory } });
   const exports = inst.exports as unknown as Kernel['exports'];
   // Allocations start past the module's static data, 64-byte aligned.
   const heapBase = (Number(exports.__heap_base.value) + 63) & ~63;
-  kernel = { module, memory, exports, heapBase };
+  kernel = { module, memory, exports, heapBase, shared };
   return kernel;
+}
+
+/**
+ * The module with its memory import unshared (limits flag 0x03 → 0x01): the kernel's atomics are
+ * valid on an unshared memory (the threads proposal allows them; only wait/notify would trap).
+ */
+export function unsharedMemoryImport(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const b = bytes.slice();
+  let p = 8; // magic and version
+  const leb = () => {
+    let r = 0;
+    for (let s = 0; ; s += 7) {
+      const x = b[p++]!;
+      r |= (x & 127) << s;
+      if (!(x & 128)) return r;
+    }
+  };
+  while (p < b.length) {
+    const id = b[p++]!;
+    const size = leb();
+    const end = p + size;
+    if (id === 2) {
+      // The import section: the build allows env.memory only (scripts/build-wasm.sh checks).
+      for (let i = leb(); i > 0; i--) {
+        for (let name = 0; name < 2; name++) {
+          const len = leb(); // module name, then field name
+          p += len;
+        }
+        if (b[p++] !== 2) break; // not a memory
+        if (b[p] === 3) b[p] = 1;
+        return b;
+      }
+    }
+    p = end;
+  }
+  throw new Error('the kernel module has no memory import to unshare');
 }
 
 /** Bump allocator over the shared memory, reset per call; grows the memory as needed. */
@@ -122,30 +168,41 @@ class Arena {
   }
 }
 
-// ---- worker pool (Node worker_threads; the browser runs single-threaded for now) ----
+// ---- worker pool: Node worker_threads, or Web Workers in a browser (a blob: module) ----
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+/** What a worker runs: the same module over the same memory, one run_queue per message. */
+const WORKER_BODY = `
 let ex;
-parentPort.on('message', (m) => {
+on((m) => {
   if (m.type === 'init') {
     ex = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports;
-    parentPort.postMessage({ type: 'ready' });
+    post({ type: 'ready' });
   } else if (m.type === 'run') {
     let done = 0, error;
     try { done = ex.run_queue(m.cfg, m.jobs, m.tiles, m.n, m.counter, m.cancel, m.scratch); } catch (e) { error = String(e && e.message || e); }
-    parentPort.postMessage({ type: 'done', done, error });
+    post({ type: 'done', done, error });
   }
 });
 `;
+const NODE_WORKER = `const { parentPort } = require('node:worker_threads');
+const on = (f) => parentPort.on('message', f), post = (m) => parentPort.postMessage(m);${WORKER_BODY}`;
+const WEB_WORKER = `const on = (f) => { self.onmessage = (e) => f(e.data); }, post = (m) => self.postMessage(m);${WORKER_BODY}`;
+
+interface RunMessage {
+  cfg: number;
+  jobs: number;
+  tiles: number;
+  n: number;
+  counter: number;
+  cancel: number;
+  scratch: number;
+}
 
 interface PoolWorker {
-  postMessage(m: unknown): void;
-  once(ev: 'message', f: (m: any) => void): void;
-  once(ev: 'error', f: (e: Error) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): Promise<number>;
+  run(m: RunMessage): Promise<void>;
+  /** Node: whether the worker keeps the process alive (only while it works). */
+  hold(on: boolean): void;
+  terminate(): void;
 }
 
 interface Pool {
@@ -154,35 +211,98 @@ interface Pool {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-async function nodeCores(): Promise<number> {
-  if (!isNode) return 1;
+/**
+ * A pool worker over a raw worker: each message it is sent gets exactly one answer (ready, done),
+ * so one pending reply at a time; an error event rejects it.
+ */
+function poolWorker(post: (m: unknown) => void, listen: (onMessage: (m: any) => void, onError: (e: Error) => void) => void, rest: Pick<PoolWorker, 'hold' | 'terminate'>) {
+  let pending: { ok(m: any): void; fail(e: Error): void } | undefined;
+  const take = () => {
+    const p = pending;
+    pending = undefined;
+    return p;
+  };
+  listen(
+    (m) => take()?.ok(m),
+    (e) => take()?.fail(e),
+  );
+  const ask = (m: unknown) =>
+    new Promise<any>((ok, fail) => {
+      pending = { ok, fail };
+      post(m);
+    });
+  const w: PoolWorker & { init(k: Kernel): Promise<void> } = {
+    ...rest,
+    init: async (k) => void (await ask({ type: 'init', module: k.module, memory: k.memory })),
+    async run(m) {
+      const r = await ask({ type: 'run', ...m });
+      if (r.error) throw new Error(`fused attention worker: ${r.error}`);
+    },
+  };
+  return w;
+}
+
+async function startWorker(k: Kernel): Promise<PoolWorker> {
+  if (isNode) {
+    const spec = 'node:worker_threads';
+    const { Worker } = (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
+    const w = new Worker(NODE_WORKER, { eval: true });
+    const pw = poolWorker(
+      (m) => w.postMessage(m),
+      (onMessage, onError) => w.on('message', onMessage).on('error', onError),
+      { hold: (on) => void (on ? w.ref() : w.unref()), terminate: () => void w.terminate() },
+    );
+    await pw.init(k);
+    w.unref(); // an idle pool never keeps the process alive (held while it works)
+    return pw;
+  }
+  const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
+  const w = new Worker(url);
+  URL.revokeObjectURL(url);
+  const pw = poolWorker(
+    (m) => w.postMessage(m),
+    (onMessage, onError) => {
+      w.onmessage = (e) => onMessage(e.data);
+      w.onerror = (e) => onError(new Error(`a kernel Web Worker failed: ${e.message || 'blocked (see the worker-src policy of the page)'}`));
+    },
+    { hold: () => {}, terminate: () => w.terminate() },
+  );
+  await pw.init(k);
+  return pw;
+}
+
+async function hostCores(): Promise<number> {
+  if (!isNode) return Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
   const spec = 'node:os';
   const os = (await import(/* @vite-ignore */ spec)) as typeof import('node:os');
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
-/** The thread count a run uses: the option, the configured count, else the cores (1 in a browser). */
+/** Why the kernel runs on one thread here whatever the count asked (undefined: it can use many). */
+export function singleThreadReason(): string | undefined {
+  const k = loadKernel();
+  if (!k.shared) return 'SharedArrayBuffer is unavailable (the page is not cross-origin isolated), so its threads cannot share memory';
+  return k.poolError;
+}
+
+/**
+ * The thread count a run uses: the option, the configured count (setWasmKernelThreads), in Node
+ * CTXLAB_WASM_THREADS, else the cores available (navigator.hardwareConcurrency in a browser); 1 when
+ * the kernel cannot share its memory (singleThreadReason).
+ */
 export async function kernelThreads(requested?: number): Promise<number> {
+  return singleThreadReason() ? 1 : askedThreads(requested);
+}
+
+async function askedThreads(requested?: number): Promise<number> {
   const env = isNode ? Number(process.env.CTXLAB_WASM_THREADS) || undefined : undefined;
-  const n = requested ?? configuredThreads ?? env ?? (await nodeCores());
-  return isNode ? Math.max(1, Math.floor(n)) : 1;
+  return Math.max(1, Math.floor(requested ?? configuredThreads ?? env ?? (await hostCores())));
 }
 
 async function ensurePool(k: Kernel, n: number): Promise<Pool> {
   if (k.pool && k.pool.workers.length >= n) return k.pool;
-  const spec = 'node:worker_threads';
-  const { Worker } = (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
   const workers = k.pool?.workers ?? [];
-  while (workers.length < n) {
-    const w = new Worker(WORKER_SOURCE, { eval: true }) as unknown as PoolWorker;
-    await new Promise<void>((resolve, reject) => {
-      w.once('message', () => resolve());
-      w.once('error', reject);
-      w.postMessage({ type: 'init', module: k.module, memory: k.memory });
-    });
-    w.unref(); // an idle pool never keeps the process alive (ref'd again while it works)
-    workers.push(w);
-  }
+  while (workers.length < n) workers.push(await startWorker(k));
   k.pool = { workers };
   return k.pool;
 }
@@ -192,27 +312,10 @@ export async function closeKernelPool(): Promise<void> {
   const pool = kernel?.pool;
   if (!pool) return;
   kernel!.pool = undefined;
-  await Promise.all(pool.workers.map((w) => w.terminate()));
+  for (const w of pool.workers) w.terminate();
 }
 
 // ---- the call ----
-
-/**
- * dst[dstAt..] = src[srcAt..srcAt+n) with a plain loop: TypedArray set/slice/fill on a
- * SharedArrayBuffer take V8's per-element atomic path, ~30× slower than a JIT-compiled loop. One
- * function per element type keeps each loop monomorphic.
- */
-function copy(dst: Float32Array, dstAt: number, src: Float32Array, srcAt: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
-}
-
-function copyInts(dst: Int32Array, dstAt: number, src: ArrayLike<number>, srcAt: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]!;
-}
-
-function zero(dst: Float32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) dst[i] = 0;
-}
 
 /** Runs attention as specified; resolves when every job is done. */
 export function fusedAttention(spec: FusedAttentionSpec, opts: RunOptions = {}): Promise<FusedAttentionResult> {
@@ -253,18 +356,17 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pIv = arena.alloc(Math.max(1, intervals.length) * 16);
   const ivArrays = intervals.map((iv) => {
     const at = [arena.alloc(Tq * 4), arena.alloc(Tq * 4), arena.alloc(TkP * 4), arena.alloc(TkP * 4)];
-    copyInts(arena.i32(at[0]!, Tq), 0, iv.qa, 0, Tq);
-    copyInts(arena.i32(at[1]!, Tq), 0, iv.qb, 0, Tq);
-    copyInts(arena.i32(at[2]!, TkP), 0, iv.ka, 0, Tk);
-    copyInts(arena.i32(at[3]!, TkP), 0, iv.kb, 0, Tk);
+    arena.i32(at[0]!, Tq).set(iv.qa.subarray(0, Tq));
+    arena.i32(at[1]!, Tq).set(iv.qb.subarray(0, Tq));
+    arena.i32(at[2]!, TkP).set(iv.ka.subarray(0, Tk));
+    arena.i32(at[3]!, TkP).set(iv.kb.subarray(0, Tk));
     return at;
   });
   const pR1 = arena.alloc(Math.max(1, rank1.length) * 8);
   const r1Arrays = rank1.map((r) => {
     const at = [arena.alloc(Tq * 4), arena.alloc(TkP * 4)];
-    copy(arena.f32(at[0]!, Tq), 0, r.qw, 0, Tq);
-    const kw = arena.f32(at[1]!, TkP);
-    for (let j = 0; j < Tk; j++) kw[j] = r.kw[j]! * LOG2E;
+    arena.f32(at[0]!, Tq).set(r.qw.subarray(0, Tq));
+    arena.f32(at[1]!, TkP).set(r.kw.subarray(0, Tk).map((w) => w * LOG2E));
     return at;
   });
   const pCfg = arena.alloc(CONFIG_INTS * 4);
@@ -272,107 +374,116 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pTiles = arena.alloc(Math.max(1, nTiles) * 4);
   const pSync = arena.alloc(8); // job counter, cancel flag
   const pScratch = arena.alloc(Math.max(1, threads) * scratchFloats * 4);
+  // Split-K: the merged rows ([H·Tq][DvP] and their (m, ℓ)) and the groups of parts to merge.
+  const pMerged = direct ? pO : arena.alloc(H * Tq * DvP * 4);
+  const pMergedML = direct ? pML : arena.alloc(H * Tq * 2 * 4);
+  const pGroups = direct ? 0 : arena.alloc(Math.max(1, plan.splitRows.length) * 16);
 
   // Q pre-scaled into the log2 domain; K transposed into [D][Bk] tiles; V padded to DvP columns
-  // and TkP rows (zeros: padded keys get P = 0, and 0·0 stays 0).
+  // and TkP rows (zeros: padded keys get P = 0, and 0·0 stays 0). Whole-array sets: element-wise
+  // reads and writes of a SharedArrayBuffer's typed array are ~10× slower than a set in V8.
   const x = k.exports;
-  copy(arena.f32(pQ, H * Tq * D), 0, spec.q, 0, H * Tq * D);
+  arena.f32(pQ, H * Tq * D).set(spec.q.subarray(0, H * Tq * D));
   x.scale(pQ, H * Tq * D, LOG2E * spec.scale);
-  copy(arena.f32(pK, Hkv * Tk * D), 0, spec.k, 0, Hkv * Tk * D);
+  arena.f32(pK, Hkv * Tk * D).set(spec.k.subarray(0, Hkv * Tk * D));
   x.pack_kt(pK, pKt, Hkv, Tk, D, Bk, nT);
   const V = arena.f32(pV, Hkv * TkP * DvP);
-  if (DvP !== Dv) zero(V, 0, V.length);
-  for (let g = 0; g < Hkv; g++) {
-    if (DvP === Dv) copy(V, g * TkP * Dv, spec.v, g * Tk * Dv, Tk * Dv);
-    else for (let j = 0; j < Tk; j++) copy(V, (g * TkP + j) * DvP, spec.v, (g * Tk + j) * Dv, Dv);
-    zero(V, (g * TkP + Tk) * DvP, (g + 1) * TkP * DvP);
+  if (DvP === Dv && TkP === Tk) V.set(spec.v.subarray(0, Hkv * Tk * Dv));
+  else {
+    // Padded rows or columns: build the padded V on the JS heap, then one set.
+    const Vp = new Float32Array(Hkv * TkP * DvP);
+    for (let g = 0; g < Hkv; g++)
+      if (DvP === Dv) Vp.set(spec.v.subarray(g * Tk * Dv, (g + 1) * Tk * Dv), g * TkP * Dv);
+      else for (let j = 0; j < Tk; j++) Vp.set(spec.v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
+    V.set(Vp);
   }
-  copyInts(arena.i32(pQpos, Tq), 0, qpos, 0, Tq);
-  copyInts(arena.i32(pKpos, TkP), 0, kposP, 0, TkP);
-  if (spec.slopes) {
-    const sl = arena.f32(pSlopes, H);
-    for (let h = 0; h < H; h++) sl[h] = Number(spec.slopes[h]) * LOG2E;
-  }
-  const bandI = arena.i32(pBand, bands.length * 4);
-  bands.forEach((b, x) => bandI.set([b.gcol, b.grow, Math.min(b.lo, POS_INF), Math.min(b.hi, POS_INF)].map((n) => Math.max(-POS_INF, Math.min(POS_INF, n))), x * 4));
-  const ivI = arena.i32(pIv, intervals.length * 4);
-  ivArrays.forEach((at, x) => ivI.set(at, x * 4));
-  const r1I = arena.i32(pR1, rank1.length * 2);
-  r1Arrays.forEach((at, x) => r1I.set(at, x * 2));
+  arena.i32(pQpos, Tq).set(qpos);
+  arena.i32(pKpos, TkP).set(kposP);
+  if (spec.slopes) arena.f32(pSlopes, H).set(Array.from({ length: H }, (_, h) => Number(spec.slopes![h]) * LOG2E));
+  const clamp = (n: number) => Math.max(-POS_INF, Math.min(POS_INF, n));
+  arena.i32(pBand, Math.max(1, bands.length) * 4).set(bands.flatMap((b) => [b.gcol, b.grow, b.lo, b.hi].map(clamp)));
+  arena.i32(pIv, Math.max(1, intervals.length) * 4).set(ivArrays.flat());
+  arena.i32(pR1, Math.max(1, rank1.length) * 2).set(r1Arrays.flat());
   arena.i32(pCfg, CONFIG_INTS).set([D, DvP, Bk, nT, pQ, pKt, pV, pO, pML, Tq, pQpos, pKpos, pSlopes, bands.length, pBand, intervals.length, pIv, rank1.length, pR1, H / Hkv]);
-  const jobsI = arena.i32(pJobs, jobList.length * JOB_INTS);
-  const tilesI = arena.i32(pTiles, Math.max(1, nTiles));
+  const jobsI = new Int32Array(jobList.length * JOB_INTS);
+  const tilesI = new Int32Array(Math.max(1, nTiles));
   let tile0 = 0;
   jobList.forEach((j, x) => {
-    copyInts(jobsI, x * JOB_INTS, [j.h, j.r0, j.rows, tile0, j.codes.length, j.out0, 0, 0], 0, JOB_INTS);
-    copyInts(tilesI, tile0, j.codes, 0, j.codes.length);
+    jobsI.set([j.h, j.r0, j.rows, tile0, j.codes.length, j.out0], x * JOB_INTS);
+    tilesI.set(j.codes, tile0);
     tile0 += j.codes.length;
   });
-  const sync = arena.i32(pSync, 2);
-  sync.fill(0);
+  arena.i32(pJobs, jobsI.length).set(jobsI);
+  arena.i32(pTiles, tilesI.length).set(tilesI);
+  if (!direct) arena.i32(pGroups, plan.splitRows.length * 4).set(plan.splitRows.flatMap((g) => [g.h * Tq + g.r0, g.rows, g.parts[0]!, g.parts.length]));
+  arena.i32(pSync, 2).set([0, 0]);
 
-  // Run.
+  // Run: this thread takes jobs from the shared counter like the pool's workers (threads − 1 of
+  // them), so a small call finishes here before a worker has woken, and ticks between its jobs.
   const t1 = performance.now();
   const n = jobList.length;
-  if (threads <= 1 || n <= 1) {
+  const sync = arena.i32(pSync, 2); // [next job, cancel]
+  const helpers = Math.min(threads, n) - 1;
+  let used: PoolWorker[] = [];
+  if (helpers > 0)
+    try {
+      used = (await ensurePool(k, helpers)).workers.slice(0, helpers);
+    } catch (err) {
+      k.poolError = `its worker threads could not start (${(err as Error).message})`;
+      await closeKernelPool();
+    }
+  const asked = await askedThreads(opts.threads);
+  if (asked > 1 && used.length + 1 < Math.min(asked, n)) opts.fallback?.(`fused wasm attention on ${used.length + 1} thread(s) instead of ${asked}: ${singleThreadReason()}`);
+  const all = Promise.all(
+    used.map((w, i) => {
+      w.hold(true);
+      return w.run({ cfg: pCfg, jobs: pJobs, tiles: pTiles, n, counter: pSync, cancel: pSync + 4, scratch: pScratch + (i + 1) * scratchFloats * 4 });
+    }),
+  );
+  let finished = false;
+  void all.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  try {
     let last = performance.now();
-    for (let j = 0; j < n; j++) {
+    for (let j = Atomics.add(sync, 0, 1); j < n; j = Atomics.add(sync, 0, 1)) {
       x.run_range(pCfg, pJobs, pTiles, j, j + 1, pScratch);
       const now = performance.now();
-      if (now - last >= tickMs && opts.tick) {
+      if (opts.tick && now - last >= tickMs) {
         last = now;
-        opts.tick((j + 1) / n);
+        opts.tick(Math.min(1, (j + 1) / n));
       }
     }
-  } else {
-    const pool = await ensurePool(k, threads);
-    const used = pool.workers.slice(0, Math.min(threads, n));
-    for (const w of used) w.ref();
-    const done = used.map(
-      (w, i) =>
-        new Promise<void>((resolve, reject) => {
-          w.once('message', (m: { error?: string }) => (m.error ? reject(new Error(`fused attention worker: ${m.error}`)) : resolve()));
-          w.postMessage({ type: 'run', cfg: pCfg, jobs: pJobs, tiles: pTiles, n, counter: pSync, cancel: pSync + 4, scratch: pScratch + i * scratchFloats * 4 });
-        }),
-    );
-    const all = Promise.all(done);
-    let finished = false;
-    void all.then(() => (finished = true), () => (finished = true));
-    try {
-      // Ticks from the start (a cancel lands while the workers run), then every tickMs.
-      while (!finished) {
-        opts.tick?.(Math.min(1, Atomics.load(arena.i32(pSync, 1), 0) / n));
-        await Promise.race([all, new Promise((r) => setTimeout(r, tickMs))]);
-      }
-      await all;
-    } catch (err) {
-      Atomics.store(arena.i32(pSync + 4, 1), 0, 1); // workers stop after their current job
-      await all.catch(() => undefined);
-      throw err;
-    } finally {
-      for (const w of used) w.unref();
+    // The workers' last jobs: tick (a cancel lands) every tickMs until they are done.
+    while (!finished) {
+      opts.tick?.(1);
+      await Promise.race([all, new Promise((r) => setTimeout(r, tickMs))]);
     }
+    await all;
+  } catch (err) {
+    Atomics.store(sync, 1, 1); // workers stop after their current job
+    await all.catch(() => undefined);
+    throw err;
+  } finally {
+    for (const w of used) w.hold(false);
   }
 
+  // Split-K: merge the parts by log-sum-exp in the kernel (their rows are consecutive per group).
+  if (!direct) x.merge_splits(pGroups, plan.splitRows.length, pO, pML, DvP, pMerged, pMergedML);
   const kernelMs = performance.now() - t1;
-  // Read back (and merge the splits by log-sum-exp). Whole-buffer copies out of the shared memory:
-  // element-wise reads and small sets on a SharedArrayBuffer are many times slower in V8.
-  const O = new Float32Array(outRows * DvP);
-  copy(O, 0, arena.f32(pO, outRows * DvP), 0, O.length);
-  const ML = new Float32Array(outRows * 2);
-  copy(ML, 0, arena.f32(pML, outRows * 2), 0, ML.length);
+  // Read back with whole-buffer sets (see above).
+  const ML = new Float32Array(H * Tq * 2);
+  ML.set(arena.f32(pMergedML, H * Tq * 2));
   const out = new Float32Array(H * Tq * Dv);
-  const lse = new Float32Array(H * Tq);
-  const lse2 = (row: number) => (ML[row * 2 + 1]! > 0 ? ML[row * 2]! + Math.log2(ML[row * 2 + 1]!) : -Infinity);
-  if (direct) {
-    if (DvP === Dv) out.set(O.subarray(0, H * Tq * Dv));
-    for (let row = 0; row < H * Tq; row++) {
-      if (DvP !== Dv) out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
-      lse[row] = lse2(row) / LOG2E;
-    }
-  } else {
-    mergeSplits(plan, Tq, Dv, (row, e) => O[row * DvP + e]!, (row) => lse2(row) / LOG2E, out, lse);
+  if (DvP === Dv) out.set(arena.f32(pMerged, H * Tq * Dv));
+  else {
+    const O = new Float32Array(H * Tq * DvP);
+    O.set(arena.f32(pMerged, H * Tq * DvP));
+    for (let row = 0; row < H * Tq; row++) out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
   }
+  const lse = new Float32Array(H * Tq);
+  for (let row = 0; row < H * Tq; row++) lse[row] = ML[row * 2 + 1]! > 0 ? (ML[row * 2]! + Math.log2(ML[row * 2 + 1]!)) / LOG2E : -Infinity;
   kernelStats.calls++;
   kernelStats.tilesComputed += computed;
   kernelStats.tilesTotal += plan.tilesTotal;

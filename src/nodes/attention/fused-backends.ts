@@ -37,7 +37,7 @@ export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, 
     if (wasmWhy) throw new Error(`${reason}; and ${wasmWhy}`);
     ctx.fallback?.(`WGSL fused attention → wasm fused attention: ${reason}`);
   }
-  return fusedAttention(spec, opts);
+  return fusedAttention(spec, { ...opts, fallback: (why) => ctx.fallback?.(why) });
 }
 
 // The wasm backend's roofline: the SIMD kernel's multiply-add peak on every thread the kernel uses.
