@@ -1,37 +1,25 @@
 // The accuracy overlay: toggled on an example, each approximate node gets its error against the
 // exact computation on the same inputs (measured on the cpu backend), and the inspector the numbers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launch, open, openExample, run, selectBackend, selectNode, setParam, shot, type Session } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { openExample, run, selectBackend, selectNode, setParam, shot, useBrowserSession } from './helpers.js';
 
-let browser: Browser;
-let s: Session;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launch();
-  s = await open(browser, { height: 1000 });
-  page = s.page;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const s = useBrowserSession({ height: 1000 });
 
 type AppHandle = { metrics: { get(): { nodes: Record<string, { outputs?: { metrics?: { metrics?: Record<string, number> } } }> } } };
 
 describe('accuracy overlay', () => {
   it('colours approximate attention by its error against exact attention and shows the numbers', async () => {
-    await openExample(page, 'sparse-attention.json');
-    await page.click('[data-testid="accuracy-toggle"]');
-    await page.waitForFunction(() => /nodes? · .* on cpu/.test(document.querySelector('[data-testid="accuracy-status"]')?.textContent ?? ''), null, { timeout: 240_000 });
+    await openExample(s.page, 'sparse-attention.json');
+    await s.page.click('[data-testid="accuracy-toggle"]');
+    await s.page.waitForFunction(() => /nodes? · .* on cpu/.test(document.querySelector('[data-testid="accuracy-status"]')?.textContent ?? ''), null, { timeout: 240_000 });
     // Approximate kernels get a badge; exact ones (naive, flash-decoding) do not.
-    await page.waitForSelector('[data-testid="acc-window_16"]', { state: 'attached' }); // hidden while zoomed far out: the outline shows it
-    expect(await page.locator('[data-testid="acc-flash_decoding"]').count()).toBe(0);
-    expect(await page.locator('[data-testid="acc-exact"]').count()).toBe(0);
-    expect(await page.locator('.acc-badge').count()).toBe(12);
+    await s.page.waitForSelector('[data-testid="acc-window_16"]', { state: 'attached' }); // hidden while zoomed far out: the outline shows it
+    expect(await s.page.locator('[data-testid="acc-flash_decoding"]').count()).toBe(0);
+    expect(await s.page.locator('[data-testid="acc-exact"]').count()).toBe(0);
+    expect(await s.page.locator('.acc-badge').count()).toBe(12);
 
-    await selectNode(page, 'window_16');
-    const section = page.locator('[data-testid="inspector-accuracy"]');
+    await selectNode(s.page, 'window_16');
+    const section = s.page.locator('[data-testid="inspector-accuracy"]');
     await section.waitFor();
     const rel16 = parsePercentOrExp(await section.locator('[data-testid="acc-rel-out"]').textContent());
     const cos16 = Number(await section.locator('[data-testid="acc-cos-out"]').textContent());
@@ -41,46 +29,46 @@ describe('accuracy overlay', () => {
     expect(await section.textContent()).toMatch(/exact \(cpu\)/);
 
     // A wider window is closer to exact attention.
-    await selectNode(page, 'window_256');
+    await selectNode(s.page, 'window_256');
     const rel256 = parsePercentOrExp(await section.locator('[data-testid="acc-rel-out"]').textContent());
     expect(rel256).toBeLessThan(rel16);
 
     // The overlay's max-abs error agrees with the pipeline's own compare node (against naive attention).
-    await selectBackend(page, 'cpu');
-    expect(await run(page, 240_000)).toMatch(/^done/);
-    const compared = await page.evaluate(() => (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get().nodes.err_window_16?.outputs?.metrics?.metrics?.maxAbs);
-    await selectNode(page, 'window_16');
-    const tip = await page.locator('[data-testid="acc-window_16"]').getAttribute('title');
+    await selectBackend(s.page, 'cpu');
+    expect(await run(s.page, 240_000)).toMatch(/^done/);
+    const compared = await s.page.evaluate(() => (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get().nodes.err_window_16?.outputs?.metrics?.metrics?.maxAbs);
+    await selectNode(s.page, 'window_16');
+    const tip = await s.page.locator('[data-testid="acc-window_16"]').getAttribute('title');
     const maxAbs = Number(/max ([\d.e+-]+)/.exec(tip ?? '')?.[1]);
     expect(compared).toBeGreaterThan(0);
     expect(Math.abs(maxAbs - compared!) / compared!).toBeLessThan(2e-3);
 
     // Editing the pipeline makes the figures stale until they are measured again.
-    await setParam(page, 'window', '32');
-    await page.waitForFunction(() => document.querySelector('[data-testid="accuracy-status"]')?.textContent === 'changed');
-    expect(await page.locator('[data-testid="acc-window_16"]').count()).toBe(0);
+    await setParam(s.page, 'window', '32');
+    await s.page.waitForFunction(() => document.querySelector('[data-testid="accuracy-status"]')?.textContent === 'changed');
+    expect(await s.page.locator('[data-testid="acc-window_16"]').count()).toBe(0);
     expect(s.errors).toEqual([]);
   }, 420_000); // twelve approximations and their exact sibling at T = 1024 on cpu, then the example itself: 100–120 s on the shared 2-core machine
 
   it("agrees with each quantizer's own SQNR: relative error = 10^(−SQNR/20)", async () => {
-    await openExample(page, 'quantize.json');
-    await selectBackend(page, 'cpu');
-    expect(await run(page)).toMatch(/^done/);
-    if (!(await page.locator('[data-testid="accuracy-toggle"][aria-pressed="true"]').count())) await page.click('[data-testid="accuracy-toggle"]');
-    else await page.click('[data-testid="accuracy-recompute"]');
-    await page.waitForFunction(() => /8 nodes · .* on cpu/.test(document.querySelector('[data-testid="accuracy-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
+    await openExample(s.page, 'quantize.json');
+    await selectBackend(s.page, 'cpu');
+    expect(await run(s.page)).toMatch(/^done/);
+    if (!(await s.page.locator('[data-testid="accuracy-toggle"][aria-pressed="true"]').count())) await s.page.click('[data-testid="accuracy-toggle"]');
+    else await s.page.click('[data-testid="accuracy-recompute"]');
+    await s.page.waitForFunction(() => /8 nodes · .* on cpu/.test(document.querySelector('[data-testid="accuracy-status"]')?.textContent ?? ''), null, { timeout: 120_000 });
     for (const id of ['int8_tensor', 'g4', 'g2', 'nf4']) {
-      const sqnr = await page.evaluate((n) => (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get().nodes[n]?.outputs?.metrics?.metrics?.sqnrDb, id);
-      await selectNode(page, id);
-      const rel = parsePercentOrExp(await page.locator('[data-testid="inspector-accuracy"] [data-testid="acc-rel-out"]').textContent());
+      const sqnr = await s.page.evaluate((n) => (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get().nodes[n]?.outputs?.metrics?.metrics?.sqnrDb, id);
+      await selectNode(s.page, id);
+      const rel = parsePercentOrExp(await s.page.locator('[data-testid="inspector-accuracy"] [data-testid="acc-rel-out"]').textContent());
       expect(Math.abs(rel - 10 ** (-sqnr! / 20)) / rel, id).toBeLessThan(5e-3);
     }
-    await selectNode(page, 'g2');
+    await selectNode(s.page, 'g2');
     // The screenshot: the canvas without the bottom panel, fitted, so the badges read.
-    await page.evaluate(() => (window as unknown as { ctxlab_app: { ui: { set(p: object): void } } }).ctxlab_app.ui.set({ panelOpen: false }));
-    await page.evaluate(() => window.dispatchEvent(new Event('ctxlab:fit')));
-    await page.waitForTimeout(400);
-    await shot(page, 'accuracy-overlay');
+    await s.page.evaluate(() => (window as unknown as { ctxlab_app: { ui: { set(p: object): void } } }).ctxlab_app.ui.set({ panelOpen: false }));
+    await s.page.evaluate(() => window.dispatchEvent(new Event('ctxlab:fit')));
+    await s.page.waitForTimeout(400);
+    await shot(s.page, 'accuracy-overlay');
     expect(s.errors).toEqual([]);
   });
 });

@@ -1,25 +1,18 @@
 // Choosing the backend: the default on a machine whose only WebGPU adapter is a software one
 // (SwiftShader here), the choice remembered across reloads, and Run pressed while the chosen
 // backend is still starting (it used to make wasm fall back to cpu for good).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launch, open, openExample } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { open, openExample, useBrowser } from './helpers.js';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+// Each test opens its own context: the backend choice is remembered per profile.
+const chromium = useBrowser();
 
 const status = '[data-testid="run-status"]';
 const finished = () => /^(done|failed|cancelled|not run|refused)/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? '');
 
 describe('backend', () => {
   it('starts on wasm when the only WebGPU adapter is a software one, says why, and remembers a choice', async () => {
-    const s = await open(browser);
+    const s = await open(chromium.browser);
     try {
       const { page } = s;
       await openExample(page, 'flash-vs-naive.json');
@@ -40,7 +33,7 @@ describe('backend', () => {
   for (const delay of [0, 300, 1000]) {
     it(`runs on wasm when Run is pressed ${delay} ms after switching to it`, async () => {
       // A fresh page each time: the backends start in a new worker.
-      const s = await open(browser);
+      const s = await open(chromium.browser);
       try {
         const { page } = s;
         await openExample(page, 'flash-vs-naive.json');
@@ -67,7 +60,7 @@ describe('backend', () => {
   }
 
   it('shows that Run waits for the backend it starts', async () => {
-    const s = await open(browser);
+    const s = await open(chromium.browser);
     try {
       const { page } = s;
       await openExample(page, 'flash-vs-naive.json');

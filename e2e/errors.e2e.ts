@@ -1,21 +1,9 @@
 // When things go wrong: no WebGPU adapter (visible fallback), a node that fails at run time (its
 // message on the node, the rest of the results kept), a pipeline that does not compile.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { dropPipeline, launch, open, run, shot, type Session } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dropPipeline, run, shot, useBrowserSession } from './helpers.js';
 
-let browser: Browser;
-let s: Session;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launch({ webgpu: false });
-  s = await open(browser);
-  page = s.page;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const s = useBrowserSession({ webgpu: false });
 
 const doc = {
   format: 'context-lab/pipeline',
@@ -39,34 +27,34 @@ const doc = {
 
 describe('errors', () => {
   it('starts on wasm without a WebGPU adapter, and falls back visibly when WebGPU is chosen anyway', async () => {
-    await dropPipeline(page, doc);
-    expect(await page.inputValue('[data-testid="backend"]')).toBe('wasm');
-    expect(await page.getAttribute('[data-testid="backend"]', 'title')).toMatch(/no WebGPU|no adapter/);
-    await page.selectOption('[data-testid="backend"]', 'webgpu');
-    await page.waitForSelector('[data-testid="backend-info"] .fallback', { timeout: 60_000 });
-    expect(await page.textContent('[data-testid="backend-info"]')).toMatch(/fell back from webgpu/);
+    await dropPipeline(s.page, doc);
+    expect(await s.page.inputValue('[data-testid="backend"]')).toBe('wasm');
+    expect(await s.page.getAttribute('[data-testid="backend"]', 'title')).toMatch(/no WebGPU|no adapter/);
+    await s.page.selectOption('[data-testid="backend"]', 'webgpu');
+    await s.page.waitForSelector('[data-testid="backend-info"] .fallback', { timeout: 60_000 });
+    expect(await s.page.textContent('[data-testid="backend-info"]')).toMatch(/fell back from webgpu/);
     // A backend that fell back can be started again (here it falls back again: there is still no adapter).
-    await page.click('[data-testid="backend-retry"]');
-    await page.waitForSelector('[data-testid="backend-info"] .fallback', { timeout: 60_000 });
-    expect(await page.textContent('[data-testid="backend-info"]')).toMatch(/fell back from webgpu/);
+    await s.page.click('[data-testid="backend-retry"]');
+    await s.page.waitForSelector('[data-testid="backend-info"] .fallback', { timeout: 60_000 });
+    expect(await s.page.textContent('[data-testid="backend-info"]')).toMatch(/fell back from webgpu/);
   });
 
   it('shows a failed node’s message on it and keeps the other results', async () => {
-    expect(await run(page)).toBe('failed');
-    expect(await page.getAttribute('[data-testid="node-missing"]', 'data-status')).toBe('failed');
-    expect(await page.textContent('[data-testid="error-missing"]')).toMatch(/no-such-file\.npy/);
-    expect(await page.getAttribute('[data-testid="node-save2"]', 'data-status')).toBe('skipped');
-    expect(await page.getAttribute('[data-testid="node-att"]', 'data-status')).toBe('done');
-    await page.waitForSelector('[data-testid="ms-att"]');
-    await shot(page, 'failed-node');
+    expect(await run(s.page)).toBe('failed');
+    expect(await s.page.getAttribute('[data-testid="node-missing"]', 'data-status')).toBe('failed');
+    expect(await s.page.textContent('[data-testid="error-missing"]')).toMatch(/no-such-file\.npy/);
+    expect(await s.page.getAttribute('[data-testid="node-save2"]', 'data-status')).toBe('skipped');
+    expect(await s.page.getAttribute('[data-testid="node-att"]', 'data-status')).toBe('done');
+    await s.page.waitForSelector('[data-testid="ms-att"]');
+    await shot(s.page, 'failed-node');
   });
 
   it('does not run a pipeline with problems, and lists them', async () => {
-    await page.locator('[data-testid="node-att"] .pnode-head').click();
-    await page.keyboard.press('Delete');
-    await page.click('[data-testid="run"]');
-    await page.waitForSelector('[data-testid="problems"]');
-    expect(await page.textContent('[data-testid="problems"]')).toMatch(/save\.in.*not connected/);
+    await s.page.locator('[data-testid="node-att"] .pnode-head').click();
+    await s.page.keyboard.press('Delete');
+    await s.page.click('[data-testid="run"]');
+    await s.page.waitForSelector('[data-testid="problems"]');
+    expect(await s.page.textContent('[data-testid="problems"]')).toMatch(/save\.in.*not connected/);
     expect(s.errors).toEqual([]);
   });
 });

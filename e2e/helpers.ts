@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const BASE_URL = process.env.CTXLAB_URL ?? 'http://localhost:5178/';
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
@@ -17,8 +18,11 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
 ];
 
+type LaunchOptions = { webgpu?: boolean };
+type OpenOptions = { query?: string; theme?: 'light' | 'dark'; width?: number; height?: number };
+
 /** Chromium with PLATFORM.md's flags; `webgpu: false` leaves out --enable-unsafe-webgpu (no adapter on Linux). */
-export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> {
+export async function launch(opts: LaunchOptions = {}): Promise<Browser> {
   const args = opts.webgpu === false ? CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') : CHROMIUM_ARGS;
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args });
 }
@@ -45,7 +49,7 @@ export interface Session {
 }
 
 /** A fresh context (empty IndexedDB) and page on the app; `query` e.g. "fs=basic". */
-export async function open(browser: Browser, opts: { query?: string; theme?: 'light' | 'dark'; width?: number; height?: number } = {}): Promise<Session> {
+export async function open(browser: Browser, opts: OpenOptions = {}): Promise<Session> {
   const context = await browser.newContext({
     viewport: { width: opts.width ?? 1480, height: opts.height ?? 900 },
     colorScheme: opts.theme ?? 'dark',
@@ -60,6 +64,53 @@ export async function open(browser: Browser, opts: { query?: string; theme?: 'li
   await page.goto(`${BASE_URL}${opts.query ? `?${opts.query}` : ''}`);
   await page.waitForSelector('[data-testid="start-screen"]');
   return { context, page, errors };
+}
+
+/** The spec file's Chromium (vitest hooks): launched before its tests, closed after them. For specs
+ * that open their own contexts; most want `useBrowserSession`. */
+export function useBrowser(opts: LaunchOptions = {}): { readonly browser: Browser } {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launch(opts);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    get browser() {
+      if (!browser) throw new Error('useBrowser: Chromium starts in beforeAll; use it inside a test');
+      return browser;
+    },
+  };
+}
+
+/** One Chromium and one fresh page on the app for the whole spec file (vitest hooks); `setup` runs
+ * once after the page opens (e.g. opening an example). Its fields are read inside tests. */
+export function useBrowserSession(opts: LaunchOptions & OpenOptions & { setup?: (page: Page) => Promise<void> } = {}): Session & { readonly browser: Browser } {
+  const b = useBrowser(opts);
+  let s: Session | undefined;
+  beforeAll(async () => {
+    s = await open(b.browser, opts);
+    await opts.setup?.(s.page);
+  });
+  const live = () => {
+    if (!s) throw new Error('useBrowserSession: the page opens in beforeAll; use it inside a test');
+    return s;
+  };
+  return {
+    get browser() {
+      return b.browser;
+    },
+    get context() {
+      return live().context;
+    },
+    get page() {
+      return live().page;
+    },
+    get errors() {
+      return live().errors;
+    },
+  };
 }
 
 export async function blank(page: Page) {

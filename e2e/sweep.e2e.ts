@@ -1,12 +1,7 @@
 // The sweep view plots only what the swept param can change (the swept node and its downstream
 // nodes), in graph order that does not move between sweeps, and the run bar says how the sweep ended.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { dropPipeline, launch, open, selectBackend, type Session } from './helpers.js';
-
-let browser: Browser;
-let s: Session;
-let page: Page;
+import { describe, expect, it } from 'vitest';
+import { dropPipeline, selectBackend, useBrowserSession } from './helpers.js';
 
 const qkv = (seed: number) => ({ heads: 1, seqLen: 64, headDim: 16, seed });
 const doc = {
@@ -33,37 +28,34 @@ const doc = {
   ],
 };
 
-beforeAll(async () => {
-  browser = await launch({ webgpu: false });
-  s = await open(browser);
-  page = s.page;
-  await dropPipeline(page, doc);
-  await selectBackend(page, 'wasm');
-});
-afterAll(async () => {
-  await browser?.close();
+const s = useBrowserSession({
+  webgpu: false,
+  setup: async (page) => {
+    await dropPipeline(page, doc);
+    await selectBackend(page, 'wasm');
+  },
 });
 
 async function sweep(): Promise<string[]> {
-  await page.click('[data-testid="sweep-run"]');
-  await page.waitForFunction(() => /^sweep /.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''), null, { timeout: 90_000 });
-  return page.locator('[data-testid="sweep-slopes"] .slope b').allTextContents();
+  await s.page.click('[data-testid="sweep-run"]');
+  await s.page.waitForFunction(() => /^sweep /.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''), null, { timeout: 90_000 });
+  return s.page.locator('[data-testid="sweep-slopes"] .slope b').allTextContents();
 }
 
 describe('sweep view', () => {
   it('plots the swept node and its downstream nodes only, in graph order, the same on every sweep', async () => {
-    await page.click('[data-testid="tab-sweep"]');
-    await page.selectOption('[data-testid="sweep-node"]', 'qkv');
-    await page.selectOption('[data-testid="sweep-param"]', 'seqLen');
-    await page.fill('[data-testid="sweep-values"]', '64..256');
+    await s.page.click('[data-testid="tab-sweep"]');
+    await s.page.selectOption('[data-testid="sweep-node"]', 'qkv');
+    await s.page.selectOption('[data-testid="sweep-param"]', 'seqLen');
+    await s.page.fill('[data-testid="sweep-values"]', '64..256');
     const first = await sweep();
     expect(first).toEqual(['qkv', 'naive', 'flash', 'cmp']);
-    expect(await page.textContent('[data-testid="run-status"]')).toBe('sweep done: 3 of 3 values ran');
-    expect(await page.textContent('[data-testid="sweep"]')).toContain('sweep done: 3 of 3 values ran on wasm');
+    expect(await s.page.textContent('[data-testid="run-status"]')).toBe('sweep done: 3 of 3 values ran');
+    expect(await s.page.textContent('[data-testid="sweep"]')).toContain('sweep done: 3 of 3 values ran on wasm');
     // Run times differ from sweep to sweep; the series and their order do not.
     expect(await sweep()).toEqual(first);
     // The legend of the time chart names the same series (the unaffected branch is absent).
-    const legend = await page.locator('[data-testid="sweep-chart-ms"] .u-legend .u-series').allTextContents();
+    const legend = await s.page.locator('[data-testid="sweep-chart-ms"] .u-legend .u-series').allTextContents();
     expect(legend.slice(1).map((t) => t.split(' ')[0])).toEqual(first);
     expect(s.errors).toEqual([]);
   });
