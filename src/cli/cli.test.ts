@@ -279,6 +279,18 @@ describe('ctxlab arguments, units, stdin, JSON and errors', () => {
     expect(empty.stdout).not.toContain('undefined');
   });
 
+  it('sweep fits only the nodes the swept param reaches (the swept node and what is downstream of it)', async () => {
+    const dir = tmp();
+    const r = await ctxlab(['sweep', writeDoc(dir, qkvAttention({ seqLen: 64 })), '--set', 'flash.blockSize=16,32,64', '--out', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^– no slope: the swept param does not reach it \(qkv ms, qkv MiB, naive ms, naive MiB\)$/m);
+    expect(r.stdout).toMatch(/^qkv\s.*\s–\s+–$/m);
+    const sweep = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
+    expect(Object.keys(sweep.slopes)).toEqual(['qkv', 'naive', 'flash', 'cmp']);
+    // The swept node's own peak is measured at every value: it gets an exponent (or a reason that is not "does not reach").
+    expect(sweep.slopes.flash.peak.why ?? '').not.toContain('does not reach');
+  });
+
   it('sweep validates every value before running any', async () => {
     const r = await ctxlab(['sweep', writeDoc(tmp(), qkvAttention()), '--set', 'qkv.seqLen=32,abc']);
     expect(r.code).toBe(2);

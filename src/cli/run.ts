@@ -20,7 +20,7 @@ import { formatIssue, type CompileIssue, type PlanStep } from '../engine/compile
 import { registry } from '../nodes/index.js';
 import { formatShape } from '../engine/tensor.js';
 import { dict } from '../engine/dict.js';
-import { MIN_SWEEP_MS, sweepSlope, type SweepSlope } from '../engine/run/sweep.js';
+import { affectedNodes, runSweep, sweepFits, sweepWarmup, type SweepNode, type SweepPoint, type SweepSlope } from '../engine/run/sweep.js';
 import { displayPath, mib, ms, num, parseBytes, table, terminalText } from './format.js';
 
 export const EXIT = { ok: 0, runFailed: 1, invalid: 2 } as const;
@@ -376,67 +376,52 @@ export async function sweepCommand(file: string, flags: RunFlags): Promise<RunRe
   const name = `${swept.node}.${swept.param}`;
   const overridesAt = (value: unknown): Override[] => [...fixed, { node: swept.node, param: swept.param, value }];
   // Every value must give a valid pipeline before any of them runs.
+  let affected: string[] = [];
   for (const value of swept.values) {
     const c = await planRun(doc, registry, { baseDir, overrides: overridesAt(value), readHead: headReader(baseDir, allowRead) });
     if (!c.ok) {
       const issues = c.issues.map((i) => ({ ...i, message: `${i.message} (at ${name}=${JSON.stringify(value)})` }));
       throw new CliError(issueLines(file, issues), EXIT.invalid, { issues });
     }
+    affected = affectedNodes(c.plan.doc, swept.node);
   }
-  const xs = swept.values.every((v) => typeof v === 'number') ? (swept.values as number[]) : null;
-  const warmup = xs ? Math.min(...xs) : swept.values[0];
+  const warmup = sweepWarmup(swept.values);
   const log = (line: string) => flags.json || process.stderr.write(`  ${line}\n`);
 
-  type NodeRow = { ms: number; peak: number; status: string; error?: string };
-  type Row = { value: unknown; status: string; nodes: Record<string, NodeRow>; note?: string };
-  const rows: Row[] = [];
   const engine = await startEngineWorker();
   const running = runningNode(doc);
-  let at: unknown;
+  let points: SweepPoint[];
   try {
-    const runAt = async (value: unknown) => {
-      at = value;
-      const r = await engine.api.run(doc, { backend: flags.backend, baseDir, allowRead, overrides: overridesAt(value), memoryBudget: budget, cache: false }, Comlink.proxy(running.onEvent));
-      // Invalid only at run time (a read outside the pipeline's folders): exit 2, as `run` does.
-      if (!r.ok && r.stage === 'invalid') throw new CliError(issueLines(file, r.issues), EXIT.invalid, { issues: r.issues });
-      return r;
-    };
-    log(`${name}=${JSON.stringify(warmup)}: warm-up run (not timed)`);
-    await runAt(warmup);
-    for (const value of swept.values) {
-      const r = await runAt(value);
-      if (!r.ok) {
-        rows.push({ value, status: r.stage, nodes: dict(), note: r.issues.map((i) => i.message).join('; ') });
-        log(`${name}=${JSON.stringify(value)}: ${r.stage}`);
-        continue;
-      }
-      const nodes = dict(r.profile.nodes.map((n) => [n.nodeId, { ms: n.wallMs, peak: n.peakBytes, status: n.status, error: n.error }] as const));
-      rows.push({ value, status: r.status, nodes, note: r.status === 'ok' ? undefined : [r.status, r.errors.map((e) => `node "${e.nodeId}": ${e.message}`).join('; ')].filter(Boolean).join(': ') });
-      log(`${name}=${JSON.stringify(value)}: ${r.status} in ${ms(r.profile.totalMs)} ms`);
-    }
-  } catch (err) {
-    if (!(err instanceof EngineWorkerDied)) throw err;
-    // The values that finished are kept and written; the one the worker died at is marked, the rest are not run.
-    const note = running.died(err);
-    rows.push({ value: at, status: 'failed', nodes: dict(), note });
-    log(`${name}=${JSON.stringify(at)}: failed: ${note}`);
-    for (const value of swept.values.slice(swept.values.indexOf(at) + 1))
-      rows.push({ value, status: 'not run', nodes: dict(), note: `not run: the engine worker died at ${name}=${JSON.stringify(at)}` });
+    points = await runSweep(swept.values, {
+      run: async (value) => {
+        const r = await engine.api.run(doc, { backend: flags.backend, baseDir, allowRead, overrides: overridesAt(value), memoryBudget: budget, cache: false }, Comlink.proxy(running.onEvent));
+        // Invalid only at run time (a read outside the pipeline's folders): exit 2, as `run` does.
+        if (!r.ok && r.stage === 'invalid') throw new CliError(issueLines(file, r.issues), EXIT.invalid, { issues: r.issues });
+        return r;
+      },
+      died: (err) => (err instanceof EngineWorkerDied ? running.died(err) : undefined),
+      onStart: (value, warm) => warm && log(`${name}=${JSON.stringify(value)}: warm-up run (not timed)`),
+      onPoint: (p) => {
+        const ran = Object.keys(p.nodes).length > 0;
+        log(`${name}=${JSON.stringify(p.value)}: ${p.status}${ran ? ` in ${ms(p.totalMs)} ms` : p.status === 'failed' ? `: ${p.message}` : ''}`);
+      },
+    });
   } finally {
     await engine.close();
   }
+  // The values after the one the sweep ended at (the engine worker died, or a run was cancelled) did not run.
+  type Row = { value: unknown; status: SweepPoint['status'] | 'not run'; nodes: SweepPoint['nodes']; note?: string };
+  const last = points.at(-1);
+  const rows: Row[] = [
+    ...points.map((p) => ({ ...p, note: p.status === 'ok' ? undefined : p.status === 'refused' || p.status === 'invalid' ? p.message : [p.status, p.message].filter(Boolean).join(': ') })),
+    ...swept.values.slice(points.length).map((value) => ({ value, status: 'not run' as const, nodes: dict<SweepNode>(), note: `not run: the sweep ended at ${name}=${JSON.stringify(last?.value)} (${last?.status})` })),
+  ];
   const failed = rows.some((r) => r.status !== 'ok' && r.status !== 'refused');
 
   const nodeIds = [...new Set(rows.flatMap((r) => Object.keys(r.nodes)))];
-  const slopes = Object.fromEntries(
-    nodeIds.map((id) => {
-      const done = rows.filter((r) => r.nodes[id]?.status === 'done');
-      const x = xs && done.map((r) => r.value as number);
-      return [id, { ms: sweepSlope(x, done.map((r) => r.nodes[id]!.ms), MIN_SWEEP_MS), peak: sweepSlope(x, done.map((r) => r.nodes[id]!.peak)) }];
-    }),
-  );
+  const slopes = sweepFits(points, nodeIds, affected);
   const shown = (f: SweepSlope) => (f.slope === null ? '–' : f.slope.toFixed(2));
-  const cell = (r: Row, id: string, figure: (n: NodeRow) => string) => {
+  const cell = (r: Row, id: string, figure: (n: SweepNode) => string) => {
     const n = r.nodes[id];
     return !n ? r.status : n.status === 'done' ? figure(n) : n.status;
   };

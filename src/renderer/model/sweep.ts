@@ -1,55 +1,11 @@
-// What a sweep plots and says: only the nodes the swept param can affect (the swept node and what is
-// downstream of it), in an order fixed by the graph so the series and their colours do not move
-// between runs, and a status line once the sweep is over.
+// What a sweep plots and says: only the nodes the swept param can affect (engine/run/sweep.ts's
+// affectedNodes: the swept node and what is downstream of it), in an order fixed by the graph so the
+// series and their colours do not move between runs, and a status line once the sweep is over.
+import { own } from '../../engine/dict.js';
 
-export interface SweepGraph {
-  nodes: readonly { id: string }[];
-  edges: readonly { from: string; to: string }[];
-}
-
-/** `node.port` → `node` (ids may not contain dots; ports never do). */
-const nodeOf = (ref: string) => ref.slice(0, ref.lastIndexOf('.'));
-
-/**
- * The swept node and every node downstream of it, in topological order (ties in document order).
- * Nodes off that path cannot change with the param: their slopes would be noise.
- */
-export function affectedNodes(graph: SweepGraph, swept: string): string[] {
-  const succ = new Map<string, string[]>();
-  for (const e of graph.edges) {
-    const from = nodeOf(e.from);
-    succ.set(from, [...(succ.get(from) ?? []), nodeOf(e.to)]);
-  }
-  const reached = new Set<string>();
-  const stack = graph.nodes.some((n) => n.id === swept) ? [swept] : [];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (reached.has(id)) continue;
-    reached.add(id);
-    stack.push(...(succ.get(id) ?? []));
-  }
-  // Kahn's algorithm over the reached subgraph, taking ready nodes in document order.
-  const docOrder = graph.nodes.map((n) => n.id).filter((id) => reached.has(id));
-  const indeg = new Map(docOrder.map((id) => [id, 0]));
-  for (const e of graph.edges) {
-    const [from, to] = [nodeOf(e.from), nodeOf(e.to)];
-    if (reached.has(from) && reached.has(to)) indeg.set(to, indeg.get(to)! + 1);
-  }
-  const order: string[] = [];
-  const done = new Set<string>();
-  while (order.length < docOrder.length) {
-    const next = docOrder.find((id) => !done.has(id) && indeg.get(id) === 0);
-    if (next === undefined) break; // a cycle: the compiler refuses the run anyway
-    order.push(next);
-    done.add(next);
-    for (const to of succ.get(next) ?? []) if (indeg.has(to)) indeg.set(to, indeg.get(to)! - 1);
-  }
-  return order;
-}
-
-/** The series to plot: the affected nodes that were measured at least once, in the affected order. */
-export function sweepSeries(affected: readonly string[], points: readonly { nodes: Record<string, unknown> }[]): string[] {
-  return affected.filter((id) => points.some((p) => Object.hasOwn(p.nodes, id)));
+/** The series to plot: the affected nodes that finished at least once, in the affected order. */
+export function sweepSeries(affected: readonly string[], points: readonly { nodes: Record<string, { status: string }> }[]): string[] {
+  return affected.filter((id) => points.some((p) => own(p.nodes, id)?.status === 'done'));
 }
 
 export interface SweepOutcome {

@@ -1,7 +1,7 @@
 // Runs the document in the engine worker and streams its events into the metrics store (batched per
 // animation frame). Also: backend selection, cancel, sweeps, and fetching values for previews.
 import type { BackendName } from '../../engine/node.js';
-import type { BackendInfo, NodeProfile, RunEvent } from '../../engine/run/events.js';
+import type { BackendInfo, RunEvent } from '../../engine/run/events.js';
 import type { Value } from '../../engine/values.js';
 import type { Override } from '../../engine/schema/overrides.js';
 import { dict } from '../../engine/dict.js';
@@ -11,7 +11,7 @@ import { idleRun, type Metrics, type MetricsState, type NodeMetrics } from './me
 import { createStore } from './store.js';
 import { initialBackend, storeBackend, storedBackend } from './backend-choice.js';
 import { formatBytes } from '../model/format.js';
-import { affectedNodes } from '../model/sweep.js';
+import { affectedNodes, runSweep as runEngineSweep, type SweepPoint as EngineSweepPoint } from '../../engine/run/sweep.js';
 
 export interface RunnerSettings {
   backend: BackendName;
@@ -31,13 +31,7 @@ export interface RunnerSettings {
   memoryBudget: number;
 }
 
-export interface SweepPoint {
-  value: number;
-  status: 'ok' | 'refused' | 'failed' | 'cancelled' | 'invalid';
-  message?: string;
-  totalMs: number;
-  nodes: Record<string, { ms: number; peak: number; type: string; variant?: string }>;
-}
+export type SweepPoint = EngineSweepPoint<number>;
 
 export interface SweepState {
   running: boolean;
@@ -292,40 +286,26 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     sweep.set({ running: true, node, param, values, points: [], affected: affectedNodes(doc, node) });
     settings.set((s) => ({ ...s, busy: true, cancelling: false }));
     const seq = ++runSeq;
+    // A cancelled sweep is let go at once (letGo bumps runSeq): late results are not its points.
+    const ours = () => seq === runSeq;
     try {
       await drain();
       await backendSettled();
       const { backend, memoryBudget } = settings.get();
-      for (const value of values) {
-        if (sweepCancelled || seq !== runSeq) break;
-        sweep.set((s) => ({ ...s, current: value }));
-        const overrides: Override[] = [{ node, param, value }];
-        const t0 = performance.now();
-        const r = await track(engine().api.run(doc, { backend, overrides, memoryBudget, cache: false, keep: 'sinks', baseDir: baseDir() }));
-        if (seq !== runSeq) break;
-        const point: SweepPoint = { value, status: 'ok', totalMs: performance.now() - t0, nodes: dict() };
-        if (!r.ok) {
-          point.status = r.stage;
-          point.message = r.issues.map((i) => i.message).join('; ');
-        } else {
-          point.status = r.status === 'ok' ? 'ok' : r.status;
-          point.totalMs = r.profile.totalMs;
-          if (r.errors.length) point.message = r.errors.map((e) => `${e.nodeId}: ${e.message}`).join('; ');
-          for (const p of r.profile.nodes as NodeProfile[])
-            if (p.status === 'done') point.nodes[p.nodeId] = { ms: p.wallMs, peak: p.peakBytes, type: p.type, variant: p.variant };
-          sweep.set((s) => ({ ...s, backend: r.profile.backend }));
-        }
-        sweep.set((s) => ({ ...s, points: [...s.points, point] }));
-        if (point.status === 'cancelled') break;
-      }
-    } catch (err) {
-      // The worker died at this value: the points that finished stay; this one is marked failed.
-      const message = workerDied(err);
-      if (message === undefined) throw err;
-      const value = sweep.get().current;
-      if (value !== undefined) sweep.set((s) => ({ ...s, points: [...s.points, { value, status: 'failed', message, totalMs: 0, nodes: dict() }] }));
+      await runEngineSweep(values, {
+        run: async (value) => {
+          const overrides: Override[] = [{ node, param, value }];
+          const r = await track(engine().api.run(doc, { backend, overrides, memoryBudget, cache: false, keep: 'sinks', baseDir: baseDir() }));
+          if (r.ok && ours()) sweep.set((s) => ({ ...s, backend: r.profile.backend }));
+          return r;
+        },
+        died: workerDied,
+        stopped: () => sweepCancelled || !ours(),
+        onStart: (value, warmup) => warmup || sweep.set((s) => ({ ...s, current: value })),
+        onPoint: (point) => ours() && sweep.set((s) => ({ ...s, points: [...s.points, point] })),
+      });
     } finally {
-      if (seq === runSeq) {
+      if (ours()) {
         sweep.set((s) => ({ ...s, running: false, current: undefined, finishedAt: performance.now() }));
         settings.set((s) => ({ ...s, busy: false, cancelling: false }));
       }

@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import { useApp } from '../../app-context.js';
 import { fieldsOf } from '../../model/params.js';
 import { parseSweepValues } from '../../model/fit.js';
-import { MIN_SWEEP_MS, sweepSlope } from '../../../engine/run/sweep.js';
+import { sweepFits, type SweepNode, type SweepSlope } from '../../../engine/run/sweep.js';
 import { sweepSeries, sweepStatus } from '../../model/sweep.js';
 import { formatBytes, formatBytesShort, formatMs } from '../../model/format.js';
 import type { SweepPoint } from '../../state/runner.js';
@@ -121,20 +121,21 @@ export function Sweep() {
 }
 
 function SweepCharts({ points, param, affected }: { points: SweepPoint[]; param: string; affected: string[] }) {
-  const ok = points.filter((p) => p.status === 'ok' || Object.keys(p.nodes).length);
+  const ran = points.filter((p) => p.status === 'ok' || Object.keys(p.nodes).length);
   // Only the nodes the param can change, in graph order: the series and their colours stay put between runs.
   const ids = useMemo(() => sweepSeries(affected, points), [affected, points]);
-  const xs = ok.map((p) => p.value);
-  const series = (get: (n: { ms: number; peak: number }) => number) => ids.map((id) => ok.map((p) => (p.nodes[id] && get(p.nodes[id]!) > 0 ? get(p.nodes[id]!) : null)));
+  const xs = ran.map((p) => p.value);
+  const series = (get: (n: SweepNode) => number) =>
+    ids.map((id) => ran.map((p) => (p.nodes[id]?.status === 'done' && get(p.nodes[id]!) > 0 ? get(p.nodes[id]!) : null)));
   const msData = series((n) => n.ms);
   const peakData = series((n) => n.peak);
-  // The same rule as `ctxlab sweep`: three points at least, and no time exponent from timer noise.
-  const fits = (data: (number | null)[][], floor = 0) => data.map((ys) => sweepSlope(xs, ys.map((y) => y ?? NaN), floor));
-  const msFits = fits(msData, MIN_SWEEP_MS);
-  const peakFits = fits(peakData);
+  // The fit `ctxlab sweep` reports: three points at least, and no time exponent from timer noise.
+  const fits = sweepFits(points, ids, affected);
+  const msFits = ids.map((id) => fits[id]!.ms);
+  const peakFits = ids.map((id) => fits[id]!.peak);
   const refused = points.filter((p) => p.status !== 'ok');
 
-  const mkOptions = (unit: 'ms' | 'bytes', f: ReturnType<typeof fits>): Omit<uPlot.Options, 'width'> => {
+  const mkOptions = (unit: 'ms' | 'bytes', f: SweepSlope[]): Omit<uPlot.Options, 'width'> => {
     const fmt = unit === 'ms' ? formatMs : formatBytesShort;
     return {
       height: 220,
