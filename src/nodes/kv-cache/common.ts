@@ -4,7 +4,7 @@
 // blocks hold them, how many bytes that costs — so it is plain TypeScript, and run() and reference()
 // share it.
 import { z } from 'zod';
-import type { Cost, VariantDoc } from '../../engine/node.js';
+import type { Cost, RunContext, VariantDoc } from '../../engine/node.js';
 import { defineVariant as defineAnyVariant, type VariantSchema } from '../../engine/variants.js';
 import { bindDims, requireDivides } from '../../engine/shapes.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
@@ -61,6 +61,8 @@ export interface CacheVariant<P = { variant: string; prefillTokens: number } & R
   check?(s: CacheDims, p: P): void;
   cost(s: CacheShape, p: P): Cost;
   simulate(ins: CacheInputs, p: P, s: CacheShape, cancel: () => void): CacheResult;
+  /** The same result from a kernel on the run's backend, when the policy has one there; undefined: simulate runs. */
+  onBackend?(ctx: RunContext, ins: CacheInputs, p: P, s: CacheShape): Promise<CacheResult | undefined>;
 }
 
 /** Declares a cache policy: `p` in its functions is typed by its params schema. */

@@ -1,12 +1,13 @@
 // The `kv-cache` node: one type, one variant per cache policy (one file each, listed below). Each
 // simulates a cache over K/V appended in order — a prefill of prefillTokens, then one token per
 // decode step — and reports what it keeps, where, and the bytes it holds at every step. This is
-// host-side bookkeeping, so every variant is plain TypeScript shared by run() and reference().
+// host-side bookkeeping, so every variant is plain TypeScript shared by run() and reference(); a
+// policy may also run a kernel on the backend (onBackend: KIVI's quantizer in WGSL on webgpu).
 import { variantFamily } from '../../engine/variants.js';
 import { defineNode, ShapeError, type AnyNodeDef } from '../../engine/node.js';
 import { i32, squeezeBatch, type Tensor } from '../../engine/tensor.js';
 import { metrics, tensorShape, type KvValue } from '../../engine/values.js';
-import { gatherTokens, inferCache, lastStepTokens, range, shapeOf, type CacheShape, type CacheVariant } from './common.js';
+import { gatherTokens, inferCache, lastStepTokens, range, shapeOf, type CacheResult, type CacheShape, type CacheVariant } from './common.js';
 import { contiguous } from './contiguous.js';
 import { kvCacheMetrics } from './metrics.js';
 import { h2o } from './h2o.js';
@@ -29,16 +30,19 @@ interface Ins {
   q?: Tensor;
 }
 
-/** Runs the policy and shapes its outputs; `wantQuery` asks for the last step's query rows. */
-function manage(ins: Ins, p: KvCacheParams, cancel: () => void, wantQuery: boolean) {
+/** The squeezed inputs, the policy and the cache's dims. */
+function prepare(ins: Ins, p: KvCacheParams) {
   const k = squeezeBatch(ins.k, 3);
   const v = squeezeBatch(ins.v, 3);
   const q = ins.q && squeezeBatch(ins.q, 3);
   const variant = variantOf(p);
   const dims = inferCache({ k: shapeOf(k), v: shapeOf(v), q: q && shapeOf(q) });
   variant.check?.(dims, p);
-  const s = dims as CacheShape;
-  const r = variant.simulate({ k, v, q }, p, s, cancel);
+  return { ins: { k, v, q }, variant, s: dims as CacheShape };
+}
+
+/** Shapes the policy's result into the node's outputs; `wantQuery` asks for the last step's query rows. */
+function finish({ ins: { k, v, q }, s }: ReturnType<typeof prepare>, r: CacheResult, p: KvCacheParams, wantQuery: boolean) {
   const kOut = r.k ?? gatherTokens(k, r.positions);
   const vOut = r.v ?? gatherTokens(v, r.positions);
   const cache: KvValue = { kind: 'kv', k: kOut, v: vOut, positions: r.positions, ...(r.paged ? { paged: r.paged } : {}) };
@@ -47,6 +51,12 @@ function manage(ins: Ins, p: KvCacheParams, cancel: () => void, wantQuery: boole
   if (!q) throw new ShapeError('q', 'the "query" output is the last step\'s rows of q: connect the "q" input');
   const last = lastStepTokens(s.T, p.prefillTokens);
   return { ...out, query: gatherTokens(q, range(s.T - last, s.T), ['H', 'T', 'D']) };
+}
+
+/** Runs the policy on the host (simulate) and shapes its outputs. */
+function manage(ins: Ins, p: KvCacheParams, cancel: () => void, wantQuery: boolean) {
+  const x = prepare(ins, p);
+  return finish(x, x.variant.simulate(x.ins, p, x.s, cancel), p, wantQuery);
 }
 
 export const kvCache = defineNode({
@@ -102,7 +112,12 @@ export const kvCache = defineNode({
     p.variant === 'contiguous' || p.variant === 'paged'
       ? undefined
       : { kind: 'sibling', params: { variant: 'contiguous', prefillTokens: p.prefillTokens, maxTokens: 1 << 24 }, ports: ['k', 'v'] },
-  run: (ctx, ins, p) => manage(ins, p, () => ctx.checkCancelled(), ctx.isConnected('query')),
+  // A policy with a kernel on the run's backend (KIVI's quantizer on webgpu) runs it; else simulate.
+  async run(ctx, ins, p) {
+    const x = prepare(ins, p);
+    const r = (await x.variant.onBackend?.(ctx, x.ins, p, x.s)) ?? x.variant.simulate(x.ins, p, x.s, () => ctx.checkCancelled());
+    return finish(x, r, p, ctx.isConnected('query'));
+  },
   reference: (ins, p) => manage(ins, p, () => {}, ins.q !== undefined),
 });
 

@@ -7,7 +7,11 @@
 // x̂ = c·s + min. Codes are packed 32/b per uint32, low bits first; each group stores its scale and
 // min as float32 (the cache's full precision here). The byte counts are those of these arrays.
 import { z } from 'zod';
+import type * as tfc from '@tensorflow/tfjs-core';
 import { f32, type Tensor } from '../../engine/tensor.js';
+import { KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
+import { groupQuantizeWebGPU, kiviKeyLayout, kiviValueLayout, type GroupLayout } from '../../kernels/webgpu/quantize.js';
+import { take } from '../quantize/common.js';
 import { bytesPerToken, commonParams, range, schedule, StepRecorder, type CacheShape, defineVariant } from './common.js';
 
 const params = z
@@ -58,9 +62,6 @@ export const kivi = defineVariant(params, {
     note: `${p.bits}-bit codes, groups of ${p.groupSize}, ${p.residualTokens} residual tokens`,
   }),
   simulate({ k, v }, p, s) {
-    const steps = schedule(s.T, p.prefillTokens);
-    const rec = new StepRecorder(steps.length);
-    for (const [, to] of steps) rec.record(to, kiviBytes(to, s, p), () => [0, to]);
     const split = kiviSplit(s.T, p.residualTokens);
     const G = p.groupSize;
     // Keys: for each head, token group and channel, the group's G tokens (stride D) share one scale.
@@ -75,30 +76,89 @@ export const kivi = defineVariant(params, {
         for (let t = 0; t < split.valueQuantized; t++)
           for (let c0 = 0; c0 < s.Dv; c0 += G) emit((h * s.T + t) * s.Dv + c0, 1, Math.min(G, s.Dv - c0));
     });
-    const residualBytes = s.Hkv * (split.keyResidual * s.D + split.valueResidual * s.Dv) * 4;
-    const finalBytes = kq.bytes + vq.bytes + residualBytes;
-    const metrics = rec.metrics({ s, tokensKept: s.T });
-    return {
-      positions: range(0, s.T),
-      k: kq.out,
-      v: vq.out,
-      metrics: {
-        ...metrics,
-        finalBytes,
-        bits: p.bits,
-        groupSize: G,
-        residualTokens: p.residualTokens,
-        quantizedKeyTokens: split.keyQuantized,
-        residualKeyTokens: split.keyResidual,
-        quantizedValueTokens: split.valueQuantized,
-        residualValueTokens: split.valueResidual,
-        compression: (metrics.fullBytes as number) / finalBytes,
-        ...errors('key', k, kq.out),
-        ...errors('value', v, vq.out),
-      },
-    };
+    return kiviResult(k, v, p, s, kq, vq);
+  },
+  // webgpu: the WGSL group-quantize kernel in KIVI's layouts (the K/V stay on the device until the one read).
+  async onBackend(ctx, { k, v }, p, s) {
+    if (ctx.backend !== 'webgpu') return undefined;
+    let reason: string;
+    if (!webgpuBackendOf(ctx.tf)) reason = `tfjs's webgpu backend is not active (${ctx.tf.getBackend()})`;
+    else
+      try {
+        const { kq, vq } = await kiviQuantizeWebGPU(ctx.tf, k, v, p, s, (f) => (ctx.checkCancelled(), ctx.progress(f)));
+        return kiviResult(k, v, p, s, kq, vq);
+      } catch (err) {
+        if (!(err instanceof KernelUnsupported)) throw err;
+        reason = err.message;
+      }
+    ctx.fallback?.(`WGSL KIVI quantize → host KIVI quantize: ${reason}`);
+    return undefined;
   },
 });
+
+type Q = { out: Tensor; bytes: number };
+
+/** The cache's outputs and metrics from its quantized keys and values. */
+function kiviResult(k: Tensor, v: Tensor, p: P, s: CacheShape, kq: Q, vq: Q) {
+  const steps = schedule(s.T, p.prefillTokens);
+  const rec = new StepRecorder(steps.length);
+  for (const [, to] of steps) rec.record(to, kiviBytes(to, s, p), () => [0, to]);
+  const split = kiviSplit(s.T, p.residualTokens);
+  const residualBytes = s.Hkv * (split.keyResidual * s.D + split.valueResidual * s.Dv) * 4;
+  const finalBytes = kq.bytes + vq.bytes + residualBytes;
+  const metrics = rec.metrics({ s, tokensKept: s.T });
+  return {
+    positions: range(0, s.T),
+    k: kq.out,
+    v: vq.out,
+    metrics: {
+      ...metrics,
+      finalBytes,
+      bits: p.bits,
+      groupSize: p.groupSize,
+      residualTokens: p.residualTokens,
+      quantizedKeyTokens: split.keyQuantized,
+      residualKeyTokens: split.keyResidual,
+      quantizedValueTokens: split.valueQuantized,
+      residualValueTokens: split.valueResidual,
+      compression: (metrics.fullBytes as number) / finalBytes,
+      ...errors('key', k, kq.out),
+      ...errors('value', v, vq.out),
+    },
+  };
+}
+
+/**
+ * KIVI's quantize + dequantize of K and V [Hkv, T, D(v)] on the WGSL kernel: the same groups, codes
+ * (in the same order: `packed`) and scales/mins as the host quantizer, with the residual copied.
+ */
+export async function kiviQuantizeWebGPU(tf: typeof tfc, k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape,
+  tick?: (fraction: number) => void) {
+  const split = kiviSplit(s.T, p.residualTokens);
+  const one = async (x: Tensor, layout: GroupLayout, span: [number, number]) => {
+    const xt = tf.tensor1d(x.data as Float32Array);
+    try {
+      const r = await groupQuantizeWebGPU(tf, xt, layout, {
+        bits: p.bits, symmetric: false, roundHalfUp: true,
+        tick: tick && ((f) => tick(span[0] + f * (span[1] - span[0]))),
+      });
+      const [out, words, scales] = await Promise.all([take<Float32Array>(r.out), take<Int32Array>(r.codes), take<Float32Array>(r.scales)]);
+      const nWords = Math.ceil(layout.codes / (32 / p.bits));
+      const groups = layout.rows * Math.ceil(layout.len / layout.groupSize);
+      return {
+        out: f32(x.shape, out, x.dims),
+        packed: new Uint32Array(words.buffer, words.byteOffset, nWords),
+        scales: scales.subarray(0, 2 * groups),
+        bytes: nWords * 4 + groups * 8,
+      };
+    } finally {
+      xt.dispose();
+    }
+  };
+  const kq = await one(k, kiviKeyLayout(s.Hkv, s.T, s.D, split.keyQuantized, p.groupSize), [0, 0.5]);
+  const vq = await one(v, kiviValueLayout(s.Hkv, s.T, s.Dv, split.valueQuantized, p.groupSize), [0.5, 1]);
+  return { kq, vq };
+}
 
 /**
  * `count` codes of `bits` bits, packed 32/bits per uint32 word, low bits first, in storage sized once
@@ -140,7 +200,7 @@ export class PackedCodes {
  * packed codes and the bytes of codes, scales and mins. Codes are numbered in emission order. A first
  * pass counts groups and codes so that every array is allocated once, at its final size.
  */
-function quantizeGroups(src: Tensor, bits: number, groups: (emit: (offset: number, stride: number, count: number) => void) => void) {
+export function quantizeGroups(src: Tensor, bits: number, groups: (emit: (offset: number, stride: number, count: number) => void) => void) {
   const x = src.data as Float32Array;
   const out = Float32Array.from(x);
   const levels = (1 << bits) - 1;
@@ -179,7 +239,7 @@ function quantizeGroups(src: Tensor, bits: number, groups: (emit: (offset: numbe
     for (let i = 0; i < count; i++) out[offset + i * stride] = codes.get(n++) * scales[g]! + mins[g]!;
     g++;
   });
-  return { out: f32(src.shape, out, src.dims), packed: codes.words, bytes: codes.words.byteLength + scales.byteLength + mins.byteLength };
+  return { out: f32(src.shape, out, src.dims), packed: codes.words, scales, mins, bytes: codes.words.byteLength + scales.byteLength + mins.byteLength };
 }
 
 /** How far the dequantized cache is from the input: max |x̂ − x| and mean (x̂ − x)². */

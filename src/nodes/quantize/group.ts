@@ -9,7 +9,10 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { tensor, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
-import { checkAxis, codesPerWord, fr, known, numel, packCodes, roundHalfEven, splitAxis, type Quantized, defineVariant } from './common.js';
+import type { RunContext } from '../../engine/node.js';
+import { KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
+import { axisLayout, groupQuantizeWebGPU } from '../../kernels/webgpu/quantize.js';
+import { checkAxis, codesPerWord, fr, known, numel, packCodes, roundHalfEven, splitAxis, take, type Quantized, defineVariant } from './common.js';
 
 const params = z.object({
   variant: z.literal('group'),
@@ -138,6 +141,41 @@ async function groupRun(tf: typeof tfc, x: Tensor, p: P): Promise<Quantized> {
   };
 }
 
+/**
+ * webgpu: the WGSL kernel (quantize, pack and dequantize in one pass per group, one read at the end).
+ * When it cannot run here the tfjs composition runs and the reason goes to ctx.fallback.
+ */
+async function groupRunWebGPU(ctx: RunContext, x: Tensor, p: P): Promise<Quantized> {
+  const { tf } = ctx;
+  const l = layout(x.shape, p);
+  let reason: string;
+  if (webgpuBackendOf(tf) === undefined) reason = `tfjs's webgpu backend is not active (${tf.getBackend()})`;
+  else {
+    const xt = tf.tensor1d(x.data as Float32Array);
+    try {
+      const r = await groupQuantizeWebGPU(tf, xt, axisLayout(l.outer, l.len, l.inner, p.groupSize), {
+        bits: p.bits,
+        symmetric: p.symmetric,
+        tick: (f) => (ctx.checkCancelled(), ctx.progress(f)),
+      });
+      const [out, words, scales] = await Promise.all([take<Float32Array>(r.out), take<Int32Array>(r.codes), take<Float32Array>(r.scales)]);
+      const nWords = Math.ceil(x.data.length / codesPerWord(p.bits));
+      return {
+        out,
+        codes: tensor('uint32', [nWords], new Uint32Array(words.buffer, words.byteOffset, nWords)),
+        scales: tensor('float32', scalesShape(l.F, l.nG, p.symmetric) as number[], scales.subarray(0, l.F * l.nG * (p.symmetric ? 1 : 2))),
+      };
+    } catch (err) {
+      if (!(err instanceof KernelUnsupported)) throw err;
+      reason = err.message;
+    } finally {
+      xt.dispose();
+    }
+  }
+  ctx.fallback?.(`WGSL group quantize → tfjs group quantize: ${reason}`);
+  return groupRun(tf, x, p);
+}
+
 export const group = defineVariant(params, {
   doc: {
     title: 'Group-wise intN (2/3/4/8-bit)',
@@ -168,6 +206,6 @@ export const group = defineVariant(params, {
     workspaceBytes: 14 * n * 4 + (n / p.groupSize) * 8,
     note: `${n} values in groups of ${p.groupSize}`,
   }),
-  run: (ctx, x, p) => groupRun(ctx.tf, x, p),
+  run: (ctx, x, p) => (ctx.backend === 'webgpu' ? groupRunWebGPU(ctx, x, p) : groupRun(ctx.tf, x, p)),
   reference: groupReference,
 });

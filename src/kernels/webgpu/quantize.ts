@@ -1,0 +1,246 @@
+// Group-wise min-max (or absmax) quantize + dequantize in WGSL on tfjs-backend-webgpu's device, with
+// packed codes: 32/b codes per u32 word, low bits first (3-bit: 10 per word). One invocation per
+// group: min/max over its elements, the group's scale (and min), then every element's code — OR-ed
+// into its word atomically (a word may straddle groups) — and its dequantized value. Where the
+// elements, codes and scales of a group sit is an affine layout, so one kernel serves the quantize
+// node's `group` variant (groups along any axis, codes in element order) and KIVI's cache layouts
+// (keys per channel over token groups, values per token over channel groups, codes in KIVI's order).
+// Groups are dispatched in runs sized to ~50 ms, with the caller's tick between them; one read at the end.
+import type * as tfc from '@tensorflow/tfjs-core';
+import { KernelUnsupported, webgpuBackendOf } from './attention.js';
+import { kernelPipeline } from './scan.js';
+
+/**
+ * F rows of `len` elements, in groups of `groupSize` along the row (the last may be shorter).
+ * Row f splits as (a, b) = (⌊f/f1⌋, f mod f1); then, for position j in the row, group g = ⌊j/groupSize⌋
+ * and i = j mod groupSize:
+ *   element index  a·s1 + b·s2 + j·js
+ *   code index     a·c1 + b·c2 + g·c3 + i·c4
+ *   group index    a·t1 + b·t2 + g·t3     (its scale, or its (scale, min) pair at 2·index)
+ */
+export interface GroupLayout {
+  rows: number;
+  len: number;
+  groupSize: number;
+  f1: number;
+  s1: number;
+  s2: number;
+  js: number;
+  c1: number;
+  c2: number;
+  c3: number;
+  c4: number;
+  t1: number;
+  t2: number;
+  t3: number;
+  /** Codes in all (the words are ⌈codes·b/32⌉, rounded to whole words). */
+  codes: number;
+}
+
+export interface GroupQuantOptions {
+  bits: number;
+  /** absmax with a signed range [−L, L] stored offset by L + 1, L = 2^(b−1) − 1; else min-max over [0, 2^b − 1]. */
+  symmetric: boolean;
+  /** Round half up (Math.round, as KIVI's reference); else half to even (torch.round, WGSL round). */
+  roundHalfUp?: boolean;
+  tick?(fraction: number): void;
+  /** Test hook: compile this WGSL instead of the kernel's. */
+  shaderOverride?: string;
+}
+
+/** Test hook: WGSL to compile instead of the kernel's (forces every caller's fallback path). */
+export const quantizeKernelHooks: { shaderOverride?: string } = {};
+
+const WG = 64;
+const PARAMS = ['rows', 'len', 'G', 'nG', 'f1', 's1', 's2', 'js', 'c1', 'c2', 'c3', 'c4', 't1', 't2', 't3', 'bits', 'per', 'L', 'symmetric', 'halfUp', 'g0', 'gCount', 'dispatchX', 'pad'] as const;
+
+export const quantizeShader = /* wgsl */ `
+struct Params { ${PARAMS.map((f) => `${f}: u32`).join(', ')} }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> codes: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read_write> scales: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+fn rnd(v: f32) -> f32 {
+  if (p.halfUp != 0u) { return floor(v + 0.5); }
+  return round(v); // half to even
+}
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let k = gid.x + gid.y * p.dispatchX * ${WG}u;
+  if (k >= p.gCount) { return; }
+  let gi = p.g0 + k;
+  let f = gi / p.nG;
+  let g = gi % p.nG;
+  let a = f / p.f1;
+  let b = f % p.f1;
+  let j0 = g * p.G;
+  let j1 = min(p.len, j0 + p.G);
+  let base = a * p.s1 + b * p.s2;
+  let sym = p.symmetric != 0u;
+  var mn = x[base + j0 * p.js];
+  var mx = mn;
+  if (sym) { mx = abs(mn); }
+  for (var j = j0 + 1u; j < j1; j++) {
+    let v = x[base + j * p.js];
+    if (sym) { mx = max(mx, abs(v)); } else { mn = min(mn, v); mx = max(mx, v); }
+  }
+  let Lf = f32(p.L);
+  var s: f32;
+  if (sym) { s = mx / Lf; } else { s = (mx - mn) / Lf; }
+  let safe = select(1.0, s, s > 0.0);
+  let si = a * p.t1 + b * p.t2 + g * p.t3;
+  if (sym) { scales[si] = s; } else { scales[2u * si] = s; scales[2u * si + 1u] = mn; }
+  let cbase = a * p.c1 + b * p.c2 + g * p.c3;
+  for (var j = j0; j < j1; j++) {
+    let e = base + j * p.js;
+    let v = x[e];
+    var code: u32;
+    if (sym) {
+      let q = clamp(rnd(v / safe), -Lf, Lf);
+      out[e] = q * s;
+      code = u32(q + Lf + 1.0);
+    } else {
+      let q = clamp(rnd((v - mn) / safe), 0.0, Lf);
+      let qs = q * s;
+      out[e] = qs + mn;
+      code = u32(q);
+    }
+    let ci = cbase + (j - j0) * p.c4;
+    atomicOr(&codes[ci / p.per], code << ((ci % p.per) * p.bits));
+  }
+}
+`;
+
+const TARGET_MS = 50;
+
+/**
+ * Quantizes the groups of `layout` in x (a flat float32 tensor) and dequantizes them: `out` is x with
+ * every grouped element replaced by its dequantized value (others are copied), `codes` the packed
+ * words (int32 tensor holding u32 bits), `scales` the scales (symmetric) or (scale, min) pairs. The
+ * caller disposes the tensors. Throws KernelUnsupported when it cannot run here.
+ */
+export async function groupQuantizeWebGPU(
+  tf: typeof tfc,
+  x: tfc.Tensor1D,
+  layout: GroupLayout,
+  opts: GroupQuantOptions,
+): Promise<{ out: tfc.Tensor1D; codes: tfc.Tensor1D; scales: tfc.Tensor1D }> {
+  const backend = webgpuBackendOf(tf);
+  if (!backend) throw new KernelUnsupported(`the WGSL group-quantize kernel needs tfjs's webgpu backend (active: ${tf.getBackend()})`);
+  const { device } = backend;
+  const limits = device.limits;
+  if (limits.maxComputeInvocationsPerWorkgroup < WG || limits.maxComputeWorkgroupSizeX < WG)
+    throw new KernelUnsupported(`the WGSL group-quantize kernel needs ${WG} invocations per workgroup; this adapter allows ${limits.maxComputeInvocationsPerWorkgroup}`);
+  if (x.size * 4 > limits.maxStorageBufferBindingSize)
+    throw new KernelUnsupported(`the WGSL group-quantize kernel's input is ${((x.size * 4) / 2 ** 20).toFixed(1)} MiB, over this adapter's storage binding limit of ${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+  const per = Math.floor(32 / opts.bits);
+  const L = opts.symmetric ? 2 ** (opts.bits - 1) - 1 : 2 ** opts.bits - 1;
+  const nG = Math.ceil(layout.len / layout.groupSize);
+  const groups = layout.rows * nG;
+  const words = Math.ceil(layout.codes / per);
+  const pipeline = await kernelPipeline(device, 'group-quantize', opts.shaderOverride ?? quantizeKernelHooks.shaderOverride ?? quantizeShader);
+
+  // out starts as a copy of x (a new buffer: tf.clone would share x's), codes as zeros (OR-ed into).
+  const out = tf.mul(x, 1) as tfc.Tensor1D;
+  const codes = tf.zeros([Math.max(1, words)], 'int32') as tfc.Tensor1D;
+  const scales = tf.zeros([Math.max(1, groups * (opts.symmetric ? 1 : 2))]) as tfc.Tensor1D;
+  let uniform: GPUBuffer | undefined;
+  try {
+    const bufferOf = (t: tfc.Tensor): GPUBuffer => {
+      backend.uploadToGPU(t.dataId);
+      return backend.tensorMap.get(t.dataId).resource as GPUBuffer;
+    };
+    const buffers = [x, out, codes, scales].map(bufferOf);
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    uniform = device.createBuffer({ size: PARAMS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: { buffer: uniform } }],
+    });
+    const l = layout;
+    const params: Record<(typeof PARAMS)[number], number> = {
+      rows: l.rows, len: l.len, G: l.groupSize, nG, f1: l.f1, s1: l.s1, s2: l.s2, js: l.js, c1: l.c1, c2: l.c2, c3: l.c3, c4: l.c4,
+      t1: l.t1, t2: l.t2, t3: l.t3, bits: opts.bits, per, L, symmetric: opts.symmetric ? 1 : 0, halfUp: opts.roundHalfUp ? 1 : 0,
+      g0: 0, gCount: 0, dispatchX: 0, pad: 0,
+    };
+    const block = new Uint32Array(PARAMS.length);
+    const maxX = limits.maxComputeWorkgroupsPerDimension;
+    opts.tick?.(0);
+    let run = 4096;
+    for (let g0 = 0; g0 < groups; ) {
+      const gCount = Math.min(run, groups - g0, maxX * maxX * WG);
+      const wgs = Math.ceil(gCount / WG);
+      const dispatchX = Math.min(wgs, maxX);
+      Object.assign(params, { g0, gCount, dispatchX });
+      PARAMS.forEach((f, i) => (block[i] = params[f]));
+      device.queue.writeBuffer(uniform, 0, block);
+      const started = performance.now();
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(dispatchX, Math.ceil(wgs / dispatchX));
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const error = await device.popErrorScope();
+      if (error) throw new KernelUnsupported(`the WGSL group-quantize kernel's dispatch was refused: ${error.message}`);
+      await device.queue.onSubmittedWorkDone();
+      const ms = performance.now() - started;
+      g0 += gCount;
+      if (ms < TARGET_MS / 2) run *= 2;
+      else if (ms > TARGET_MS * 2) run = Math.max(WG, Math.floor(run / 2));
+      opts.tick?.(g0 / groups);
+    }
+    return { out, codes, scales };
+  } catch (err) {
+    tf.dispose([out, codes, scales]);
+    throw err;
+  } finally {
+    uniform?.destroy();
+  }
+}
+
+/** The quantize node's groups: along `axis` of a [outer, len, inner] view, codes in element order, scales [F, nG(, 2)]. */
+export function axisLayout(outer: number, len: number, inner: number, groupSize: number): GroupLayout {
+  const nG = Math.ceil(len / groupSize);
+  return {
+    rows: outer * inner, len, groupSize,
+    f1: inner, s1: len * inner, s2: 1, js: inner,
+    c1: len * inner, c2: 1, c3: groupSize * inner, c4: inner,
+    t1: inner * nG, t2: nG, t3: 1,
+    codes: outer * len * inner,
+  };
+}
+
+/**
+ * KIVI's keys [Hkv, T, D]: per channel, over groups of G tokens of the first `quantized` tokens (a
+ * multiple of G); codes and groups numbered head, token group, channel (then token within the group).
+ */
+export function kiviKeyLayout(Hkv: number, T: number, D: number, quantized: number, G: number): GroupLayout {
+  const nTG = quantized / G;
+  return {
+    rows: Hkv * D, len: quantized, groupSize: G,
+    f1: D, s1: T * D, s2: 1, js: D,
+    c1: quantized * D, c2: G, c3: D * G, c4: 1,
+    t1: nTG * D, t2: 1, t3: D,
+    codes: Hkv * quantized * D,
+  };
+}
+
+/** KIVI's values [Hkv, T, Dv]: per token (the first `quantized`), over groups of G channels; numbered head, token, channel. */
+export function kiviValueLayout(Hkv: number, T: number, Dv: number, quantized: number, G: number): GroupLayout {
+  const nG = Math.ceil(Dv / G);
+  return {
+    rows: Hkv * quantized, len: Dv, groupSize: G,
+    f1: Math.max(1, quantized), s1: T * Dv, s2: Dv, js: 1,
+    c1: quantized * Dv, c2: Dv, c3: G, c4: 1,
+    t1: quantized * nG, t2: nG, t3: 1,
+    codes: Hkv * quantized * Dv,
+  };
+}
