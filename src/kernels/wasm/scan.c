@@ -77,6 +77,29 @@ EXPORT(pack_bc) void pack_bc(i32 srcOff, i32 dstOff, i32 G, i32 N, i32 L, i32 N4
     }
 }
 
+// nv vectors of states (nv a constant at each call: the block lives in registers) over all L:
+// x ← 2^(Δ·A·log2 e)·x + Δu·B_l, y_l (+)= Σ x·C_l; the block's last state goes to xOut.
+static inline __attribute__((always_inline)) void state_block(const i32 nv, const f32 *A, const f32 *B, const f32 *C, const f32 *dt,
+                                                              const f32 *u, f32 *y, i32 L, i32 N4, i32 first, f32 *xOut) {
+  v128_t a[4], x[4];
+  for (i32 k = 0; k < nv; k++) {
+    a[k] = wasm_v128_load(A + 4 * k);
+    x[k] = wasm_f32x4_splat(0);
+  }
+  for (i32 l = 0; l < L; l++) {
+    const v128_t dtv = wasm_f32x4_splat(dt[l]), dtu = wasm_f32x4_splat(dt[l] * u[l]);
+    const f32 *Bl = B + l * N4, *Cl = C + l * N4;
+    v128_t acc = wasm_f32x4_splat(0);
+    for (i32 k = 0; k < nv; k++) {
+      x[k] = wasm_f32x4_add(wasm_f32x4_mul(exp2v(wasm_f32x4_mul(dtv, a[k])), x[k]), wasm_f32x4_mul(dtu, wasm_v128_load(Bl + 4 * k)));
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(x[k], wasm_v128_load(Cl + 4 * k)));
+    }
+    f32 s = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) + wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
+    y[l] = first ? s : y[l] + s;
+  }
+  for (i32 k = 0; k < nv; k++) wasm_v128_store(xOut + 4 * k, x[k]);
+}
+
 // Byte offsets and sizes of one batch element's scan (scan.ts writes it; keep the order in sync).
 typedef struct {
   i32 Dm, L, N, N4, G, softplus;
@@ -108,20 +131,19 @@ EXPORT(scan_channels) void scan_channels(i32 cfgOff, i32 d0, i32 d1) {
       if (c->softplus) v = softplusv(v);
       wasm_v128_store(dt + l, v);
     }
-    for (i32 n = 0; n < N4; n++) x[n] = 0;
-    const f32 Dd = c->D ? PTR(f32, c->D)[d] : 0.0f;
-    for (i32 l = 0; l < L; l++) {
-      const v128_t dtv = wasm_f32x4_splat(dt[l]), dtu = wasm_f32x4_splat(dt[l] * u[l]);
-      const f32 *Bl = B + l * N4, *Cl = C + l * N4;
-      v128_t acc = wasm_f32x4_splat(0);
-      for (i32 n = 0; n < N4; n += 4) {
-        v128_t a = exp2v(wasm_f32x4_mul(dtv, wasm_v128_load(A + n)));
-        v128_t xn = wasm_f32x4_add(wasm_f32x4_mul(a, wasm_v128_load(x + n)), wasm_f32x4_mul(dtu, wasm_v128_load(Bl + n)));
-        wasm_v128_store(x + n, xn);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(xn, wasm_v128_load(Cl + n)));
-      }
-      f32 s = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) + wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);
-      y[l] = s + Dd * u[l];
+    // States in blocks of up to 16 (4 vectors) held in registers across the whole row: the
+    // recurrences of different states are independent, so each block runs over all of L and adds
+    // its share of y (the first block writes it).
+    for (i32 n0 = 0; n0 < N4; n0 += 16) {
+      const i32 nv = N4 - n0 >= 16 ? 4 : (N4 - n0) / 4;
+      if (nv == 4) state_block(4, A + n0, B + n0, C + n0, dt, u, y, L, N4, n0 == 0, x + n0);
+      else if (nv == 3) state_block(3, A + n0, B + n0, C + n0, dt, u, y, L, N4, n0 == 0, x + n0);
+      else if (nv == 2) state_block(2, A + n0, B + n0, C + n0, dt, u, y, L, N4, n0 == 0, x + n0);
+      else state_block(1, A + n0, B + n0, C + n0, dt, u, y, L, N4, n0 == 0, x + n0);
+    }
+    if (c->D) {
+      const f32 Dd = PTR(f32, c->D)[d];
+      for (i32 l = 0; l < L; l++) y[l] += Dd * u[l];
     }
     if (c->z) {
       const f32 *z = PTR(f32, c->z) + d * L;
