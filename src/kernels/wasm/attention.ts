@@ -170,6 +170,9 @@ class Arena {
 
 // ---- worker pool: Node worker_threads, or Web Workers in a browser (a blob: module) ----
 
+/** The name of the kernel's Web Workers (self.name there; devtools show it). */
+export const KERNEL_WORKER_NAME = 'fused-attention-kernel';
+
 /** What a worker runs: the same module over the same memory, one run_queue per message. */
 const WORKER_BODY = `
 let ex;
@@ -257,7 +260,7 @@ async function startWorker(k: Kernel): Promise<PoolWorker> {
     return pw;
   }
   const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
-  const w = new Worker(url);
+  const w = new Worker(url, { name: KERNEL_WORKER_NAME });
   URL.revokeObjectURL(url);
   const pw = poolWorker(
     (m) => w.postMessage(m),

@@ -17,7 +17,11 @@ export const fusedKernelHooks: { shaderOverride?: string; disabled?: boolean } =
 /** Whether exact attention runs on a fused kernel here (else the variant's tfjs composition runs). */
 export function fusedKernelAvailable(ctx: RunContext): boolean {
   if (fusedKernelHooks.disabled) return false;
-  if (ctx.backend === 'wasm') return !wasmKernelUnavailable();
+  if (ctx.backend === 'wasm') {
+    const why = wasmKernelUnavailable();
+    if (why) ctx.fallback?.(`fused wasm attention → the variant's tfjs composition: ${why}`);
+    return !why;
+  }
   if (ctx.backend === 'webgpu') return webgpuBackendOf(ctx.tf) !== undefined || !wasmKernelUnavailable();
   return false;
 }
