@@ -10,7 +10,9 @@ import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
-import { groupQuantizeWebGPU, kiviKeyLayout, kiviValueLayout, type GroupLayout } from '../../kernels/webgpu/quantize.js';
+import { kiviKeyLayout, kiviValueLayout, type GroupLayout } from '../../kernels/quantize-layout.js';
+import { groupQuantizeWasm, wasmQuantizeUnavailable } from '../../kernels/wasm/quantize.js';
+import { groupQuantizeWebGPU } from '../../kernels/webgpu/quantize.js';
 import { take } from '../quantize/common.js';
 import { bytesPerToken, commonParams, range, schedule, StepRecorder, type CacheShape, defineVariant } from './common.js';
 
@@ -78,8 +80,18 @@ export const kivi = defineVariant(params, {
     });
     return kiviResult(k, v, p, s, kq, vq);
   },
-  // webgpu: the WGSL group-quantize kernel in KIVI's layouts (the K/V stay on the device until the one read).
+  // webgpu: the WGSL group-quantize kernel in KIVI's layouts (the K/V stay on the device until the
+  // one read); wasm: the C kernel in the same layouts.
   async onBackend(ctx, { k, v }, p, s) {
+    if (ctx.backend === 'wasm') {
+      const why = wasmQuantizeUnavailable();
+      if (why) {
+        ctx.fallback?.(`wasm KIVI quantize → host KIVI quantize: ${why}`);
+        return undefined;
+      }
+      const { kq, vq } = kiviQuantizeWasm(k, v, p, s, (f) => (ctx.checkCancelled(), ctx.progress(f)));
+      return kiviResult(k, v, p, s, kq, vq);
+    }
     if (ctx.backend !== 'webgpu') return undefined;
     let reason: string;
     if (!webgpuBackendOf(ctx.tf)) reason = `tfjs's webgpu backend is not active (${ctx.tf.getBackend()})`;
@@ -126,6 +138,22 @@ function kiviResult(k: Tensor, v: Tensor, p: P, s: CacheShape, kq: Q, vq: Q) {
       ...errors('value', v, vq.out),
     },
   };
+}
+
+/** KIVI's quantize + dequantize of K and V on the wasm kernel (as kiviQuantizeWebGPU). */
+export function kiviQuantizeWasm(k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape, tick?: (fraction: number) => void) {
+  const split = kiviSplit(s.T, p.residualTokens);
+  const one = (x: Tensor, layout: GroupLayout, span: [number, number]) => {
+    const r = groupQuantizeWasm(x.data as Float32Array, layout, {
+      bits: p.bits, symmetric: false, roundHalfUp: true,
+      tick: tick && ((f) => tick(span[0] + f * (span[1] - span[0]))),
+    });
+    const groups = layout.rows * Math.ceil(layout.len / layout.groupSize);
+    return { out: f32(x.shape, r.out, x.dims), packed: r.codes, scales: r.scales, bytes: r.codes.byteLength + groups * 8 };
+  };
+  const kq = one(k, kiviKeyLayout(s.Hkv, s.T, s.D, split.keyQuantized, p.groupSize), [0, 0.5]);
+  const vq = one(v, kiviValueLayout(s.Hkv, s.T, s.Dv, split.valueQuantized, p.groupSize), [0.5, 1]);
+  return { kq, vq };
 }
 
 /**

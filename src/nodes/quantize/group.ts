@@ -11,7 +11,9 @@ import { tensor, type Tensor } from '../../engine/tensor.js';
 import { tensorShape } from '../../engine/values.js';
 import type { RunContext } from '../../engine/node.js';
 import { KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
-import { axisLayout, groupQuantizeWebGPU } from '../../kernels/webgpu/quantize.js';
+import { axisLayout } from '../../kernels/quantize-layout.js';
+import { groupQuantizeWasm, wasmQuantizeUnavailable } from '../../kernels/wasm/quantize.js';
+import { groupQuantizeWebGPU } from '../../kernels/webgpu/quantize.js';
 import { checkAxis, codesPerWord, fr, known, numel, packCodes, roundHalfEven, splitAxis, take, type Quantized, defineVariant } from './common.js';
 
 const params = z.object({
@@ -176,6 +178,28 @@ async function groupRunWebGPU(ctx: RunContext, x: Tensor, p: P): Promise<Quantiz
   return groupRun(tf, x, p);
 }
 
+/** wasm: the C kernel (quantize.c), bit-identical to the reference; the tfjs composition when it cannot start, with the reason. */
+function groupRunWasm(ctx: RunContext, x: Tensor, p: P): Promise<Quantized> | Quantized {
+  const why = wasmQuantizeUnavailable();
+  if (why) {
+    ctx.fallback?.(`wasm group quantize → tfjs group quantize: ${why}`);
+    return groupRun(ctx.tf, x, p);
+  }
+  const l = layout(x.shape, p);
+  const r = groupQuantizeWasm(x.data as Float32Array, axisLayout(l.outer, l.len, l.inner, p.groupSize), {
+    bits: p.bits,
+    symmetric: p.symmetric,
+    tick: (f) => (ctx.checkCancelled(), ctx.progress(f)),
+  });
+  ctx.track(r.bytes);
+  ctx.release(r.bytes);
+  return {
+    out: r.out,
+    codes: tensor('uint32', [r.codes.length], r.codes),
+    scales: tensor('float32', scalesShape(l.F, l.nG, p.symmetric) as number[], r.scales),
+  };
+}
+
 export const group = defineVariant(params, {
   doc: {
     title: 'Group-wise intN (2/3/4/8-bit)',
@@ -206,6 +230,7 @@ export const group = defineVariant(params, {
     workspaceBytes: 14 * n * 4 + (n / p.groupSize) * 8,
     note: `${n} values in groups of ${p.groupSize}`,
   }),
-  run: (ctx, x, p) => (ctx.backend === 'webgpu' ? groupRunWebGPU(ctx, x, p) : groupRun(ctx.tf, x, p)),
+  // The kernels on webgpu and wasm; the tfjs composition on cpu (the reference backend).
+  run: (ctx, x, p) => (ctx.backend === 'webgpu' ? groupRunWebGPU(ctx, x, p) : ctx.backend === 'wasm' ? groupRunWasm(ctx, x, p) : groupRun(ctx.tf, x, p)),
   reference: groupReference,
 });
