@@ -8,6 +8,8 @@ await build({
     ctxlab: 'src/cli/ctxlab.ts',
     worker: 'src/lab/worker.ts',
     index: 'src/lab/index.ts',
+    // A simulated device's worker_thread (ring and dilated-distributed attention start it beside them).
+    'device-worker': 'src/nodes/attention/device-worker.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -1,14 +1,17 @@
-// LongNet across devices: the same output as the single-device dilated variant (cpu, wasm, webgpu), the
-// all-gather counted in bytes, and the split refused where LongNet's does not apply.
-import { describe, expect, it } from 'vitest';
+// LongNet across devices: the same output as the single-device dilated variant (cpu, wasm, webgpu; a
+// worker_thread per device and in-process), the all-gather counted in bytes, per-device memory counted
+// and measured, and the split refused where LongNet's does not apply.
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '../../engine/tensor.js';
 import type { MetricsValue } from '../../engine/values.js';
 import { expectClose, expectParity, runNode } from '../testing.js';
 import { syntheticQkv } from '../sources/synthetic-qkv.js';
 import { attention } from './index.js';
-import { deviceMetricsSchema } from './devices.js';
+import { closeDevices, deviceMetricsSchema } from './devices.js';
 import { compile } from '../../engine/compile/compile.js';
 import { registry } from '../index.js';
+
+afterAll(() => closeDevices());
 
 const qkv = (heads: number, kvHeads: number, seqLen: number, headDim: number, seed = 7) =>
   syntheticQkv({ heads, kvHeads, seqLen, headDim, seed, sinkStrength: 4, sinkTokens: 4, locality: 2 });
@@ -22,15 +25,24 @@ describe('dilated-distributed equals dilated to 1e-5', () => {
     { name: 'one device', H: 2, Hkv: 1, T: 64, D: 16, p: { segmentLengths: [16, 64], dilationRates: [1, 2], devices: 1 } },
   ];
   for (const backend of ['cpu', 'wasm', 'webgpu'] as const)
-    for (const c of cases)
-      it(`${backend}: ${c.name}`, async () => {
-        const ins = qkv(c.H, c.Hkv, c.T, c.D);
-        const { devices: _, ...single } = c.p;
-        const dist = await runNode(attention, ins, { variant: 'dilated-distributed', ...c.p }, { backend });
-        const one = await runNode(attention, ins, { variant: 'dilated', ...single }, { backend });
-        expectClose(outOf(dist), outOf(one), { atol: 1e-5 }, `dilated-distributed vs dilated on ${backend}`);
-        await expectParity(attention, backend, ins, { variant: 'dilated-distributed', ...c.p }, { atol: 1e-5 });
-      });
+    for (const transport of ['auto', 'in-process'] as const)
+      for (const c of cases) {
+        if (backend === 'webgpu' && transport === 'in-process') continue; // the devices run the same JS there as on cpu
+        it(`${backend}, ${transport}: ${c.name}`, async () => {
+          const ins = qkv(c.H, c.Hkv, c.T, c.D);
+          const { devices: _, ...single } = c.p;
+          const dist = await runNode(attention, ins, { variant: 'dilated-distributed', transport, ...c.p }, { backend });
+          const one = await runNode(attention, ins, { variant: 'dilated', ...single }, { backend });
+          expectClose(outOf(dist), outOf(one), { atol: 1e-5 }, `dilated-distributed vs dilated on ${backend}`);
+          await expectParity(attention, backend, ins, { variant: 'dilated-distributed', transport, ...c.p }, { atol: 1e-5 });
+          const r = devicesOf(dist);
+          expect(r.transport).toBe(transport === 'auto' ? 'worker_threads' : 'in-process');
+          expect(r.kernel).toBe(backend === 'wasm' ? 'wasm' : 'js');
+          const measured = r.measured as { perDevice: { kernelWasmBytes: number }[] } | undefined;
+          if (transport === 'in-process') expect(measured).toBeUndefined();
+          else for (const d of measured!.perDevice) expect(d.kernelWasmBytes > 0).toBe(backend === 'wasm');
+        });
+      }
 });
 
 it('fewer queries than keys (the last 40 of 128): devices answer for the query rows in their chunk', async () => {
@@ -65,6 +77,20 @@ describe('dilated-distributed: the all-gather and the devices', () => {
     const [p2, p4, p8] = [await peak(2), await peak(4), await peak(8)];
     expect(p4 / p2).toBeLessThan(0.6);
     expect(p8 / p4).toBeLessThan(0.6);
+  });
+
+  it('on wasm, in workers: counted and measured per-device memory both fall with more devices', async () => {
+    const big = qkv(2, 2, 512, 16);
+    const run = async (devices: number) =>
+      devicesOf(await runNode(attention, big, { variant: 'dilated-distributed', segmentLengths: [64, 512], dilationRates: [1, 8], devices }, { backend: 'wasm' }));
+    const [r2, r4, r8] = [await run(2), await run(4), await run(8)];
+    const counted = [r2, r4, r8].map((r) => r.maxDevicePeakBytes as number);
+    const measured = [r2, r4, r8].map((r) => (r.measured as { maxDevicePeakBytes: number }).maxDevicePeakBytes);
+    expect([r2.transport, r2.kernel]).toEqual(['worker_threads', 'wasm']);
+    for (let x = 1; x < 3; x++) {
+      expect(counted[x]! / counted[x - 1]!).toBeLessThan(0.6);
+      expect(measured[x]! / measured[x - 1]!).toBeLessThan(0.7);
+    }
   });
 
   it('the compiler refuses a split LongNet does not make (validate says so before anything runs)', () => {

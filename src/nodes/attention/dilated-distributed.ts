@@ -7,16 +7,19 @@
 // are merged per row by their softmax denominators (log-sum-exp), exactly as the single-device
 // `dilated` variant does, so the output is the same.
 //
-// The devices are simulated in-process, one after another on the engine's thread (no workers): the
-// all-gather is a copy between per-device buffers, counted in bytes, and each device counts the
-// bytes it holds.
+// Where the engine runs in Node each device is a worker_thread with its own heap (and, on the wasm
+// backend, its own instance of the fused wasm kernel, which returns each row's log-sum-exp for the
+// merge); the all-gather is a message from each device to each peer of its segment, counted in
+// bytes. Elsewhere (the browser's engine worker) the same device program runs in-process, devices
+// taking turns. The device program is runDilatedDevice (device-programs.ts).
 import { z } from 'zod';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { RunContext } from '../../engine/node.js';
 import type { MetricsValue } from '../../engine/values.js';
-import { commonParams, defineVariant, groupOf, scaleOf, type AttentionInputs } from './common.js';
+import { commonParams, defineVariant, scaleOf, type AttentionInputs } from './common.js';
 import { dilated, dilatedPattern, geometry } from './dilated.js';
-import { deviceMetrics, epochMs, type DeviceReport } from './devices.js';
+import { deviceKernel, deviceMetrics, epochMs, runDevices } from './devices.js';
+import type { DilatedJob } from './device-programs.js';
 import type { AttentionShape } from './reference.js';
 
 const params = z
@@ -25,7 +28,11 @@ const params = z
     ...commonParams,
     segmentLengths: z.array(z.number().int().min(1).max(1 << 22)).min(1).max(16).default([64, 256, 1024]).describe('segment length w of each pair'),
     dilationRates: z.array(z.number().int().min(1).max(4096)).min(1).max(16).default([1, 2, 4]).describe('dilation rate r of each pair'),
-    devices: z.number().int().min(1).max(64).default(4).describe('simulated devices, each holding T/devices positions (simulated in-process, one after another)'),
+    devices: z.number().int().min(1).max(64).default(4).describe('simulated devices, each holding T/devices positions (one worker_thread each where the engine runs in Node)'),
+    transport: z
+      .enum(['auto', 'in-process'])
+      .default('auto')
+      .describe("auto: a worker_thread per device where the engine runs in Node, else in-process; in-process: devices take turns on the engine's thread"),
   })
   .refine((p) => p.segmentLengths.length === p.dilationRates.length, {
     message: 'segmentLengths and dilationRates must have the same length (one (w, r) pair each)',
@@ -54,173 +61,113 @@ function keptIn(geo: ReturnType<typeof geometry>, a: number, b: number): number[
   return out;
 }
 
-/** Rows `pos` of head `head` of a [heads, T, width] array, packed. */
-function pack(src: Float32Array, head: number, T: number, width: number, pos: number[]): Float32Array {
-  const dst = new Float32Array(pos.length * width);
-  pos.forEach((x, a) => dst.set(src.subarray((head * T + x) * width, (head * T + x + 1) * width), a * width));
-  return dst;
-}
-
-interface Device {
-  report: DeviceReport;
-  live: number;
-}
-
-const hold = (dev: Device, bytes: number) => {
-  dev.live += bytes;
-  dev.report.peakBytes = Math.max(dev.report.peakBytes, dev.live);
-};
-
 const NO_BIAS = 'attention (dilated-distributed): the bias input is not supported; use dilated for biased attention';
+
+/** Query rows device d answers for: its chunk's positions from the first query (Tk − Tq) on. */
+const queryRows = (d: number, c: number, off: number) => Math.max(0, (d + 1) * c - Math.max(d * c, off));
+
+/** Pairs of devices that share a segment of some (w, r) pair: the all-gather's links. */
+function gatherLinks(p: P, T: number, c: number): [number, number][] {
+  const links = new Map<string, [number, number]>();
+  for (const w of p.segmentLengths) {
+    const W = Math.min(w, T);
+    if (W <= c) continue;
+    const group = W / c;
+    for (let g0 = 0; g0 < p.devices; g0 += group)
+      for (let a = g0; a < Math.min(p.devices, g0 + group); a++) for (let b = a + 1; b < Math.min(p.devices, g0 + group); b++) links.set(`${a},${b}`, [a, b]);
+  }
+  return [...links.values()];
+}
 
 async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<{ out: Tensor; devices: MetricsValue }> {
   if (bias?.terms.length) throw new Error(NO_BIAS);
   const c = checkSplit(p, s);
   const n = p.devices;
-  const { H, Tq, Tk: T, D, Dv } = s;
-  // Queries are the last Tq positions: a device answers for those in its chunk (maybe none).
+  const { H, Hkv, Tq, Tk: T, D, Dv } = s;
   const off = T - Tq;
-  const queryRows = (d: number) => Math.max(0, (d + 1) * c - Math.max(d * c, off));
-  const scale = scaleOf(p, D);
   const t0 = epochMs();
-  const qd = q.data as Float32Array;
-  const kd = k.data as Float32Array;
-  const vd = v.data as Float32Array;
-  const out = new Float32Array(H * Tq * Dv);
-  const pairs = p.segmentLengths.length;
-  // Each device's own chunk of Q, K, V, its output rows and its running merge state (one head at a time).
-  const devs: Device[] = Array.from({ length: n }, (_, d) => ({ report: { device: d, peakBytes: 0, bytesSent: 0, spans: [] }, live: 0 }));
-  const stateBytes = c * (Dv + 2) * 8;
-  devs.forEach((dev, d) => hold(dev, (queryRows(d) * H * (D + Dv) + c * s.Hkv * (D + Dv)) * 4 + stateBytes));
-  const mRun = devs.map(() => new Float64Array(c));
-  const lRun = devs.map(() => new Float64Array(c));
-  const accRun = devs.map(() => new Float64Array(c * Dv));
-  let gathered = 0;
-  let entries = 0;
-  for (let h = 0; h < H; h++) {
-    const g = groupOf(h, s);
-    for (let d = 0; d < n; d++) {
-      mRun[d]!.fill(-Infinity);
-      lRun[d]!.fill(0);
-      accRun[d]!.fill(0);
-    }
-    for (let pk = 0; pk < pairs; pk++) {
-      ctx.checkCancelled();
-      const step = h * pairs + pk;
-      const geo = geometry(p.segmentLengths[pk]!, p.dilationRates[pk]!, h, T);
-      const spans = geo.W > c;
-      // Every device sparsifies its chunk's keys and values: the part it shares with its group.
-      const kept = devs.map((_, d) => keptIn(geo, d * c, (d + 1) * c));
-      const shared = devs.map((dev, d) => {
-        const t = epochMs();
-        const block = { pos: kept[d]!, k: pack(kd, g, T, D, kept[d]!), v: pack(vd, g, T, Dv, kept[d]!) };
-        hold(dev, block.k.byteLength + block.v.byteLength);
-        if (spans) {
-          const peers = Math.min(n, (Math.floor((d * c) / geo.W) + 1) * (geo.W / c)) - Math.floor((d * c) / geo.W) * (geo.W / c) - 1;
-          dev.report.bytesSent += peers * (block.k.byteLength + block.v.byteLength);
-          dev.report.spans.push(1, step, t, epochMs());
-        }
-        return block;
-      });
-      for (let d = 0; d < n; d++) {
-        const dev = devs[d]!;
-        // The all-gather: this device's group's sparse K/V, in position order (its own part included).
-        let keys = shared[d]!;
-        if (spans) {
-          const t = epochMs();
-          const first = Math.floor((d * c) / geo.W) * (geo.W / c);
-          const group = shared.slice(first, Math.min(n, first + geo.W / c));
-          const rows = group.reduce((a, b) => a + b.pos.length, 0);
-          keys = { pos: group.flatMap((b) => b.pos), k: new Float32Array(rows * D), v: new Float32Array(rows * Dv) };
-          let at = 0;
-          for (const b of group) {
-            keys.k.set(b.k, at * D);
-            keys.v.set(b.v, at * Dv);
-            at += b.pos.length;
-          }
-          hold(dev, keys.k.byteLength + keys.v.byteLength);
-          gathered += keys.k.byteLength + keys.v.byteLength - shared[d]!.k.byteLength - shared[d]!.v.byteLength;
-          dev.report.spans.push(2, step, t, epochMs());
-        }
-        const t = epochMs();
-        const scores = new Float64Array(keys.pos.length);
-        hold(dev, scores.byteLength);
-        const [m, l, acc] = [mRun[d]!, lRun[d]!, accRun[d]!];
-        for (const i of kept[d]!) {
-          if (i < off) continue;
-          const seg = Math.floor(i / geo.W);
-          let max = -Infinity;
-          let cnt = 0;
-          for (let x = 0; x < keys.pos.length; x++) {
-            const j = keys.pos[x]!;
-            if (Math.floor(j / geo.W) !== seg || (p.causal && j > i)) {
-              scores[x] = -Infinity;
-              continue;
-            }
-            let dot = 0;
-            for (let e = 0; e < D; e++) dot += qd[(h * Tq + i - off) * D + e]! * keys.k[x * D + e]!;
-            scores[x] = dot * scale;
-            if (scores[x]! > max) max = scores[x]!;
-            cnt++;
-          }
-          if (!cnt) continue;
-          entries += cnt;
-          // This pair's softmax for row i, merged into the row's running state by its denominator.
-          const row = i - d * c;
-          const mNew = Math.max(m[row]!, max);
-          const cOld = Math.exp(m[row]! - mNew);
-          for (let e = 0; e < Dv; e++) acc[row * Dv + e] *= cOld;
-          let sum = 0;
-          for (let x = 0; x < keys.pos.length; x++) {
-            if (scores[x] === -Infinity) continue;
-            const w = Math.exp(scores[x]! - mNew);
-            sum += w;
-            for (let e = 0; e < Dv; e++) acc[row * Dv + e] += w * keys.v[x * Dv + e]!;
-          }
-          l[row] = l[row]! * cOld + sum;
-          m[row] = mNew;
-        }
-        dev.report.spans.push(0, step, t, epochMs());
-        dev.live -= scores.byteLength + (keys !== shared[d] ? keys.k.byteLength + keys.v.byteLength : 0);
-      }
-      for (let d = 0; d < n; d++) devs[d]!.live -= shared[d]!.k.byteLength + shared[d]!.v.byteLength;
-      ctx.progress((step + 1) / (H * pairs));
-    }
-    for (let d = 0; d < n; d++)
-      for (let row = Math.max(0, off - d * c); row < c; row++)
-        for (let e = 0; e < Dv; e++) out[(h * Tq + d * c + row - off) * Dv + e] = lRun[d]![row]! > 0 ? accRun[d]![row * Dv + e]! / lRun[d]![row]! : 0;
-  }
-  const reports = devs.map((dev) => dev.report);
-  const devicesPeak = reports.reduce((a, r) => a + r.peakBytes, 0);
+  const kernel = deviceKernel(ctx.backend);
+  const rowsOf = (src: Float32Array, heads: number, Tn: number, width: number, a: number, b: number) => {
+    const dst = new Float32Array(heads * (b - a) * width);
+    for (let h = 0; h < heads; h++) dst.set(src.subarray((h * Tn + a) * width, (h * Tn + b) * width), h * (b - a) * width);
+    return dst;
+  };
+  const jobs: DilatedJob[] = Array.from({ length: n }, (_, d) => {
+    const first = Math.max(d * c, off);
+    return {
+      program: 'dilated',
+      kernel,
+      device: d,
+      devices: n,
+      H,
+      Hkv,
+      c,
+      T,
+      off,
+      D,
+      Dv,
+      scale: scaleOf(p, D),
+      causal: p.causal,
+      pairs: p.segmentLengths.map((w, x) => [w, p.dilationRates[x]!] as [number, number]),
+      q: rowsOf(q.data as Float32Array, H, Tq, D, first - off, first - off + queryRows(d, c, off)),
+      k: rowsOf(k.data as Float32Array, Hkv, T, D, d * c, (d + 1) * c),
+      v: rowsOf(v.data as Float32Array, Hkv, T, Dv, d * c, (d + 1) * c),
+    };
+  });
+  const steps = H * p.segmentLengths.length;
+  const { results, transport } = await runDevices(ctx, jobs, { transport: p.transport, links: gatherLinks(p, T, c), steps, what: 'attention (dilated-distributed)' });
+  const devicesPeak = results.reduce((a, r) => a + r.peakBytes, 0);
   ctx.track(devicesPeak);
   ctx.release(devicesPeak);
-  const devices = deviceMetrics(reports, t0, {
-    transport: 'in-process',
-    overlap: 'none: simulated devices run one after another on one thread; the all-gather is a copy between their buffers',
-    steps: H * pairs,
-    extra: { gatheredBytes: gathered, scoreEntries: entries },
+  const out = new Float32Array(H * Tq * Dv);
+  results.forEach((r, d) => {
+    const rows = queryRows(d, c, off);
+    const first = Math.max(d * c, off) - off;
+    for (let h = 0; h < H; h++) out.set(r.out.subarray(h * rows * Dv, (h + 1) * rows * Dv), (h * Tq + first) * Dv);
+  });
+  const sent = results.reduce((a, r) => a + r.bytesSent, 0);
+  const devices = deviceMetrics(results, t0, {
+    transport,
+    kernel,
+    overlap:
+      transport === 'worker_threads'
+        ? 'none by design: a device posts its sparse share to its peers, then waits for theirs before it attends (the all-gather is a barrier); waitMs is what the gather cost beyond the posting'
+        : 'none: simulated devices take turns on one thread; the all-gather is a copy between their buffers',
+    steps,
+    // Every send is one share delivered to one peer: what the all-gathers delivered is what was sent.
+    extra: { gatheredBytes: sent, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
   });
   return { out: f32([H, Tq, Dv], out, ['H', 'T', 'D']), devices };
 }
 
-/** Bytes device d holds at most, as runOnDevices counts them. */
+/** Bytes device d holds at most, as runDilatedDevice counts them on the JS kernel (the cost model). */
 function devicePeak(p: P, s: AttentionShape, d: number, c: number): number {
-  const queryRows = Math.max(0, (d + 1) * c - Math.max(d * c, s.Tk - s.Tq));
-  const base = (queryRows * s.H * (s.D + s.Dv) + c * s.Hkv * (s.D + s.Dv)) * 4 + c * (s.Dv + 2) * 8;
+  const off = s.Tk - s.Tq;
+  const rows = queryRows(d, c, off);
+  const row = (s.D + s.Dv) * 4 + 4; // a K/V row and its position
+  const base = rows * s.H * (s.D + s.Dv) * 4 + c * s.Hkv * (s.D + s.Dv) * 4 + rows * (2 + s.Dv) * 8;
   let most = 0;
   for (let h = 0; h < s.H; h++)
     p.segmentLengths.forEach((w, pk) => {
       const geo = geometry(w, p.dilationRates[pk]!, h, s.Tk);
-      const own = keptIn(geo, d * c, (d + 1) * c).length;
-      let rows = own;
+      const own = keptIn(geo, d * c, (d + 1) * c);
+      const queries = own.filter((x) => x >= off).length;
+      let cols = own.length;
+      let peer = 0;
       if (geo.W > c) {
         const first = Math.floor((d * c) / geo.W) * (geo.W / c);
-        rows = 0;
-        for (let e = first; e < Math.min(p.devices, first + geo.W / c); e++) rows += keptIn(geo, e * c, (e + 1) * c).length;
+        cols = 0;
+        for (let e = first; e < Math.min(p.devices, first + geo.W / c); e++) {
+          const kept = keptIn(geo, e * c, (e + 1) * c).length;
+          cols += kept;
+          if (e !== d) peer = Math.max(peer, kept);
+        }
       }
-      // Every device's packed share is alive while this device gathers; then the gathered rows and a score row.
-      const packed = own * (s.D + s.Dv) * 4;
-      most = Math.max(most, packed + (geo.W > c ? rows * (s.D + s.Dv) * 4 : 0) + rows * 8);
+      // Its sparse share, the gathered rows (while a peer's share is copied in), then its kept
+      // queries, their partial state and a score row.
+      const gather = geo.W > c ? cols * row + peer * row : 0;
+      const attend = (geo.W > c ? cols * row : 0) + queries * s.D * 4 + queries * (2 + s.Dv) * 8 + Math.max(1, cols) * 8;
+      most = Math.max(most, own.length * row + Math.max(gather, attend));
     });
   return base + most;
 }
@@ -229,7 +176,7 @@ export const dilatedDistributed = defineVariant(params, {
   doc: {
     title: 'Dilated attention across devices (LongNet)',
     summary:
-      "LongNet's distributed algorithm: each device holds T/devices positions; segments within a device attend locally, segments spanning devices all-gather their sparsified (every r-th) keys and values, counted in bytes on the `devices` output. Same output as `dilated`. The devices are simulated in-process, one after another (no workers); needs devices dividing T, each w dividing or a multiple of T/devices; bias inputs are refused.",
+      "LongNet's distributed algorithm: each device holds T/devices positions; segments within a device attend locally, segments spanning devices all-gather their sparsified (every r-th) keys and values, counted in bytes on the `devices` output. Same output as `dilated`. Where the engine runs in Node each device is a worker_thread with its own memory (on the wasm backend computing on its own single-threaded instance of the fused wasm kernel); in the editor the devices run in-process, taking turns. The `devices` output gives each device's counted peak bytes (and, in workers, the measured array-buffer and wasm bytes), bytes sent and compute/send/wait lanes. Needs devices dividing T, each w dividing or a multiple of T/devices; bias inputs are refused.",
     formula: 'device d: K̃ₖ, Ṽₖ = all-gather over the devices of its segment of (every r-th row of K_d, V_d); Oₖ = softmax(Q̃ₖ,d K̃ₖᵀ·scale)·Ṽₖ; O = Σₖ sₖ·Oₖ / Σₖ sₖ',
     references: [{ title: 'LongNet: Scaling Transformers to 1,000,000,000 Tokens', year: 2023 }],
   },

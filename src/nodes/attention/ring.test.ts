@@ -49,7 +49,18 @@ describe('ring attention equals flash to 1e-5', () => {
           const flash = await runNode(attention, ins, { variant: 'flash', blockSize: 16, ...flashParams }, { backend });
           expectClose(outOf(ring), outOf(flash), { atol: 1e-5 }, `ring vs flash on ${backend}`);
           await expectParity(attention, backend, ins, { variant: 'ring', transport, ...c.params }, { atol: 1e-5 });
-          expect(devicesOf(ring).transport).toBe(transport === 'auto' ? 'worker_threads' : 'in-process');
+          const report = devicesOf(ring);
+          expect(report.transport).toBe(transport === 'auto' ? 'worker_threads' : 'in-process');
+          // On wasm every device computes on the fused kernel (its own instance in a worker), else on the JS loop.
+          expect(report.kernel).toBe(backend === 'wasm' ? 'wasm' : 'js');
+          const measured = report.measured as { perDevice: { kernelWasmBytes: number; peakBytes: number }[] } | undefined;
+          if (transport === 'in-process') expect(measured).toBeUndefined();
+          else
+            for (const d of measured!.perDevice) {
+              expect(d.peakBytes).toBeGreaterThan(0);
+              if (backend === 'wasm') expect(d.kernelWasmBytes).toBeGreaterThan(0);
+              else expect(d.kernelWasmBytes).toBe(0);
+            }
         });
 
   it('webgpu: causal GQA, 3 devices, equals flash there too', async () => {
@@ -86,10 +97,31 @@ describe('ring attention: what the devices report', () => {
       expect(peaks[x]! / peaks[x - 1]!).toBeGreaterThan(0.45);
       expect(peaks[x]! / peaks[x - 1]!).toBeLessThan(0.55);
     }
-    // 4 devices, 128 rows each: q 2·128·16·4, state 2·128·(2 + 16)·8 + a 128-key score row·8, and two
-    // K/V blocks (its own and the next) of 1·128·(16 + 16)·4.
-    const expected = H * 128 * D * 4 + H * 128 * (2 + D) * 8 + 128 * 8 + 2 * (Hkv * 128 * (D + D) * 4);
+    // 4 devices, 128 rows each: q 2·128·16·4 and its 128 positions·4, state 2·128·(2 + 16)·8 + a
+    // 128-key score row·8, and two K/V blocks (its own and the next) of 1·128·(16 + 16)·4 with their 128 positions·4.
+    const expected = H * 128 * D * 4 + 128 * 4 + H * 128 * (2 + D) * 8 + 128 * 8 + 2 * (Hkv * 128 * (D + D) * 4 + 128 * 4);
     expect(peaks[2]).toBe(expected);
+  });
+
+  it('on wasm (the fused kernel in each worker) per-device memory falls as 1/devices, counted and measured', async () => {
+    const big = qkv(4, 2, 1024, 32);
+    const counted: number[] = [];
+    const measured: number[] = [];
+    for (const n of [2, 4, 8]) {
+      const r = devicesOf(await runNode(attention, big, { variant: 'ring', devices: n }, { backend: 'wasm' }));
+      expect([r.transport, r.kernel]).toEqual(['worker_threads', 'wasm']);
+      counted.push(r.maxDevicePeakBytes as number);
+      measured.push((r.measured as { maxDevicePeakBytes: number }).maxDevicePeakBytes);
+    }
+    for (let x = 1; x < 3; x++) {
+      expect(counted[x]! / counted[x - 1]!).toBeGreaterThan(0.45);
+      expect(counted[x]! / counted[x - 1]!).toBeLessThan(0.55);
+      // Measured in the worker (array buffers after a collection, plus the kernel's wasm memory in
+      // use): it also holds a block that arrived early (the ring has no flow control), so it is
+      // above the count, but it halves too.
+      expect(measured[x]! / measured[x - 1]!).toBeLessThan(0.7);
+      expect(measured[x]!).toBeGreaterThanOrEqual(counted[x]! * 0.9);
+    }
   });
 
   it('its report parses with the schema the devices port declares (both transports)', async () => {

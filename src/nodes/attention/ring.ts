@@ -11,12 +11,16 @@
 // between them over MessagePorts, copied by structured clone). Elsewhere (the browser's engine
 // worker) the same device program runs in-process: devices are async functions on one thread and a
 // send is a copy into the next device's inbox, so sends and compute take turns and do not overlap.
+// On the wasm backend a device computes each block on the fused wasm kernel (one thread, its own
+// instance), which returns the block's output and log-sum-exp per row, folded in exactly as above;
+// elsewhere on a plain-JS loop. The device program is runRingDevice (device-programs.ts).
 import { z } from 'zod';
 import { f32, type Tensor } from '../../engine/tensor.js';
-import { CancelledError, type RunContext } from '../../engine/node.js';
+import type { RunContext } from '../../engine/node.js';
 import type { MetricsValue } from '../../engine/values.js';
 import { commonParams, defineVariant, exactFlops, scaleOf, type AttentionInputs } from './common.js';
-import { checkDevices, deviceMetrics, epochMs, shard, type DeviceReport } from './devices.js';
+import { checkDevices, closeDevices, deviceKernel, deviceMetrics, epochMs, runDevices, shard } from './devices.js';
+import type { DeviceKernel, RingJob } from './device-programs.js';
 import { naiveAttentionReference, type AttentionShape } from './reference.js';
 
 const params = z.object({
@@ -31,168 +35,8 @@ const params = z.object({
 
 type P = z.output<typeof params>;
 
-/** A K/V shard as it travels: [Hkv, cols, D] keys, [Hkv, cols, Dv] values, starting at key position kPos0. */
-interface Block {
-  k: Float32Array;
-  v: Float32Array;
-  kPos0: number;
-  cols: number;
-  /** When the sender posted it (epoch ms): the transfer probe's clock. */
-  sentAt?: number;
-}
-
-/** What one device is given: its query shard and its own K/V shard. */
-interface RingJob {
-  device: number;
-  devices: number;
-  H: number;
-  Hkv: number;
-  rows: number;
-  D: number;
-  Dv: number;
-  scale: number;
-  causal: boolean;
-  /** Absolute position of the shard's first query row. */
-  qPos0: number;
-  q: Float32Array;
-  own: Block;
-  /** Columns of the largest block (score scratch). */
-  maxCols: number;
-}
-
-/** How a device talks to its neighbours: send to d + 1, receive from d − 1, report a step. */
-interface RingIO {
-  now(): number;
-  send(b: Block): void;
-  recv(): Promise<Block>;
-  step(step: number): void;
-}
-
-interface RingResult extends DeviceReport {
-  out: Float32Array;
-  entries: number;
-  /** One block's transfer with nothing to hide it behind: post, travel, receipt (ms). */
-  transferMs: number;
-}
-
-// attendBlock and runRingDevice are shipped to the workers as source text (Function.toString):
-// they use nothing outside their arguments, no inner functions, and plain loops.
-
-/**
- * Folds one K/V block into a device's running (m, ℓ, acc) for every head and row (online softmax,
- * float64 state). Returns the score entries computed (causally masked blocks are skipped).
- */
-export function attendBlock(
-  q: Float32Array,
-  b: Block,
-  m: Float64Array,
-  l: Float64Array,
-  acc: Float64Array,
-  scores: Float64Array,
-  g: { H: number; Hkv: number; rows: number; D: number; Dv: number; scale: number; causal: boolean; qPos0: number },
-): number {
-  const { H, Hkv, rows, D, Dv, scale, causal, qPos0 } = g;
-  const { k, v, kPos0, cols } = b;
-  let entries = 0;
-  for (let h = 0; h < H; h++) {
-    const kh = Math.floor(h / (H / Hkv));
-    for (let r = 0; r < rows; r++) {
-      const i = qPos0 + r;
-      const n = causal ? Math.min(cols, i - kPos0 + 1) : cols;
-      if (n <= 0) continue;
-      const qo = (h * rows + r) * D;
-      let max = -Infinity;
-      for (let j = 0; j < n; j++) {
-        const ko = (kh * cols + j) * D;
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
-        const s = dot * scale;
-        scores[j] = s;
-        if (s > max) max = s;
-      }
-      const row = h * rows + r;
-      const mNew = Math.max(m[row]!, max);
-      const corr = Math.exp(m[row]! - mNew);
-      const ao = row * Dv;
-      for (let c = 0; c < Dv; c++) acc[ao + c] = acc[ao + c]! * corr;
-      let sum = 0;
-      for (let j = 0; j < n; j++) {
-        const p = Math.exp(scores[j]! - mNew);
-        sum += p;
-        const vo = (kh * cols + j) * Dv;
-        for (let c = 0; c < Dv; c++) acc[ao + c] = acc[ao + c]! + p * v[vo + c]!;
-      }
-      l[row] = l[row]! * corr + sum;
-      m[row] = mNew;
-      entries += n;
-    }
-  }
-  return entries;
-}
-
-/**
- * One device's program: `devices` steps of send-then-compute, then O = acc / ℓ. Its memory is
- * counted from the byte lengths of what it holds: the query shard, the running state, the score
- * row, the block it computes on and, from its arrival until the current block is released, the
- * next one (the double buffer).
- */
-export async function runRingDevice(io: RingIO, job: RingJob, attend: typeof attendBlock): Promise<RingResult> {
-  const { H, rows, Dv, devices } = job;
-  const spans: number[] = [];
-  const m = new Float64Array(H * rows).fill(-Infinity);
-  const l = new Float64Array(H * rows);
-  const acc = new Float64Array(H * rows * Dv);
-  const scores = new Float64Array(Math.max(1, job.maxCols));
-  let block = job.own;
-  let live = job.q.byteLength + block.k.byteLength + block.v.byteLength + m.byteLength + l.byteLength + acc.byteLength + scores.byteLength;
-  let peak = live;
-  let bytesSent = 0;
-  let entries = 0;
-  // Before the ring starts, one block's transfer measured bare: every device posts a copy of its
-  // block and waits for its neighbour's; the transfer runs from when both were ready (the later of
-  // the neighbour's post and this device's wait) to its receipt. Compared with the waits below, it
-  // says how much of the communication the compute hid.
-  let transferMs = 0;
-  if (devices > 1) {
-    const t = io.now();
-    io.send({ k: block.k, v: block.v, kPos0: block.kPos0, cols: block.cols, sentAt: t });
-    const probe = await io.recv();
-    transferMs = io.now() - Math.max(t, probe.sentAt ?? t);
-    if (live + probe.k.byteLength + probe.v.byteLength > peak) peak = live + probe.k.byteLength + probe.v.byteLength;
-  }
-  for (let step = 0; step < devices; step++) {
-    const last = step === devices - 1;
-    if (!last) {
-      const t = io.now();
-      io.send(block);
-      spans.push(1, step, t, io.now());
-      bytesSent += block.k.byteLength + block.v.byteLength;
-    }
-    const t = io.now();
-    entries += attend(job.q, block, m, l, acc, scores, job);
-    spans.push(0, step, t, io.now());
-    if (!last) {
-      const w = io.now();
-      const next = await io.recv();
-      spans.push(2, step, w, io.now());
-      live += next.k.byteLength + next.v.byteLength;
-      if (live > peak) peak = live;
-      live -= block.k.byteLength + block.v.byteLength;
-      block = next;
-    }
-    io.step(step);
-  }
-  live -= block.k.byteLength + block.v.byteLength + job.q.byteLength;
-  const out = new Float32Array(H * rows * Dv);
-  live += out.byteLength;
-  if (live > peak) peak = live;
-  for (let row = 0; row < H * rows; row++)
-    for (let c = 0; c < Dv; c++) out[row * Dv + c] = l[row]! > 0 ? acc[row * Dv + c]! / l[row]! : 0;
-  return { device: job.device, peakBytes: peak, bytesSent, spans, out, entries, transferMs };
-}
-
 /** Device d's query shard and K/V shard, copied out of the [H, T, D] inputs. */
-function ringJobs({ q, k, v }: AttentionInputs, p: P, s: AttentionShape): RingJob[] {
+function ringJobs({ q, k, v }: AttentionInputs, p: P, s: AttentionShape, kernel: DeviceKernel): RingJob[] {
   const n = p.devices;
   const off = s.Tk - s.Tq;
   const maxCols = Math.max(...Array.from({ length: n }, (_, d) => shard(s.Tk, n, d)).map(([a, b]) => b - a));
@@ -205,6 +49,8 @@ function ringJobs({ q, k, v }: AttentionInputs, p: P, s: AttentionShape): RingJo
     const [qa, qb] = shard(s.Tq, n, d);
     const [ka, kb] = shard(s.Tk, n, d);
     return {
+      program: 'ring' as const,
+      kernel,
       device: d,
       devices: n,
       H: s.H,
@@ -222,176 +68,21 @@ function ringJobs({ q, k, v }: AttentionInputs, p: P, s: AttentionShape): RingJo
   });
 }
 
-/** All devices as async functions on this thread; a send copies the block into the next inbox. */
-async function runInProcess(ctx: RunContext, jobs: RingJob[]): Promise<RingResult[]> {
-  const n = jobs.length;
-  const inbox = jobs.map(() => ({ queue: [] as Block[], waiting: undefined as ((b: Block) => void) | undefined }));
-  let stepsDone = 0;
-  return Promise.all(
-    jobs.map((job) => {
-      const mine = inbox[job.device]!;
-      const next = inbox[(job.device + 1) % n]!;
-      const io: RingIO = {
-        now: epochMs,
-        send(b) {
-          const copy = { ...b, k: b.k.slice(), v: b.v.slice() };
-          if (next.waiting) {
-            const w = next.waiting;
-            next.waiting = undefined;
-            w(copy);
-          } else next.queue.push(copy);
-        },
-        recv: () => (mine.queue.length ? Promise.resolve(mine.queue.shift()!) : new Promise<Block>((r) => (mine.waiting = r))),
-        step() {
-          ctx.checkCancelled();
-          ctx.progress(++stepsDone / (n * n));
-        },
-      };
-      return runRingDevice(io, job, attendBlock);
-    }),
-  );
-}
-
-// ---- worker_threads: one worker per device, kept between runs (unref'd: an idle pool never keeps
-// the process alive). A run that fails or is cancelled terminates them: a device left waiting for a
-// block that will never come cannot be reused.
-
-const WORKER_SOURCE = () => `
-const { parentPort } = require('node:worker_threads');
-const attendBlock = (${attendBlock.toString()});
-const runRingDevice = (${runRingDevice.toString()});
-parentPort.on('message', async (m) => {
-  const inbox = [];
-  let waiting;
-  m.recvPort.on('message', (b) => { if (waiting) { const w = waiting; waiting = undefined; w(b); } else inbox.push(b); });
-  const cancel = new Int32Array(m.cancel);
-  const io = {
-    now: () => performance.timeOrigin + performance.now(),
-    send: (b) => m.sendPort.postMessage(b),
-    recv: () => inbox.length ? Promise.resolve(inbox.shift()) : new Promise((r) => { waiting = r; }),
-    step: (step) => {
-      if (Atomics.load(cancel, 0)) throw new Error('cancelled');
-      parentPort.postMessage({ type: 'step', step });
-    },
-  };
-  try {
-    const r = await runRingDevice(io, m.job, attendBlock);
-    parentPort.postMessage({ type: 'done', result: r }, [r.out.buffer]);
-  } catch (e) {
-    parentPort.postMessage({ type: 'done', error: String((e && e.message) || e) });
-  } finally {
-    m.recvPort.close();
-    m.sendPort.close();
-  }
-});
-`;
-
-interface DeviceWorker {
-  postMessage(m: unknown, transfer?: unknown[]): void;
-  on(ev: 'message', f: (m: any) => void): void;
-  off(ev: 'message', f: (m: any) => void): void;
-  on(ev: 'error', f: (e: Error) => void): void;
-  off(ev: 'error', f: (e: Error) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): Promise<number>;
-}
-
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-let pool: DeviceWorker[] = [];
-
-async function workerThreads(): Promise<typeof import('node:worker_threads') | undefined> {
-  if (!isNode || typeof SharedArrayBuffer === 'undefined') return undefined;
-  try {
-    const spec = 'node:worker_threads';
-    return (await import(/* @vite-ignore */ spec)) as typeof import('node:worker_threads');
-  } catch {
-    return undefined;
-  }
-}
-
-async function devicePool(wt: typeof import('node:worker_threads'), n: number): Promise<DeviceWorker[]> {
-  const source = WORKER_SOURCE();
-  while (pool.length < n) {
-    const w = new wt.Worker(source, { eval: true }) as unknown as DeviceWorker;
-    w.unref();
-    pool.push(w);
-  }
-  return pool.slice(0, n);
-}
-
 /** Stops the device workers (tests; the pool restarts on the next run). */
-export async function closeRingDevices(): Promise<void> {
-  const old = pool;
-  pool = [];
-  await Promise.all(old.map((w) => w.terminate()));
-}
+export const closeRingDevices = closeDevices;
 
-async function runInWorkers(ctx: RunContext, wt: typeof import('node:worker_threads'), jobs: RingJob[]): Promise<RingResult[]> {
-  const n = jobs.length;
-  const workers = await devicePool(wt, n);
-  const cancel = new SharedArrayBuffer(4);
-  const channels = jobs.map(() => new wt.MessageChannel()); // channel d: device d → device d + 1
-  let stepsDone = 0;
-  let failure: Error | undefined;
-  const listeners: [DeviceWorker, (m: any) => void, (e: Error) => void][] = [];
-  try {
-    const results = await Promise.all(
-      jobs.map(
-        (job, d) =>
-          new Promise<RingResult>((resolve, reject) => {
-            const w = workers[d]!;
-            const onMessage = (m: { type: string; result?: RingResult; error?: string }) => {
-              if (m.type === 'step') {
-                try {
-                  ctx.checkCancelled();
-                  ctx.progress(++stepsDone / (n * n));
-                } catch (err) {
-                  failure ??= err as Error;
-                  Atomics.store(new Int32Array(cancel), 0, 1);
-                  reject(err);
-                }
-              } else if (m.error) reject(failure ?? new Error(`ring attention, device ${d}: ${m.error}`));
-              else resolve(m.result!);
-            };
-            const onError = (err: Error) => reject(new Error(`ring attention, device ${d} died: ${err.message}`));
-            listeners.push([w, onMessage, onError]);
-            w.on('message', onMessage);
-            w.on('error', onError);
-            w.ref();
-            const own = job.own;
-            w.postMessage({ job, sendPort: channels[d]!.port1, recvPort: channels[(d + n - 1) % n]!.port2, cancel }, [
-              channels[d]!.port1,
-              channels[(d + n - 1) % n]!.port2,
-              job.q.buffer,
-              own.k.buffer,
-              own.v.buffer,
-            ]);
-          }),
-      ),
-    );
-    return results;
-  } catch (err) {
-    // Devices may be waiting on a block that will never come: these workers cannot be reused.
-    Atomics.store(new Int32Array(cancel), 0, 1);
-    await closeRingDevices();
-    throw err instanceof CancelledError || failure instanceof CancelledError ? new CancelledError() : err;
-  } finally {
-    for (const [w, onMessage, onError] of listeners) {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      w.unref();
-    }
-  }
-}
-
-/** Bytes device d holds at most (what runRingDevice counts), for the cost model. */
+/**
+ * Bytes device d holds at most as runRingDevice counts them on the JS kernel (for the cost model):
+ * its query shard and their positions, the running state and score row, and two K/V blocks with
+ * their positions (its current one and the next). The wasm kernel's device holds a one-entry score
+ * row instead, and the kernel's memory during each call (counted in the run's report).
+ */
 function devicePeakBytes(s: AttentionShape, rows: number, cols: number, maxCols: number): number {
-  const q = s.H * rows * s.D * 4;
+  const q = s.H * rows * s.D * 4 + rows * 4;
   const state = s.H * rows * (2 + s.Dv) * 8 + Math.max(1, maxCols) * 8;
-  const block = s.Hkv * maxCols * (s.D + s.Dv) * 4;
-  const steady = q + state + (cols === maxCols ? 2 * block : block + s.Hkv * cols * (s.D + s.Dv) * 4);
-  return Math.max(steady, state + s.H * rows * s.Dv * 4 + block);
+  const block = (c: number) => s.Hkv * c * (s.D + s.Dv) * 4 + c * 4;
+  const steady = q + state + block(maxCols) + block(cols === maxCols ? maxCols : cols);
+  return Math.max(steady, state + rows * 4 + s.H * rows * s.Dv * 4);
 }
 
 const NO_BIAS = 'attention (ring): the bias input is not supported by the ring variant; use flash for biased attention';
@@ -400,9 +91,12 @@ async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: Atte
   if (ins.bias?.terms.length) throw new Error(NO_BIAS);
   checkDevices('ring', p.devices, s.Tq, s.Tk);
   const t0 = epochMs();
-  const jobs = ringJobs(ins, p, s);
-  const wt = p.transport === 'auto' ? await workerThreads() : undefined;
-  const results = wt ? await runInWorkers(ctx, wt, jobs) : await runInProcess(ctx, jobs);
+  const kernel = deviceKernel(ctx.backend);
+  const jobs = ringJobs(ins, p, s, kernel);
+  const n = p.devices;
+  const links: [number, number][] = n < 2 ? [] : n === 2 ? [[0, 1]] : Array.from({ length: n }, (_, d) => [d, (d + 1) % n]);
+  const { results, transport } = await runDevices(ctx, jobs, { transport: p.transport, links, steps: n, what: 'ring attention' });
+  const wt = transport === 'worker_threads';
   // The devices' memory, as each counted it (all of it lives in this process: one heap per worker).
   const devicesPeak = results.reduce((a, r) => a + r.peakBytes, 0);
   ctx.track(devicesPeak);
@@ -415,7 +109,8 @@ async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: Atte
   const blockBytes = s.Hkv * Math.ceil(s.Tk / p.devices) * (s.D + s.Dv) * 4;
   const transferMs = Math.max(...results.map((r) => r.transferMs));
   const devices = deviceMetrics(results, t0, {
-    transport: wt ? 'worker_threads' : 'in-process',
+    transport,
+    kernel,
     overlap: wt
       ? 'each device posts its block to the next before computing on it, so the copy travels while it computes: timing.transferMs is one bare block transfer, timing.sendMs + waitMs what the compute did not hide (waits also include idling behind a slower neighbour: causal masking loads devices unevenly)'
       : 'none: in-process devices take turns on one thread (a send is a copy between two computes)',
@@ -449,7 +144,7 @@ export const ring = defineVariant(params, {
   doc: {
     title: 'Ring attention (across devices)',
     summary:
-      'Exact attention with Q, K, V sharded by sequence across simulated devices; K/V blocks travel round the ring (each posted on before it is computed on: double buffering) while each device folds them into its rows with an online softmax, so each holds O(T/devices · D). Where the engine runs in Node (CLI, tests, exported modules) each device is a worker_thread with its own memory; in the editor (a browser Web Worker) the same device program runs in-process, devices taking turns. The `devices` output gives per-device peak memory, bytes sent per step, compute/send/wait times per step, one bare block transfer (transferMs) and lanes for the Timeline. Bias inputs are refused.',
+      'Exact attention with Q, K, V sharded by sequence across simulated devices; K/V blocks travel round the ring (each posted on before it is computed on: double buffering) while each device folds them into its rows with an online softmax, so each holds O(T/devices · D). Where the engine runs in Node (CLI, tests, exported modules) each device is a worker_thread with its own memory; in the editor (a browser Web Worker) the same device program runs in-process, devices taking turns. On the wasm backend each device computes its blocks on the fused wasm kernel (one thread, its own instance and wasm memory) and merges them by the log-sum-exp the kernel returns; elsewhere on a plain-JS loop. The `devices` output gives per-device peak memory (counted; in workers also measured: array-buffer bytes after a collection plus the wasm memory its kernel uses), bytes sent per step, compute/send/wait times per step, one bare block transfer (transferMs) and lanes for the Timeline. Bias inputs are refused.',
     formula: "device d, step s: block j = (d − s) mod n; m' = max(m, rowmax(Q_d K_jᵀ)), ℓ' = ℓ·e^(m−m') + Σe^(S−m'), O' = O·e^(m−m') + e^(S−m')·V_j; O_d = O/ℓ",
     references: [{ title: 'Ring Attention with Blockwise Transformers for Near-Infinite Context', year: 2023 }],
   },
