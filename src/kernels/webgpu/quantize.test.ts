@@ -68,7 +68,9 @@ describe('kv-cache kivi on webgpu', () => {
     const ins = { k: rand(2, 75, 12, 3), v: rand(2, 75, 20, 4) };
     const params = { variant: 'kivi', bits: 2, groupSize: 8, residualTokens: 16, prefillTokens: 40 };
     const before = calls.wgsl;
+    const tensors = ctx.tf.memory().numTensors;
     const got = (await kvCache.run(ctx, ins as never, kvCache.params.parse(params))) as Record<string, any>;
+    expect(ctx.tf.memory().numTensors, 'tfjs tensors left behind').toBe(tensors);
     const want = runReference(kvCache, ins, params) as Record<string, any>;
     expectClose((got.k as Tensor).data, (want.k as Tensor).data, { atol: 1e-6, rtol: 1e-6 }, 'k');
     expectClose((got.v as Tensor).data, (want.v as Tensor).data, { atol: 1e-6, rtol: 1e-6 }, 'v');

@@ -197,7 +197,7 @@ export async function selectiveScanWebGPU(
   let uniform: GPUBuffer | undefined;
   try {
     // A, D and deltaBias in one buffer (the kernel has 8 storage bindings; they are tiny).
-    const chan = tf.concat([tf.reshape(t.A, [-1]), t.D ?? tf.zeros([Dm]), t.deltaBias ?? tf.zeros([Dm])]);
+    const chan = tf.tidy(() => tf.concat([tf.reshape(t.A, [-1]), t.D ?? tf.zeros([Dm]), t.deltaBias ?? tf.zeros([Dm])]));
     const dummy = tf.zeros([1]);
     temps.push(chan, dummy);
     const buffers = [t.u, t.delta, t.z ?? dummy, t.B, t.C, chan, y, state].map(bufferOf);

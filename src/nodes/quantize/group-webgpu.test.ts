@@ -24,7 +24,9 @@ async function onWgsl(x: Tensor, params: Record<string, unknown>) {
   ctx.fallback = (r) => reasons.push(r);
   const before = calls.wgsl;
   const p = quantize.params.parse(params);
+  const tensors = ctx.tf.memory().numTensors;
   const got = (await quantize.run(ctx, { in: x } as never, p)) as Record<string, Tensor>;
+  expect(ctx.tf.memory().numTensors, 'tfjs tensors left behind').toBe(tensors);
   const want = runReference(quantize, { in: x }, params) as Record<string, Tensor>;
   for (const port of ['out', 'codes', 'scales']) {
     expect(got[port]!.shape, port).toEqual(want[port]!.shape);

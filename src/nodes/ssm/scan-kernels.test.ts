@@ -53,7 +53,9 @@ async function check(def: typeof selectiveScan | typeof mambaBlock, backend: 'wa
   ctx.fallback = (r) => reasons.push(r);
   const before = { ...calls };
   const p = def.params.parse(params);
+  const tensors = ctx.tf.memory().numTensors;
   const got = (await def.run(ctx, ins as never, p as never)) as Record<string, Tensor>;
+  expect(ctx.tf.memory().numTensors, 'tfjs tensors left behind').toBe(tensors);
   const ref = runReference(def, ins as never, params) as Record<string, Tensor>;
   for (const port of Object.keys(ref)) {
     if (ref[port]!.kind !== 'tensor') continue;
@@ -104,15 +106,21 @@ describe('ssm.selective-scan on the fused kernels', () => {
     expect(reasons[0]).toMatch(/^WGSL selective scan → chunked tfjs scan: the WGSL selective-scan kernel does not compile on this adapter: line \d+/);
   });
 
-  it('wasm: cancel lands inside the kernel (its tick calls checkCancelled)', async () => {
-    const ctx = await testContext('wasm');
-    let n = 0;
-    ctx.checkCancelled = () => {
-      if (++n === 2) throw new Error('cancelled');
-    };
-    const p = selectiveScan.params.parse({ deltaSoftplus: true });
-    await expect(selectiveScan.run(ctx, problem({ Dm: 8, L: 50, N: 4, seed: 71 }) as never, p)).rejects.toThrow('cancelled');
-  });
+  for (const backend of ['wasm', 'webgpu'] as const)
+    it(`${backend}: cancel lands inside the kernel (its tick calls checkCancelled) and leaves no tensor behind`, async () => {
+      const ctx = await testContext(backend);
+      const ins = problem({ Dm: 8, L: 50, N: 4, seed: 71 });
+      const p = selectiveScan.params.parse({ deltaSoftplus: true });
+      await selectiveScan.run(ctx, ins as never, p); // warm: compiled pipelines and pooled buffers
+      const tensors = ctx.tf.memory().numTensors;
+      let n = 0;
+      ctx.checkCancelled = () => {
+        if (++n === 2) throw new Error('cancelled');
+      };
+      await expect(selectiveScan.run(ctx, ins as never, p)).rejects.toThrow('cancelled');
+      expect(n).toBe(2);
+      expect(ctx.tf.memory().numTensors).toBe(tensors);
+    });
 });
 
 describe('ssm.mamba-block on the fused scan kernels', () => {
