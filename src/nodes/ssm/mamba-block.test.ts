@@ -67,7 +67,7 @@ describe('ssm.mamba-block', () => {
     expectClose(got.data, want, { atol: 1e-5 });
   });
 
-  it('runs on the backend (tfjs projections, chunked scan) like the reference, on cpu, wasm and webgpu', async () => {
+  it('runs on the backend (tfjs projections; the scan chunked on cpu, on the fused kernels on wasm and webgpu) like the reference', async () => {
     const x = gauss([37, 8], 5);
     for (const backend of ['cpu', 'wasm', 'webgpu'] as const)
       await expectParity(mambaBlock, backend, { x }, { ...small, chunkSize: 8 }, { atol: 1e-5, rtol: 1e-4 });
