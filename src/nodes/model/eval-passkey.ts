@@ -10,6 +10,7 @@ import { loadTokenizer } from '../text/encodings.js';
 import { loadHfTokenizer } from '../text/hf-tokenizer.js';
 import { argmaxRow, forwardTokens, LlamaModel, LlamaSession } from './llama.js';
 import { resolveTechnique, techniqueParams } from './technique.js';
+import { passkeyMetrics } from './metrics.js';
 
 export const PASSKEY_INTRO =
   'There is an important info hidden inside a lot of irrelevant text. Find it and memorize them. I will quiz you about the important information there.\n';
@@ -73,7 +74,7 @@ export const evalPasskey = defineNode({
   params,
   inputs: { model: { kind: 'model', doc: 'a Llama-family model with weights (model.load)' } },
   outputs: {
-    metrics: { kind: 'metrics', doc: 'lengths, depths, accuracy[length][depth], promptTokens[length][depth] (the prompt actually used), trials, answers (first cell\'s decoded continuations)' },
+    metrics: { kind: 'metrics', metrics: passkeyMetrics, doc: 'lengths, depths, accuracy[length][depth], promptTokens[length][depth] (the prompt actually used), trials, answers (first cell\'s decoded continuations)' },
   },
   infer: () => ({ metrics: { kind: 'metrics', keys: ['lengths', 'depths', 'accuracy', 'promptTokens', 'trials', 'answers', 'attention', 'rope'] } }),
   cost: (ins, p) => ({ flops: 0, workspaceBytes: ins.model.bytes ?? 0, note: `${p.lengths.length}×${p.depths.length} cells × ${p.trials} trials, a prefill and ${p.digits + 2} decode steps each` }),

@@ -8,6 +8,7 @@ import { defineNode, ShapeError } from '../../engine/node.js';
 import { metrics } from '../../engine/values.js';
 import { forwardTokens, LlamaModel } from './llama.js';
 import { idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
+import { perplexityMetrics } from './metrics.js';
 
 /** Most points per NLL curve; longer windows are averaged into this many bins. */
 export const CURVE_POINTS = 512;
@@ -59,6 +60,7 @@ export const evalPerplexity = defineNode({
   outputs: {
     metrics: {
       kind: 'metrics',
+      metrics: perplexityMetrics,
       doc: 'lengths, perplexity (one per length), meanNll, windows and tokensScored per length, curves: per length {position[], nll[]} (at most 512 points, binned), attention, rope',
     },
   },

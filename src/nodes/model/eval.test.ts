@@ -9,6 +9,7 @@ import { parseModelConfig } from './config.js';
 import { evalPasskey, passkeyNeedle, passkeyPrompt, PASSKEY_QUESTION } from './eval-passkey.js';
 import { binCurve, evalPerplexity, nll } from './eval-perplexity.js';
 import { LlamaSession } from './llama.js';
+import { passkeyMetrics, perplexityMetrics } from './metrics.js';
 import { llamaReference } from './reference.js';
 import { tinyWeights } from './testdata/tiny.js';
 import { TINY_CONFIG, useTinyModel } from './testdata/tiny-fixture.js';
@@ -22,7 +23,8 @@ const ids = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % 256);
 describe('eval.perplexity', () => {
   it('perplexity and the per-position curve are those of the reference logits over each window', async () => {
     const out = await runNode(evalPerplexity, { model: tiny.model, ids: i32([40], ids) }, { lengths: [8, 16], stride: 12, maxWindows: 2 });
-    const m = (out.metrics as MetricsValue).values as { perplexity: number[]; windows: number[]; tokensScored: number[]; curves: { nll: number[] }[] };
+    // Parsed by the schema the node declares: what the editor's view reads.
+    const m = perplexityMetrics.parse((out.metrics as MetricsValue).values);
     expect(m.windows).toEqual([2, 2]);
     expect(m.tokensScored).toEqual([14, 30]);
     const arch = parseModelConfig(cfg);
@@ -67,7 +69,7 @@ describe('eval.passkey', () => {
 
   it('scores a grid of lengths × depths on a byte-level model', async () => {
     const out = await runNode(evalPasskey, { model: tiny.model }, { lengths: [320, 400], depths: [0, 1], trials: 1, encoding: 'bytes', digits: 3 });
-    const m = (out.metrics as MetricsValue).values as { accuracy: number[][]; promptTokens: number[][]; answers: string[] };
+    const m = passkeyMetrics.parse((out.metrics as MetricsValue).values);
     expect(m.accuracy.length).toBe(2);
     for (const row of m.accuracy) for (const a of row) expect([0, 1]).toContain(a);
     for (const [i, L] of [320, 400].entries()) for (const n of m.promptTokens[i]!) expect(n).toBeLessThanOrEqual(L);

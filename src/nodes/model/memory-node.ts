@@ -5,6 +5,7 @@ import { defineNode } from '../../engine/node.js';
 import { metrics, type MetricValue } from '../../engine/values.js';
 import { parseModelConfig } from './config.js';
 import { ASSUMPTIONS, DEFAULT_PREFILL_CHUNK, KV_DTYPES, MAX_CONTEXT, parseKvPolicy, planMemory, WEIGHT_DTYPES } from './memory.js';
+import { modelMemoryMetrics } from './metrics.js';
 
 /** A size as --memory-budget reads it: 24GiB, 512MiB (powers of 1024), 80GB (powers of 1000), or bytes. */
 export function parseSize(text: string): number {
@@ -71,6 +72,7 @@ export const modelMemory = defineNode({
   outputs: {
     metrics: {
       kind: 'metrics',
+      metrics: modelMemoryMetrics,
       doc: 'params, weightsBytes, kvBytesPerToken, kvBytes, activationBytes, totalBytes, layers [{index, kind, kvTokens, kvBytes}], components, slidingLayers, globalLayers, maxContext (with fit)',
     },
   },

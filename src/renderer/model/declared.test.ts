@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registry } from '../../nodes/index.js';
 import { evictionTimeline, kvCacheMetrics } from '../../nodes/kv-cache/metrics.js';
+import { modelMemoryMetrics, passkeyMetrics, perplexityMetrics } from '../../nodes/model/metrics.js';
 import { positionMetrics } from '../../nodes/position/metrics.js';
 import type { AnyNodeDef } from '../../engine/node.js';
 import { metricsPortDeclaring, nodesDeclaring } from './declared.js';
@@ -12,6 +13,11 @@ describe('nodes found by what they declare', () => {
   it('finds a port by its whole schema or by one field, optional or not, and only by identity', () => {
     expect(metricsPortDeclaring(registry.get('kv-cache'), evictionTimeline, 'timeline')).toBe('metrics');
     expect(metricsPortDeclaring(registry.get('position'), positionMetrics)).toBe('metrics');
+    // The evaluation and memory views' nodes.
+    expect(metricsPortDeclaring(registry.get('eval.perplexity'), perplexityMetrics)).toBe('metrics');
+    expect(metricsPortDeclaring(registry.get('eval.passkey'), passkeyMetrics)).toBe('metrics');
+    expect(metricsPortDeclaring(registry.get('model.memory'), modelMemoryMetrics)).toBe('metrics');
+    expect(metricsPortDeclaring(registry.get('eval.passkey'), perplexityMetrics)).toBeUndefined();
     expect(metricsPortDeclaring(def(z.object({ t: evictionTimeline.optional() })), evictionTimeline, 't')).toBe('report');
     // A look-alike schema is not the declared one.
     expect(metricsPortDeclaring(def(z.object({ timeline: z.object({ step: z.array(z.number()) }) })), evictionTimeline, 'timeline')).toBeUndefined();

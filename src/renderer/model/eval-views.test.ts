@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { passkeyMetrics, perplexityMetrics, type PerplexityMetrics } from '../../nodes/model/metrics.js';
 import { accuracyColor, passkeyGrid, perplexitySeries } from './eval-views.js';
+
+/** Metrics as eval.perplexity reports them, with the figures the views read. */
+const ppl = (lengths: number[], perplexity: number[], rope = 'rope', attention = 'naive'): PerplexityMetrics => {
+  const each = lengths.map(() => 1);
+  return { lengths, perplexity, meanNll: perplexity.map(Math.log), windows: each, tokensScored: each, curves: lengths.map(() => ({ position: [1], nll: [1] })), rope, attention };
+};
 
 describe('perplexitySeries', () => {
   it('aligns every node on the union of lengths, one line per node, labelled with its technique', () => {
     const r = perplexitySeries([
-      { id: 'rope', metrics: { lengths: [32, 64, 128], perplexity: [300, 280, 900], rope: 'rope', attention: 'naive' } },
-      { id: 'dynamic', metrics: { lengths: [64, 256, 32], perplexity: [281, 400, 301], rope: 'dynamic', attention: 'naive' } },
-      { id: 'window', metrics: { lengths: [32], perplexity: [Infinity], rope: 'rope', attention: 'sliding-window' } },
+      { id: 'rope', metrics: ppl([32, 64, 128], [300, 280, 900]) },
+      { id: 'dynamic', metrics: ppl([64, 256, 32], [281, 400, 301], 'dynamic') },
+      { id: 'window', metrics: ppl([32], [Infinity], 'rope', 'sliding-window') },
     ]);
     expect(r.xs).toEqual([32, 64, 128, 256]);
     expect(r.series).toEqual([
@@ -15,29 +22,31 @@ describe('perplexitySeries', () => {
       { id: 'window', label: 'window · sliding-window', ys: [null, null, null, null] },
     ]);
   });
-  it('leaves out nodes not run yet or with malformed metrics', () => {
+  it('leaves out nodes not run yet; the declared schema refuses malformed metrics before they get here', () => {
     const r = perplexitySeries([
       { id: 'a', metrics: undefined },
-      { id: 'b', metrics: { lengths: [32, 64], perplexity: [1] } },
-      { id: 'c', metrics: { lengths: [16], perplexity: [2.5] } },
+      { id: 'c', metrics: ppl([16], [2.5]) },
     ]);
     expect(r).toEqual({ xs: [16], series: [{ id: 'c', label: 'c', ys: [2.5] }] });
+    expect(perplexityMetrics.safeParse({ ...ppl([32, 64], [1, 2]), perplexity: [1] }).success).toBe(false);
+    expect(perplexityMetrics.safeParse({ lengths: [16], perplexity: [2.5] }).success).toBe(false);
   });
 });
 
 describe('passkeyGrid', () => {
+  const passkey = (lengths: number[], depths: number[], accuracy: number[][], promptTokens: number[][] = []) => ({ lengths, depths, accuracy, promptTokens, trials: 2, answers: [], rope: 'rope', attention: 'naive' });
   it('shapes accuracy[length][depth] into rows of cells with the prompt sizes, and the mean', () => {
-    const g = passkeyGrid({ lengths: [64, 128], depths: [0, 0.5, 1], accuracy: [[1, 1, 0.5], [0, 0.5, 1]], promptTokens: [[60, 61, 62], [120, 121, 122]] })!;
+    const g = passkeyGrid(passkeyMetrics.parse(passkey([64, 128], [0, 0.5, 1], [[1, 1, 0.5], [0, 0.5, 1]], [[60, 61, 62], [120, 121, 122]])));
     expect(g.lengths).toEqual([64, 128]);
     expect(g.depths).toEqual([0, 0.5, 1]);
     expect(g.cells[1]![2]).toEqual({ length: 128, depth: 1, accuracy: 1, promptTokens: 122 });
     expect(g.cells[0]!.map((c) => c.accuracy)).toEqual([1, 1, 0.5]);
     expect(g.mean).toBeCloseTo(4 / 6, 12);
   });
-  it('refuses a grid whose rows do not match the depths', () => {
-    expect(passkeyGrid({ lengths: [64], depths: [0, 1], accuracy: [[1]] })).toBeUndefined();
-    expect(passkeyGrid({ lengths: [64, 128], depths: [0], accuracy: [[1]] })).toBeUndefined();
-    expect(passkeyGrid(undefined)).toBeUndefined();
+  it('the declared schema refuses a grid whose rows do not match the depths', () => {
+    expect(passkeyMetrics.safeParse(passkey([64], [0, 1], [[1]])).success).toBe(false);
+    expect(passkeyMetrics.safeParse(passkey([64, 128], [0], [[1]])).success).toBe(false);
+    expect(passkeyMetrics.safeParse(undefined).success).toBe(false);
   });
 });
 

@@ -1,9 +1,8 @@
-// What the evaluation views draw, apart from React: eval.perplexity nodes' metrics as one line per
-// node over the union of their lengths (perplexity against length), and an eval.passkey node's
-// accuracy[length][depth] as heat-map cells with a colour per accuracy.
-import type { MetricValue } from '../../engine/values.js';
-
-type Metrics = Record<string, MetricValue>;
+// What the evaluation views draw, apart from React: perplexity metrics as one line per node over the
+// union of their lengths (perplexity against length), and a passkey node's accuracy[length][depth]
+// as heat-map cells with a colour per accuracy. The values come parsed by the schemas the nodes
+// declare (src/nodes/model/metrics.ts), so malformed ones never reach here.
+import type { PasskeyMetrics, PerplexityMetrics } from '../../nodes/model/metrics.js';
 
 export interface PerplexitySeries {
   id: string;
@@ -13,23 +12,14 @@ export interface PerplexitySeries {
   ys: (number | null)[];
 }
 
-const numbers = (v: MetricValue | undefined): number[] | undefined =>
-  Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined;
-
-/**
- * Lines of perplexity against length: xs is every length any node scored, ascending; a node whose
- * metrics are missing or malformed (lengths and perplexity lists of different lengths) is left out.
- */
-export function perplexitySeries(nodes: { id: string; metrics: Metrics | undefined }[]): { xs: number[]; series: PerplexitySeries[] } {
-  const ok = nodes.flatMap(({ id, metrics }) => {
-    const lengths = numbers(metrics?.lengths);
-    const ppl = numbers(metrics?.perplexity);
-    if (!lengths || !ppl || lengths.length !== ppl.length || !lengths.length) return [];
-    return [{ id, metrics: metrics!, byLength: new Map(lengths.map((L, i) => [L, ppl[i]!])) }];
-  });
+/** Lines of perplexity against length: xs is every length any node scored, ascending; nodes not run yet are left out. */
+export function perplexitySeries(nodes: { id: string; metrics: PerplexityMetrics | undefined }[]): { xs: number[]; series: PerplexitySeries[] } {
+  const ok = nodes.flatMap(({ id, metrics }) =>
+    metrics?.lengths.length ? [{ id, metrics, byLength: new Map(metrics.lengths.map((L, i) => [L, metrics.perplexity[i]!])) }] : [],
+  );
   const xs = [...new Set(ok.flatMap((n) => [...n.byLength.keys()]))].sort((a, b) => a - b);
   const series = ok.map(({ id, metrics, byLength }) => {
-    const parts = [metrics.rope && metrics.rope !== 'rope' ? `rope ${String(metrics.rope)}` : '', metrics.attention && metrics.attention !== 'naive' ? String(metrics.attention) : ''].filter(Boolean);
+    const parts = [metrics.rope !== 'rope' ? `rope ${metrics.rope}` : '', metrics.attention !== 'naive' ? metrics.attention : ''].filter(Boolean);
     // A perplexity of Infinity or NaN (a window of all -inf scores) is not drawable on a log axis.
     const ys = xs.map((L) => {
       const y = byLength.get(L);
@@ -48,22 +38,16 @@ export interface PasskeyCell {
   promptTokens?: number;
 }
 
-/** An eval.passkey node's grid (rows: lengths, columns: depths), or undefined when the metrics do not hold one. */
-export function passkeyGrid(metrics: Metrics | undefined): { lengths: number[]; depths: number[]; cells: PasskeyCell[][]; mean: number } | undefined {
-  const lengths = numbers(metrics?.lengths);
-  const depths = numbers(metrics?.depths);
-  const acc = metrics?.accuracy;
-  if (!lengths || !depths || !Array.isArray(acc) || acc.length !== lengths.length) return undefined;
-  const tokens = Array.isArray(metrics?.promptTokens) ? (metrics!.promptTokens as MetricValue[]) : [];
-  const cells: PasskeyCell[][] = [];
-  for (let i = 0; i < lengths.length; i++) {
-    const row = numbers(acc[i]);
-    if (!row || row.length !== depths.length) return undefined;
-    const tok = numbers(tokens[i]);
-    cells.push(row.map((accuracy, j) => ({ length: lengths[i]!, depth: depths[j]!, accuracy, ...(tok?.[j] !== undefined ? { promptTokens: tok[j] } : {}) })));
-  }
+/** A passkey node's grid (rows: lengths, columns: depths) and its mean accuracy. */
+export function passkeyGrid(m: PasskeyMetrics): { lengths: number[]; depths: number[]; cells: PasskeyCell[][]; mean: number } {
+  const cells = m.lengths.map((length, i) =>
+    m.accuracy[i]!.map((accuracy, j) => {
+      const tokens = m.promptTokens[i]?.[j];
+      return { length, depth: m.depths[j]!, accuracy, ...(tokens !== undefined ? { promptTokens: tokens } : {}) };
+    }),
+  );
   const all = cells.flat();
-  return { lengths, depths, cells, mean: all.length ? all.reduce((s, c) => s + c.accuracy, 0) / all.length : 0 };
+  return { lengths: m.lengths, depths: m.depths, cells, mean: all.length ? all.reduce((s, c) => s + c.accuracy, 0) / all.length : 0 };
 }
 
 /** Accuracy 0 → red, 0.5 → amber, 1 → green (clamped), as an rgb() colour. */

@@ -1,9 +1,10 @@
-// What the model-memory view draws, apart from React: a model.memory node's figures as bar segments,
+// What the model-memory view draws, apart from React: a memory plan's figures (as declared by
+// model.memory's metrics schema) as bar segments,
 // and the longest context that fits a budget the user types, from the same planner as the node.
-import type { MetricValue } from '../../engine/values.js';
 import { parseModelConfig } from '../../nodes/model/config.js';
 import { parseKvPolicy, planMemory, MAX_CONTEXT } from '../../nodes/model/memory.js';
 import { memoryParams, parseSize } from '../../nodes/model/memory-node.js';
+import type { ModelMemoryMetrics } from '../../nodes/model/metrics.js';
 
 export interface Segment {
   key: string;
@@ -22,11 +23,10 @@ const COMPONENTS: [string, string, string][] = [
 ];
 
 /** Weights per component, then the KV cache and the prefill activations; empty parts left out. */
-export function memorySegments(m: Record<string, MetricValue>): Segment[] {
-  const comps = (m.components ?? {}) as Record<string, { bytes?: number }>;
-  const out: Segment[] = COMPONENTS.map(([key, label, color]) => ({ key, label, color, bytes: Number(comps[key]?.bytes ?? 0) }));
-  out.push({ key: 'kv', label: 'KV cache', color: '#16a34a', bytes: Number(m.kvBytes ?? 0) });
-  out.push({ key: 'activation', label: 'prefill activations', color: '#0d9488', bytes: Number(m.activationBytes ?? 0) });
+export function memorySegments(m: ModelMemoryMetrics): Segment[] {
+  const out: Segment[] = COMPONENTS.map(([key, label, color]) => ({ key, label, color, bytes: m.components[key]?.bytes ?? 0 }));
+  out.push({ key: 'kv', label: 'KV cache', color: '#16a34a', bytes: m.kvBytes });
+  out.push({ key: 'activation', label: 'prefill activations', color: '#0d9488', bytes: m.activationBytes });
   return out.filter((s) => s.bytes > 0);
 }
 

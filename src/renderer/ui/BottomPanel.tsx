@@ -26,9 +26,9 @@ export function BottomPanel() {
   const problems = useStore(analysis.store, (s) => s.issues.length) + useStore(metrics, (s) => s.run.issues.length);
   const kv = useStore(editor.store, (s) => hasKvCache(s.nodes, catalog));
   const pos = useStore(editor.store, (s) => hasPosition(s.nodes, catalog));
-  const modelMemory = useStore(editor.store, (s) => hasModelMemory(s.nodes));
-  const perplexity = useStore(editor.store, (s) => hasPerplexity(s.nodes));
-  const passkey = useStore(editor.store, (s) => hasPasskey(s.nodes));
+  const modelMemory = useStore(editor.store, (s) => hasModelMemory(s.nodes, catalog));
+  const perplexity = useStore(editor.store, (s) => hasPerplexity(s.nodes, catalog));
+  const passkey = useStore(editor.store, (s) => hasPasskey(s.nodes, catalog));
   const drag = useRef<{ y: number; h: number } | null>(null);
 
   const tabs: { id: BottomTab; label: string; count?: number; show?: boolean }[] = [

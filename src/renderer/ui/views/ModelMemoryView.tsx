@@ -1,24 +1,31 @@
-// Model memory plans: each model.memory node's figures as one stacked bar (weights per component,
-// KV cache, prefill activations) against a budget the user types, with the longest context that fits
-// it — computed by the node's own planner from the config upstream.
+// Model memory plans: each node that declares a memory plan (model.memory): its figures as one
+// stacked bar (weights per component, KV cache, prefill activations) against a budget the user
+// types, with the longest context that fits it — computed by the node's own planner from the config
+// upstream.
 import { useEffect, useState } from 'react';
-import type { MetricValue } from '../../../engine/values.js';
 import { dict } from '../../../engine/dict.js';
 import { useApp } from '../../app-context.js';
+import type { Catalog } from '../../model/catalog.js';
+import { nodesDeclaring } from '../../model/declared.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatBytes } from '../../model/format.js';
 import { fitReadout, memorySegments } from '../../model/model-memory.js';
 import { parseSize } from '../../../nodes/model/memory-node.js';
+import { modelMemoryMetrics } from '../../../nodes/model/metrics.js';
 import { shallowEqual, useStore } from '../../state/store.js';
 
-export const hasModelMemory = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'model.memory');
+/** Nodes (and their metrics port) that report a model memory plan. */
+const memoryNodes = (nodes: FlowNode[], catalog: Catalog) => nodesDeclaring(nodes, (t) => catalog.def(t), modelMemoryMetrics);
+
+export const hasModelMemory = (nodes: FlowNode[], catalog: Catalog) => memoryNodes(nodes, catalog).length > 0;
 
 const GiB = 2 ** 30;
 const gib = (b: number) => `${(b / GiB).toFixed(2)} GiB`;
 
 export function ModelMemoryView() {
-  const { editor, metrics, runner } = useApp();
-  const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'model.memory').map((n) => n.id), shallowEqual);
+  const { editor, metrics, runner, catalog } = useApp();
+  const declared = useStore(editor.store, (s) => memoryNodes(s.nodes, catalog), (a, b) => shallowEqual(a.map((d) => `${d.id}.${d.port}`), b.map((d) => `${d.id}.${d.port}`)));
+  const ids = declared.map((d) => d.id);
   // The port feeding each node's `model` input: its config is what the budget search needs.
   const upstream = useStore(
     editor.store,
@@ -49,7 +56,11 @@ export function ModelMemoryView() {
     };
   }, [done.join(), upstream.join(), runner]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const shown = ids.filter((id) => summaries[id]?.outputs?.metrics?.metrics);
+  // Values that do not match the declared schema are not drawn.
+  const shown = declared.flatMap(({ id, port }) => {
+    const m = modelMemoryMetrics.safeParse(summaries[id]?.outputs?.[port]?.metrics).data;
+    return m ? [{ id, m }] : [];
+  });
   if (!shown.length) return <div className="empty-note">Run the pipeline to see each model&apos;s memory plan.</div>;
   let budget: number | undefined;
   try {
@@ -73,10 +84,9 @@ export function ModelMemoryView() {
         />
         {budget === undefined && <span className="muted">a size such as 24GiB or 80GB</span>}
       </label>
-      {shown.map((id, i) => {
-        const m = summaries[id]!.outputs!.metrics!.metrics as Record<string, MetricValue>;
+      {shown.map(({ id, m }, i) => {
         const segs = memorySegments(m);
-        const total = Number(m.totalBytes ?? 0);
+        const total = m.totalBytes;
         const scale = Math.max(total, budget ?? 0) || 1;
         const config = configs[upstream[ids.indexOf(id)] ?? ''];
         const fit = config && budget !== undefined ? fitReadout(config, params(id), budgetText) : undefined;
@@ -85,7 +95,7 @@ export function ModelMemoryView() {
             <div style={{ display: 'flex', gap: 12, alignItems: 'baseline' }}>
               <span className="mono">{id}</span>
               <span className="muted">
-                {Number(m.context ?? 0).toLocaleString('en-US')} tokens · batch {String(m.batch)} · weights {String(m.weights)} · KV {String(m.kv)} · {String(m.kvPolicy)}
+                {m.context.toLocaleString('en-US')} tokens · batch {m.batch} · weights {m.weights} · KV {m.kv} · {m.kvPolicy}
               </span>
               <span className="spacer" />
               <strong>{gib(total)}</strong>

@@ -1,24 +1,30 @@
-// Passkey retrieval: each eval.passkey node's accuracy as a heat map of prompt lengths (rows) by the
-// depth the key is hidden at (columns), red (never found) to green (always), from the node's metrics.
-import type { MetricValue } from '../../../engine/values.js';
+// Passkey retrieval: each node that declares passkey metrics (eval.passkey): its accuracy as a heat
+// map of prompt lengths (rows) by the depth the key is hidden at (columns), red (never found) to
+// green (always), read through the declared schema.
+import { passkeyMetrics } from '../../../nodes/model/metrics.js';
 import { useApp } from '../../app-context.js';
+import type { Catalog } from '../../model/catalog.js';
+import { nodesDeclaring } from '../../model/declared.js';
 import type { FlowNode } from '../../model/graph.js';
 import { accuracyColor, passkeyGrid } from '../../model/eval-views.js';
 import { shallowEqual, useStore } from '../../state/store.js';
 import { formatCount } from '../Chart.js';
 
-export const hasPasskey = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'eval.passkey');
+/** Nodes (and their metrics port) that report a passkey grid. */
+const passkeyNodes = (nodes: FlowNode[], catalog: Catalog) => nodesDeclaring(nodes, (t) => catalog.def(t), passkeyMetrics);
+
+export const hasPasskey = (nodes: FlowNode[], catalog: Catalog) => passkeyNodes(nodes, catalog).length > 0;
 
 export function PasskeyView() {
-  const { editor, metrics } = useApp();
-  const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'eval.passkey').map((n) => n.id), shallowEqual);
+  const { editor, metrics, catalog } = useApp();
+  const declared = useStore(editor.store, (s) => passkeyNodes(s.nodes, catalog), (a, b) => shallowEqual(a.map((d) => `${d.id}.${d.port}`), b.map((d) => `${d.id}.${d.port}`)));
   const summaries = useStore(metrics, (s) => s.nodes);
-  const grids = ids.flatMap((id) => {
-    const m = summaries[id]?.outputs?.metrics?.metrics as Record<string, MetricValue> | undefined;
-    const g = passkeyGrid(m);
-    return g ? [{ id, g, m: m! }] : [];
+  // Values that do not match the declared schema are not drawn.
+  const grids = declared.flatMap(({ id, port }) => {
+    const m = passkeyMetrics.safeParse(summaries[id]?.outputs?.[port]?.metrics).data;
+    return m ? [{ id, g: passkeyGrid(m), m }] : [];
   });
-  if (!grids.length) return <div className="empty-note">Run the pipeline to see each eval.passkey node&apos;s accuracy by length and depth.</div>;
+  if (!grids.length) return <div className="empty-note">Run the pipeline to see each passkey evaluation&apos;s accuracy by length and depth.</div>;
   return (
     <div data-testid="passkey-view" style={{ display: 'flex', flexWrap: 'wrap', gap: 24, padding: '4px 8px' }}>
       {grids.map(({ id, g, m }, k) => (
@@ -26,7 +32,7 @@ export function PasskeyView() {
           <div style={{ display: 'flex', gap: 12, alignItems: 'baseline', marginBottom: 4 }}>
             <span className="mono">{id}</span>
             <span className="muted">
-              {String(m.rope ?? '')} · {String(m.attention ?? '')} · {String(m.trials ?? '?')} trials · mean {(100 * g.mean).toFixed(0)}%
+              {m.rope} · {m.attention} · {m.trials} trials · mean {(100 * g.mean).toFixed(0)}%
             </span>
           </div>
           <table style={{ borderCollapse: 'collapse', fontSize: 12 }}>

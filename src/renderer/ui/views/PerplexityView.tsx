@@ -1,21 +1,28 @@
-// Perplexity against length: one line per eval.perplexity node (a pipeline branch: the config's RoPE,
-// a rope_scaling override, another attention kernel) on a log-length axis, from the nodes' metrics.
+// Perplexity against length: one line per node that declares perplexity metrics (eval.perplexity: a
+// pipeline branch with the config's RoPE, a rope_scaling override, another attention kernel) on a
+// log-length axis, read through the declared schema.
 import { useMemo } from 'react';
 import uPlot from 'uplot';
-import type { MetricValue } from '../../../engine/values.js';
+import { perplexityMetrics } from '../../../nodes/model/metrics.js';
 import { useApp } from '../../app-context.js';
+import type { Catalog } from '../../model/catalog.js';
+import { nodesDeclaring } from '../../model/declared.js';
 import type { FlowNode } from '../../model/graph.js';
 import { perplexitySeries } from '../../model/eval-views.js';
 import { shallowEqual, useStore } from '../../state/store.js';
 import { Chart, formatCount, SERIES_COLORS } from '../Chart.js';
 
-export const hasPerplexity = (nodes: FlowNode[]) => nodes.some((n) => n.data.type === 'eval.perplexity');
+/** Nodes (and their metrics port) that report perplexity by length. */
+const perplexityNodes = (nodes: FlowNode[], catalog: Catalog) => nodesDeclaring(nodes, (t) => catalog.def(t), perplexityMetrics);
+
+export const hasPerplexity = (nodes: FlowNode[], catalog: Catalog) => perplexityNodes(nodes, catalog).length > 0;
 
 export function PerplexityView() {
-  const { editor, metrics } = useApp();
-  const ids = useStore(editor.store, (s) => s.nodes.filter((n) => n.data.type === 'eval.perplexity').map((n) => n.id), shallowEqual);
+  const { editor, metrics, catalog } = useApp();
+  const declared = useStore(editor.store, (s) => perplexityNodes(s.nodes, catalog), (a, b) => shallowEqual(a.map((d) => `${d.id}.${d.port}`), b.map((d) => `${d.id}.${d.port}`)));
   const summaries = useStore(metrics, (s) => s.nodes);
-  const { xs, series } = perplexitySeries(ids.map((id) => ({ id, metrics: summaries[id]?.outputs?.metrics?.metrics as Record<string, MetricValue> | undefined })));
+  // Values that do not match the declared schema are not drawn.
+  const { xs, series } = perplexitySeries(declared.map(({ id, port }) => ({ id, metrics: perplexityMetrics.safeParse(summaries[id]?.outputs?.[port]?.metrics).data })));
   // Log y only when the perplexities span a decade or more; otherwise uPlot's log axis shows one tick.
   const ys = series.flatMap((s) => s.ys).filter((y): y is number => y !== null);
   const logY = ys.length > 0 && Math.max(...ys) / Math.min(...ys) >= 10;
@@ -50,7 +57,7 @@ export function PerplexityView() {
     }),
     [key], // eslint-disable-line react-hooks/exhaustive-deps
   );
-  if (!series.length) return <div className="empty-note">Run the pipeline to plot each eval.perplexity node&apos;s perplexity against length.</div>;
+  if (!series.length) return <div className="empty-note">Run the pipeline to plot each perplexity evaluation against length.</div>;
   return (
     <div data-testid="perplexity-view" style={{ padding: '4px 8px' }}>
       <div className="chart-box">
