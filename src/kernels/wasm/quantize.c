@@ -3,7 +3,7 @@
 // group at a time: min/max, the group's scale (and min), then each element's code — OR-ed into its
 // word, 32/b codes per u32, low bits first — and its dequantized value. Every step is one f32
 // operation in the reference's order (wasm has no fused multiply-add here), so the results equal
-// the plain-TS references bit for bit. Built by scripts/build-wasm.sh; the host side is quantize.ts.
+// the plain-TS references bit for bit; `wide` does KIVI's reference arithmetic in float64 (kivi.ts). Built by scripts/build-wasm.sh; the host side is quantize.ts.
 #include <stdint.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -15,11 +15,20 @@ typedef uint32_t u32;
 
 // Field order shared with quantize.ts.
 typedef struct {
-  u32 rows, len, G, nG, f1, s1, s2, js, c1, c2, c3, c4, t1, t2, t3, bits, per, L, symmetric, halfUp;
+  u32 rows, len, G, nG, f1, s1, s2, js, c1, c2, c3, c4, t1, t2, t3, bits, per, L, symmetric, halfUp, wide;
   u32 x, out, codes, scales;
 } Cfg;
 
-static inline f32 rnd(f32 v, u32 halfUp) { return halfUp ? __builtin_floorf(v + 0.5f) : __builtin_rintf(v); }
+// Half up as Math.round (floor(v + 0.5) would round 0.5 − ε up), or half to even as torch.round.
+static inline f32 rnd(f32 v, u32 halfUp) {
+  if (!halfUp) return __builtin_rintf(v);
+  const f32 r = __builtin_floorf(v);
+  return v - r >= 0.5f ? r + 1.0f : r;
+}
+static inline double rnd64(double v) {
+  const double r = __builtin_floor(v);
+  return v - r >= 0.5 ? r + 1.0 : r;
+}
 static inline f32 clampf(f32 v, f32 lo, f32 hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 // Groups g0..g1−1, numbered row-major (row f, group g) = f·nG + g.
@@ -40,6 +49,24 @@ EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
       const f32 w = sym ? __builtin_fabsf(v) : v;
       if (w > mx) mx = w;
       if (w < mn) mn = w;
+    }
+    if (p->wide && !sym) {
+      // KIVI's reference arithmetic: hi − lo and the quotient in float64, the scale rounded once to
+      // f32; codes from a float64 quotient (Math.round); values c·s + min in float64, rounded once.
+      const f32 s = (f32)(((double)mx - (double)mn) / (double)p->L);
+      const u32 si = a * p->t1 + b * p->t2 + g * p->t3;
+      scales[2 * si] = s;
+      scales[2 * si + 1] = mn;
+      const u32 cbase = a * p->c1 + b * p->c2 + g * p->c3;
+      for (u32 j = j0; j < j1; j++) {
+        const u32 e = base + j * js;
+        double q = s > 0 ? rnd64(((double)x[e] - (double)mn) / (double)s) : 0.0;
+        q = q < 0 ? 0 : q > (double)p->L ? (double)p->L : q;
+        out[e] = (f32)(q * (double)s + (double)mn);
+        const u32 ci = cbase + (j - j0) * p->c4;
+        codes[ci / p->per] |= (u32)q << ((ci % p->per) * p->bits);
+      }
+      continue;
     }
     const f32 s = sym ? mx / Lf : (mx - mn) / Lf;
     const f32 safe = s > 0 ? s : 1.0f;

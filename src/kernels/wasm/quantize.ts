@@ -10,7 +10,7 @@ interface QuantizeExports {
 }
 
 const TICK_MS = 50;
-const CFG = ['rows', 'len', 'G', 'nG', 'f1', 's1', 's2', 'js', 'c1', 'c2', 'c3', 'c4', 't1', 't2', 't3', 'bits', 'per', 'L', 'symmetric', 'halfUp', 'x', 'out', 'codes', 'scales'] as const;
+const CFG = ['rows', 'len', 'G', 'nG', 'f1', 's1', 's2', 'js', 'c1', 'c2', 'c3', 'c4', 't1', 't2', 't3', 'bits', 'per', 'L', 'symmetric', 'halfUp', 'wide', 'x', 'out', 'codes', 'scales'] as const;
 
 let kernel: { memory: WebAssembly.Memory; exports: QuantizeExports; heapBase: number } | undefined;
 let unavailable: string | undefined;
@@ -46,7 +46,15 @@ export function wasmQuantizeUnavailable(): string | undefined {
 export function groupQuantizeWasm(
   x: Float32Array,
   layout: GroupLayout,
-  opts: { bits: number; symmetric: boolean; roundHalfUp?: boolean; tick?(fraction: number): void },
+  opts: {
+    bits: number;
+    symmetric: boolean;
+    /** Round half up (Math.round); else half to even (torch.round). */
+    roundHalfUp?: boolean;
+    /** Min-max arithmetic in float64, rounded to f32 where stored: KIVI's reference (kivi.ts quantizeGroups). */
+    float64?: boolean;
+    tick?(fraction: number): void;
+  },
 ): { out: Float32Array; codes: Uint32Array; scales: Float32Array; bytes: number } {
   const k = load();
   const per = Math.floor(32 / opts.bits);
@@ -75,7 +83,7 @@ export function groupQuantizeWasm(
   const vals: Record<(typeof CFG)[number], number> = {
     rows: l.rows, len: l.len, G: l.groupSize, nG, f1: l.f1, s1: l.s1, s2: l.s2, js: l.js, c1: l.c1, c2: l.c2, c3: l.c3, c4: l.c4,
     t1: l.t1, t2: l.t2, t3: l.t3, bits: opts.bits, per, L: opts.symmetric ? 2 ** (opts.bits - 1) - 1 : 2 ** opts.bits - 1,
-    symmetric: opts.symmetric ? 1 : 0, halfUp: opts.roundHalfUp ? 1 : 0, x: xAt, out: outAt, codes: codesAt, scales: scalesAt,
+    symmetric: opts.symmetric ? 1 : 0, halfUp: opts.roundHalfUp ? 1 : 0, wide: opts.float64 ? 1 : 0, x: xAt, out: outAt, codes: codesAt, scales: scalesAt,
   };
   const cfg = new Uint32Array(buf, k.heapBase, CFG.length);
   CFG.forEach((f, i) => (cfg[i] = vals[f]));

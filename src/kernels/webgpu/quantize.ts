@@ -39,7 +39,7 @@ struct Params { ${PARAMS.map((f) => `${f}: u32`).join(', ')} }
 @group(0) @binding(4) var<uniform> p: Params;
 
 fn rnd(v: f32) -> f32 {
-  if (p.halfUp != 0u) { return floor(v + 0.5); }
+  if (p.halfUp != 0u) { let r = floor(v); return select(r, r + 1.0, v - r >= 0.5); } // Math.round
   return round(v); // half to even
 }
 

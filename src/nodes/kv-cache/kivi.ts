@@ -140,12 +140,12 @@ function kiviResult(k: Tensor, v: Tensor, p: P, s: CacheShape, kq: Q, vq: Q) {
   };
 }
 
-/** KIVI's quantize + dequantize of K and V on the wasm kernel (as kiviQuantizeWebGPU). */
+/** KIVI's quantize + dequantize of K and V on the wasm kernel (as kiviQuantizeWebGPU), in the reference's float64 arithmetic: equal bit for bit. */
 export function kiviQuantizeWasm(k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape, tick?: (fraction: number) => void) {
   const split = kiviSplit(s.T, p.residualTokens);
   const one = (x: Tensor, layout: GroupLayout, span: [number, number]) => {
     const r = groupQuantizeWasm(x.data as Float32Array, layout, {
-      bits: p.bits, symmetric: false, roundHalfUp: true,
+      bits: p.bits, symmetric: false, roundHalfUp: true, float64: true,
       tick: tick && ((f) => tick(span[0] + f * (span[1] - span[0]))),
     });
     const groups = layout.rows * Math.ceil(layout.len / layout.groupSize);
@@ -158,7 +158,8 @@ export function kiviQuantizeWasm(k: Tensor, v: Tensor, p: { bits: number; groupS
 
 /**
  * KIVI's quantize + dequantize of K and V [Hkv, T, D(v)] on the WGSL kernel: the same groups, codes
- * (in the same order: `packed`) and scales/mins as the host quantizer, with the residual copied.
+ * (in the same order: `packed`) and scales/mins as the host quantizer, with the residual copied. WGSL
+ * has no float64: a scale may differ from the host's by 1 ulp (and a code on a rounding boundary by one).
  */
 export async function kiviQuantizeWebGPU(tf: typeof tfc, k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape,
   tick?: (fraction: number) => void) {
