@@ -76,6 +76,10 @@ export const evalPasskey = defineNode({
   outputs: {
     metrics: { kind: 'metrics', metrics: passkeyMetrics, doc: 'lengths, depths, accuracy[length][depth], promptTokens[length][depth] (the prompt actually used), trials, answers (first cell\'s decoded continuations)' },
   },
+  // No `exact` counterpart for the accuracy overlay, though the same evaluation with exact attention
+  // and a full cache exists: the overlay compares values element by element, and this node's value
+  // is a report whose accuracy is itself the accuracy measurement. Put a second evaluation with exact
+  // attention beside it; the view draws both.
   infer: () => ({ metrics: { kind: 'metrics', keys: ['lengths', 'depths', 'accuracy', 'promptTokens', 'trials', 'answers', 'attention', 'rope'] } }),
   cost: (ins, p) => ({ flops: 0, workspaceBytes: ins.model.bytes ?? 0, note: `${p.lengths.length}×${p.depths.length} cells × ${p.trials} trials, a prefill and ${p.digits + 2} decode steps each` }),
   async run(ctx, ins, p) {

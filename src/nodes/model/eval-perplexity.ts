@@ -64,6 +64,10 @@ export const evalPerplexity = defineNode({
       doc: 'lengths, perplexity (one per length), meanNll, windows and tokensScored per length, curves: per length {position[], nll[]} (at most 512 points, binned), attention, rope',
     },
   },
+  // No `exact` counterpart for the accuracy overlay, though the same evaluation with exact attention
+  // and a full cache exists: the overlay compares values element by element, and this node's value
+  // is a report whose perplexity is itself the accuracy measurement. Put a second evaluation with exact
+  // attention beside it; the view draws both.
   infer(ins, p) {
     const T = tokensLength(ins);
     if (T !== null) {

@@ -98,6 +98,10 @@ export const prune = defineNode({
     weight: { kind: 'tensor', dims: ['out', 'in'], doc: 'the pruned matrix (when a weight came in)' },
     metrics: { kind: 'metrics', doc: 'sparsity (overall), matrices (sparsity per matrix), params, nonzeros, bytes {denseF32, denseBf16, csrF32, csrBf16, semi24Bf16}' },
   },
+  // The accuracy overlay compares a pruned matrix with the dense one that came in. A pruned model
+  // has no pair: model values have no element-wise error; what pruning costs a model shows on the
+  // logits of a model.forward fed by it, beside one fed by the dense model.
+  exact: () => ({ kind: 'input', pairs: [{ output: 'weight', input: 'weight' }] }),
   infer(ins, p) {
     if (!!ins.model === !!ins.weight) throw new ShapeError('model', 'connect either "model" or "weight" (exactly one)');
     if (ins.weight) {

@@ -94,6 +94,9 @@ export const segment = defineNode({
     const T = sequenceLength(ins, p, false) ?? 0;
     return { flops: T, workspaceBytes: 4 * T, note: `segment ids ${T} i32` };
   },
+  // No `exact` counterpart for the accuracy overlay: the positions and mask are exact bookkeeping
+  // that define a technique (windows) rather than approximate a value. What the windows cost shows
+  // downstream, on the attention and model nodes that use them.
   // Bookkeeping only, O(T) on the host: run() is the reference.
   run: (_ctx, ins, p) => segmentValues(ins, p),
   reference: (ins, p) => segmentValues(ins, p),

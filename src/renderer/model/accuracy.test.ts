@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index.js';
 import { compile } from '../../engine/compile/compile.js';
 import type { Pipeline } from '../../engine/schema/pipeline.js';
+import { runNode } from '../../nodes/testing.js';
 import { accuracyLevel, accuracyPipeline, compareValues, worstRelError } from './accuracy.js';
 
 const doc = (nodes: Pipeline['nodes'], edges: Pipeline['edges'], checks?: Pipeline['checks']): Pipeline => ({
@@ -112,6 +113,37 @@ describe('accuracyPipeline', () => {
     expect(sib('win__exact')).toMatchObject({ attention: { variant: 'naive', causal: true, scale: 0.25 }, kvCache: { policy: 'full' }, ropeScaling: { rope_type: 'linear', factor: 2 } });
     expect(sib('stream__exact')).toMatchObject({ attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' }, prefillTokens: 8 });
     expect(plan.doc.edges.filter((e) => e.to.startsWith('win__exact.')).map((e) => e.from).sort()).toEqual(['ids.out', 'm.model']);
+  });
+
+  it('compares a pruned matrix with the dense one that came in; a pruned model, segments and evaluations have no pair', () => {
+    const d = doc(
+      [qkv, { id: 'w', type: 'source.npy', params: { path: 'w.npy' } }, { id: 'pw', type: 'prune', params: { sparsity: 0.5 } },
+        { id: 'm', type: 'model.load', params: { path: 'models/tiny' } }, { id: 'pm', type: 'prune', params: {} },
+        { id: 'seg', type: 'segment', params: { variant: 'fixed', windowSize: 16 } },
+        { id: 'ids', type: 'source.npy', params: { path: 'ids.npy' } },
+        { id: 'ppl', type: 'eval.perplexity', params: { lengths: [8], attention: { variant: 'sliding-window', window: 4, causal: true } } },
+        { id: 'pk', type: 'eval.passkey', params: { attention: { variant: 'sliding-window', window: 4, causal: true } } }],
+      [{ from: 'w.out', to: 'pw.weight' }, { from: 'm.model', to: 'pm.model' }, { from: 'qkv.q', to: 'seg.like' },
+        { from: 'm.model', to: 'ppl.model' }, { from: 'ids.out', to: 'ppl.ids' }, { from: 'm.model', to: 'pk.model' }],
+    );
+    for (const n of d.nodes.filter((x) => x.type !== 'source.npy' && x.type !== 'model.load' && x.type !== 'source.synthetic-qkv'))
+      expect(registry.get(n.type)!.params.safeParse(n.params).success, n.id).toBe(true);
+    const plan = accuracyPipeline(d, registry);
+    expect(plan.pairs).toEqual([{ node: 'pw', port: 'weight', exact: { node: 'w', port: 'out' } }]);
+    expect(plan.exactOf).toEqual({ pw: 'its input "weight"' });
+  });
+
+  it("a pruned matrix's error against its input is the norm of what was zeroed", async () => {
+    // Magnitude 50% on 4×4: the 8 smallest |W| go. Values chosen with distinct magnitudes 1..16.
+    const data = Float32Array.from([3, -1, 14, 7, -9, 2, 16, -5, 11, -4, 6, 13, -8, 10, -15, 12]);
+    const w = { kind: 'tensor' as const, dtype: 'float32' as const, shape: [4, 4], data };
+    const out = await runNode(registry.get('prune')!, { weight: w }, { sparsity: 0.5 });
+    const r = compareValues(out.weight, w) as { relError: number; maxAbs: number };
+    const zeroed = [1, 2, 3, 4, 5, 6, 7, 8];
+    const all = Array.from({ length: 16 }, (_, i) => i + 1);
+    const norm = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + x * x, 0));
+    expect(r.relError).toBeCloseTo(norm(zeroed) / norm(all), 6);
+    expect(r.maxAbs).toBe(8);
   });
 
   it('skips nodes whose params do not parse and unconnected quantizers', () => {
