@@ -112,7 +112,7 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
   const slope = (k: 'seq' | 'chunked' | 'fused' | 'attn') => fitLogLog(Ls, rows.map((r) => r[k]))?.slope.toFixed(2) ?? '–';
   const b = info.name;
   const last = rows[rows.length - 1]!;
-  const gflops = (r: (typeof rows)[number]) => scanFlops({ batch: 1, Dm, L: r.L, N, G: 1 }, false, chunkSize) / (r.fused * 1e6);
+  const gflops = (r: (typeof rows)[number]) => scanFlops({ batch: 1, Dm, L: r.L, N, G: 1 }) / (r.fused * 1e6);
   const ms = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(1));
   const ratio = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? '–' : `${(a / b).toFixed(2)}×`);
   const load = loadavg().map((x) => x.toFixed(2)).join(', ');

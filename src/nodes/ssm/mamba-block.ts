@@ -96,7 +96,7 @@ function mambaFlops(p: MambaParams, batch: number, L: number) {
   const { dModel, dInner, N, K, R } = mambaDims(p);
   const proj = 2 * L * (dModel * 2 * dInner + dInner * (R + 2 * N) + R * dInner + dInner * dModel);
   const conv = 2 * L * dInner * K + 4 * L * dInner; // conv, silu on x and on z
-  return batch * (proj + conv) + scanFlops({ batch, Dm: dInner, L, N, G: 1 }, p.scan === 'chunked', p.chunkSize);
+  return batch * (proj + conv) + scanFlops({ batch, Dm: dInner, L, N, G: 1 });
 }
 
 function blockMetrics(p: MambaParams, batch: number, L: number) {

@@ -161,12 +161,13 @@ export function softplusTf(tf: typeof tfc, x: tfc.Tensor): tfc.Tensor {
 }
 
 /**
- * FLOPs of the scan per (channel, position, state): exp(Δ·A) 2, Δ·B·u 2, the update 2, x·C 2 (the
- * sequential count); the chunked scan adds 3 per doubling step (log2 Lc of them) and 2 for the carry.
+ * FLOPs of the scan, the technique's count: per (channel, position, state) exp(Δ·A) 2, Δ·B·u 2, the
+ * update 2, x·C 2; per (channel, position) Δ·u, D·u and the gate. The fused kernels (wasm, webgpu) do
+ * this work; the chunked tfjs scan (cpu) does 3 more per doubling step and 2 for the carry, which its
+ * profile shows as a lower share of the backend's peak rather than as more FLOPs.
  */
-export function scanFlops(d: Omit<ScanDims, 'batched'>, chunked: boolean, chunkSize: number): number {
-  const per = chunked ? 8 + 3 * Math.ceil(Math.log2(Math.max(2, Math.min(chunkSize, d.L)))) + 2 : 8;
-  return d.batch * d.Dm * d.L * (d.N * per + 4);
+export function scanFlops(d: Omit<ScanDims, 'batched'>): number {
+  return d.batch * d.Dm * d.L * (d.N * 8 + 4);
 }
 
 /**

@@ -104,7 +104,7 @@ export const selectiveScan = defineNode({
   family: 'ssm',
   title: 'Selective scan (S6)',
   summary:
-    'Mamba\'s input-dependent state-space scan over raw u, Δ, A, B, C, with the semantics of mamba_ssm\'s selective_scan_ref: O(L) time and an O(Dm·N) state. Runs as a chunked parallel scan on the backend or as the sequential recurrence. (The ssm family is four node types rather than one with variants because their ports differ: the scan takes raw u/Δ/A/B/C, a Mamba block takes hidden states and owns its weights, RWKV takes k, v and per-channel decay and bonus, AFT takes q, k, v.)',
+    'Mamba\'s input-dependent state-space scan over raw u, Δ, A, B, C, with the semantics of mamba_ssm\'s selective_scan_ref: O(L) time and an O(Dm·N) state. Runs on the backend — a fused kernel on wasm (SIMD) and webgpu (WGSL), a chunked parallel scan of tfjs ops on cpu — or as the sequential recurrence in plain TS. (The ssm family is four node types rather than one with variants because their ports differ: the scan takes raw u/Δ/A/B/C, a Mamba block takes hidden states and owns its weights, RWKV takes k, v and per-channel decay and bonus, AFT takes q, k, v.)',
   formula: 'x_l = exp(Δ_l·A)·x_{l−1} + Δ_l·B_l·u_l;  y_l = C_l·x_l + D·u_l;  y ← y·silu(z)',
   references: [MAMBA_REF],
   params,
@@ -131,7 +131,7 @@ export const selectiveScan = defineNode({
     const chunked = p.scan === 'chunked';
     const Lc = Math.min(p.chunkSize, d.L);
     return {
-      flops: scanFlops(d, chunked, p.chunkSize),
+      flops: scanFlops(d),
       // Chunked: one chunk's scan (every level of it), plus the transposed inputs, Δ and Δ·u.
       workspaceBytes: chunked ? chunkScanBytes(d.Dm, Lc, d.N) + (6 * d.Dm + 2 * d.G * d.N) * d.L * 4 : d.N * 8,
       bytesMoved: 4 * d.batch * (3 * d.Dm * d.L + 2 * d.G * d.N * d.L + d.Dm * d.N),
