@@ -59,6 +59,46 @@ export interface FusedAttentionSpec {
   tilesOf?(h: number, r0: number, rows: number): Iterable<number>;
   /** Split-K (Flash-Decoding): each block's tiles are cut into this many jobs, merged by log-sum-exp. */
   splits?: number;
+  /**
+   * Gathered inputs: Q row x of the call is row qRows[x] of `q` (rows of D floats), key j row
+   * kRows[j] of `k` and `v`; −1 is a zero row. Lets a variant run on a selection of rows without
+   * building the gathered copies (the wasm kernel gathers into its own memory). A kernel that does
+   * not gather gets the copies from gatherRows.
+   */
+  qRows?: Int32Array;
+  kRows?: Int32Array;
+}
+
+/** Rows rows[x] of src (n floats each; −1: zeros) as one array. */
+export function gatherRows(src: Float32Array, rows: Int32Array, n: number): Float32Array {
+  const out = new Float32Array(rows.length * n);
+  forEachRun(rows, (a, b) => out.set(src.subarray(rows[a]! * n, (rows[b - 1]! + 1) * n), a * n));
+  return out;
+}
+
+/** Calls f(a, b) for each maximal run a..b−1 of consecutive row indices (−1 rows are skipped). */
+export function forEachRun(rows: Int32Array, f: (a: number, b: number) => void): void {
+  for (let a = 0; a < rows.length; ) {
+    let b = a + 1;
+    if (rows[a]! >= 0) {
+      while (b < rows.length && rows[b] === rows[b - 1]! + 1) b++;
+      f(a, b);
+    }
+    a = b;
+  }
+}
+
+/** The spec with its gathered rows materialised (for a kernel that reads q, k, v as given). */
+export function withGatheredRows(spec: FusedAttentionSpec): FusedAttentionSpec {
+  if (!spec.qRows && !spec.kRows) return spec;
+  return {
+    ...spec,
+    q: spec.qRows ? gatherRows(spec.q, spec.qRows, spec.D) : spec.q,
+    k: spec.kRows ? gatherRows(spec.k, spec.kRows, spec.D) : spec.k,
+    v: spec.kRows ? gatherRows(spec.v, spec.kRows, spec.Dv) : spec.v,
+    qRows: undefined,
+    kRows: undefined,
+  };
 }
 
 export interface FusedAttentionResult {

@@ -6,7 +6,7 @@
 // variant into a FusedAttentionSpec.
 import { attentionWasmBase64 } from './attention.wasm.js';
 
-import { planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
+import { forEachRun, gatherRows, planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
 
 export { POS_INF };
 export type { BandRule, FusedAttentionResult, FusedAttentionSpec, IntervalRule, Rank1Rule } from '../attention-spec.js';
@@ -386,18 +386,26 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   // and TkP rows (zeros: padded keys get P = 0, and 0·0 stays 0). Whole-array sets: element-wise
   // reads and writes of a SharedArrayBuffer's typed array are ~10× slower than a set in V8.
   const x = k.exports;
-  arena.f32(pQ, H * Tq * D).set(spec.q.subarray(0, H * Tq * D));
+  // Gathered rows (spec.qRows/kRows): one set per run of consecutive source rows, zero rows for −1.
+  const put = (dst: Float32Array, src: Float32Array, rows: Int32Array | undefined, n: number, count: number) => {
+    if (!rows) return dst.set(src.subarray(0, count * n));
+    const zero = new Float32Array(n);
+    rows.forEach((r, a) => r < 0 && dst.set(zero, a * n));
+    forEachRun(rows, (a, b) => dst.set(src.subarray(rows[a]! * n, (rows[b - 1]! + 1) * n), a * n));
+  };
+  put(arena.f32(pQ, H * Tq * D), spec.q, spec.qRows, D, H * Tq);
   x.scale(pQ, H * Tq * D, LOG2E * spec.scale);
-  arena.f32(pK, Hkv * Tk * D).set(spec.k.subarray(0, Hkv * Tk * D));
+  put(arena.f32(pK, Hkv * Tk * D), spec.k, spec.kRows, D, Hkv * Tk);
   x.pack_kt(pK, pKt, Hkv, Tk, D, Bk, nT);
   const V = arena.f32(pV, Hkv * TkP * DvP);
-  if (DvP === Dv && TkP === Tk) V.set(spec.v.subarray(0, Hkv * Tk * Dv));
+  if (DvP === Dv && TkP === Tk) put(V, spec.v, spec.kRows, Dv, Hkv * Tk);
   else {
+    const v = spec.kRows ? gatherRows(spec.v, spec.kRows, Dv) : spec.v;
     // Padded rows or columns: build the padded V on the JS heap, then one set.
     const Vp = new Float32Array(Hkv * TkP * DvP);
     for (let g = 0; g < Hkv; g++)
-      if (DvP === Dv) Vp.set(spec.v.subarray(g * Tk * Dv, (g + 1) * Tk * Dv), g * TkP * Dv);
-      else for (let j = 0; j < Tk; j++) Vp.set(spec.v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
+      if (DvP === Dv) Vp.set(v.subarray(g * Tk * Dv, (g + 1) * Tk * Dv), g * TkP * Dv);
+      else for (let j = 0; j < Tk; j++) Vp.set(v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
     V.set(Vp);
   }
   arena.i32(pQpos, Tq).set(qpos);

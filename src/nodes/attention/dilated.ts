@@ -116,8 +116,129 @@ async function runOnKernel(ctx: Parameters<AttentionVariant['run']>[0], { q, k, 
   return f32([s.H, Tq, Dv], out, ['H', 'T', 'D']);
 }
 
+/**
+ * wasm/webgpu without ALiBi: every (head, pair) as one sub-sequence of a single kernel call — their
+ * kept positions concatenated, an interval rule on (sub-sequence, segment) ids keeping each row in its
+ * own, and tile lists naming only the sub-sequence's own key tiles (planning proportional to the
+ * tiles computed). One call instead of H × pairs small ones: the per-call layout, planning and
+ * thread wake-up no longer dominate the short pairs. ALiBi's slopes are per head (the kernel's), so
+ * with ALiBi each head and pair is its own call (runOnKernel).
+ */
+async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
+  const { Tq, Tk, D, Dv } = s;
+  const off = Tk - Tq;
+  const B = 64; // the kernel's tiles (keys) and query blocks
+  const subs: { h: number; g: number; W: number; qpos: Int32Array; kpos: Int32Array; q0: number; k0: number }[] = [];
+  let nq = 0;
+  let nk = 0;
+  for (let h = 0; h < s.H; h++)
+    for (let pk = 0; pk < p.segmentLengths.length; pk++) {
+      const r = p.dilationRates[pk]!;
+      const { W, o } = geometry(p.segmentLengths[pk]!, r, h, Tk);
+      const kept: number[] = [];
+      for (let t0 = 0; t0 < Tk; t0 += W) for (let x = t0 + o; x < Math.min(Tk, t0 + W); x += r) kept.push(x);
+      const kpos = Int32Array.from(kept);
+      const qpos = kpos.filter((x) => x >= off);
+      if (!qpos.length) continue;
+      // Each sub-sequence starts on a tile boundary (rows and keys), so no tile holds two of them.
+      subs.push({ h, g: groupOf(h, s), W, qpos, kpos, q0: nq, k0: nk });
+      nq += Math.ceil(qpos.length / B) * B;
+      nk += Math.ceil(kpos.length / B) * B;
+    }
+  // Rows of q (as [H·Tq] rows) and of k/v ([Hkv·Tk] rows) that the kernel gathers; −1 pads.
+  const qRows = new Int32Array(nq).fill(-1);
+  const kRows = new Int32Array(nk).fill(-1);
+  // Padding rows and keys: positions that no rule lets through (segment id −1 against −2).
+  const qposC = new Int32Array(nq);
+  const kposC = new Int32Array(nk);
+  const qid = new Int32Array(nq).fill(-1);
+  const kid = new Int32Array(nk).fill(-2);
+  const segBase = Math.max(...p.segmentLengths.map((w) => Math.ceil(Tk / Math.min(w, Tk)))) + 1;
+  subs.forEach((u, x) => {
+    for (let a = 0; a < u.qpos.length; a++) {
+      qRows[u.q0 + a] = u.h * Tq + u.qpos[a]! - off;
+      qid[u.q0 + a] = x * segBase + Math.floor(u.qpos[a]! / u.W);
+    }
+    for (let a = 0; a < u.kpos.length; a++) {
+      kRows[u.k0 + a] = u.g * Tk + u.kpos[a]!;
+      kid[u.k0 + a] = x * segBase + Math.floor(u.kpos[a]! / u.W);
+    }
+    qposC.set(u.qpos, u.q0);
+    kposC.set(u.kpos, u.k0);
+  });
+  // The sub-sequence of each query block (blocks never straddle two), and its key tiles.
+  const subOfBlock = new Int32Array(nq / B);
+  subs.forEach((u, x) => subOfBlock.fill(x, u.q0 / B, (u.q0 + Math.ceil(u.qpos.length / B) * B) / B));
+  // A block's rows lie in segments [lo, hi] (ids); its keys there are one run of the sub-sequence
+  // (ids ascend along it), so the list holds only the tiles the segments reach: planning costs the
+  // tiles near the computed ones, not all of the sub-sequence's.
+  const firstKey = (u: (typeof subs)[number], id: number) => {
+    let a = u.k0;
+    let b = u.k0 + u.kpos.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (kid[m]! < id) a = m + 1;
+      else b = m;
+    }
+    return a;
+  };
+  const tilesOf = (_h: number, r0: number, rows: number) => {
+    const u = subs[subOfBlock[r0 / B]!]!;
+    const n = Math.min(rows, u.q0 + u.qpos.length - r0);
+    const ka = firstKey(u, qid[r0]!);
+    const kb = firstKey(u, qid[r0 + n - 1]! + 1);
+    const list: number[] = [];
+    for (let t = Math.floor(ka / B); t * B < kb; t++) list.push(t);
+    return list;
+  };
+  const r = await kernelCall(ctx, {
+    q: q.data as Float32Array,
+    k: k.data as Float32Array,
+    v: v.data as Float32Array,
+    qRows,
+    kRows,
+    s: { H: 1, Hkv: 1, Tq: nq, Tk: nk, D, Dv },
+    p,
+    bias,
+    qpos: qposC,
+    kpos: kposC,
+    intervals: [{ qa: qid, qb: qid, ka: kid, kb: kid }],
+    blockQ: B,
+    blockK: B,
+    tilesOf,
+  });
+  // Merge the pairs of each row by their log-sum-exp: O = Σₖ e^(lseₖ−M)·Oₖ / Σₖ e^(lseₖ−M).
+  const mRun = new Float64Array(s.H * Tq).fill(-Infinity);
+  const lRun = new Float64Array(s.H * Tq);
+  const out = new Float32Array(s.H * Tq * Dv);
+  ctx.track(mRun.byteLength * 2);
+  const O = r.out;
+  for (const u of subs)
+    for (let a = 0; a < u.qpos.length; a++) {
+      const lse = r.lse[u.q0 + a]!;
+      if (lse === -Infinity) continue;
+      const row = u.h * Tq + u.qpos[a]! - off;
+      const mNew = Math.max(mRun[row]!, lse);
+      const cOld = Math.exp(mRun[row]! - mNew);
+      const cNew = Math.exp(lse - mNew);
+      mRun[row] = mNew;
+      lRun[row] = lRun[row]! * cOld + cNew;
+      const src = (u.q0 + a) * Dv;
+      const dst = row * Dv;
+      for (let c = 0; c < Dv; c++) out[dst + c] = out[dst + c]! * cOld + O[src + c]! * cNew;
+    }
+  for (let row = 0; row < s.H * Tq; row++) {
+    const inv = lRun[row]! > 0 ? 1 / lRun[row]! : 0;
+    for (let c = 0; c < Dv; c++) out[row * Dv + c] = out[row * Dv + c]! * inv;
+  }
+  ctx.release(mRun.byteLength * 2);
+  return f32([s.H, Tq, Dv], out, ['H', 'T', 'D']);
+}
+
+const hasAlibi = (bias: AttentionInputs['bias']) => bias?.terms.some((t) => t.type === 'alibi') ?? false;
+
 async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
-  if (fusedAvailable(ctx)) return runOnKernel(ctx, { q, k, v, bias }, p, s);
+  if (fusedAvailable(ctx)) return (hasAlibi(bias) ? runOnKernel : runConcatenated)(ctx, { q, k, v, bias }, p, s);
   const { tf } = ctx;
   const scale = scaleOf(p, s.D);
   const off = s.Tk - s.Tq;

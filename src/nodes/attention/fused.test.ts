@@ -48,8 +48,8 @@ describe('exact attention on the fused wasm kernel', () => {
       it(`${params.variant}, ${causal ? 'causal' : 'non-causal'}: runs on the kernel and matches the reference`, async () => {
         const before = calls.n;
         await expectParity(attention, 'wasm', { q, k, v }, { ...params, causal }, { atol: 1e-5 });
-        // Dilated calls the kernel once per head and (segment, rate) pair.
-        expect(calls.n).toBe(before + (params.variant === 'dilated' ? 4 * 3 : 1));
+        // Dilated too: every head and (segment, rate) pair as one sub-sequence of a single call.
+        expect(calls.n).toBe(before + 1);
       });
 
   for (const [name, bias] of biases)
@@ -57,6 +57,20 @@ describe('exact attention on the fused wasm kernel', () => {
       it(`flash with ${name}, ${causal ? 'causal' : 'non-causal'}`, async () => {
         await expectParity(attention, 'wasm', { q, k, v, bias }, { variant: 'flash', causal }, { atol: 1e-5 });
       });
+
+  it('dilated with ALiBi: one kernel call per head and (segment, rate) pair (the slopes are per head)', async () => {
+    const before = calls.n;
+    const alibi: BiasValue = { kind: 'bias', terms: [{ type: 'alibi', slopes: [0.5, 0.25, 0.125, 0.0625] }] };
+    await expectParity(attention, 'wasm', { q, k, v, bias: alibi }, { variant: 'dilated', segmentLengths: [8, 16, 45], dilationRates: [1, 2, 4], causal: true }, { atol: 1e-5 });
+    expect(calls.n).toBe(before + 4 * 3);
+  });
+
+  for (const [name, bias] of biases.filter(([n]) => !n.includes('ALiBi')))
+    it(`dilated with ${name}: one call, matches the reference`, async () => {
+      const before = calls.n;
+      await expectParity(attention, 'wasm', { q, k, v, bias }, { variant: 'dilated', segmentLengths: [8, 16, 45], dilationRates: [1, 2, 4], causal: true }, { atol: 1e-5 });
+      expect(calls.n).toBe(before + 1);
+    });
 
   it('BigBird blocks that are not a multiple of 8 keys run the tfjs composition', async () => {
     const before = calls.n;

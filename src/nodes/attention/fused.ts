@@ -93,6 +93,9 @@ export interface KernelCall extends Omit<FusedOptions, 'k' | 'v'> {
   head0?: number;
   /** The share of the node's progress this call covers (default all of it). */
   span?: [number, number];
+  /** Gathered rows of q and of k/v (FusedAttentionSpec.qRows/kRows). */
+  qRows?: Int32Array;
+  kRows?: Int32Array;
 }
 
 /** One call of the fused kernel with the variant's rules, the bias's rules, cancel and progress. */
@@ -121,6 +124,8 @@ export async function kernelCall(ctx: RunContext, c: KernelCall): Promise<FusedA
       queryBlocks: c.queryBlocks,
       tilesOf: c.tilesOf,
       splits: c.splits,
+      qRows: c.qRows,
+      kRows: c.kRows,
     },
     {
       tick: (f) => {
