@@ -3,7 +3,7 @@
 // that does not compile) falls back to the next one — webgpu's to the wasm kernel — and the reason
 // goes to the node's profile through ctx.fallback; never silently.
 import type { RunContext } from '../../engine/node.js';
-import type { FusedAttentionResult, FusedAttentionSpec } from '../../kernels/attention-spec.js';
+import { withGatheredRows, type FusedAttentionResult, type FusedAttentionSpec } from '../../kernels/attention-spec.js';
 import { registerPeakMeasure, measureHostCopy } from '../../engine/backends/peak.js';
 import { fusedAttention, kernelThreads, measureWasmPeak, wasmKernelUnavailable, type RunOptions } from '../../kernels/wasm/attention.js';
 import { fusedAttentionWebGPU, KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
@@ -31,7 +31,7 @@ export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, 
     let reason: string;
     if (webgpuBackendOf(ctx.tf)) {
       try {
-        return await fusedAttentionWebGPU(ctx.tf, spec, { tick: opts.tick, shaderOverride: fusedKernelHooks.shaderOverride });
+        return await fusedAttentionWebGPU(ctx.tf, withGatheredRows(spec), { tick: opts.tick, shaderOverride: fusedKernelHooks.shaderOverride });
       } catch (err) {
         if (!(err instanceof KernelUnsupported)) throw err;
         reason = err.message;
