@@ -1,12 +1,12 @@
 // The examples every node with a plain-TS reference declares for the parity test (parity.test.ts):
 // small inputs for the node and its params, per variant for variant nodes. That test runs each on
 // every backend against the reference and fails for a node type or a variant without an example, so
-// a new variant is checked by adding one line here.
+// a new variant is checked by adding one line here. This is the one list: other tests that loop over
+// a family's variants take theirs from here (examplesOf).
 import type { BackendName } from '../engine/node.js';
 import { f32, i32, type Tensor } from '../engine/tensor.js';
 import type { Value } from '../engine/values.js';
 import { fillGaussian } from './common/random.js';
-import { EVERY_VARIANT_D16 } from './position/variants.testdata.js';
 
 export interface NodeExamples {
   /** The node's inputs (fresh each call: some kernels may keep what they are given). */
@@ -58,7 +58,21 @@ export const PARITY_EXAMPLES: Record<string, NodeExamples> = {
   },
   position: {
     inputs: () => ({ q: gauss([4, 33, 16], 11), k: gauss([2, 33, 16], 12), positions: i32([33], Array.from({ length: 33 }, (_, t) => 5000 + 7 * t)) }),
-    variants: byName(EVERY_VARIANT_D16),
+    // Head dim 16 (longrope's lists have D/2 = 8 entries), scaled so that each rule changes something
+    // at these positions. The position tests run the same list (examplesOf('position')).
+    variants: byName([
+      { variant: 'rope' },
+      { variant: 'linear', factor: 4 },
+      { variant: 'ntk', factor: 4 },
+      { variant: 'dynamic', factor: 2, maxPositionEmbeddings: 64 },
+      { variant: 'yarn', factor: 8, originalMaxPositionEmbeddings: 256 },
+      { variant: 'longrope', shortFactor: Array(8).fill(1.5), longFactor: [1, 2, 3, 4, 5, 6, 7, 8], originalMaxPositionEmbeddings: 1024 },
+      { variant: 'llama3', factor: 8, originalMaxPositionEmbeddings: 64 },
+      { variant: 'xpos', scaleBase: 4096 },
+      { variant: 'sinusoidal' },
+      { variant: 'none' },
+      { variant: 'alibi' },
+    ]),
     tol: { atol: 2e-5, rtol: 1e-5 },
   },
   quantize: {
@@ -124,3 +138,10 @@ export const PARITY_EXAMPLES: Record<string, NodeExamples> = {
   'block.bpt': { inputs: () => ({ x: gauss([1, 20, 8], 2) }), params: [{ hiddenSize: 8, heads: 2, blockSize: 7, kvBlockSize: 8 }], tol: { atol: 2e-5, rtol: 1e-5 } },
   'block.low-rank-attention': { inputs: () => ({ x: gauss([21, 12], 1) }), params: [{ heads: 2, headDim: 4, rank: 3, seed: 4 }], tol: { atol: 2e-5, rtol: 1e-4 } },
 };
+
+/** Every params example of a node type, across its variants (for tests that loop over them too). */
+export function examplesOf(type: string): Record<string, unknown>[] {
+  const ex = PARITY_EXAMPLES[type];
+  if (!ex) throw new Error(`no parity examples for "${type}" in src/nodes/parity-examples.ts`);
+  return ex.variants ? Object.values(ex.variants).flat() : (ex.params ?? []);
+}

@@ -8,7 +8,7 @@ import type { MetricsValue, PortShape } from '../../engine/values.js';
 import { fillGaussian } from '../common/random.js';
 import { expectClose, expectParity, runNode, runReference } from '../testing.js';
 import { position } from './index.js';
-import { EVERY_VARIANT_D16 } from './variants.testdata.js';
+import { examplesOf } from '../parity-examples.js';
 
 const COS1 = 0.5403023058681398;
 const SIN1 = 0.8414709848078965;
@@ -80,7 +80,7 @@ describe('q of length Tq equals the last Tq rows of the full-length run', () => 
   const q = gaussian(H, Tk, D, 21, 1);
   const k = gaussian(Hkv, Tk, D, 21, 2);
   // For dynamic, max position 3000 + 23 > 64: its base depends on k's last position, not q's.
-  const variants = EVERY_VARIANT_D16;
+  const variants = examplesOf('position');
   const sources = {
     offset: { params: { positionOffset: 3000 }, positions: undefined, model: undefined },
     positions: { params: {}, positions: i32([Tk], Array.from({ length: Tk }, (_, t) => 3000 + 5 * t - (t % 3))) },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { f32 } from '../../engine/tensor.js';
 import { position } from './index.js';
 import { positionMetrics } from './metrics.js';
-import { EVERY_VARIANT_D16 } from './variants.testdata.js';
+import { examplesOf } from '../parity-examples.js';
 
 const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.cos(i));
 
@@ -12,7 +12,7 @@ describe('position metrics schema', () => {
     expect(position.outputs.metrics.metrics).toBe(positionMetrics);
   });
 
-  for (const given of EVERY_VARIANT_D16)
+  for (const given of examplesOf('position'))
     it(`parses what ${String(given.variant)} reports`, () => {
       const [H, T, D] = [2, 32, 16];
       const out = position.reference!({ q: f32([H, T, D], ramp(H * T * D)), k: f32([H, T, D], ramp(H * T * D)) } as never, position.params.parse(given));

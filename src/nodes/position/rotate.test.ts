@@ -7,7 +7,7 @@ import { f32, i32, type Tensor } from '../../engine/tensor.js';
 import { fillGaussian } from '../common/random.js';
 import { expectClose, expectParity, runNode, runReference } from '../testing.js';
 import { position } from './index.js';
-import { EVERY_VARIANT_D16 } from './variants.testdata.js';
+import { examplesOf } from '../parity-examples.js';
 
 const COS1 = 0.5403023058681398;
 const SIN1 = 0.8414709848078965;
@@ -114,7 +114,7 @@ describe('rotation properties', () => {
 
 describe('position on tfjs backends', () => {
   const ins = { ...gaussianQk(4, 2, 33, 16, 11), positions: i32([33], Array.from({ length: 33 }, (_, t) => 5000 + 7 * t)) };
-  const variantsToCheck = EVERY_VARIANT_D16;
+  const variantsToCheck = examplesOf('position');
   for (const backend of ['cpu', 'wasm'] as const)
     for (const layout of ['half', 'interleaved'])
       it(`${backend}, ${layout}: every variant matches the reference`, async () => {
