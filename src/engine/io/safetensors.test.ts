@@ -1,6 +1,7 @@
-// The safetensors reader against files written by the reference implementation (Python's
-// `safetensors`, see src/nodes/model/testdata/make_fixtures.py), the writer against the reader and
-// those files' bytes, and every malformed file refused with the file and the tensor named.
+// The safetensors reader against a file written by the reference implementation (Python's
+// `safetensors`: testdata/mixed.safetensors, made by src/nodes/model/testdata/make_fixtures.py
+// with the other model fixtures), the writer against the reader and that file's bytes, and every
+// malformed file refused with the file and the tensor named.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,9 +18,9 @@ import {
   type RandomAccessFile,
 } from './safetensors.js';
 
-const DATA = join(import.meta.dirname, '../../nodes/model/testdata');
+const DATA = join(import.meta.dirname, 'testdata');
 type Expected = Record<string, { dtype: string; shape: number[]; values: number[] }>;
-const expected = async () => JSON.parse(await readFile(join(DATA, 'expected.json'), 'utf8')) as Expected;
+const expected = async () => JSON.parse(await readFile(join(DATA, 'mixed.expected.json'), 'utf8')) as Expected;
 
 /** A file that records every range asked for. */
 function spied(bytes: Uint8Array): RandomAccessFile & { ends: number[] } {

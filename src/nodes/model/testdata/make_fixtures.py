@@ -3,10 +3,12 @@
     pip install numpy safetensors && python3 src/nodes/model/testdata/make_fixtures.py
 
 1. safetensors files written by the reference implementation (the `safetensors` package, whose
-   writer is Rust), for the TypeScript reader: one file with F32/F16/BF16 tensors and metadata, and a
-   two-shard checkpoint with its model.safetensors.index.json. `expected.json` holds the values each
-   tensor must read as (float32). (The writer's header key order can differ between runs, so
-   mixed.safetensors may come out with other bytes and the same tensors; the tests read by name.)
+   writer is Rust), for the TypeScript reader: one file with F32/F16/BF16 tensors and metadata (the
+   engine's reader test: src/engine/io/testdata/mixed.safetensors, values in mixed.expected.json
+   there), and a two-shard checkpoint with its model.safetensors.index.json (model.load's test;
+   values in expected.json here). Each expected file holds the values each tensor must read as
+   (float32). (The writer's header key order can differ between runs, so mixed.safetensors may come
+   out with other bytes and the same tensors; the tests read by name.)
 2. Expected logits of Hugging Face's LlamaForCausalLM on tiny random models, from an independent
    NumPy transcription of transformers' modeling_llama.py / modeling_rope_utils.py (float32, as HF
    runs on CPU). The weights are not committed: both sides generate them from the same integer hash
@@ -21,6 +23,8 @@ from safetensors import TensorSpec, serialize_file
 from safetensors.numpy import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The engine's own fixtures: its tests do not read src/nodes.
+ENGINE_IO = os.path.join(HERE, "..", "..", "..", "engine", "io", "testdata")
 M = 0xFFFFFFFF
 
 
@@ -261,14 +265,18 @@ def make_reader_fixtures():
     bufs = {"a.weight": (a, "float32"), "b.bias": (b, "float16"), "c": (bf16_bits(c), "bfloat16"), "empty": (np.zeros((0, 3), np.float32), "float32")}
     shapes = {"a.weight": [2, 3], "b.bias": [4], "c": [2, 2], "empty": [0, 3]}
     specs = {k: TensorSpec(dtype=dt, shape=shapes[k], data_ptr=arr.ctypes.data, data_len=arr.nbytes) for k, (arr, dt) in bufs.items()}
-    serialize_file(specs, os.path.join(HERE, "mixed.safetensors"), metadata={"format": "pt", "writer": "make_fixtures.py"})
+    serialize_file(specs, os.path.join(ENGINE_IO, "mixed.safetensors"), metadata={"format": "pt", "writer": "make_fixtures.py"})
     c_read = (bf16_bits(c).astype(np.uint32) << 16).view(np.float32)
-    expected = {
+    mixed = {
         "a.weight": {"dtype": "F32", "shape": [2, 3], "values": a.ravel().tolist()},
         "b.bias": {"dtype": "F16", "shape": [4], "values": b.astype(np.float32).ravel().tolist()},
         "c": {"dtype": "BF16", "shape": [2, 2], "values": c_read.ravel().tolist()},
         "empty": {"dtype": "F32", "shape": [0, 3], "values": []},
     }
+    with open(os.path.join(ENGINE_IO, "mixed.expected.json"), "w") as f:
+        json.dump(mixed, f, indent=1)
+        f.write("\n")
+    expected = {}
     # Two shards and their index, as transformers' save_pretrained writes them.
     s1 = {"model.embed_tokens.weight": np.arange(12, dtype=np.float32).reshape(4, 3) / 8}
     s2 = {"model.norm.weight": np.array([1.0, 0.5, -0.25], dtype=np.float32), "lm_head.weight": -np.arange(12, dtype=np.float32).reshape(4, 3)}
@@ -290,5 +298,6 @@ def make_reader_fixtures():
 
 if __name__ == "__main__":
     os.makedirs(os.path.join(HERE, "sharded"), exist_ok=True)
+    os.makedirs(ENGINE_IO, exist_ok=True)
     make_reader_fixtures()
     make_models()
