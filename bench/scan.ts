@@ -100,10 +100,10 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
     const qkv = syntheticQkv({ heads: 1, seqLen: L, headDim: D, seed: 1, sinkStrength: 4, sinkTokens: 4, locality: 2 });
     const row = {
       L,
-      seq: await best(3, () => impls.sequential(ins)),
-      chunked: await best(3, () => impls.chunked(ins)),
-      fused: fusedHere ? await best(3, () => impls.fused(ins)) : NaN,
-      attn: await best(3, () => attention.run(ctx, qkv as never, attnP)),
+      seq: await best(5, () => impls.sequential(ins)),
+      chunked: await best(5, () => impls.chunked(ins)),
+      fused: fusedHere ? await best(5, () => impls.fused(ins)) : NaN,
+      attn: await best(5, () => attention.run(ctx, qkv as never, attnP)),
     };
     log(`  scan vs attention L=${L}: sequential ${row.seq.toFixed(1)} ms, chunked ${row.chunked.toFixed(1)} ms, fused ${row.fused.toFixed(1)} ms, flash ${row.attn.toFixed(1)} ms`);
     rows.push(row);
@@ -125,7 +125,7 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
     'inside a chunk, the state carried between chunks), run with the fused kernels switched off — the baseline; "fused" the',
     `node as it runs on ${b}: ${fusedHere ? (b === 'wasm' ? 'the wasm SIMD kernel (src/kernels/wasm/scan.c: the recurrence over L, the N states in vector lanes, one thread)' : 'the WGSL kernel (src/kernels/webgpu/scan.ts)') : 'no fused kernel on this backend'}.`,
     `Attention is the \`attention\` node's \`flash\` variant on ${b} (its fused kernel there, where it has one).`,
-    'Best of 3 runs (one when a run takes over 3 s), after one warm-up run of each at L = 256, all in one process. The slope is',
+    'Best of 5 runs (one when a run takes over 3 s), after one warm-up run of each at L = 256, all in one process. The slope is',
     'the least-squares fit of log(ms) against log(L): 1 is linear, 2 quadratic. GFLOP/s counts the sequential recurrence\'s',
     `8 FLOPs per (channel, position, state) plus 4 per (channel, position).${fallbacks.length ? ` Fallbacks: ${[...new Set(fallbacks)].join('; ')}.` : ''}`,
     '',

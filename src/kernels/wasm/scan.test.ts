@@ -38,14 +38,15 @@ function compare(a: ScanKernelArrays, dims: { Dm: number; L: number; N: number; 
   const y = new Float32Array(Dm * L).fill(NaN);
   const s = new Float32Array(Dm * N).fill(NaN);
   selectiveScanWasm(a, dims, softplus, y, s);
-  // f32 state against float64: relative to the row's scale (y sums N products of O(1) values).
+  // f32 state and sums against float64, relative to 1 + |y|: y = Σ x·C cancels (large states from
+  // Δ past softplus's threshold), so a few f32 roundings show at ~2e-5 here; a wrong term shows at O(1).
   const err = (got: Float32Array, want: Float32Array) => {
     let m = 0;
     for (let i = 0; i < got.length; i++) m = Math.max(m, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
     return m;
   };
-  expect(err(y, yRef), 'y').toBeLessThan(2e-5);
-  expect(err(s, sRef), 'state').toBeLessThan(2e-5);
+  expect(err(y, yRef), 'y').toBeLessThan(5e-5);
+  expect(err(s, sRef), 'state').toBeLessThan(5e-5);
   // Not a degenerate problem: the outputs are not all ~0.
   expect(Math.max(...yRef.map(Math.abs))).toBeGreaterThan(0.1);
 }
