@@ -53,6 +53,10 @@ describe('gallery checks fail when their claim is false', () => {
     expect(await failing('ring-attention.json', ['ring_4.devices=2'])).toEqual(['ring_4.maxDevicePeakBytes']);
   }, 300_000);
 
+  it('ring-attention: with the striped ring laid out contiguously, its busiest device no longer does less', async () => {
+    expect(await failing('ring-attention.json', ['ring_4s.layout=contiguous'])).toEqual(['ring_4s.maxDeviceScoreEntries']);
+  }, 300_000);
+
   it('longnet-devices: with as many devices as longnet_4, longnet_8 no longer holds less', async () => {
     expect(await failing('longnet-devices.json', ['longnet_8.devices=4'])).toEqual(['longnet_8.maxDevicePeakBytes']);
   }, 300_000);

@@ -50,18 +50,20 @@ export interface Block {
   cols: number;
 }
 
-/** What travels round the ring: a block without its positions (they are kPos0 + j). */
-interface RingWire {
+/** What travels round the ring: a block without its positions (they are kPos0 + stride·j). */
+export interface RingWire {
   k: Float32Array;
   v: Float32Array;
   cols: number;
   kPos0: number;
+  /** 1 for a contiguous shard; the device count for a striped one (positions ≡ device mod n). */
+  stride: number;
   /** The transfer probe: when the sender posted it (epoch ms). */
   sentAt?: number;
 }
 
-const ringBlock = (w: RingWire): Block => ({ k: w.k, v: w.v, cols: w.cols, kpos: Int32Array.from({ length: w.cols }, (_, j) => w.kPos0 + j) });
-const ringWire = (b: Block, sentAt?: number): RingWire => ({ k: b.k, v: b.v, cols: b.cols, kPos0: b.cols ? b.kpos[0]! : 0, sentAt });
+const ringBlock = (w: RingWire): Block => ({ k: w.k, v: w.v, cols: w.cols, kpos: Int32Array.from({ length: w.cols }, (_, j) => w.kPos0 + w.stride * j) });
+const ringWire = (b: Block, sentAt?: number): RingWire => ({ k: b.k, v: b.v, cols: b.cols, kPos0: b.cols ? b.kpos[0]! : 0, stride: b.cols > 1 ? b.kpos[1]! - b.kpos[0]! : 1, sentAt });
 
 /** Running online-softmax state of `rows` rows (all heads): m, ℓ and the unnormalised output. */
 interface RowState {
@@ -215,10 +217,11 @@ export interface RingJob {
   Dv: number;
   scale: number;
   causal: boolean;
-  /** Absolute position of the shard's first query row. */
+  /** Absolute positions of the shard's query rows: qPos0 + qStride·r. */
   qPos0: number;
+  qStride: number;
   q: Float32Array;
-  /** Its own K/V shard (positions kPos0 …). */
+  /** Its own K/V shard. */
   own: RingWire;
   /** Columns of the largest block (score scratch). */
   maxCols: number;
@@ -239,7 +242,7 @@ export async function runRingDevice(io: DeviceIO, job: RingJob): Promise<DeviceR
   const spans: number[] = [];
   const s = newState(H * rows, Dv);
   const scores = new Float64Array(job.kernel === 'js' ? Math.max(1, job.maxCols) : 1);
-  const g: Geometry = { ...job, qpos: Int32Array.from({ length: rows }, (_, r) => job.qPos0 + r) };
+  const g: Geometry = { ...job, qpos: Int32Array.from({ length: rows }, (_, r) => job.qPos0 + job.qStride * r) };
   let block = ringBlock(job.own);
   mem.hold(job.q.byteLength + g.qpos.byteLength + blockBytes(block) + stateBytes(s) + scores.byteLength);
   mem.sample();

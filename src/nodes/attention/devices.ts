@@ -36,7 +36,10 @@ export const deviceMetricsSchema = z.looseObject({
   bytesSentPerStep: z.number().optional().describe('ring: the K/V block one device sends per step'),
   gatheredBytes: z.number().optional().describe("dilated-distributed: bytes the all-gathers delivered (each device's own rows not counted)"),
   scoreEntries: z.number().describe('score entries computed'),
-  perDevice: z.array(z.object({ device: z.number().int(), peakBytes: z.number(), bytesSent: z.number() })).describe('each device: peak bytes and bytes sent'),
+  maxDeviceScoreEntries: z.number().describe('the most score entries one device computed (how evenly the work was spread)'),
+  perDevice: z
+    .array(z.object({ device: z.number().int(), peakBytes: z.number(), bytesSent: z.number(), scoreEntries: z.number() }))
+    .describe('each device: peak bytes, bytes sent and score entries computed'),
   measured: z
     .object({
       maxDevicePeakBytes: z.number().describe("the most any device's worker held: its thread's array-buffer bytes above where the run started (process.memoryUsage().arrayBuffers, sampled at each step; garbage not yet collected included), plus its kernel's wasm memory in use"),
@@ -67,6 +70,8 @@ export interface DeviceReport {
   spans: number[];
   measuredPeakBytes?: number;
   kernelWasmBytes?: number;
+  /** Score entries it computed. */
+  entries: number;
 }
 
 /** Milliseconds since the epoch, comparable across worker threads (each has its own timeOrigin). */
@@ -127,8 +132,10 @@ export function deviceMetrics(
       overlap: info.overlap,
       maxDevicePeakBytes: Math.max(...reports.map((r) => r.peakBytes)),
       totalBytesSent: reports.reduce((a, r) => a + r.bytesSent, 0),
+      scoreEntries: reports.reduce((a, r) => a + r.entries, 0),
+      maxDeviceScoreEntries: Math.max(...reports.map((r) => r.entries)),
       ...info.extra,
-      perDevice: reports.map((r) => ({ device: r.device, peakBytes: r.peakBytes, bytesSent: r.bytesSent })),
+      perDevice: reports.map((r) => ({ device: r.device, peakBytes: r.peakBytes, bytesSent: r.bytesSent, scoreEntries: r.entries })),
       ...measured,
       timing: {
         computeMs: round(sum(0)),

@@ -135,7 +135,7 @@ async function runOnDevices(ctx: RunContext, { q, k, v, bias }: AttentionInputs,
         : 'none: simulated devices take turns on one thread; the all-gather is a copy between their buffers',
     steps,
     // Every send is one share delivered to one peer: what the all-gathers delivered is what was sent.
-    extra: { gatheredBytes: sent, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
+    extra: { gatheredBytes: sent },
   });
   return { out: f32([H, Tq, Dv], out, ['H', 'T', 'D']), devices };
 }

@@ -38,13 +38,15 @@ describe('ring attention equals flash to 1e-5', () => {
     { name: 'causal GQA (4 heads, 2 kv), 3 devices, T not a multiple', H: 4, Hkv: 2, T: 77, D: 8, params: { devices: 3 } },
     { name: 'non-causal GQA (4 heads, 1 kv), 5 devices', H: 4, Hkv: 1, T: 64, D: 8, params: { devices: 5, causal: false } },
     { name: 'one device, custom scale', H: 2, Hkv: 1, T: 40, D: 8, params: { devices: 1, scale: 0.3 } },
+    { name: 'striped, causal GQA (4 heads, 2 kv), 3 devices, T not a multiple', H: 4, Hkv: 2, T: 77, D: 8, params: { devices: 3, layout: 'striped' } },
+    { name: 'striped, non-causal MHA, 4 devices', H: 2, Hkv: 2, T: 64, D: 16, params: { devices: 4, layout: 'striped', causal: false } },
   ];
   for (const backend of ['cpu', 'wasm'] as const)
     for (const transport of ['auto', 'in-process'] as const)
       for (const c of cases)
         it(`${backend}, ${transport}: ${c.name}`, async () => {
           const ins = qkv(c.H, c.Hkv, c.T, c.D);
-          const { devices: _, ...flashParams } = c.params;
+          const { devices: _, layout: __, ...flashParams } = c.params as typeof c.params & { layout?: string };
           const ring = await runNode(attention, ins, { variant: 'ring', transport, ...c.params }, { backend });
           const flash = await runNode(attention, ins, { variant: 'flash', blockSize: 16, ...flashParams }, { backend });
           expectClose(outOf(ring), outOf(flash), { atol: 1e-5 }, `ring vs flash on ${backend}`);
@@ -73,9 +75,12 @@ describe('ring attention equals flash to 1e-5', () => {
   it('fewer queries than keys (the last rows): query shards keep their absolute positions', async () => {
     const { q, k, v } = qkv(2, 2, 64, 8);
     const qLast = f32([2, 10, 8], new Float32Array([...q.data.subarray(54 * 8, 64 * 8), ...q.data.subarray(118 * 8, 128 * 8)]));
-    const ring = await runNode(attention, { q: qLast, k, v }, { variant: 'ring', devices: 4 });
     const flash = await runNode(attention, { q: qLast, k, v }, { variant: 'flash', blockSize: 16 });
-    expectClose(outOf(ring), outOf(flash), { atol: 1e-5 });
+    for (const layout of ['contiguous', 'striped'])
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const ring = await runNode(attention, { q: qLast, k, v }, { variant: 'ring', devices: 4, layout }, { backend });
+        expectClose(outOf(ring), outOf(flash), { atol: 1e-5 }, `${layout} on ${backend}`);
+      }
   });
 });
 
@@ -122,6 +127,25 @@ describe('ring attention: what the devices report', () => {
       expect(measured[x]! / measured[x - 1]!).toBeLessThan(0.7);
       expect(measured[x]!).toBeGreaterThanOrEqual(counted[x]! * 0.9);
     }
+  });
+
+  it('striped layout spreads causal work evenly: the busiest device computes ~1/devices of the entries', async () => {
+    const entries = async (layout: string) => {
+      const r = await report4(layout);
+      const per = (r.perDevice as { scoreEntries: number }[]).map((d) => d.scoreEntries);
+      expect(Math.max(...per)).toBe(r.maxDeviceScoreEntries);
+      expect(per.reduce((a, b) => a + b, 0)).toBe(r.scoreEntries);
+      return r;
+    };
+    const report4 = async (layout: string) => devicesOf(await runNode(attention, ins, { variant: 'ring', devices: 4, layout }, { backend: 'wasm' }));
+    const [contiguous, striped] = [await entries('contiguous'), await entries('striped')];
+    // The same total: H·T(T+1)/2 causal entries.
+    expect(contiguous.scoreEntries).toBe((H * T * (T + 1)) / 2);
+    expect(striped.scoreEntries).toBe(contiguous.scoreEntries);
+    // Contiguous: the last device sees 3 full blocks and its diagonal, 7/32 of T² per head against a mean of 4/32.
+    const mean = (contiguous.scoreEntries as number) / 4;
+    expect((contiguous.maxDeviceScoreEntries as number) / mean).toBeGreaterThan(1.7);
+    expect((striped.maxDeviceScoreEntries as number) / mean).toBeLessThan(1.01);
   });
 
   it('its report parses with the schema the devices port declares (both transports)', async () => {

@@ -31,23 +31,41 @@ const params = z.object({
     .enum(['auto', 'in-process'])
     .default('auto')
     .describe("auto: a worker_thread per device where the engine runs in Node, else in-process; in-process: devices take turns on the engine's thread"),
+  layout: z
+    .enum(['contiguous', 'striped'])
+    .default('contiguous')
+    .describe('contiguous: device d holds one run of T/devices positions; striped (Brandon et al. 2023): it holds the positions ≡ d (mod devices), which spreads causal work evenly over the devices'),
 });
 
 type P = z.output<typeof params>;
+
+/**
+ * Device d's rows of a sequence of n rows: `count` rows from `first`, `stride` apart — one run
+ * (contiguous) or every devices-th row from d (striped).
+ */
+export function ringShard(layout: P['layout'], n: number, devices: number, d: number): { first: number; count: number; stride: number } {
+  if (layout === 'striped') return { first: d, count: d < n ? Math.floor((n - d - 1) / devices) + 1 : 0, stride: devices };
+  const [a, b] = shard(n, devices, d);
+  return { first: a, count: b - a, stride: 1 };
+}
 
 /** Device d's query shard and K/V shard, copied out of the [H, T, D] inputs. */
 function ringJobs({ q, k, v }: AttentionInputs, p: P, s: AttentionShape, kernel: DeviceKernel): RingJob[] {
   const n = p.devices;
   const off = s.Tk - s.Tq;
-  const maxCols = Math.max(...Array.from({ length: n }, (_, d) => shard(s.Tk, n, d)).map(([a, b]) => b - a));
-  const rowsOf = (src: Float32Array, heads: number, T: number, width: number, a: number, b: number) => {
-    const dst = new Float32Array(heads * (b - a) * width);
-    for (let h = 0; h < heads; h++) dst.set(src.subarray((h * T + a) * width, (h * T + b) * width), h * (b - a) * width);
+  const maxCols = Math.max(...Array.from({ length: n }, (_, d) => ringShard(p.layout, s.Tk, n, d).count));
+  const rowsOf = (src: Float32Array, heads: number, T: number, width: number, sh: { first: number; count: number; stride: number }) => {
+    const dst = new Float32Array(heads * sh.count * width);
+    for (let h = 0; h < heads; h++)
+      for (let r = 0; r < sh.count; r++) {
+        const at = (h * T + sh.first + r * sh.stride) * width;
+        dst.set(src.subarray(at, at + width), (h * sh.count + r) * width);
+      }
     return dst;
   };
   return Array.from({ length: n }, (_, d) => {
-    const [qa, qb] = shard(s.Tq, n, d);
-    const [ka, kb] = shard(s.Tk, n, d);
+    const qs = ringShard(p.layout, s.Tq, n, d);
+    const ks = ringShard(p.layout, s.Tk, n, d);
     return {
       program: 'ring' as const,
       kernel,
@@ -55,14 +73,15 @@ function ringJobs({ q, k, v }: AttentionInputs, p: P, s: AttentionShape, kernel:
       devices: n,
       H: s.H,
       Hkv: s.Hkv,
-      rows: qb - qa,
+      rows: qs.count,
       D: s.D,
       Dv: s.Dv,
       scale: scaleOf(p, s.D),
       causal: p.causal,
-      qPos0: off + qa,
-      q: rowsOf(q.data as Float32Array, s.H, s.Tq, s.D, qa, qb),
-      own: { k: rowsOf(k.data as Float32Array, s.Hkv, s.Tk, s.D, ka, kb), v: rowsOf(v.data as Float32Array, s.Hkv, s.Tk, s.Dv, ka, kb), kPos0: ka, cols: kb - ka },
+      qPos0: off + qs.first,
+      qStride: qs.stride,
+      q: rowsOf(q.data as Float32Array, s.H, s.Tq, s.D, qs),
+      own: { k: rowsOf(k.data as Float32Array, s.Hkv, s.Tk, s.D, ks), v: rowsOf(v.data as Float32Array, s.Hkv, s.Tk, s.Dv, ks), kPos0: ks.first, stride: ks.stride, cols: ks.count },
       maxCols,
     };
   });
@@ -103,8 +122,9 @@ async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: Atte
   ctx.release(devicesPeak);
   const out = new Float32Array(s.H * s.Tq * s.Dv);
   results.forEach((r, d) => {
-    const [qa, qb] = shard(s.Tq, p.devices, d);
-    for (let h = 0; h < s.H; h++) out.set(r.out.subarray(h * (qb - qa) * s.Dv, (h + 1) * (qb - qa) * s.Dv), (h * s.Tq + qa) * s.Dv);
+    const qs = ringShard(p.layout, s.Tq, p.devices, d);
+    for (let h = 0; h < s.H; h++)
+      for (let x = 0; x < qs.count; x++) out.set(r.out.subarray((h * qs.count + x) * s.Dv, (h * qs.count + x + 1) * s.Dv), (h * s.Tq + qs.first + x * qs.stride) * s.Dv);
   });
   const blockBytes = s.Hkv * Math.ceil(s.Tk / p.devices) * (s.D + s.Dv) * 4;
   const transferMs = Math.max(...results.map((r) => r.transferMs));
@@ -112,10 +132,10 @@ async function runOnDevices(ctx: RunContext, ins: AttentionInputs, p: P, s: Atte
     transport,
     kernel,
     overlap: wt
-      ? 'each device posts its block to the next before computing on it, so the copy travels while it computes: timing.transferMs is one bare block transfer, timing.sendMs + waitMs what the compute did not hide (waits also include idling behind a slower neighbour: causal masking loads devices unevenly)'
+      ? 'each device posts its block to the next before computing on it, so the copy travels while it computes: timing.transferMs is one bare block transfer, timing.sendMs + waitMs what the compute did not hide (waits also include idling behind a slower neighbour: causal masking loads contiguous shards unevenly; layout striped evens them out)'
       : 'none: in-process devices take turns on one thread (a send is a copy between two computes)',
     steps: p.devices,
-    extra: { bytesSentPerStep: blockBytes, scoreEntries: results.reduce((a, r) => a + r.entries, 0) },
+    extra: { bytesSentPerStep: blockBytes },
     timing: { transferMs: Math.round(transferMs * 1000) / 1000 },
   });
   return { out: f32([s.H, s.Tq, s.Dv], out, ['H', 'T', 'D']), devices };
@@ -125,11 +145,7 @@ function ringCost(s: AttentionShape, p: P) {
   const n = p.devices;
   const maxCols = Math.ceil(s.Tk / n);
   let workspace = 0;
-  for (let d = 0; d < n; d++) {
-    const [qa, qb] = shard(s.Tq, n, d);
-    const [ka, kb] = shard(s.Tk, n, d);
-    workspace += devicePeakBytes(s, qb - qa, kb - ka, maxCols);
-  }
+  for (let d = 0; d < n; d++) workspace += devicePeakBytes(s, ringShard(p.layout, s.Tq, n, d).count, ringShard(p.layout, s.Tk, n, d).count, maxCols);
   const perDevice = devicePeakBytes(s, Math.ceil(s.Tq / n), maxCols, maxCols);
   return {
     flops: exactFlops(s, p.causal),
@@ -144,9 +160,12 @@ export const ring = defineVariant(params, {
   doc: {
     title: 'Ring attention (across devices)',
     summary:
-      'Exact attention with Q, K, V sharded by sequence across simulated devices; K/V blocks travel round the ring (each posted on before it is computed on: double buffering) while each device folds them into its rows with an online softmax, so each holds O(T/devices · D). Where the engine runs in Node (CLI, tests, exported modules) each device is a worker_thread with its own memory; in the editor (a browser Web Worker) the same device program runs in-process, devices taking turns. On the wasm backend each device computes its blocks on the fused wasm kernel (one thread, its own instance and wasm memory) and merges them by the log-sum-exp the kernel returns; elsewhere on a plain-JS loop. The `devices` output gives per-device peak memory (counted; in workers also measured: array-buffer bytes after a collection plus the wasm memory its kernel uses), bytes sent per step, compute/send/wait times per step, one bare block transfer (transferMs) and lanes for the Timeline. Bias inputs are refused.',
+      'Exact attention with Q, K, V sharded by sequence across simulated devices; K/V blocks travel round the ring (each posted on before it is computed on: double buffering) while each device folds them into its rows with an online softmax, so each holds O(T/devices · D). Where the engine runs in Node (CLI, tests, exported modules) each device is a worker_thread with its own memory; in the editor (a browser Web Worker) the same device program runs in-process, devices taking turns. On the wasm backend each device computes its blocks on the fused wasm kernel (one thread, its own instance and wasm memory) and merges them by the log-sum-exp the kernel returns; elsewhere on a plain-JS loop. The `devices` output gives per-device peak memory (counted; in workers also measured: array-buffer bytes after a collection plus the wasm memory its kernel uses), bytes sent per step, compute/send/wait times per step, one bare block transfer (transferMs) and lanes for the Timeline. With layout `striped` (Striped Attention, Brandon et al. 2023) device d holds the positions ≡ d (mod devices) instead of one run, so under a causal mask every device computes about the same number of score entries (maxDeviceScoreEntries); the output is the same. Bias inputs are refused.',
     formula: "device d, step s: block j = (d − s) mod n; m' = max(m, rowmax(Q_d K_jᵀ)), ℓ' = ℓ·e^(m−m') + Σe^(S−m'), O' = O·e^(m−m') + e^(S−m')·V_j; O_d = O/ℓ",
-    references: [{ title: 'Ring Attention with Blockwise Transformers for Near-Infinite Context', year: 2023 }],
+    references: [
+      { title: 'Ring Attention with Blockwise Transformers for Near-Infinite Context', year: 2023 },
+      { title: 'Striped Attention: Faster Ring Attention for Causal Transformers', year: 2023 },
+    ],
   },
   cost(s, p, c) {
     // What run would refuse, refused when the pipeline compiles (validate says it too).
