@@ -1,6 +1,8 @@
 // Compile time against the number of nodes: `compile` (validate, order, infer, memory plan) and
 // `ctxlab validate` end to end (read, prepare, compile, budget, table), in-process. Linear work
-// shows as a constant time per node and a ×10 step per ×10 nodes.
+// shows as a constant time per node and a ×10 step per ×10 nodes. It calls `compile` directly, not
+// planRun as every host does: compile is what it measures (planRun adds overrides, file headers and
+// the budget check, which the `ctxlab validate` column times end to end).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

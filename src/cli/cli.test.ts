@@ -139,7 +139,7 @@ describe('ctxlab run', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/attn\s+attention\s+out 2×8×4 f32/);
     const bad = writeDoc(dir, doc('k.npy'), 'bad.json');
-    for (const cmd of ['validate', 'run']) {
+    for (const cmd of ['validate', 'run', 'export']) {
       const r = await ctxlab([cmd, bad]);
       expect(r.code, cmd).toBe(2);
       expect(r.stderr).toContain('edges[1] [attn]: attn (attention): "k" dim D = 5 does not match D = 4 from another input');

@@ -95,6 +95,11 @@ describe('ctxlab export', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/nodes\[0\]\.params\.variant/);
     expect(existsSync(join(tmp, 'bad.ts'))).toBe(false);
+    // --set is checked as `run` checks it: a param the node does not have is an error, not a warning.
+    const unknown = await ctxlab(['export', 'pipelines/flash-vs-naive.json', '--ts', join(tmp, 'unknown.ts'), '--set', 'flash.blockSiz=32']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/blockSiz/);
+    expect(existsSync(join(tmp, 'unknown.ts'))).toBe(false);
   });
 
   it('prints the module when no output is named, with the pipeline folder stored absolute', async () => {

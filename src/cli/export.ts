@@ -3,18 +3,19 @@
 // version (older versions migrated, unknown fields kept).
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compile } from '../engine/compile/compile.js';
+import { planRun } from '../engine/compile/plan-run.js';
 import { exportPipelineJson } from '../engine/export/json.js';
 import { exportTypeScript } from '../engine/export/typescript.js';
 import { writeAtomic } from '../engine/node/files.js';
 import { registry } from '../nodes/index.js';
-import { baseDirOf, EXIT, issueLines, loadWithOverrides } from './run.js';
+import { allowedFolders, baseDirOf, EXIT, headReader, issueLines, loadWithOverrides } from './run.js';
 
 export interface ExportFlags {
   ts?: string;
   toJson?: string;
   set: string[];
   absolute?: boolean;
+  allowRead?: string[];
 }
 
 /**
@@ -30,8 +31,12 @@ export function baseDirFor(pipelineFile: string, outFile: string | undefined, ab
 
 /** Writes the export(s); returns what to print. Invalid pipelines are refused (exit 2). */
 export async function exportCommand(file: string, flags: ExportFlags): Promise<{ text: string; exitCode: number }> {
-  const doc = await loadWithOverrides(file, flags.set);
-  const r = compile(doc, registry, { baseDir: baseDirOf(file) });
+  // Checked as `ctxlab run` checks it (planRun: --set names real params, .npy sources learn their
+  // shapes from their headers); what is exported is the document with the overrides, unprepared:
+  // the generated module prepares it again when it runs.
+  const { raw, overrides, doc } = await loadWithOverrides(file, flags.set);
+  const baseDir = baseDirOf(file);
+  const r = await planRun(raw, registry, { baseDir, overrides, readHead: headReader(baseDir, allowedFolders(flags.allowRead)) });
   if (!r.ok) return { text: issueLines(file, r.issues), exitCode: EXIT.invalid };
 
   const lines: string[] = [];
@@ -65,6 +70,7 @@ export function registerExport(program: Command, setExit: (code: number) => void
     .option('--to-json <out.json>', 'write the document at the current format version (migrated; unknown fields kept)')
     .option('-s, --set <node.param=value>', 'override a param in the export (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--absolute', "store the pipeline's folder as an absolute path (default: relative to the generated file)")
+    .option('--allow-read <dir>', 'let the pipeline read files in this folder too (repeatable), as `run` does: the export is checked with the shapes its .npy sources hold', (v: string, prev: string[]) => [...prev, v], [])
     .action(async (file: string, flags: ExportFlags) => {
       const r = await exportCommand(file, flags);
       if (r.text) (r.exitCode === EXIT.ok ? process.stdout : process.stderr).write(r.text + '\n');

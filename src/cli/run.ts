@@ -218,10 +218,11 @@ function withOverrides(doc: unknown, overrides: Override[]): unknown {
   }
 }
 
-/** Reads a pipeline file and applies --set overrides; any problem is a CliError (exit 2). */
-export async function loadWithOverrides(file: string, sets: string[]): Promise<unknown> {
+/** Reads a pipeline file and applies --set overrides (`doc`); any problem is a CliError (exit 2). */
+export async function loadWithOverrides(file: string, sets: string[]): Promise<{ raw: unknown; overrides: Override[]; doc: unknown }> {
   const overrides = parseSets(sets);
-  return withOverrides(await loadDoc(file), overrides);
+  const raw = await loadDoc(file);
+  return { raw, overrides, doc: withOverrides(raw, overrides) };
 }
 
 async function readStdin(): Promise<string> {
@@ -312,7 +313,8 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
 }
 
 /** Reads files' headers (NodeDef.prepare) under the run's read policy, as the engine worker does. */
-const headReader = (baseDir: string, allowRead: string[]) => ReadPolicy.of({ baseDir, allowRead }).reader().readHead;
+/** Reads file headers under the read policy, for planRun's prepare step (a .npy source learns its shape). */
+export const headReader = (baseDir: string, allowRead: string[]) => ReadPolicy.of({ baseDir, allowRead }).reader().readHead;
 
 /** `ctxlab validate`: compile, apply the memory guard as `run` does, and print the plan. */
 export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string; allowRead?: string[] }): Promise<RunReport> {
