@@ -39,8 +39,16 @@ export function createAnalysis(editor: Editor, registry: Registry) {
     if (s.structRev === lastRev) return;
     lastRev = s.structRev;
     if (timer) clearTimeout(timer);
+    const rev = lastRev;
     if (s.nodes.length < 150) run();
-    else timer = setTimeout(run, 120);
+    // A large graph: debounced, then once the browser is idle, so that a file just opened is drawn
+    // first and its shapes and issues follow (compiling 500 nodes took a third of the open time).
+    else
+      timer = setTimeout(() => {
+        if (typeof requestIdleCallback !== 'function') return run();
+        timer = undefined;
+        requestIdleCallback(() => rev === lastRev && run(), { timeout: 1000 });
+      }, 120);
   };
   editor.store.subscribe(onChange);
   onChange();

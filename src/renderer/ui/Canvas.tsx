@@ -12,9 +12,13 @@ import {
   useStore as useRfStore,
   type Connection,
   type Edge,
+  type EdgeChange,
   type IsValidConnection,
+  type Node,
+  type NodeChange,
+  type OnConnectEnd,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MutableRefObject } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent, type MutableRefObject, type RefObject } from 'react';
 import { checkPortKinds } from '../../engine/compile/compile.js';
 import { useApp } from '../app-context.js';
 import { canvasAspect, countOverlaps, estimateHeight, layoutGraph, makeRoom, NODE_WIDTH } from '../model/layout.js';
@@ -65,15 +69,19 @@ export function connectionProblem(app: ReturnType<typeof useApp>, c: Connection 
 export const lodLevel = (zoom: number) => (zoom >= 0.5 ? 0 : zoom >= 0.36 ? 1 : zoom >= 0.26 ? 2 : 3);
 /** The smallest canvas that shows the minimap. */
 const MINIMAP_MIN = { width: 640, height: 400 };
+const MINIMAP_STYLE = { width: 168, height: 112 };
+
+// Props React Flow copies into its store on every render when they change identity: a new object or
+// function here makes it update its store (and, for defaultEdgeOptions, re-render every edge).
+const SNAP_GRID: [number, number] = [16, 16];
+const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
+const DEFAULT_EDGE_OPTIONS = { type: 'shape' };
+const DEFAULT_VIEWPORT = { x: 40, y: 30, zoom: 0.85 };
+const PRO_OPTIONS = { hideAttribution: false };
 
 export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: MutableRefObject<{ x: number; y: number } | null> }) {
-  const app = useApp();
-  const { editor, ui, catalog } = app;
-  const nodes = useStore(editor.store, (s) => s.nodes);
-  const edges = useStore(editor.store, (s) => s.edges);
-  const snap = useStore(ui.store, (s) => s.snap);
-  const flow = useReactFlow<FlowNode, FlowEdge>();
-  const lastProblem = useRef<string | null>(null);
+  const { editor } = useApp();
+  const empty = useStore(editor.store, (s) => s.nodes.length === 0);
   const lod = useRfStore((s) => lodLevel(s.transform[2]));
   // The minimap only where it leaves the canvas room (in a 1024×700 window it would cover a third of it).
   const canvasRef = useRef<HTMLDivElement>(null);
@@ -85,6 +93,51 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
+
+  // A change of detail level re-renders only this frame: the flow below keeps its props.
+  return (
+    <div
+      className={`canvas${lod ? ` lod lod-${lod}` : ''}`}
+      ref={canvasRef}
+      data-testid="canvas"
+      onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
+      onPointerLeave={() => (mouseRef.current = null)}
+    >
+      <Flow commands={commands} mouseRef={mouseRef} canvasRef={canvasRef} roomy={roomy} />
+      {empty && (
+        <div className="canvas-empty">
+          <div>
+            <div className="big">Drag nodes here from the palette</div>
+            <div>
+              or double-click / press <span className="kbd">/</span> to search · <span className="kbd">?</span> for shortcuts
+            </div>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+interface FlowProps {
+  commands: Commands;
+  mouseRef: MutableRefObject<{ x: number; y: number } | null>;
+  canvasRef: RefObject<HTMLDivElement | null>;
+  roomy: boolean;
+}
+
+/**
+ * React Flow and what it draws. Memoised, and every prop it passes on keeps its identity between
+ * renders: React Flow copies changed props into its store, which wakes each node's and edge's
+ * subscription, so a careless render of this component costs every node and edge on a large graph.
+ */
+const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy }: FlowProps) {
+  const app = useApp();
+  const { editor, ui, catalog } = app;
+  const nodes = useStore(editor.store, (s) => s.nodes);
+  const edges = useStore(editor.store, (s) => s.edges);
+  const snap = useStore(ui.store, (s) => s.snap);
+  const flow = useReactFlow<FlowNode, FlowEdge>();
+  const lastProblem = useRef<string | null>(null);
 
   useEffect(() => {
     const fit = () => requestAnimationFrame(() => flow.fitView({ padding: 0.12, maxZoom: 1 }));
@@ -112,7 +165,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
       window.removeEventListener('ctxlab:fit', fit);
       window.removeEventListener('ctxlab:loaded', loaded);
     };
-  }, [flow, editor, catalog, ui]);
+  }, [flow, editor, catalog, ui, canvasRef]);
 
   const isValidConnection: IsValidConnection<FlowEdge> = useCallback(
     (c) => {
@@ -123,114 +176,121 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
     [app],
   );
 
-  const onDrop = (e: DragEvent) => {
-    const raw = e.dataTransfer.getData(DND_MIME);
-    if (!raw) return;
-    e.preventDefault();
-    const { type, variant } = JSON.parse(raw) as { type: string; variant?: string };
-    const pos = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    editor.addNode(type, variant, { x: pos.x - 118, y: pos.y - 20 });
-  };
+  const onNodesChange = useCallback(
+    (c: NodeChange<FlowNode>[]) => {
+      // A node that grew (an error, badges, a live line appeared) pushes the nodes under it down
+      // instead of running under them.
+      const before = new Map(editor.store.get().nodes.map((n) => [n.id, n.measured?.height]));
+      editor.onNodesChange(c);
+      const grown = new Set(c.flatMap((ch) => (ch.type === 'dimensions' && ch.dimensions && (before.get(ch.id) ?? Infinity) < ch.dimensions.height ? [ch.id] : [])));
+      if (grown.size) {
+        const moves = makeRoom(editor.store.get().nodes, grown, catalog);
+        if (moves.size) editor.setPositions(moves, { undoable: false });
+      }
+    },
+    [editor, catalog],
+  );
+  const onEdgesChange = useCallback((c: EdgeChange<FlowEdge>[]) => editor.onEdgesChange(c), [editor]);
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const replaced = editor.connect(c);
+      if (replaced)
+        ui.toast(`${c.target}.${c.targetHandle} was fed by ${replaced.source}.${replaced.sourceHandle}: replaced by ${c.source}.${c.sourceHandle}`, 'info', 8000, {
+          label: 'Undo',
+          run: () => editor.undo(),
+        });
+    },
+    [editor, ui],
+  );
+  const onConnectStart = useCallback(() => (lastProblem.current = null), []);
+  const onConnectEnd = useCallback<OnConnectEnd>(
+    (_e, state) => {
+      // Dropped on a handle that the rule refused: say why.
+      if (state.toHandle && !state.isValid && lastProblem.current) ui.toast(`Refused: ${lastProblem.current}`, 'error', 6000);
+      lastProblem.current = null;
+    },
+    [ui],
+  );
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const raw = e.dataTransfer.getData(DND_MIME);
+      if (!raw) return;
+      e.preventDefault();
+      const { type, variant } = JSON.parse(raw) as { type: string; variant?: string };
+      const pos = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      editor.addNode(type, variant, { x: pos.x - 118, y: pos.y - 20 });
+    },
+    [flow, editor],
+  );
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(DND_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+  const onDoubleClick = useCallback(
+    (e: MouseEvent) => {
+      const t = e.target as HTMLElement;
+      if (t.closest('.react-flow__node, .react-flow__edge, .react-flow__controls, .react-flow__minimap')) return;
+      commands.quickAdd({ x: e.clientX, y: e.clientY });
+    },
+    [commands],
+  );
+  const onEdgeClick = useCallback((_e: unknown, edge: FlowEdge) => ui.set({ preview: { node: edge.source, port: edge.sourceHandle ?? '' } }), [ui]);
 
   return (
-    <div
-      className={`canvas${lod ? ` lod lod-${lod}` : ''}`}
-      ref={canvasRef}
-      data-testid="canvas"
-      onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
-      onPointerLeave={() => (mouseRef.current = null)}
+    <ReactFlow<FlowNode, FlowEdge>
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      edgeTypes={edgeTypes}
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onConnect={onConnect}
+      isValidConnection={isValidConnection}
+      onConnectStart={onConnectStart}
+      onConnectEnd={onConnectEnd}
+      onDrop={onDrop}
+      onDragOver={onDragOver}
+      onDoubleClick={onDoubleClick}
+      onEdgeClick={onEdgeClick}
+      zoomOnDoubleClick={false}
+      deleteKeyCode={null}
+      selectionKeyCode="Shift"
+      multiSelectionKeyCode={MULTI_SELECT_KEYS}
+      snapToGrid={snap}
+      snapGrid={SNAP_GRID}
+      minZoom={0.05}
+      maxZoom={2.5}
+      defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
+      connectionRadius={26}
+      defaultViewport={DEFAULT_VIEWPORT}
+      proOptions={PRO_OPTIONS}
     >
-      <ReactFlow<FlowNode, FlowEdge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        onNodesChange={(c) => {
-          // A node that grew (an error, badges, a live line appeared) pushes the nodes under it down
-          // instead of running under them.
-          const before = new Map(editor.store.get().nodes.map((n) => [n.id, n.measured?.height]));
-          editor.onNodesChange(c);
-          const grown = new Set(c.flatMap((ch) => (ch.type === 'dimensions' && ch.dimensions && (before.get(ch.id) ?? Infinity) < ch.dimensions.height ? [ch.id] : [])));
-          if (grown.size) {
-            const moves = makeRoom(editor.store.get().nodes, grown, catalog);
-            if (moves.size) editor.setPositions(moves, { undoable: false });
-          }
-        }}
-        onEdgesChange={(c) => editor.onEdgesChange(c)}
-        onConnect={(c) => {
-          const replaced = editor.connect(c);
-          if (replaced)
-            ui.toast(`${c.target}.${c.targetHandle} was fed by ${replaced.source}.${replaced.sourceHandle}: replaced by ${c.source}.${c.sourceHandle}`, 'info', 8000, {
-              label: 'Undo',
-              run: () => editor.undo(),
-            });
-        }}
-        isValidConnection={isValidConnection}
-        onConnectStart={() => (lastProblem.current = null)}
-        onConnectEnd={(_e, state) => {
-          // Dropped on a handle that the rule refused: say why.
-          if (state.toHandle && !state.isValid && lastProblem.current) ui.toast(`Refused: ${lastProblem.current}`, 'error', 6000);
-          lastProblem.current = null;
-        }}
-        onDrop={onDrop}
-        onDragOver={(e) => {
-          if (e.dataTransfer.types.includes(DND_MIME)) {
-            e.preventDefault();
-            e.dataTransfer.dropEffect = 'copy';
-          }
-        }}
-        onDoubleClick={(e) => {
-          const t = e.target as HTMLElement;
-          if (t.closest('.react-flow__node, .react-flow__edge, .react-flow__controls, .react-flow__minimap')) return;
-          commands.quickAdd({ x: e.clientX, y: e.clientY });
-        }}
-        onEdgeClick={(_e, edge) => ui.set({ preview: { node: edge.source, port: edge.sourceHandle ?? '' } })}
-        zoomOnDoubleClick={false}
-        deleteKeyCode={null}
-        selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-        snapToGrid={snap}
-        snapGrid={[16, 16]}
-        minZoom={0.05}
-        maxZoom={2.5}
-        defaultEdgeOptions={{ type: 'shape' }}
-        connectionRadius={26}
-        defaultViewport={{ x: 40, y: 30, zoom: 0.85 }}
-        proOptions={{ hideAttribution: false }}
-      >
-        <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
-        {roomy && <AutoMiniMap nodes={nodes} />}
-        <Controls showInteractive={false} aria-label="Zoom controls">
-          <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
-            ⇶
-          </ControlButton>
-          <ControlButton onClick={commands.toggleSnap} title={`Snap to grid: ${snap ? 'on' : 'off'} (G)`} aria-label="Snap to grid" style={snap ? { color: 'var(--accent)' } : undefined}>
-            #
-          </ControlButton>
-        </Controls>
-        <ConnectionHint problem={lastProblem} mouse={mouseRef} />
-      </ReactFlow>
-      {nodes.length === 0 && (
-        <div className="canvas-empty">
-          <div>
-            <div className="big">Drag nodes here from the palette</div>
-            <div>
-              or double-click / press <span className="kbd">/</span> to search · <span className="kbd">?</span> for shortcuts
-            </div>
-          </div>
-        </div>
-      )}
-    </div>
+      <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
+      {roomy && <AutoMiniMap nodes={nodes} />}
+      <Controls showInteractive={false} aria-label="Zoom controls">
+        <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
+          ⇶
+        </ControlButton>
+        <ControlButton onClick={commands.toggleSnap} title={`Snap to grid: ${snap ? 'on' : 'off'} (G)`} aria-label="Snap to grid" style={snap ? { color: 'var(--accent)' } : undefined}>
+          #
+        </ControlButton>
+      </Controls>
+      <ConnectionHint problem={lastProblem} mouse={mouseRef} />
+    </ReactFlow>
   );
-}
+});
 
 /**
  * The minimap, hidden while the whole graph is in view (at fit view it would only cover nodes). It
  * stays mounted and subscribes on its own: mounting 500 nodes' worth of minimap each time a pan takes
  * part of the graph out of view, or re-rendering the canvas, would cost frames.
  */
-function AutoMiniMap({ nodes }: { nodes: FlowNode[] }) {
+const AutoMiniMap = memo(function AutoMiniMap({ nodes }: { nodes: FlowNode[] }) {
   const { catalog } = useApp();
+  // A new function each render would re-render every node of the minimap.
+  const nodeColor = useCallback((n: Node) => catalog.familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color, [catalog]);
   const box = useMemo(() => {
     let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
     for (const n of nodes) {
@@ -247,15 +307,15 @@ function AutoMiniMap({ nodes }: { nodes: FlowNode[] }) {
   return (
     <MiniMap
       className={offscreen ? undefined : 'all-in-view'}
-      style={{ width: 168, height: 112 }}
+      style={MINIMAP_STYLE}
       pannable
       zoomable
       nodeStrokeWidth={3}
-      nodeColor={(n) => catalog.familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color}
+      nodeColor={nodeColor}
       ariaLabel="Minimap"
     />
   );
-}
+});
 
 /** While an edge is being drawn over a handle: the compiler's verdict, next to the cursor. */
 function ConnectionHint({ problem, mouse }: { problem: MutableRefObject<string | null>; mouse: MutableRefObject<{ x: number; y: number } | null> }) {
