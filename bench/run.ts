@@ -242,6 +242,7 @@ for (const [file, fn] of [
   ['./attention-variants.ts', 'benchAttentionVariants'],
   ['./attention-kernel.ts', 'benchAttentionKernel'],
   ['./attention-webgpu.ts', 'benchAttentionWebGPU'],
+  ['./devices.ts', 'benchDevices'],
   ['./scan.ts', 'benchScanVsAttention'],
   ['./tokenizer.ts', 'benchTokenizers'],
   ['./kv-cache.ts', 'benchKvCache'],
