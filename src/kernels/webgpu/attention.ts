@@ -5,8 +5,10 @@
 // Jobs are dispatched in chunks sized to ~50 ms each; between chunks the caller's tick runs
 // (progress, cancel) — a wait for the queue, not a host read. Nothing is read back until the end.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { mergeSplits, planJobs, type FusedAttentionResult, type FusedAttentionSpec, type Job } from '../attention-spec.js';
-import { attentionShader, JOB_INTS, PARAM_FIELDS, ROWS, shaderKey, workgroupBytes, type ShaderShape } from './attention.wgsl.js';
+import { planJobs, type FusedAttentionResult, type FusedAttentionSpec, type Job, type JobPlan } from '../attention-spec.js';
+import { MERGE_FIELDS, MERGE_WG, mergeShader } from './attention-merge.wgsl.js';
+import { PassTimer, type GpuTime } from './attention-timer.js';
+import { attentionShader, BLOCKING, invocations, JOB_INTS, PARAM_FIELDS, ROWS, shaderKey, workgroupBytes, type ShaderShape } from './attention.wgsl.js';
 
 /** What this module uses of tfjs-backend-webgpu's WebGPUBackend (public fields of its class). */
 interface TfWebGPUBackend {
@@ -32,6 +34,8 @@ export interface WebGPURunOptions {
   tick?(fraction: number): void;
   /** Test hook: compile this WGSL instead of the kernel's (forces a compile failure). */
   shaderOverride?: string;
+  /** Bench hook: another register blocking than BLOCKING (rows per invocation, keys per step). */
+  blocking?: { rb: number; kb: number };
 }
 
 /** tfjs's active backend when it is WebGPU, else undefined. */
@@ -72,9 +76,9 @@ function chunkFor(D: number, Dv: number, Bk: number, limits: GPUSupportedLimits)
   );
 }
 
-function checkLimits(limits: GPUSupportedLimits, buffers: [string, number][]): void {
-  if (limits.maxComputeInvocationsPerWorkgroup < ROWS || limits.maxComputeWorkgroupSizeX < ROWS)
-    throw new KernelUnsupported(`the WGSL attention kernel needs ${ROWS} invocations per workgroup; this adapter allows ${limits.maxComputeInvocationsPerWorkgroup}`);
+function checkLimits(limits: GPUSupportedLimits, wg: number, buffers: [string, number][]): void {
+  if (limits.maxComputeInvocationsPerWorkgroup < wg || limits.maxComputeWorkgroupSizeX < wg)
+    throw new KernelUnsupported(`the WGSL attention kernel needs ${wg} invocations per workgroup; this adapter allows ${limits.maxComputeInvocationsPerWorkgroup}`);
   if (limits.maxStorageBuffersPerShaderStage < 6)
     throw new KernelUnsupported(`the WGSL attention kernel binds 6 storage buffers; this adapter allows ${limits.maxStorageBuffersPerShaderStage}`);
   for (const [name, bytes] of buffers)
@@ -92,8 +96,63 @@ function splitRows(jobs: Job[]): Job[] {
 
 const TARGET_MS = 50;
 
+export interface WebGPUAttentionResult extends FusedAttentionResult {
+  /** GPU time of the kernel's passes (timestamp queries), or why there is none. */
+  gpu: GpuTime;
+}
+
+/** Runs the split-K merge (attention-merge.wgsl.ts) over the kernel's part rows; returns the merged tensor [rows·(Dv+1)]. */
+async function mergeOnDevice(
+  tf: typeof tfc,
+  backend: TfWebGPUBackend,
+  plan: JobPlan,
+  H: number,
+  Tq: number,
+  Dv: number,
+  parts: GPUBuffer,
+  gpuTensor: (t: tfc.Tensor) => GPUBuffer,
+  timer: PassTimer,
+): Promise<tfc.Tensor> {
+  const { device } = backend;
+  const rows = H * Tq;
+  const S = Math.max(1, ...plan.splitRows.map((b) => b.parts.length));
+  const index = new Int32Array(rows * (1 + S));
+  for (const { h, r0, rows: n, parts: ps } of plan.splitRows)
+    for (let r = 0; r < n; r++) {
+      const at = (h * Tq + r0 + r) * (1 + S);
+      index[at] = ps.length;
+      ps.forEach((p, x) => (index[at + 1 + x] = p + r));
+    }
+  const pipeline = await pipelineFor(device, 'fused-attention-merge', mergeShader());
+  const merged = tf.zeros([rows * (Dv + 1)]);
+  const buffers = [parts, gpuTensor(tf.tensor1d(index, 'int32')), gpuTensor(merged)];
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  const groups = Math.ceil(rows / MERGE_WG);
+  const dispatchX = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
+  const uniform = device.createBuffer({ size: MERGE_FIELDS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  try {
+    device.queue.writeBuffer(uniform, 0, new Uint32Array([rows, Dv, S, plan.outRows, dispatchX, 0, 0, 0]));
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 3, resource: { buffer: uniform } }] }));
+    pass.dispatchWorkgroups(dispatchX, Math.ceil(groups / dispatchX));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const error = await device.popErrorScope();
+    if (error) throw new KernelUnsupported(`the WGSL split-K merge's dispatch was refused: ${error.message}`);
+    await device.queue.onSubmittedWorkDone();
+  } finally {
+    uniform.destroy();
+  }
+  return merged;
+}
+
 /** Runs attention as specified on tfjs's WebGPU device; throws KernelUnsupported when it cannot run here. */
-export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionSpec, opts: WebGPURunOptions = {}): Promise<FusedAttentionResult> {
+export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionSpec, opts: WebGPURunOptions = {}): Promise<WebGPUAttentionResult> {
   const backend = webgpuBackendOf(tf);
   if (!backend) throw new KernelUnsupported(`the WGSL attention kernel needs tfjs's webgpu backend (active: ${tf.getBackend()})`);
   const { device } = backend;
@@ -150,8 +209,8 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   });
 
   const limits = device.limits;
-  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits) };
-  checkLimits(limits, [['q', spec.q.byteLength], ['k', spec.k.byteLength], ['v', spec.v.byteLength], ['mask', ints.byteLength], ['bias', floats.byteLength], ['output', outRows * (Dv + 1) * 4]]);
+  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits), ...(opts.blocking ?? BLOCKING) };
+  checkLimits(limits, invocations(shape), [['q', spec.q.byteLength], ['k', spec.k.byteLength], ['v', spec.v.byteLength], ['mask', ints.byteLength], ['bias', floats.byteLength], ['output', outRows * (Dv + 1) * 4]]);
   const pipeline = await pipelineFor(device, opts.shaderOverride ? `override:${opts.shaderOverride}` : shaderKey(shape), opts.shaderOverride ?? attentionShader(shape));
 
   const tensors: tfc.Tensor[] = [];
@@ -162,6 +221,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   };
   const nonEmpty = (a: Float32Array) => (a.length ? a : new Float32Array(1));
   let uniform: GPUBuffer | undefined;
+  let timer: PassTimer | undefined;
   try {
     const buffers = [
       gpuTensor(tf.tensor1d(nonEmpty(spec.q))),
@@ -193,6 +253,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
     const asF32 = new Float32Array(block);
 
     const t1 = performance.now();
+    timer = new PassTimer(device);
     const maxGroups = limits.maxComputeWorkgroupsPerDimension;
     let chunkTiles = 256;
     let next = 0;
@@ -212,7 +273,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
       const started = performance.now();
       device.pushErrorScope('validation');
       const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
+      const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(dispatchX, Math.ceil(n / dispatchX));
@@ -229,21 +290,18 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
       else if (ms > TARGET_MS * 2) chunkTiles = Math.max(1, Math.floor(chunkTiles / 2));
       opts.tick?.(tilesDone / totalTiles);
     }
+    // Split-K: the parts merge on the device; only the merged rows come back.
+    const merged = plan.direct ? outT : await mergeOnDevice(tf, backend, plan, H, Tq, Dv, buffers[5]!, gpuTensor, timer!);
+    const data = (await merged.data()) as Float32Array;
     const kernelMs = performance.now() - t1;
-    const data = (await outT.data()) as Float32Array;
-    const out = new Float32Array(H * Tq * Dv);
-    const lse = new Float32Array(H * Tq);
-    const lseOf = (row: number) => {
-      const x = data[outRows * Dv + row]!;
-      return x <= -1e38 ? -Infinity : x;
-    };
-    if (plan.direct) {
-      out.set(data.subarray(0, H * Tq * Dv));
-      for (let row = 0; row < H * Tq; row++) lse[row] = lseOf(row);
-    } else mergeSplits(plan, Tq, Dv, (row, e) => data[row * Dv + e]!, lseOf, out, lse);
-    return { out, lse, tilesComputed: plan.tilesComputed, tilesTotal: plan.tilesTotal, bytes: 0, prepMs: t1 - t0, kernelMs };
+    const rowsBack = plan.direct ? outRows : H * Tq;
+    const out = data.slice(0, H * Tq * Dv);
+    const lse = Float32Array.from(data.subarray(rowsBack * Dv, rowsBack * Dv + H * Tq), (x) => (x <= -1e38 ? -Infinity : x));
+    const gpu = await timer.read();
+    return { out, lse, tilesComputed: plan.tilesComputed, tilesTotal: plan.tilesTotal, bytes: 0, prepMs: t1 - t0, kernelMs, gpu };
   } finally {
     uniform?.destroy();
+    timer?.dispose();
     tf.dispose(tensors);
   }
 }

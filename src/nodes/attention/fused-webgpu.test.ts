@@ -9,6 +9,32 @@ import { fillGaussian } from '../common/random.js';
 import { expectClose, runNode, runReference, testContext } from '../testing.js';
 import { fusedKernelHooks } from './fused-backends.js';
 import { attention } from './index.js';
+import { fusedAttentionWebGPU } from '../../kernels/webgpu/attention.js';
+import { causalBand } from './fused.js';
+
+/** Plain-loop softmax attention (GQA, causal on absolute positions, optional window): out [H, Tq, Dv] and natural lse [H, Tq]. */
+function plainAttention(s: { q: Float32Array; k: Float32Array; v: Float32Array; H: number; Hkv: number; Tq: number; Tk: number; D: number; Dv: number; scale: number; qpos: Int32Array; window: number }) {
+  const out = new Float32Array(s.H * s.Tq * s.Dv);
+  const lse = new Float32Array(s.H * s.Tq);
+  for (let h = 0; h < s.H; h++)
+    for (let r = 0; r < s.Tq; r++) {
+      const g = Math.floor(h / (s.H / s.Hkv));
+      const i = s.qpos[r]!;
+      const sc: [number, number][] = [];
+      for (let j = 0; j < s.Tk; j++) {
+        if (j > i || i - j >= s.window) continue;
+        let x = 0;
+        for (let d = 0; d < s.D; d++) x += s.q[(h * s.Tq + r) * s.D + d]! * s.k[(g * s.Tk + j) * s.D + d]!;
+        sc.push([j, x * s.scale]);
+      }
+      const m = Math.max(...sc.map(([, x]) => x));
+      const z = sc.reduce((a, [, x]) => a + Math.exp(x - m), 0);
+      lse[h * s.Tq + r] = sc.length ? m + Math.log(z) : -Infinity;
+      for (const [j, x] of sc)
+        for (let e = 0; e < s.Dv; e++) out[(h * s.Tq + r) * s.Dv + e] += (Math.exp(x - m) / z) * s.v[(g * s.Tk + j) * s.Dv + e]!;
+    }
+  return { out, lse };
+}
 
 const calls = vi.hoisted(() => ({ wgsl: 0, wasm: 0 }));
 vi.mock('../../kernels/webgpu/attention.js', async (importOriginal) => {
@@ -89,6 +115,25 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
   for (const [name, bias] of biases)
     it(`flash with ${name}, causal and non-causal`, async () => {
       for (const causal of [true, false]) await onWgsl({ q, k, v, bias }, { variant: 'flash', causal });
+    });
+
+  // Split-K merges on the device (attention-merge.wgsl.ts): 5 splits of a 700-key cache, a window that
+  // leaves most splits empty for every row (their parts have lse −∞). Head dims 16 as above: the same
+  // compiled shader (a new one takes lavapipe's LLVM up to a minute under load).
+  for (const window of [1e9, 90])
+    it(`split-K (5 splits) merged on the device equals plain softmax attention, out and lse; window ${window}`, async () => {
+      const ctx = await testContext('webgpu');
+      const [H, Hkv, Tq, Tk, D, Dv] = [4, 2, 3, 700, 16, 16];
+      const qpos = Int32Array.from([5, 650, 699]);
+      const spec = {
+        q: rand([H, Tq, D], 11).data as Float32Array, k: rand([Hkv, Tk, D], 12).data as Float32Array, v: rand([Hkv, Tk, Dv], 13).data as Float32Array,
+        H, Hkv, Tq, Tk, D, Dv, scale: 0.2, qpos, splits: 5,
+        bands: [causalBand, ...(window < Tk ? [{ gcol: 0, grow: 0, lo: window - 1, hi: 0 }] : [])],
+      };
+      const got = await fusedAttentionWebGPU(ctx.tf, spec);
+      const want = plainAttention({ ...spec, window });
+      expectClose(got.out, want.out, { atol: 1e-5 }, 'merged out');
+      expectClose(got.lse, want.lse, { atol: 1e-5 }, 'merged lse');
     });
 
   it('a shader that does not compile falls back to the wasm kernel, with the reason', async () => {
