@@ -266,13 +266,17 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   // The roofline's ceiling: what the percentages in the table are of.
   out.push(p.peak ? `peak on ${b.name}: ${p.peak.gflops.toFixed(1)} GFLOP/s, ${p.peak.gbps.toFixed(1)} GB/s (${p.peak.method})` : `peak on ${b.name}: unknown (${p.peakError ?? 'not measured'})`);
   out.push('');
+  // GPU ms (timestamp queries) beside wall ms, only when a node ran a WGSL kernel: 'n/a' where the adapter gives none.
+  const gpu = p.nodes.some((n) => n.gpuMs !== undefined || n.gpuMsUnavailable);
+  const gpuCell = (n: RunProfile['nodes'][number]) => (n.gpuMs !== undefined ? ms(n.gpuMs) : n.gpuMsUnavailable ? 'n/a' : '');
   out.push(
     table(
-      ['node', 'type', 'variant', 'status', 'ms', 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s', 'GB/s', '% of peak (flops · bytes)'],
-      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2), n.gbps == null ? '' : n.gbps.toFixed(2), peakCell(n)]),
-      ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['node', 'type', 'variant', 'status', 'ms', ...(gpu ? ['GPU ms'] : []), 'peak MiB (node alone)', 'pred MiB (node alone)', 'out MiB', 'GFLOP/s', 'GB/s', '% of peak (flops · bytes)'],
+      p.nodes.map((n) => [n.nodeId, n.type, n.variant ?? '', n.fallbacks?.length ? `${n.status} (fallback)` : n.status, ms(n.wallMs), ...(gpu ? [gpuCell(n)] : []), mib(n.peakBytes), mib(n.predictedPeakBytes), mib(n.outputBytes), n.gflops === null ? '' : n.gflops.toFixed(2), n.gbps == null ? '' : n.gbps.toFixed(2), peakCell(n)]),
+      ['l', 'l', 'l', 'l', 'r', ...(gpu ? ['r' as const] : []), 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  for (const n of p.nodes) if (n.gpuMsUnavailable) out.push(`\nGPU ms: node "${terminalText(n.nodeId)}": n/a — ${terminalText(n.gpuMsUnavailable)}`);
   // NaN/±Infinity nobody asked for (e.g. an overflowing scale) is said per node; profile.json has the counts.
   for (const n of p.nodes)
     for (const [port, count] of Object.entries(n.nonFinite ?? {}))

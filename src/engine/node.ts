@@ -90,6 +90,11 @@ export interface RunContext {
    * ("WGSL fused attention → wasm fused attention: …"); shown on the node, in the CLI and profile.json.
    */
   fallback?(reason: string): void;
+  /**
+   * A custom GPU kernel's time from timestamp queries (summed over its calls: the profile's gpuMs), or
+   * why the adapter gives none (the profile's gpuMsUnavailable) — never a made-up figure.
+   */
+  gpuTime?(t: { ms: number } | { unavailable: string }): void;
   /** Reads a file named in params, resolved against the pipeline file's folder. */
   readFile(path: string): Promise<Uint8Array>;
   /**

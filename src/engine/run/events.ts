@@ -44,6 +44,10 @@ export interface NodeProfile {
   peakBytesPct?: number | null;
   /** Kernels that could not run here, each with the implementation that ran instead and why (absent: none). */
   fallbacks?: string[];
+  /** GPU time of the node's own WGSL kernels from timestamp queries (tfjs's ops not included); absent when it ran none. */
+  gpuMs?: number;
+  /** Why a node that ran a WGSL kernel has no gpuMs (the adapter has no 'timestamp-query'). */
+  gpuMsUnavailable?: string;
   /** Float values that are NaN or ±Infinity, per output port (only ports that have any). */
   nonFinite?: Record<string, number>;
   error?: string;

@@ -420,6 +420,8 @@ async function runStep(
   let lastProgress = 0;
   const fallbacks: string[] = [];
   let workDone = 1;
+  let gpuMs: number | undefined;
+  let gpuMsUnavailable: string | undefined;
   const ctx: RunContext = {
     workDone: (fraction) => {
       workDone = Math.min(1, Math.max(0, fraction));
@@ -448,6 +450,10 @@ async function runStep(
     },
     fallback: (reason) => {
       if (!fallbacks.includes(reason)) fallbacks.push(reason);
+    },
+    gpuTime: (t) => {
+      if ('ms' in t) gpuMs = (gpuMs ?? 0) + t.ms;
+      else gpuMsUnavailable = t.unavailable;
     },
     emit: (name, value) => {
       const prev = artifacts[name];
@@ -516,6 +522,7 @@ async function runStep(
     flops,
     gflops: flops > 0 && wallMs > 0 ? flops / wallMs / 1e6 : null,
     ...(fallbacks.length ? { fallbacks } : {}),
+    ...(gpuMs !== undefined ? { gpuMs } : gpuMsUnavailable ? { gpuMsUnavailable } : {}),
     ...nonFiniteOutputs(outputs as Record<string, Value>),
   };
   return { outputs: outputs as Record<string, Value>, profile };

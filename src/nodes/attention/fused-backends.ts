@@ -31,7 +31,9 @@ export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, 
     let reason: string;
     if (webgpuBackendOf(ctx.tf)) {
       try {
-        return await fusedAttentionWebGPU(ctx.tf, withGatheredRows(spec), { tick: opts.tick, shaderOverride: fusedKernelHooks.shaderOverride });
+        const r = await fusedAttentionWebGPU(ctx.tf, withGatheredRows(spec), { tick: opts.tick, shaderOverride: fusedKernelHooks.shaderOverride });
+        ctx.gpuTime?.(r.gpu);
+        return r;
       } catch (err) {
         if (!(err instanceof KernelUnsupported)) throw err;
         reason = err.message;
