@@ -191,10 +191,18 @@ class Memory {
   drop(bytes: number) {
     this.live -= bytes;
   }
-  /** Samples the thread's array buffers (plus the kernel's wasm memory in use at that moment). */
-  sample(wasmBytes = 0) {
+  /** A kernel call used this much wasm memory (the memory stays the worker's: wasm memory never shrinks). */
+  kernel(wasmBytes: number) {
     if (wasmBytes > this.wasm) this.wasm = wasmBytes;
-    if (this.io.arrayBufferBytes) this.measured = Math.max(this.measured, this.io.arrayBufferBytes() - this.base + wasmBytes);
+    this.hold(wasmBytes);
+    this.drop(wasmBytes);
+  }
+  /**
+   * Reads the thread's array buffers (after a full collection, in a worker: a few ms, so only at the
+   * points where a device holds most) plus the most wasm memory its kernel has used.
+   */
+  sample() {
+    if (this.io.arrayBufferBytes) this.measured = Math.max(this.measured, this.io.arrayBufferBytes() - this.base + this.wasm);
   }
   get measuredPeak() {
     return this.io.arrayBufferBytes ? this.measured : undefined;
@@ -245,7 +253,6 @@ export async function runRingDevice(io: DeviceIO, job: RingJob): Promise<DeviceR
   const g: Geometry = { ...job, qpos: Int32Array.from({ length: rows }, (_, r) => job.qPos0 + job.qStride * r) };
   let block = ringBlock(job.own);
   mem.hold(job.q.byteLength + g.qpos.byteLength + blockBytes(block) + stateBytes(s) + scores.byteLength);
-  mem.sample();
   let bytesSent = 0;
   let entries = 0;
   // Before the ring starts, one block's transfer measured bare: every device posts a copy of its
@@ -273,9 +280,7 @@ export async function runRingDevice(io: DeviceIO, job: RingJob): Promise<DeviceR
     const r = await attend(job.kernel, job.q, block, s, g, scores);
     entries += r.entries;
     spans.push(0, step, t, io.now());
-    mem.sample(r.wasmBytes);
-    mem.hold(r.wasmBytes);
-    mem.drop(r.wasmBytes);
+    mem.kernel(r.wasmBytes);
     if (!last) {
       const w = io.now();
       const nextBlock = ringBlock((await io.recv(prev)) as RingWire);
@@ -415,16 +420,14 @@ export async function runDilatedDevice(io: DeviceIO, job: DilatedJob): Promise<D
         }
       });
       spans.push(0, step, tc, io.now());
-      mem.sample(res.wasmBytes);
-      mem.hold(res.wasmBytes);
-      mem.drop(res.wasmBytes);
+      mem.kernel(res.wasmBytes);
       mem.drop(scratch + blockBytes(own) + (keys !== own ? blockBytes(keys) : 0));
       io.step(step);
     }
     finish(s, qRows, Dv, out, h * qRows * Dv);
+    mem.sample();
     mem.drop(stateBytes(s));
   }
-  mem.sample();
   return { device: d, peakBytes: mem.peak, bytesSent, spans, out, entries, transferMs: 0, measuredPeakBytes: mem.measuredPeak, kernelWasmBytes: mem.wasm };
 }
 
