@@ -3,9 +3,8 @@
 // on webgpu (SwiftShader) — compared in the pipeline with the same block on the sequential recurrence
 // (plain TS: an independent computation) by a compare node and a check. A scan kernel that fell back
 // (the node's fallback badge, profile.fallbacks) fails the spec.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { dropPipeline, launch, open, run, selectBackend, type Session } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dropPipeline, run, selectBackend, useBrowserSession, type Session } from './helpers.js';
 
 const mamba = (id: string, scan: string, y: number) => ({
   id,
@@ -64,18 +63,7 @@ async function expectKernelRan(s: Session, backend: 'wasm' | 'webgpu') {
   expect(snap.checks[0]!.ok, snap.checks[0]!.text).toBe(true);
 }
 
-let browser: Browser;
-let s: Session;
-
-beforeAll(async () => {
-  browser = await launch();
-  s = await open(browser);
-  await dropPipeline(s.page, doc, 'scan-kernels-worker.json');
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const s = useBrowserSession({ setup: (page) => dropPipeline(page, doc, 'scan-kernels-worker.json') });
 
 describe('fused selective-scan kernels in the engine Web Worker', () => {
   it('wasm: the SIMD scan kernel matches the sequential recurrence, no fallback', async () => {
