@@ -93,6 +93,22 @@ describe('dilated-distributed: the all-gather and the devices', () => {
     }
   });
 
+  it('a cancel stops the device workers mid-run; the next run starts fresh ones and is exact', async () => {
+    const { testContext } = await import('../testing.js');
+    const big = qkv(2, 2, 256, 8);
+    const p = { variant: 'dilated-distributed', segmentLengths: [32, 256], dilationRates: [1, 4], devices: 4 };
+    const ctx = await testContext('cpu', ['out', 'devices']);
+    let calls = 0;
+    ctx.checkCancelled = () => {
+      if (++calls > 3) throw new (class extends Error {})('run cancelled');
+    };
+    await expect(attention.run(ctx, big as never, attention.params.parse(p))).rejects.toThrow(/cancelled/);
+    const again = await runNode(attention, big, p);
+    expect(devicesOf(again).transport).toBe('worker_threads');
+    const one = await runNode(attention, big, { ...p, variant: 'dilated', devices: undefined });
+    expectClose(outOf(again), outOf(one), { atol: 1e-5 });
+  });
+
   it('the compiler refuses a split LongNet does not make (validate says so before anything runs)', () => {
     const doc = (p: Record<string, unknown>) => ({
       format: 'context-lab/pipeline',
