@@ -65,6 +65,8 @@ describe('kv-cache kivi on webgpu', () => {
     const ctx = await testContext('webgpu');
     const reasons: string[] = [];
     ctx.fallback = (r) => reasons.push(r);
+    const gpu: ({ ms: number } | { unavailable: string })[] = [];
+    ctx.gpuTime = (t) => gpu.push(t);
     const ins = { k: rand(2, 75, 12, 3), v: rand(2, 75, 20, 4) };
     const params = { variant: 'kivi', bits: 2, groupSize: 8, residualTokens: 16, prefillTokens: 40 };
     const before = calls.wgsl;
@@ -78,6 +80,9 @@ describe('kv-cache kivi on webgpu', () => {
     expect(got.metrics.values.keyMaxAbs).toBeCloseTo(want.metrics.values.keyMaxAbs, 6);
     expect(reasons).toEqual([]);
     expect(calls.wgsl - before).toBe(2);
+    // Keys' and values' passes, summed into one report.
+    expect(gpu).toHaveLength(1);
+    expect('ms' in gpu[0]! && gpu[0].ms > 0, JSON.stringify(gpu[0])).toBe(true);
   });
 
   it('a shader that does not compile: the host quantizer runs, with the reason', async () => {

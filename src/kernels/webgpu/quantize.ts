@@ -8,6 +8,7 @@
 // Groups are dispatched in runs sized to ~50 ms, with the caller's tick between them; one read at the end.
 import type * as tfc from '@tensorflow/tfjs-core';
 import { KernelUnsupported, webgpuBackendOf } from './attention.js';
+import { PassTimer, type GpuTime } from './attention-timer.js';
 import { kernelPipeline } from './scan.js';
 import type { GroupLayout } from '../quantize-layout.js';
 
@@ -95,15 +96,15 @@ const TARGET_MS = 50;
 /**
  * Quantizes the groups of `layout` in x (a flat float32 tensor) and dequantizes them: `out` is x with
  * every grouped element replaced by its dequantized value (others are copied), `codes` the packed
- * words (int32 tensor holding u32 bits), `scales` the scales (symmetric) or (scale, min) pairs. The
- * caller disposes the tensors. Throws KernelUnsupported when it cannot run here.
+ * words (int32 tensor holding u32 bits), `scales` the scales (symmetric) or (scale, min) pairs, `gpu`
+ * the passes' time from timestamp queries (or why there is none). The caller disposes the tensors. Throws KernelUnsupported when it cannot run here.
  */
 export async function groupQuantizeWebGPU(
   tf: typeof tfc,
   x: tfc.Tensor1D,
   layout: GroupLayout,
   opts: GroupQuantOptions,
-): Promise<{ out: tfc.Tensor1D; codes: tfc.Tensor1D; scales: tfc.Tensor1D }> {
+): Promise<{ out: tfc.Tensor1D; codes: tfc.Tensor1D; scales: tfc.Tensor1D; gpu: GpuTime }> {
   const backend = webgpuBackendOf(tf);
   if (!backend) throw new KernelUnsupported(`the WGSL group-quantize kernel needs tfjs's webgpu backend (active: ${tf.getBackend()})`);
   const { device } = backend;
@@ -124,6 +125,7 @@ export async function groupQuantizeWebGPU(
   const codes = tf.zeros([Math.max(1, words)], 'int32') as tfc.Tensor1D;
   const scales = tf.zeros([Math.max(1, groups * (opts.symmetric ? 1 : 2))]) as tfc.Tensor1D;
   let uniform: GPUBuffer | undefined;
+  const timer = new PassTimer(device);
   try {
     const bufferOf = (t: tfc.Tensor): GPUBuffer => {
       backend.uploadToGPU(t.dataId);
@@ -158,7 +160,7 @@ export async function groupQuantizeWebGPU(
       const started = performance.now();
       device.pushErrorScope('validation');
       const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
+      const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(dispatchX, Math.ceil(wgs / dispatchX));
@@ -173,8 +175,9 @@ export async function groupQuantizeWebGPU(
       else if (ms > TARGET_MS * 2) run = Math.max(WG, Math.floor(run / 2));
       opts.tick?.(g0 / groups);
     }
-    return { out, codes, scales };
+    return { out, codes, scales, gpu: await timer.read() };
   } catch (err) {
+    timer.dispose();
     tf.dispose([out, codes, scales]);
     throw err;
   } finally {

@@ -10,6 +10,7 @@
 // them (cancel, progress): a wait for the queue, never a host read.
 import type * as tfc from '@tensorflow/tfjs-core';
 import { KernelUnsupported, webgpuBackendOf } from './attention.js';
+import { PassTimer, type GpuTime } from './attention-timer.js';
 
 const WG = 64;
 const TL = 32;
@@ -158,14 +159,15 @@ const TARGET_MS = 50;
 
 /**
  * The selective scan of one batch element on tfjs's WebGPU device: y [L, Dm] and the last state
- * [Dm, N] as tfjs tensors (the caller disposes them). Throws KernelUnsupported when it cannot run here.
+ * [Dm, N] as tfjs tensors (the caller disposes them), and the passes' GPU time from timestamp queries
+ * (or why there is none). Throws KernelUnsupported when it cannot run here.
  */
 export async function selectiveScanWebGPU(
   tf: typeof tfc,
   t: ScanGpuTensors,
   dims: { Dm: number; L: number; N: number; G: number },
   opts: ScanGpuOptions,
-): Promise<{ y: tfc.Tensor2D; state: tfc.Tensor2D }> {
+): Promise<{ y: tfc.Tensor2D; state: tfc.Tensor2D; gpu: GpuTime }> {
   const backend = webgpuBackendOf(tf);
   if (!backend) throw new KernelUnsupported(`the WGSL selective-scan kernel needs tfjs's webgpu backend (active: ${tf.getBackend()})`);
   const { device } = backend;
@@ -195,6 +197,7 @@ export async function selectiveScanWebGPU(
   const y = tf.zeros([L, Dm]) as tfc.Tensor2D;
   const state = tf.zeros([Dm, N]) as tfc.Tensor2D;
   let uniform: GPUBuffer | undefined;
+  const timer = new PassTimer(device);
   try {
     // A, D and deltaBias in one buffer (the kernel has 8 storage bindings; they are tiny).
     const chan = tf.tidy(() => tf.concat([tf.reshape(t.A, [-1]), t.D ?? tf.zeros([Dm]), t.deltaBias ?? tf.zeros([Dm])]));
@@ -224,7 +227,7 @@ export async function selectiveScanWebGPU(
       const started = performance.now();
       device.pushErrorScope('validation');
       const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
+      const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(groups);
@@ -240,8 +243,9 @@ export async function selectiveScanWebGPU(
       else if (ms > TARGET_MS * 2) run = Math.max(TL, Math.floor(run / 2 / TL) * TL);
       opts.tick?.(l0 / L);
     }
-    return { y, state };
+    return { y, state, gpu: await timer.read() };
   } catch (err) {
+    timer.dispose();
     tf.dispose([y, state]);
     throw err;
   } finally {

@@ -13,6 +13,7 @@ import { KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attenti
 import { kiviKeyLayout, kiviValueLayout, type GroupLayout } from '../../kernels/quantize-layout.js';
 import { groupQuantizeWasm, wasmQuantizeUnavailable } from '../../kernels/wasm/quantize.js';
 import { groupQuantizeWebGPU } from '../../kernels/webgpu/quantize.js';
+import type { GpuTime } from '../../kernels/webgpu/attention-timer.js';
 import { take } from '../quantize/common.js';
 import { bytesPerToken, commonParams, range, schedule, StepRecorder, type CacheShape, defineVariant } from './common.js';
 
@@ -97,7 +98,8 @@ export const kivi = defineVariant(params, {
     if (!webgpuBackendOf(ctx.tf)) reason = `tfjs's webgpu backend is not active (${ctx.tf.getBackend()})`;
     else
       try {
-        const { kq, vq } = await kiviQuantizeWebGPU(ctx.tf, k, v, p, s, (f) => (ctx.checkCancelled(), ctx.progress(f)));
+        const { kq, vq, gpu } = await kiviQuantizeWebGPU(ctx.tf, k, v, p, s, (f) => (ctx.checkCancelled(), ctx.progress(f)));
+        ctx.gpuTime?.(gpu);
         return kiviResult(k, v, p, s, kq, vq);
       } catch (err) {
         if (!(err instanceof KernelUnsupported)) throw err;
@@ -109,6 +111,9 @@ export const kivi = defineVariant(params, {
 });
 
 type Q = { out: Tensor; bytes: number };
+
+/** Two kernel calls' GPU time: the sum, or the reason there is none. */
+const addGpu = (a: GpuTime | undefined, b: GpuTime): GpuTime => (a && 'ms' in a && 'ms' in b ? { ms: a.ms + b.ms } : a && 'unavailable' in a ? a : b);
 
 /** The cache's outputs and metrics from its quantized keys and values. */
 function kiviResult(k: Tensor, v: Tensor, p: P, s: CacheShape, kq: Q, vq: Q) {
@@ -164,6 +169,7 @@ export function kiviQuantizeWasm(k: Tensor, v: Tensor, p: { bits: number; groupS
 export async function kiviQuantizeWebGPU(tf: typeof tfc, k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape,
   tick?: (fraction: number) => void) {
   const split = kiviSplit(s.T, p.residualTokens);
+  let gpu: GpuTime | undefined;
   const one = async (x: Tensor, layout: GroupLayout, span: [number, number]) => {
     const xt = tf.tensor1d(x.data as Float32Array);
     try {
@@ -171,6 +177,7 @@ export async function kiviQuantizeWebGPU(tf: typeof tfc, k: Tensor, v: Tensor, p
         bits: p.bits, symmetric: false, roundHalfUp: true,
         tick: tick && ((f) => tick(span[0] + f * (span[1] - span[0]))),
       });
+      gpu = addGpu(gpu, r.gpu);
       const [out, words, scales] = await Promise.all([take<Float32Array>(r.out), take<Int32Array>(r.codes), take<Float32Array>(r.scales)]);
       const nWords = Math.ceil(layout.codes / (32 / p.bits));
       const groups = layout.rows * Math.ceil(layout.len / layout.groupSize);
@@ -186,7 +193,7 @@ export async function kiviQuantizeWebGPU(tf: typeof tfc, k: Tensor, v: Tensor, p
   };
   const kq = await one(k, kiviKeyLayout(s.Hkv, s.T, s.D, split.keyQuantized, p.groupSize), [0, 0.5]);
   const vq = await one(v, kiviValueLayout(s.Hkv, s.T, s.Dv, split.valueQuantized, p.groupSize), [0.5, 1]);
-  return { kq, vq };
+  return { kq, vq, gpu: gpu! };
 }
 
 /**

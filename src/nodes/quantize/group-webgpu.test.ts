@@ -22,6 +22,8 @@ async function onWgsl(x: Tensor, params: Record<string, unknown>) {
   const ctx = await testContext('webgpu');
   const reasons: string[] = [];
   ctx.fallback = (r) => reasons.push(r);
+  const gpu: ({ ms: number } | { unavailable: string })[] = [];
+  ctx.gpuTime = (t) => gpu.push(t);
   const before = calls.wgsl;
   const p = quantize.params.parse(params);
   const tensors = ctx.tf.memory().numTensors;
@@ -35,6 +37,9 @@ async function onWgsl(x: Tensor, params: Record<string, unknown>) {
   }
   expect(reasons, 'fallbacks').toEqual([]);
   expect(calls.wgsl - before, 'WGSL kernel calls').toBe(1);
+  // The kernel's GPU time from timestamp queries (lavapipe has them).
+  expect(gpu).toHaveLength(1);
+  expect('ms' in gpu[0]! && gpu[0].ms > 0, JSON.stringify(gpu[0])).toBe(true);
 }
 
 describe('quantize/group on the WGSL kernel (webgpu)', () => {

@@ -160,6 +160,7 @@ async function groupRunWebGPU(ctx: RunContext, x: Tensor, p: P): Promise<Quantiz
         symmetric: p.symmetric,
         tick: (f) => (ctx.checkCancelled(), ctx.progress(f)),
       });
+      ctx.gpuTime?.(r.gpu);
       const [out, words, scales] = await Promise.all([take<Float32Array>(r.out), take<Int32Array>(r.codes), take<Float32Array>(r.scales)]);
       const nWords = Math.ceil(x.data.length / codesPerWord(p.bits));
       return {

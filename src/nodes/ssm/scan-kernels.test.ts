@@ -51,6 +51,8 @@ async function check(def: typeof selectiveScan | typeof mambaBlock, backend: 'wa
   const ctx = await testContext(backend);
   const reasons: string[] = [];
   ctx.fallback = (r) => reasons.push(r);
+  const gpu: ({ ms: number } | { unavailable: string })[] = [];
+  ctx.gpuTime = (t) => gpu.push(t);
   const before = { ...calls };
   const p = def.params.parse(params);
   const tensors = ctx.tf.memory().numTensors;
@@ -64,6 +66,9 @@ async function check(def: typeof selectiveScan | typeof mambaBlock, backend: 'wa
   }
   expect(reasons, 'fallbacks').toEqual([]);
   for (const k of ['wasm', 'wgsl', 'chunked'] as const) expect(calls[k] - before[k], `${k} calls`).toBe(want[k] ?? 0);
+  // Each WGSL call reports its passes' GPU time (lavapipe has timestamp queries); nothing else does.
+  expect(gpu).toHaveLength(want.wgsl ?? 0);
+  for (const t of gpu) expect('ms' in t && t.ms > 0, JSON.stringify(t)).toBe(true);
 }
 
 const cases: [string, Parameters<typeof problem>[0], { D: boolean; z: boolean; bias: boolean }?][] = [

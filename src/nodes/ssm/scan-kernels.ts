@@ -57,11 +57,13 @@ export async function scanTensorsOnBackend(
   const { tf } = ctx;
   if (ctx.backend === 'webgpu' && !scanKernelHooks.disabled) {
     try {
-      return await selectiveScanWebGPU(tf, t, d, {
+      const r = await selectiveScanWebGPU(tf, t, d, {
         deltaSoftplus: opts.deltaSoftplus,
         shaderOverride: scanKernelHooks.shaderOverride,
         tick: (x) => (ctx.checkCancelled(), opts.progress(x)),
       });
+      ctx.gpuTime?.(r.gpu);
+      return { y: r.y, state: r.state };
     } catch (err) {
       if (!(err instanceof KernelUnsupported)) throw err;
       ctx.fallback?.(`WGSL selective scan → chunked tfjs scan: ${err.message}`);
