@@ -281,6 +281,8 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   for (const n of p.nodes)
     for (const [port, count] of Object.entries(n.nonFinite ?? {}))
       out.push(`\nwarning: node "${terminalText(n.nodeId)}" produced ${count} non-finite value(s) (NaN or ±Infinity) in output "${port}"`);
+  // Known from the plan and the adapter before the nodes ran: a node whose GPU kernel will fall back, and why.
+  for (const w of r.warnings ?? []) out.push(`\nwarning: ${terminalText(formatIssue(w))}`);
   // A kernel that could not run on this backend: what ran instead, and why (profile.json: fallbacks).
   for (const n of p.nodes) for (const f of n.fallbacks ?? []) out.push(`\nfallback: node "${terminalText(n.nodeId)}": ${terminalText(f)}`);
   // The engine reports a node's message and its stack (shown with --verbose).

@@ -108,6 +108,16 @@ export interface RunContext {
   resolvePath(path: string): string;
 }
 
+/** What a node's custom GPU kernel needs of the adapter for given shapes, and what runs instead without it. */
+export interface AdapterNeed {
+  /** The kernel and its fallback, as the run's fallback reason names them ("WGSL fused attention", "wasm fused attention"). */
+  kernel: string;
+  fallback: string;
+  features?: { name: string; for: string }[];
+  /** Minimum GPUSupportedLimits values, each with what it is for ("K/V chunks of 8 keys at head dim 128"). */
+  limits?: { name: string; min: number; for: string }[];
+}
+
 export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap = PortMap> {
   /** Stable id used in pipeline files. */
   type: string;
@@ -126,6 +136,11 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
   infer(inputs: InShapes<I>, params: P): OutShapes<O>;
   /** Analytical cost from the inferred shapes. */
   cost?(inputs: InShapes<I>, params: P, outputs: OutShapes<O>): Cost;
+  /**
+   * What the node's custom WebGPU kernel needs of the adapter for these shapes (undefined: no such
+   * kernel for these params); the compiler reports a fallback before the run (compile/adapter-needs.ts).
+   */
+  adapterNeeds?(inputs: InShapes<I>, params: P): AdapterNeed | undefined;
   run(ctx: RunContext, inputs: InValues<I>, params: P): Promise<OutValues<O>> | OutValues<O>;
   /** Plain-TypeScript reference (loops over typed arrays): the oracle for every backend. */
   reference?(inputs: InValues<I>, params: P): OutValues<O>;

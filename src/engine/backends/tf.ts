@@ -24,6 +24,16 @@ const FALLBACK: Record<BackendName, BackendName | undefined> = { webgpu: 'wasm',
 let wasmLoaded = false;
 let webgpuLoaded = false;
 
+/** GPUSupportedLimits as plain data (its values are getters on the prototype). */
+function limitsOf(l: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k in l) {
+    const v = (l as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
 async function tryBackend(name: BackendName, setup: BackendSetup): Promise<{ ok: true; adapter?: BackendInfo['adapter'] } | { ok: false; reason: string }> {
   try {
     if (name === 'wasm' && !wasmLoaded) {
@@ -50,6 +60,9 @@ async function tryBackend(name: BackendName, setup: BackendSetup): Promise<{ ok:
         architecture: info?.architecture || 'unknown',
         description: info?.description || undefined,
         isFallbackAdapter: (a as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter,
+        // What compile checks nodes' declared kernel needs against (compile/adapter-needs.ts).
+        features: [...a.features].map(String),
+        limits: limitsOf(a.limits),
       };
       if (!webgpuLoaded) {
         await import('@tensorflow/tfjs-backend-webgpu');

@@ -7,6 +7,7 @@ import { applyOverrides, type Override } from '../schema/overrides.js';
 import { watchRefusals } from '../io/read-policy.js';
 import { checkMemoryBudget, compile, type CompileIssue, type Plan } from './compile.js';
 import { prepareDocument } from './prepare.js';
+import { adapterFallbacks, type AdapterCaps } from './adapter-needs.js';
 
 export interface PlanRunOptions {
   /** The pipeline's folder: relative paths in params resolve against it. */
@@ -20,6 +21,8 @@ export interface PlanRunOptions {
   readHead?: (path: string) => Promise<FileHead | undefined>;
   /** Bytes; a plan whose predicted peak exceeds it is refused. */
   memoryBudget?: number;
+  /** The WebGPU adapter the run will use: nodes whose kernel needs more than it has are warned about (adapter-needs.ts). */
+  adapter?: AdapterCaps;
 }
 
 /** A plan over the memory budget: the first node over it and the figures, for a UI to offer a higher budget. */
@@ -78,5 +81,5 @@ function compileWithinBudget(doc: unknown, registry: Registry, opts: PlanRunOpti
       return { ok: false, stage: 'refused', issues: [refused], refusal: { nodeId: step.id, predictedBytes: step.predictedPeakBytes, budgetBytes: opts.memoryBudget } };
     }
   }
-  return { ok: true, plan: c.plan, warnings: c.warnings, doc };
+  return { ok: true, plan: c.plan, warnings: opts.adapter ? [...c.warnings, ...adapterFallbacks(c.plan, opts.adapter)] : c.warnings, doc };
 }

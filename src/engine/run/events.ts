@@ -9,7 +9,7 @@ export interface BackendInfo {
   name: BackendName;
   /** Why the requested backend was not used, when it was not. */
   fallbackReason?: string;
-  adapter?: { vendor: string; architecture: string; description?: string; isFallbackAdapter?: boolean };
+  adapter?: { vendor: string; architecture: string; description?: string; isFallbackAdapter?: boolean; features?: string[]; limits?: Record<string, number> };
   /** Where it runs: "node worker_thread", "web worker", "in-process". */
   host: string;
 }

@@ -4,6 +4,7 @@
 import { initBackend, type BackendSetup } from '../backends/tf.js';
 import type { CompileIssue, Plan } from '../compile/compile.js';
 import { planRun, planRunSync, type MemoryRefusal } from '../compile/plan-run.js';
+import { adapterFallbacks, type AdapterCaps } from '../compile/adapter-needs.js';
 import type { BackendName } from '../node.js';
 import type { Registry } from '../registry.js';
 import type { Override } from '../schema/overrides.js';
@@ -68,6 +69,8 @@ export type ServiceRunResult =
       outputs: Record<string, Record<string, Value>>;
       artifacts: Record<string, { nodeId: string; value: Value }>;
       checks: CheckResult[];
+      /** Known before the nodes ran: which node's GPU kernel falls back on the run's adapter, and why (compile/adapter-needs.ts). */
+      warnings?: CompileIssue[];
     };
 
 export function summarizePlan(plan: Plan): PlanSummary {
@@ -124,7 +127,8 @@ export class EngineService {
   }
 
   compile(doc: unknown, opts: { overrides?: Override[]; baseDir?: string } = {}): { ok: true; plan: PlanSummary; warnings: CompileIssue[] } | { ok: false; issues: CompileIssue[] } {
-    const r = planRunSync(doc, this.registry, opts);
+    // On webgpu, nodes whose declared kernel needs exceed the adapter are warned about (the editor shows them).
+    const r = planRunSync(doc, this.registry, { ...opts, adapter: adapterCaps(this.exec?.backend) });
     return r.ok ? { ok: true, plan: summarizePlan(r.plan), warnings: r.warnings } : { ok: false, issues: r.issues };
   }
 
@@ -139,7 +143,9 @@ export class EngineService {
       readHead: readHead && ((p) => readHead(this.env.resolvePath(access.baseDir, p), access)),
     });
     if (!c.ok) return c;
-    await this.useBackend(opts.backend ?? this.exec?.backend.requested ?? 'cpu');
+    const backend = await this.useBackend(opts.backend ?? this.exec?.backend.requested ?? 'cpu');
+    const caps = adapterCaps(backend);
+    const warnings = caps ? adapterFallbacks(c.plan, caps) : [];
     this.cancelToken.reset();
     const { openFile } = this.env;
     const r = await executePlan(c.plan, { ...this.exec!, readFile: (p) => this.env.readFile(p, access), ...(openFile ? { openFile: (p: string) => openFile(p, access) } : {}) }, {
@@ -154,6 +160,7 @@ export class EngineService {
     return {
       ok: true, status: r.status, profile: r.profile, errors: r.errors, executed: r.executed,
       outputs: cloneable(r.outputs), artifacts: r.artifacts, checks: r.status === 'ok' ? evaluateChecks(c.plan.doc.checks, r.outputs, r.profile.nodes) : [],
+      ...(warnings.length ? { warnings } : {}),
     };
   }
 
@@ -166,6 +173,12 @@ export class EngineService {
   clearCache(): void {
     this.cache.clear();
   }
+}
+
+/** The adapter's features and limits when the backend is webgpu (else no GPU kernel runs: nothing to check). */
+function adapterCaps(b: BackendInfo | undefined): AdapterCaps | undefined {
+  const a = b?.name === 'webgpu' ? b.adapter : undefined;
+  return a?.limits ? { features: a.features ?? [], limits: a.limits } : undefined;
 }
 
 /** A model without its weights (a reader with open files and promises): what crosses a worker boundary. */

@@ -96,6 +96,27 @@ function splitRows(jobs: Job[]): Job[] {
 
 const TARGET_MS = 50;
 
+/**
+ * What the kernel needs of an adapter for these shapes — the same bounds the run checks (chunkFor,
+ * checkLimits), at the smallest K/V chunk — for the node's declaration (NodeDef.adapterNeeds), so
+ * the compiler says before the run which node falls back. `splits`: split-K parts per row.
+ */
+export function webgpuAttentionNeeds(s: { H: number; Hkv: number; Tq: number; Tk: number; D: number; Dv: number; splits?: number }) {
+  const wg = invocations(BLOCKING);
+  const largest = Math.max(s.H * s.Tq * s.D, s.Hkv * s.Tk * s.D, s.Hkv * s.Tk * s.Dv, s.H * s.Tq * (s.Dv + 1) * Math.max(1, s.splits ?? 1)) * 4;
+  return {
+    kernel: 'WGSL fused attention',
+    fallback: 'wasm fused attention',
+    limits: [
+      { name: 'maxComputeWorkgroupStorageSize', min: workgroupBytes({ D: s.D, Dv: s.Dv, chunk: 8 }), for: `K/V chunks of 8 keys at head dims ${s.D}/${s.Dv} in workgroup memory` },
+      { name: 'maxComputeInvocationsPerWorkgroup', min: wg, for: `workgroups of ${wg} invocations` },
+      { name: 'maxComputeWorkgroupSizeX', min: wg, for: `workgroups of ${wg} invocations` },
+      { name: 'maxStorageBuffersPerShaderStage', min: 6, for: 'its 6 storage buffers' },
+      { name: 'maxStorageBufferBindingSize', min: largest, for: `its largest buffer (${(largest / 2 ** 20).toFixed(1)} MiB)` },
+    ],
+  };
+}
+
 export interface WebGPUAttentionResult extends FusedAttentionResult {
   /** GPU time of the kernel's passes (timestamp queries), or why there is none. */
   gpu: GpuTime;

@@ -7,6 +7,7 @@ import { tensorShape } from '../../engine/values.js';
 import { bigbird } from './bigbird.js';
 import type { AttentionInputs, AttentionParams, AttentionVariant } from './common.js';
 import { inferAttention } from './common.js';
+import { webgpuAttentionNeeds } from '../../kernels/webgpu/attention.js';
 import { DEVICE_METRIC_KEYS, deviceMetricsSchema } from './devices.js';
 import { cosformer } from './cosformer.js';
 import { dilated } from './dilated.js';
@@ -76,6 +77,8 @@ const BACKEND_TEMPS: Record<string, { perKv: number; fixed: number }> = {
 
 /** Variants that compute exact softmax attention; every other one is compared with `flash` in the accuracy overlay. */
 const EXACT_VARIANTS = new Set(['naive', 'flash', 'flash-decoding', 'paged', 'ring']);
+/** Variants whose webgpu run goes through the fused kernel (they call runFused/kernelCall). */
+const ON_FUSED_KERNEL = new Set(['flash', 'flash-decoding', 'paged', 'sliding-window', 'longformer', 'bigbird', 'dilated']);
 
 const implicit = variants.filter((v) => v.implicitMap).map(variantName);
 
@@ -129,6 +132,11 @@ export const attention = defineNode({
     const c = family.of(p).cost(s, p, { bias: ins.bias !== undefined });
     const t = BACKEND_TEMPS[p.variant];
     return t ? { ...c, workspaceBytes: c.workspaceBytes + t.perKv * s.Tk * (s.D + s.Dv) * 4 + t.fixed } : c;
+  },
+  // On webgpu these variants run on the WGSL fused kernel (fused-backends.ts); the compiler checks its needs against the adapter.
+  adapterNeeds(ins, p) {
+    if (!ON_FUSED_KERNEL.has(p.variant)) return undefined;
+    return webgpuAttentionNeeds({ ...inferAttention(ins), splits: p.variant === 'flash-decoding' ? (p as { numSplits?: number }).numSplits : 1 });
   },
   async run(ctx, raw, p) {
     const ins = heads(raw);
