@@ -82,7 +82,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--memory-budget <size>', BUDGET_HELP)
     .option('--allow-read <dir>', ALLOW_READ_HELP, collect, [])
     .option('--json', 'print the plan or the issues as JSON')
-    .action(async (file: string, flags: { set: string[]; memoryBudget?: string; allowRead: string[]; json?: boolean }) => setExit(print(await validateCommand(file, flags), flags.json)));
+    .option('--backend <name>', "webgpu: also check each node's GPU kernel needs against this machine's adapter (which node would fall back, and why)")
+    .action(async (file: string, flags: { set: string[]; memoryBudget?: string; allowRead: string[]; json?: boolean; backend?: string }) => setExit(print(await validateCommand(file, flags), flags.json)));
 
   program
     .command('nodes')

@@ -18,6 +18,8 @@ import type { ServiceRunResult } from '../engine/run/service.js';
 import { applyOverrides, parseOverride, parseValue, type Override } from '../engine/schema/overrides.js';
 import { formatIssue, type CompileIssue, type PlanStep } from '../engine/compile/compile.js';
 import { registry } from '../nodes/index.js';
+import { initBackend } from '../engine/backends/tf.js';
+import { nodeBackendSetup } from '../engine/node/setup.js';
 import { formatShape } from '../engine/tensor.js';
 import { dict } from '../engine/dict.js';
 import { affectedNodes, runSweep, sweepFits, sweepWarmup, type SweepNode, type SweepPoint, type SweepSlope } from '../engine/run/sweep.js';
@@ -323,12 +325,21 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
 export const headReader = (baseDir: string, allowRead: string[]) => ReadPolicy.of({ baseDir, allowRead }).reader().readHead;
 
 /** `ctxlab validate`: compile, apply the memory guard as `run` does, and print the plan. */
-export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string; allowRead?: string[] }): Promise<RunReport> {
+export async function validateCommand(file: string, flags: { set: string[]; memoryBudget?: string; allowRead?: string[]; backend?: string }): Promise<RunReport> {
   const budget = budgetOf(flags.memoryBudget);
   const baseDir = baseDirOf(file);
-  const r = await planRun(await loadDoc(file), registry, { baseDir, overrides: parseSets(flags.set), memoryBudget: budget, readHead: headReader(baseDir, allowedFolders(flags.allowRead)) });
+  const doc = await loadDoc(file);
+  // --backend webgpu: this machine's adapter, so the plan names the nodes whose GPU kernel would fall back.
+  if (flags.backend !== undefined && flags.backend !== 'webgpu') throw new CliError(`--backend: validate checks adapter needs on webgpu only, got "${terminalText(flags.backend)}"`);
+  const gpu = flags.backend === 'webgpu' ? (await initBackend('webgpu', nodeBackendSetup('ctxlab validate'))).info : undefined;
+  const a = gpu?.name === 'webgpu' ? gpu.adapter : undefined;
+  const r = await planRun(doc, registry, {
+    baseDir, overrides: parseSets(flags.set), memoryBudget: budget, readHead: headReader(baseDir, allowedFolders(flags.allowRead)),
+    ...(a?.limits ? { adapter: { features: a.features ?? [], limits: a.limits } } : {}),
+  });
   if (!r.ok) return invalidReport(file, r.stage, r.issues);
-  const { plan, warnings } = r;
+  const { plan } = r;
+  const warnings = gpu && gpu.name !== 'webgpu' ? [...r.warnings, { path: '', message: `webgpu is not available here (${gpu.fallbackReason}): adapter needs not checked` }] : r.warnings;
   const alone = (s: PlanStep) => s.cost.workspaceBytes + s.predictedOutputBytes;
   const text = [
     `${file === STDIN ? 'stdin' : file}: ok — ${plan.steps.length} nodes, ${plan.doc.edges.length} edges, predicted peak with live values ${mib(plan.predictedPeakBytes)} MiB` +
