@@ -3,12 +3,19 @@
 // this only compares those needs with the adapter's features and limits it is given. The engine
 // knows no kernel: the node says what it needs, what for, and what runs instead.
 import type { AdapterNeed } from '../node.js';
+import type { BackendInfo } from '../run/events.js';
 import type { CompileIssue, Plan } from './compile.js';
 
 /** An adapter's features and limits (GPUAdapter.features / .limits as plain data). */
 export interface AdapterCaps {
   features: string[];
   limits: Record<string, number>;
+}
+
+/** The adapter's features and limits when the backend is webgpu (else no GPU kernel runs: nothing to check). */
+export function adapterCapsOf(b: BackendInfo | undefined): AdapterCaps | undefined {
+  const a = b?.name === 'webgpu' ? b.adapter : undefined;
+  return a?.limits ? { features: a.features ?? [], limits: a.limits } : undefined;
 }
 
 /** What an adapter lacks of a need: one phrase per missing feature or limit (empty: it has everything). */

@@ -4,7 +4,7 @@
 import { initBackend, type BackendSetup } from '../backends/tf.js';
 import type { CompileIssue, Plan } from '../compile/compile.js';
 import { planRun, planRunSync, type MemoryRefusal } from '../compile/plan-run.js';
-import { adapterFallbacks, type AdapterCaps } from '../compile/adapter-needs.js';
+import { adapterCapsOf as adapterCaps, adapterFallbacks } from '../compile/adapter-needs.js';
 import type { BackendName } from '../node.js';
 import type { Registry } from '../registry.js';
 import type { Override } from '../schema/overrides.js';
@@ -173,12 +173,6 @@ export class EngineService {
   clearCache(): void {
     this.cache.clear();
   }
-}
-
-/** The adapter's features and limits when the backend is webgpu (else no GPU kernel runs: nothing to check). */
-function adapterCaps(b: BackendInfo | undefined): AdapterCaps | undefined {
-  const a = b?.name === 'webgpu' ? b.adapter : undefined;
-  return a?.limits ? { features: a.features ?? [], limits: a.limits } : undefined;
 }
 
 /** A model without its weights (a reader with open files and promises): what crosses a worker boundary. */

@@ -7,6 +7,7 @@ import type { Registry } from '../../engine/registry.js';
 import type { Pipeline } from '../../engine/schema/pipeline.js';
 import type { PortShape } from '../../engine/values.js';
 import { dict } from '../../engine/dict.js';
+import { adapterFallbacks, type AdapterCaps } from '../../engine/compile/adapter-needs.js';
 
 export interface Analysis {
   ok: boolean;
@@ -20,7 +21,8 @@ export interface Analysis {
   predictedPeakBytes: number;
 }
 
-export function analyze(doc: Pipeline, registry: Registry): Analysis {
+/** `adapter`: the run's WebGPU adapter, when the backend is webgpu — nodes whose GPU kernel would fall back on it are warned about. */
+export function analyze(doc: Pipeline, registry: Registry, adapter?: AdapterCaps): Analysis {
   const r = compile(doc, registry, { partial: true });
   if (!r.ok) return { ok: false, issues: r.issues, warnings: [], shapes: r.shapes ?? dict(), costs: r.costs ?? dict(), predictedPeak: dict(), predictedPeakBytes: 0 };
   // Keyed by node id: records without a prototype (see engine/dict.ts).
@@ -32,5 +34,6 @@ export function analyze(doc: Pipeline, registry: Registry): Analysis {
     costs[s.id] = s.cost;
     predictedPeak[s.id] = s.predictedPeakBytes;
   });
-  return { ok: true, issues: [], warnings: r.warnings, shapes, costs, predictedPeak, predictedPeakBytes: r.plan.predictedPeakBytes };
+  const warnings = adapter ? [...r.warnings, ...adapterFallbacks(r.plan, adapter)] : r.warnings;
+  return { ok: true, issues: [], warnings, shapes, costs, predictedPeak, predictedPeakBytes: r.plan.predictedPeakBytes };
 }

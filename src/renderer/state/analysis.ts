@@ -6,6 +6,7 @@ import { analyze, type Analysis } from '../model/analysis.js';
 import type { Editor } from './editor.js';
 import { createStore } from './store.js';
 import { dict } from '../../engine/dict.js';
+import type { AdapterCaps } from '../../engine/compile/adapter-needs.js';
 
 export interface AnalysisState extends Analysis {
   /** Issues by node id. */
@@ -17,14 +18,15 @@ export interface AnalysisState extends Analysis {
 // Every record here is keyed by node id: no prototype, so an id like `constructor` finds nothing inherited.
 const empty: AnalysisState = { ok: true, issues: [], warnings: [], shapes: dict(), costs: dict(), predictedPeak: dict(), predictedPeakBytes: 0, byNode: dict(), general: [] };
 
-export function createAnalysis(editor: Editor, registry: Registry) {
+/** `adapter`: the run's WebGPU adapter now (undefined off webgpu); call refresh when it changes. */
+export function createAnalysis(editor: Editor, registry: Registry, adapter: () => AdapterCaps | undefined = () => undefined) {
   const store = createStore<AnalysisState>(empty);
   let lastRev = -1;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const run = () => {
     timer = undefined;
-    const a = analyze(editor.doc(), registry);
+    const a = analyze(editor.doc(), registry, adapter());
     const byNode = dict<CompileIssue[]>();
     const general: CompileIssue[] = [];
     for (const i of a.issues) {
