@@ -5,6 +5,7 @@
 // O and the per-row log-sum-exp. Knows nothing of nodes: src/nodes/attention/fused.ts compiles a
 // variant into a FusedAttentionSpec.
 import { attentionWasmBase64 } from './attention.wasm.js';
+import { decodeBase64 } from './module.js';
 
 import { forEachRun, gatherRows, planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
 
@@ -66,14 +67,6 @@ let kernel: Kernel | undefined;
 /** One call at a time owns the memory layout. */
 let queue: Promise<unknown> = Promise.resolve();
 
-function decode(b64: string): Uint8Array<ArrayBuffer> {
-  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(b64, 'base64'));
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 let unavailable: string | undefined;
 
 /** Why the kernel cannot run here, or undefined when it can (it needs shared wasm memory). */
@@ -89,7 +82,7 @@ export function wasmKernelUnavailable(): string | undefined {
 
 export function loadKernel(): Kernel {
   if (kernel) return kernel;
-  const bytes = decode(attentionWasmBase64);
+  const bytes = decodeBase64(attentionWasmBase64);
   // Without SharedArrayBuffer (a page that is not cross-origin isolated) a shared memory cannot be
   // made: the same code then runs over an unshared memory, on this thread only.
   const shared = typeof SharedArrayBuffer !== 'undefined';

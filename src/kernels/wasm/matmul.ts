@@ -1,6 +1,7 @@
 // The batched matrix product of matmul.c: C[s] = A[s]·B[s], row-major f32, a batch stride of 0
 // broadcasting an operand. One instance over its own memory (grown as needed), single-threaded;
 // operands are copied in and the product out (O(size), against O(M·N·K) work).
+import { singleThreadKernel } from './module.js';
 import { matmulWasmBase64 } from './matmul.wasm.js';
 
 interface MatmulExports {
@@ -8,20 +9,7 @@ interface MatmulExports {
   __heap_base: WebAssembly.Global;
 }
 
-let kernel: { memory: WebAssembly.Memory; exports: MatmulExports; heapBase: number } | undefined;
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(base64, 'base64'));
-  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-}
-
-function load() {
-  if (kernel) return kernel;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(decode(matmulWasmBase64)), { env: { memory } }).exports as unknown as MatmulExports;
-  kernel = { memory, exports, heapBase: (Number(exports.__heap_base.value) + 63) & ~63 };
-  return kernel;
-}
+const { load } = singleThreadKernel<MatmulExports>(matmulWasmBase64, 'wasm matmul kernel');
 
 /**
  * out[s] = a[s]·b[s] for s < batch: a holds [M, K] matrices `aStride` elements apart (0: one shared),

@@ -2,6 +2,7 @@
 // needed), single-threaded. Copies x in, runs the groups in runs sized to ~TICK_MS with the caller's
 // tick between them, and copies the dequantized values, packed codes and scales out.
 import type { GroupLayout } from '../quantize-layout.js';
+import { singleThreadKernel } from './module.js';
 import { quantizeWasmBase64 } from './quantize.wasm.js';
 
 interface QuantizeExports {
@@ -12,31 +13,11 @@ interface QuantizeExports {
 const TICK_MS = 50;
 const CFG = ['rows', 'len', 'G', 'nG', 'f1', 's1', 's2', 'js', 'c1', 'c2', 'c3', 'c4', 't1', 't2', 't3', 'bits', 'per', 'L', 'symmetric', 'halfUp', 'wide', 'x', 'out', 'codes', 'scales'] as const;
 
-let kernel: { memory: WebAssembly.Memory; exports: QuantizeExports; heapBase: number } | undefined;
-let unavailable: string | undefined;
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(base64, 'base64'));
-  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-}
-
-function load() {
-  if (kernel) return kernel;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(decode(quantizeWasmBase64)), { env: { memory } }).exports as unknown as QuantizeExports;
-  kernel = { memory, exports, heapBase: (Number(exports.__heap_base.value) + 63) & ~63 };
-  return kernel;
-}
+const { load, unavailable } = singleThreadKernel<QuantizeExports>(quantizeWasmBase64, 'wasm group-quantize kernel');
 
 /** Why the wasm quantizer cannot run here, or undefined when it can. */
 export function wasmQuantizeUnavailable(): string | undefined {
-  if (kernel || unavailable) return unavailable;
-  try {
-    load();
-  } catch (err) {
-    unavailable = `the wasm group-quantize kernel cannot start: ${(err as Error).message}`;
-  }
-  return unavailable;
+  return unavailable();
 }
 
 /**

@@ -3,6 +3,7 @@
 // in src/nodes/ssm/scan.ts) for one batch element, copies them in (O(size), against O(Dm·L·N) work),
 // packs B and C position-major, and runs the channels in runs sized to ~TICK_MS each, calling the
 // caller's tick between runs (cancel, progress).
+import { singleThreadKernel } from './module.js';
 import { scanWasmBase64 } from './scan.wasm.js';
 
 interface ScanExports {
@@ -32,31 +33,11 @@ const TICK_MS = 50;
 /** The Cfg struct of scan.c, in order. */
 const CFG = ['Dm', 'L', 'N', 'N4', 'G', 'softplus', 'u', 'delta', 'z', 'A', 'B', 'C', 'D', 'bias', 'y', 'state', 'dt', 'x'] as const;
 
-let kernel: { memory: WebAssembly.Memory; exports: ScanExports; heapBase: number } | undefined;
-let unavailable: string | undefined;
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(base64, 'base64'));
-  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-}
-
-function load() {
-  if (kernel) return kernel;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(decode(scanWasmBase64)), { env: { memory } }).exports as unknown as ScanExports;
-  kernel = { memory, exports, heapBase: (Number(exports.__heap_base.value) + 63) & ~63 };
-  return kernel;
-}
+const { load, unavailable } = singleThreadKernel<ScanExports>(scanWasmBase64, 'wasm selective-scan kernel');
 
 /** Why the scan kernel cannot run here (no WebAssembly SIMD), or undefined when it can. */
 export function wasmScanUnavailable(): string | undefined {
-  if (kernel || unavailable) return unavailable;
-  try {
-    load();
-  } catch (err) {
-    unavailable = `the wasm selective-scan kernel cannot start: ${(err as Error).message}`;
-  }
-  return unavailable;
+  return unavailable();
 }
 
 /** Bytes of wasm memory one call lays out (inputs, packed B/C, outputs, scratch): for ctx.track. */

@@ -8,6 +8,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { planJobs, type FusedAttentionResult, type FusedAttentionSpec, type Job, type JobPlan } from '../attention-spec.js';
 import { MERGE_FIELDS, MERGE_WG, mergeShader } from './attention-merge.wgsl.js';
 import { PassTimer, type GpuTime } from './attention-timer.js';
+import { flushTfjs, KernelUnsupported, runPass } from './pass.js';
 import { attentionShader, BLOCKING, invocations, JOB_INTS, PARAM_FIELDS, ROWS, shaderKey, workgroupBytes, type ShaderShape } from './attention.wgsl.js';
 
 /** What this module uses of tfjs-backend-webgpu's WebGPUBackend (public fields of its class). */
@@ -21,13 +22,7 @@ interface TfWebGPUBackend {
   submitQueue(): void;
 }
 
-/** The kernel cannot run on this adapter (a limit, a feature, a shader that does not compile): the caller falls back. */
-export class KernelUnsupported extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KernelUnsupported';
-  }
-}
+export { KernelUnsupported };
 
 export interface WebGPURunOptions {
   /** Called between chunks of work (≤ ~50 ms apart) with the fraction done; may throw (cancel). */
@@ -147,25 +142,14 @@ async function mergeOnDevice(
   const pipeline = await pipelineFor(device, 'fused-attention-merge', mergeShader());
   const merged = tf.zeros([rows * (Dv + 1)]);
   const buffers = [parts, gpuTensor(tf.tensor1d(index, 'int32')), gpuTensor(merged)];
-  backend.ensureCommandEncoderReady();
-  backend.endComputePassEncoder();
-  backend.submitQueue();
+  flushTfjs(backend);
   const groups = Math.ceil(rows / MERGE_WG);
   const dispatchX = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
   const uniform = device.createBuffer({ size: MERGE_FIELDS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   try {
     device.queue.writeBuffer(uniform, 0, new Uint32Array([rows, Dv, S, plan.outRows, dispatchX, 0, 0, 0]));
-    device.pushErrorScope('validation');
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 3, resource: { buffer: uniform } }] }));
-    pass.dispatchWorkgroups(dispatchX, Math.ceil(groups / dispatchX));
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    const error = await device.popErrorScope();
-    if (error) throw new KernelUnsupported(`the WGSL split-K merge's dispatch was refused: ${error.message}`);
-    await device.queue.onSubmittedWorkDone();
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 3, resource: { buffer: uniform } }] });
+    await runPass(device, pipeline, bindGroup, [dispatchX, Math.ceil(groups / dispatchX)], timer.next(), 'WGSL split-K merge');
   } finally {
     uniform.destroy();
   }
@@ -254,9 +238,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
     const outT = tf.zeros([outRows * (Dv + 1)]);
     buffers.push(gpuTensor(outT));
     // tfjs's pending uploads go first; the kernel's passes follow on the same queue.
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
+    flushTfjs(backend);
 
     uniform = device.createBuffer({ size: PARAM_FIELDS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const bindGroup = device.createBindGroup({
@@ -291,19 +273,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
       Object.assign(params, { jobOffset: next, nJobs: n, dispatchX });
       PARAM_FIELDS.forEach((f, x) => (f === 'scale' ? (asF32[x] = params[f]) : (asU32[x] = params[f])));
       device.queue.writeBuffer(uniform, 0, block);
-      const started = performance.now();
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(dispatchX, Math.ceil(n / dispatchX));
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      const error = await device.popErrorScope();
-      if (error) throw new KernelUnsupported(`the WGSL attention kernel's dispatch was refused: ${error.message}`);
-      await device.queue.onSubmittedWorkDone();
-      const ms = performance.now() - started;
+      const ms = await runPass(device, pipeline, bindGroup, [dispatchX, Math.ceil(n / dispatchX)], timer.next(), 'WGSL attention kernel');
       next = end;
       tilesDone += tiles;
       // Aim each chunk at ~TARGET_MS of work: the cancel flag is then seen well within 100 ms.

@@ -7,7 +7,8 @@
 // (keys per channel over token groups, values per token over channel groups, codes in KIVI's order).
 // Groups are dispatched in runs sized to ~50 ms, with the caller's tick between them; one read at the end.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { KernelUnsupported, webgpuBackendOf } from './attention.js';
+import { webgpuBackendOf } from './attention.js';
+import { flushTfjs, KernelUnsupported, runPass } from './pass.js';
 import { PassTimer, type GpuTime } from './attention-timer.js';
 import { kernelPipeline } from './scan.js';
 import type { GroupLayout } from '../quantize-layout.js';
@@ -132,9 +133,7 @@ export async function groupQuantizeWebGPU(
       return backend.tensorMap.get(t.dataId).resource as GPUBuffer;
     };
     const buffers = [x, out, codes, scales].map(bufferOf);
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
+    flushTfjs(backend);
     uniform = device.createBuffer({ size: PARAMS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
@@ -157,19 +156,7 @@ export async function groupQuantizeWebGPU(
       Object.assign(params, { g0, gCount, dispatchX });
       PARAMS.forEach((f, i) => (block[i] = params[f]));
       device.queue.writeBuffer(uniform, 0, block);
-      const started = performance.now();
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(dispatchX, Math.ceil(wgs / dispatchX));
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      const error = await device.popErrorScope();
-      if (error) throw new KernelUnsupported(`the WGSL group-quantize kernel's dispatch was refused: ${error.message}`);
-      await device.queue.onSubmittedWorkDone();
-      const ms = performance.now() - started;
+      const ms = await runPass(device, pipeline, bindGroup, [dispatchX, Math.ceil(wgs / dispatchX)], timer.next(), 'WGSL group-quantize kernel');
       g0 += gCount;
       if (ms < TARGET_MS / 2) run *= 2;
       else if (ms > TARGET_MS * 2) run = Math.max(WG, Math.floor(run / 2));

@@ -9,7 +9,8 @@
 // sequence is dispatched in runs of positions sized to ~50 ms each, with the caller's tick between
 // them (cancel, progress): a wait for the queue, never a host read.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { KernelUnsupported, webgpuBackendOf } from './attention.js';
+import { webgpuBackendOf } from './attention.js';
+import { flushTfjs, KernelUnsupported, runPass } from './pass.js';
 import { PassTimer, type GpuTime } from './attention-timer.js';
 
 const WG = 64;
@@ -205,9 +206,7 @@ export async function selectiveScanWebGPU(
     temps.push(chan, dummy);
     const buffers = [t.u, t.delta, t.z ?? dummy, t.B, t.C, chan, y, state].map(bufferOf);
     // tfjs's pending work (the inputs, chan, the zeroed outputs) goes first; the kernel follows on the same queue.
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
+    flushTfjs(backend);
     uniform = device.createBuffer({ size: PARAMS.length * 4, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
@@ -224,19 +223,7 @@ export async function selectiveScanWebGPU(
       Object.assign(params, { l0, l1 });
       PARAMS.forEach((f, i) => (words[i] = params[f]));
       device.queue.writeBuffer(uniform, 0, words);
-      const started = performance.now();
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass({ timestampWrites: timer.next() });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(groups);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      const error = await device.popErrorScope();
-      if (error) throw new KernelUnsupported(`the WGSL selective-scan kernel's dispatch was refused: ${error.message}`);
-      await device.queue.onSubmittedWorkDone();
-      const ms = performance.now() - started;
+      const ms = await runPass(device, pipeline, bindGroup, [groups], timer.next(), 'WGSL selective-scan kernel');
       l0 = l1;
       // Runs of ~TARGET_MS: the cancel flag is then seen well within 100 ms.
       if (ms < TARGET_MS / 2) run *= 2;
