@@ -3,9 +3,8 @@
 // and on webgpu (the WGSL kernel on SwiftShader), each kernel output compared in the pipeline with
 // naive attention (the materialised tfjs ops: an independent computation) by compare nodes and
 // checks. A kernel that fell back (the node's fallback badge, profile.fallbacks) fails the spec.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { dropPipeline, launch, open, run, selectBackend, type Session } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { dropPipeline, run, selectBackend, useBrowserSession, type Session } from './helpers.js';
 
 const H = 8;
 const T = 200; // not a multiple of the 64-key tiles: ragged last tiles
@@ -99,18 +98,7 @@ async function expectKernelsRan(s: Session, backend: 'wasm' | 'webgpu') {
   for (const c of snap.checks) expect(c.ok, c.text).toBe(true);
 }
 
-let browser: Browser;
-let s: Session;
-
-beforeAll(async () => {
-  browser = await launch();
-  s = await open(browser);
-  await dropPipeline(s.page, doc, 'kernels-worker.json');
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const s = useBrowserSession({ setup: (page) => dropPipeline(page, doc, 'kernels-worker.json') });
 
 describe('fused attention kernels in the engine Web Worker', () => {
   it('wasm: the SIMD kernel on Web Worker threads over shared memory matches naive attention, no fallback', async () => {
