@@ -149,8 +149,17 @@ async function center(page: Page, selector: string) {
 
 /** Draws an edge with the mouse from an output handle to an input handle; resolves when released. */
 export async function connect(page: Page, fromNode: string, fromPort: string, toNode: string, toPort: string, opts: { hold?: (page: Page) => Promise<void> } = {}) {
-  const a = await center(page, `[data-testid="out-${fromNode}-${fromPort}"]`);
-  const b = await center(page, `[data-testid="in-${toNode}-${toPort}"]`);
+  // An example that just opened is fitted to the window on a later frame: measure the handles until
+  // they stop moving, or the drag starts where a handle was.
+  const measure = async () => [await center(page, `[data-testid="out-${fromNode}-${fromPort}"]`), await center(page, `[data-testid="in-${toNode}-${toPort}"]`)] as const;
+  let [a, b] = await measure();
+  for (let tries = 0; tries < 40; tries++) {
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const [a2, b2] = await measure();
+    const still = a2.x === a.x && a2.y === a.y && b2.x === b.x && b2.y === b.y;
+    [a, b] = [a2, b2];
+    if (still) break;
+  }
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 6 });
