@@ -5,6 +5,7 @@
 // (tfjs ops): within a chunk, a log-step (Hillis–Steele) scan of the affine maps x ↦ a·x + b, then the
 // state carried from chunk to chunk.
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { ScanGpuTensors } from '../../kernels/webgpu/scan.js';
 
 /** Dims of one scan problem. Channel d reads B/C group ⌊d / (Dm/G)⌋ (selective_scan_ref's repeat). */
 export interface ScanDims {
@@ -75,16 +76,7 @@ export function selectiveScanSequential(
  * The same inputs as tfjs tensors (one batch element), sequence-major so that a chunk is a contiguous
  * slice: u, delta, z [L, Dm]; B, C [L, G, N]; A [Dm, N]; D, deltaBias [Dm].
  */
-export interface ScanTensors {
-  u: tfc.Tensor2D;
-  delta: tfc.Tensor2D;
-  A: tfc.Tensor2D;
-  B: tfc.Tensor3D;
-  C: tfc.Tensor3D;
-  D?: tfc.Tensor1D;
-  z?: tfc.Tensor2D;
-  deltaBias?: tfc.Tensor1D;
-}
+export type ScanTensors = ScanGpuTensors;
 
 /**
  * Chunked parallel scan on the backend. Per chunk of `chunkSize` positions:
