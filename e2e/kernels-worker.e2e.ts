@@ -108,10 +108,10 @@ describe('fused attention kernels in the engine Web Worker', () => {
     await selectBackend(s.page, 'wasm');
     expect(await run(s.page, 120_000)).toMatch(/^done/);
     await expectKernelsRan(s, 'wasm');
-    // threads − 1 kernel workers (named by src/kernels/wasm/attention.ts) beside the engine worker,
+    // threads − 1 kernel workers (named by src/kernels/wasm/pool.ts) beside the engine worker,
     // whose own thread takes jobs too; tfjs-wasm's threads are workers of their own.
     const names = await Promise.all(s.page.workers().map((w) => w.evaluate('self.name').catch(() => '')));
-    expect(names.filter((n) => n === 'fused-attention-kernel').length).toBe(env.cores - 1);
+    expect(names.filter((n) => n === 'wasm-kernel').length).toBe(env.cores - 1);
     expect(s.errors).toEqual([]);
   });
 
