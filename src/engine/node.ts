@@ -172,12 +172,19 @@ export interface NodeDef<P = any, I extends PortMap = PortMap, O extends PortMap
 
 /**
  * What an approximate node is compared with. `sibling`: the same node type with `params`, on the same
- * inputs; each of `ports` against the sibling's port of that name. `input`: the node's own input (a
- * quantizer's dequantized `out` against the `in` it quantized).
+ * inputs; each of `ports` against the sibling's port of that name (a metrics port names the `field`
+ * compared: a number or an array of numbers, such as perplexity per length). `input`: the node's own
+ * input (a quantizer's dequantized `out` against the `in` it quantized). `absent`: these outputs
+ * restrict the computation downstream (a window mask) and the exact one has none: a node fed by one
+ * is compared with a sibling that runs without that edge.
  */
 export type ExactCounterpart =
-  | { kind: 'sibling'; params: Record<string, unknown>; ports: string[] }
-  | { kind: 'input'; pairs: { output: string; input: string }[] };
+  | { kind: 'sibling'; params: Record<string, unknown>; ports: ExactPort[] }
+  | { kind: 'input'; pairs: { output: string; input: string }[] }
+  | { kind: 'absent'; ports: string[] };
+
+/** An output compared with the exact sibling's: a port, or one numeric field of a metrics port. */
+export type ExactPort = string | { port: string; field: string };
 
 /** Longest name a node may hand over through ctx.emit: it becomes `<name>.npy`, and file names stop at 255 bytes. */
 export const MAX_EMIT_NAME = 200;

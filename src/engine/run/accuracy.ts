@@ -1,6 +1,12 @@
 // How far an approximate value is from the exact one: the numbers behind the editor's accuracy
-// overlay and the compare node. Two tensors in, no knowledge of nodes; accumulated in float64.
-import type { Tensor } from '../tensor.js';
+// overlay and the compare node. Two arrays of numbers with their shapes in (tensors, or a metrics
+// field such as perplexity per length), no knowledge of nodes; accumulated in float64.
+
+/** What deviation reads: a tensor, or numbers laid out row-major in `shape`. */
+export interface Shaped {
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
 
 export interface Deviation {
   /** a·b / (‖a‖·‖b‖); 1 when both are all zeros, 0 when only one is. */
@@ -31,7 +37,7 @@ const core = (shape: readonly number[]) => {
 };
 
 /** The deviation of `approx` from `exact`, or why they cannot be compared. */
-export function deviation(approx: Tensor, exact: Tensor): Deviation | Incomparable {
+export function deviation(approx: Shaped, exact: Shaped): Deviation | Incomparable {
   const sa = core(approx.shape);
   const sb = core(exact.shape);
   if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i]))
@@ -70,4 +76,4 @@ export function deviation(approx: Tensor, exact: Tensor): Deviation | Incomparab
   };
 }
 
-export const isIncomparable = (d: Deviation | Incomparable): d is Incomparable => 'incomparable' in d;
+export const isIncomparable = <T extends object>(d: T | Incomparable): d is Incomparable => 'incomparable' in d;

@@ -9,7 +9,7 @@ import { rng } from '../common/random.js';
 import { loadTokenizer } from '../text/encodings.js';
 import { loadHfTokenizer } from '../text/hf-tokenizer.js';
 import { argmaxRow, forwardTokens, LlamaModel, LlamaSession } from './llama.js';
-import { resolveTechnique, techniqueParams } from './technique.js';
+import { exactTechniqueSibling, resolveTechnique, techniqueParams } from './technique.js';
 import { passkeyMetrics } from './metrics.js';
 
 export const PASSKEY_INTRO =
@@ -76,10 +76,8 @@ export const evalPasskey = defineNode({
   outputs: {
     metrics: { kind: 'metrics', metrics: passkeyMetrics, doc: 'lengths, depths, accuracy[length][depth], promptTokens[length][depth] (the prompt actually used), trials, answers (first cell\'s decoded continuations)' },
   },
-  // No `exact` counterpart for the accuracy overlay, though the same evaluation with exact attention
-  // and a full cache exists: the overlay compares values element by element, and this node's value
-  // is a report whose accuracy is itself the accuracy measurement. Put a second evaluation with exact
-  // attention beside it; the view draws both.
+  // Compared with the same evaluation using exact attention and a full cache, cell by cell.
+  exact: (p) => exactTechniqueSibling(p, [{ port: 'metrics', field: 'accuracy' }]),
   infer: () => ({ metrics: { kind: 'metrics', keys: ['lengths', 'depths', 'accuracy', 'promptTokens', 'trials', 'answers', 'attention', 'rope'] } }),
   cost: (ins, p) => ({ flops: 0, workspaceBytes: ins.model.bytes ?? 0, note: `${p.lengths.length}×${p.depths.length} cells × ${p.trials} trials, a prefill and ${p.digits + 2} decode steps each` }),
   async run(ctx, ins, p) {

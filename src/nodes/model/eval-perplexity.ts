@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineNode, ShapeError } from '../../engine/node.js';
 import { metrics } from '../../engine/values.js';
 import { forwardTokens, LlamaModel } from './llama.js';
-import { idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
+import { exactTechniqueSibling, idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
 import { perplexityMetrics } from './metrics.js';
 
 /** Most points per NLL curve; longer windows are averaged into this many bins. */
@@ -64,10 +64,8 @@ export const evalPerplexity = defineNode({
       doc: 'lengths, perplexity (one per length), meanNll, windows and tokensScored per length, curves: per length {position[], nll[]} (at most 512 points, binned), attention, rope',
     },
   },
-  // No `exact` counterpart for the accuracy overlay, though the same evaluation with exact attention
-  // and a full cache exists: the overlay compares values element by element, and this node's value
-  // is a report whose perplexity is itself the accuracy measurement. Put a second evaluation with exact
-  // attention beside it; the view draws both.
+  // Compared with the same evaluation using exact attention and a full cache, perplexity by perplexity.
+  exact: (p) => exactTechniqueSibling(p, [{ port: 'metrics', field: 'perplexity' }]),
   infer(ins, p) {
     const T = tokensLength(ins);
     if (T !== null) {

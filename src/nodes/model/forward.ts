@@ -5,7 +5,7 @@ import { defineNode } from '../../engine/node.js';
 import { f32 } from '../../engine/tensor.js';
 import { metrics, tensorShape } from '../../engine/values.js';
 import { forwardTokens, LlamaModel } from './llama.js';
-import { exactTechniqueParams, idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
+import { exactTechniqueSibling, idsOf, resolveTechnique, techniqueParams, tokenInputs, tokensLength } from './technique.js';
 import { PROBE_MAX } from '../attention/probe.js';
 
 const params = z.object(techniqueParams);
@@ -52,10 +52,7 @@ export const modelForward = defineNode({
     return { flops: T === null ? 0 : 2 * (bytes / 4) * T, workspaceBytes: bytes, note: `${T ?? '?'} tokens through every layer; the weights' backend copy` };
   },
   // Compared with the same pass using exact attention and a full cache, logit by logit.
-  exact: (p) => {
-    const exact = exactTechniqueParams(p);
-    return exact && { kind: 'sibling', params: exact as unknown as Record<string, unknown>, ports: ['logits'] };
-  },
+  exact: (p) => exactTechniqueSibling(p, ['logits']),
   async run(ctx, ins, p) {
     const ids = idsOf(ins);
     const technique = resolveTechnique(ins.model, p);

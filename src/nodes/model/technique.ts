@@ -2,7 +2,7 @@
 // with its params (the `attention` node's own schema), an HF rope_scaling override, and a KV-cache
 // policy for incremental decoding. Resolved against a model's config into a llama.ts Technique.
 import { z } from 'zod';
-import { ShapeError } from '../../engine/node.js';
+import { ShapeError, type ExactCounterpart, type ExactPort } from '../../engine/node.js';
 import type { ModelValue, PortShape, TokensValue } from '../../engine/values.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { attention, type AttentionParams } from '../attention/index.js';
@@ -120,4 +120,10 @@ export function exactTechniqueParams<P extends TechniqueParams>(p: P): P | undef
   if (!approxAttention && !approxCache) return undefined;
   const scale = p.attention.scale === undefined ? {} : { scale: p.attention.scale };
   return { ...p, attention: { variant: 'naive', causal: true, ...scale } as AttentionParams, kvCache: { policy: 'full' } };
+}
+
+/** The accuracy overlay's counterpart of a node taking technique params: itself with exactTechniqueParams, on `ports`. */
+export function exactTechniqueSibling(p: TechniqueParams, ports: ExactPort[]): ExactCounterpart | undefined {
+  const exact = exactTechniqueParams(p);
+  return exact && { kind: 'sibling', params: exact as unknown as Record<string, unknown>, ports };
 }

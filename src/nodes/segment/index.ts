@@ -94,9 +94,10 @@ export const segment = defineNode({
     const T = sequenceLength(ins, p, false) ?? 0;
     return { flops: T, workspaceBytes: 4 * T, note: `segment ids ${T} i32` };
   },
-  // No `exact` counterpart for the accuracy overlay: the positions and mask are exact bookkeeping
-  // that define a technique (windows) rather than approximate a value. What the windows cost shows
-  // downstream, on the attention and model nodes that use them.
+  // For the accuracy overlay the mask is the approximation: exact attention sees every key, so an
+  // attention fed this bias is compared with the same attention without it (what the windows cost).
+  // The positions stay: they are what a position encoder is given, not a restriction of attention.
+  exact: () => ({ kind: 'absent', ports: ['bias'] }),
   // Bookkeeping only, O(T) on the host: run() is the reference.
   run: (_ctx, ins, p) => segmentValues(ins, p),
   reference: (ins, p) => segmentValues(ins, p),

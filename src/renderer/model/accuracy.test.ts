@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { registry } from '../../nodes/index.js';
 import { compile } from '../../engine/compile/compile.js';
 import type { Pipeline } from '../../engine/schema/pipeline.js';
+import type { MetricsValue } from '../../engine/values.js';
 import { runNode } from '../../nodes/testing.js';
 import { accuracyLevel, accuracyPipeline, compareValues, worstRelError } from './accuracy.js';
 
@@ -115,7 +117,7 @@ describe('accuracyPipeline', () => {
     expect(plan.doc.edges.filter((e) => e.to.startsWith('win__exact.')).map((e) => e.from).sort()).toEqual(['ids.out', 'm.model']);
   });
 
-  it('compares a pruned matrix with the dense one that came in; a pruned model, segments and evaluations have no pair', () => {
+  it('compares a pruned matrix with the dense one that came in; a pruned model and an unused segment have no pair', () => {
     const d = doc(
       [qkv, { id: 'w', type: 'source.npy', params: { path: 'w.npy' } }, { id: 'pw', type: 'prune', params: { sparsity: 0.5 } },
         { id: 'm', type: 'model.load', params: { path: 'models/tiny' } }, { id: 'pm', type: 'prune', params: {} },
@@ -129,8 +131,63 @@ describe('accuracyPipeline', () => {
     for (const n of d.nodes.filter((x) => x.type !== 'source.npy' && x.type !== 'model.load' && x.type !== 'source.synthetic-qkv'))
       expect(registry.get(n.type)!.params.safeParse(n.params).success, n.id).toBe(true);
     const plan = accuracyPipeline(d, registry);
-    expect(plan.pairs).toEqual([{ node: 'pw', port: 'weight', exact: { node: 'w', port: 'out' } }]);
-    expect(plan.exactOf).toEqual({ pw: 'its input "weight"' });
+    expect(plan.pairs.filter((p) => !['ppl', 'pk'].includes(p.node))).toEqual([{ node: 'pw', port: 'weight', exact: { node: 'w', port: 'out' } }]);
+    expect(plan.exactOf.pw).toBe('its input "weight"');
+    expect(Object.keys(plan.exactOf).sort()).toEqual(['pk', 'ppl', 'pw']);
+  });
+
+  it('compares an evaluation that uses a shortcut with the same evaluation using exact attention, on the metric it reports', () => {
+    const window = { attention: { variant: 'sliding-window', window: 4, causal: true } };
+    const d = doc(
+      [{ id: 'm', type: 'model.load', params: { path: 'models/tiny' } }, { id: 'ids', type: 'source.npy', params: { path: 'ids.npy' } },
+        { id: 'ppl', type: 'eval.perplexity', params: { lengths: [8, 16], ...window } },
+        { id: 'pk', type: 'eval.passkey', params: { trials: 1, kvCache: { policy: 'streaming', sinkTokens: 4, recentTokens: 64 }, prefillTokens: 32 } },
+        { id: 'plain', type: 'eval.perplexity', params: { lengths: [8, 16] } }],
+      [{ from: 'm.model', to: 'ppl.model' }, { from: 'ids.out', to: 'ppl.ids' }, { from: 'm.model', to: 'pk.model' }, { from: 'm.model', to: 'plain.model' }, { from: 'ids.out', to: 'plain.ids' }],
+    );
+    const plan = accuracyPipeline(d, registry);
+    expect(plan.pairs).toEqual([
+      { node: 'ppl', port: 'metrics', field: 'perplexity', exact: { node: 'ppl__exact', port: 'metrics' } },
+      { node: 'pk', port: 'metrics', field: 'accuracy', exact: { node: 'pk__exact', port: 'metrics' } },
+    ]);
+    const sib = (id: string) => plan.doc.nodes.find((n) => n.id === id)!.params;
+    expect(sib('ppl__exact')).toMatchObject({ lengths: [8, 16], attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' } });
+    expect(sib('pk__exact')).toMatchObject({ trials: 1, prefillTokens: 32, attention: { variant: 'naive', causal: true }, kvCache: { policy: 'full' } });
+    expect(plan.exactOf.ppl).toBe('Perplexity by length on the same inputs');
+    // The fields named are fields of the schema each node declares on its metrics port.
+    for (const p of plan.pairs) {
+      const declared = registry.get(d.nodes.find((n) => n.id === p.node)!.type)!.outputs[p.port]!.metrics;
+      expect(declared, p.node).toBeInstanceOf(z.ZodObject);
+      expect(Object.keys((declared as z.ZodObject).shape), p.node).toContain(p.field);
+    }
+  });
+
+  it("compares attention fed a window mask with the same attention without it; ALiBi's bias stays", () => {
+    const d = doc(
+      [qkv, { id: 'seg', type: 'segment', params: { variant: 'fixed', windowSize: 16 } },
+        { id: 'alibi', type: 'position', params: { variant: 'alibi' } },
+        { id: 'fl', type: 'attention', params: { variant: 'flash', blockSize: 32 } },
+        { id: 'nv', type: 'attention', params: { variant: 'naive' } },
+        { id: 'sw', type: 'attention', params: { variant: 'sliding-window', window: 8 } },
+        { id: 'al', type: 'attention', params: { variant: 'flash', blockSize: 32 } }],
+      [{ from: 'qkv.q', to: 'seg.like' }, ...wire('fl'), ...wire('nv'), ...wire('sw'), ...wire('al'),
+        { from: 'seg.bias', to: 'fl.bias' }, { from: 'seg.bias', to: 'nv.bias' }, { from: 'seg.bias', to: 'sw.bias' },
+        { from: 'qkv.q', to: 'alibi.q' }, { from: 'qkv.k', to: 'alibi.k' }, { from: 'alibi.bias', to: 'al.bias' }],
+    );
+    const plan = accuracyPipeline(d, registry);
+    // Exact kernels fed the mask keep their own params; an approximate one takes the exact params. ALiBi is no approximation.
+    expect(plan.pairs.map((p) => `${p.node}.${p.port}~${p.exact.node}.${p.exact.port}`)).toEqual(['fl.out~fl__exact.out', 'nv.out~nv__exact.out', 'sw.out~sw__exact.out']);
+    const sib = (id: string) => plan.doc.nodes.find((n) => n.id === id)!;
+    expect(sib('fl__exact').params).toEqual({ variant: 'flash', blockSize: 32 });
+    expect(sib('nv__exact').params).toEqual({ variant: 'naive' });
+    expect(sib('sw__exact').params).toEqual({ variant: 'flash', causal: true });
+    for (const s of ['fl__exact', 'nv__exact', 'sw__exact'])
+      expect(plan.doc.edges.filter((e) => e.to.startsWith(`${s}.`)).map((e) => e.to.slice(s.length + 1)).sort(), s).toEqual(['k', 'q', 'v']);
+    expect(plan.exactOf.fl).toBe('Attention · flash on the same inputs without "bias" (seg.bias)');
+    // The segment is still computed for the approximate side; nothing of ALiBi's branch is.
+    expect(plan.doc.nodes.map((n) => n.id).sort()).toEqual(['fl', 'fl__exact', 'nv', 'nv__exact', 'qkv', 'seg', 'sw', 'sw__exact']);
+    const c = compile(plan.doc, registry);
+    expect(c.ok ? [] : c.issues).toEqual([]);
   });
 
   it("a pruned matrix's error against its input is the norm of what was zeroed", async () => {
@@ -174,6 +231,26 @@ describe('compareValues', () => {
     expect(compareValues(toks([1]), toks([1, 2, 3]))).toEqual({ incomparable: 'keeps 1 of 3 tokens: a shorter sequence has no element-wise error' });
     expect(compareValues(t([1]), toks([1]))).toEqual({ incomparable: 'a tensor value against a tokens value' });
     expect(compareValues(undefined, t([1]))).toEqual({ incomparable: 'no value (the node did not produce it)' });
+  });
+
+  it('compares a numeric field of two metrics values: a number, an array, a grid', () => {
+    const m = (values: Record<string, unknown>) => ({ kind: 'metrics' as const, values: values as MetricsValue['values'] });
+    // perplexity (12, 20) against (10, 20): ‖(2, 0)‖ / ‖(10, 20)‖ = 2/√500; the largest difference 2.
+    const r = compareValues(m({ perplexity: [12, 20] }), m({ perplexity: [10, 20] }), 'perplexity') as { relError: number; maxAbs: number; elements: number };
+    expect(r.relError).toBeCloseTo(2 / Math.sqrt(500), 12);
+    expect(r.maxAbs).toBe(2);
+    expect(r.elements).toBe(2);
+    // A [length][depth] grid, row-major: 0 vs 1 in one of four cells.
+    const g = compareValues(m({ accuracy: [[1, 0], [1, 1]] }), m({ accuracy: [[1, 1], [1, 1]] }), 'accuracy') as { relError: number; maxAbs: number };
+    expect(g.relError).toBeCloseTo(1 / 2, 12);
+    expect(g.maxAbs).toBe(1);
+    expect(compareValues(m({ x: 3 }), m({ x: 4 }), 'x')).toMatchObject({ maxAbs: 1, relError: 0.25, elements: 1 });
+    expect(compareValues(m({ perplexity: [1, 2] }), m({ perplexity: [1, 2, 3] }), 'perplexity')).toEqual({ incomparable: 'shape [2] differs from the exact [3]' });
+    expect(compareValues(m({}), m({ x: 1 }), 'x')).toEqual({ incomparable: 'metrics have no field "x"' });
+    expect(compareValues(m({ x: 1 }), m({ x: [[1], [1, 2]] }), 'x')).toEqual({ incomparable: 'the exact metrics field "x" is not a number or a regular array of numbers' });
+    expect(compareValues(m({ x: 'flash' }), m({ x: 'naive' }), 'x')).toEqual({ incomparable: 'metrics field "x" is not a number or a regular array of numbers' });
+    expect(compareValues(t([1]), m({ x: 1 }), 'x')).toEqual({ incomparable: 'a tensor value has no field "x"' });
+    expect(compareValues(m({ constructor: 1 }), m({}), 'toString')).toEqual({ incomparable: 'metrics have no field "toString"' });
   });
 
   it('summarises a node by its worst comparable error and maps it to a colour level', () => {

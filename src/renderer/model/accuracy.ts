@@ -1,15 +1,19 @@
 // The accuracy overlay's pipeline: every approximate node (one whose declaration names an exact
 // counterpart for its params) beside the exact computation on the same inputs, and only what they
 // need. Pure: a document and a registry in, a document and the pairs to compare out.
+import type { AnyNodeDef, ExactCounterpart, ExactPort } from '../../engine/node.js';
 import type { Registry } from '../../engine/registry.js';
 import { deviation, isIncomparable, type Deviation, type Incomparable } from '../../engine/run/accuracy.js';
 import type { Value } from '../../engine/values.js';
+import { dict, own } from '../../engine/dict.js';
 import { splitPortRef, type Pipeline, type PipelineEdge, type PipelineNode } from '../../engine/schema/pipeline.js';
 
 /** One value of an approximate node and where its exact counterpart is found after the run. */
 export interface AccuracyPair {
   node: string;
   port: string;
+  /** The metrics field compared, when the port is a metrics port (perplexity per length). */
+  field?: string;
   exact: { node: string; port: string };
 }
 
@@ -33,12 +37,21 @@ function freshId(base: string, taken: Set<string>): string {
   return id;
 }
 
+/** The node's declared exact counterpart, or undefined (none, unknown type, params that do not parse). */
+function exactOf(n: PipelineNode, registry: Registry): { def: AnyNodeDef; exact: ExactCounterpart | undefined } | undefined {
+  const def = registry.get(n.type);
+  if (!def) return undefined;
+  const parsed = def.params.safeParse(n.params ?? {});
+  return parsed.success ? { def, exact: def.exact?.(parsed.data) } : undefined;
+}
+
 /**
- * Rewrites `doc` for the overlay: each node whose declared `exact(params)` is a sibling gets one (same
+ * Rewrites `doc` for the overlay. A node whose declared `exact(params)` is a sibling gets one (same
  * type, the exact params, a copy of every edge into the node; nodes whose siblings would be identical
- * share one); each whose exact value is an input is
- * paired with the edge's source. Nodes with params that do not parse are left out (the compiler
- * reports them on the ordinary run).
+ * share one); so does a node fed by an output declared `absent` in the exact computation (a window
+ * mask), with its own params (or the exact ones) and without that edge, compared on the outputs it
+ * always produces. A node whose exact value is an input is paired with the edge's source. Nodes with
+ * params that do not parse are left out (the compiler reports them on the ordinary run).
  */
 export function accuracyPipeline(doc: Pipeline, registry: Registry): AccuracyPlan {
   const ids = new Set(doc.nodes.map((n) => n.id));
@@ -46,40 +59,52 @@ export function accuracyPipeline(doc: Pipeline, registry: Registry): AccuracyPla
   const added: PipelineNode[] = [];
   const addedEdges: PipelineEdge[] = [];
   const pairs: AccuracyPair[] = [];
-  const exactOf: Record<string, string> = Object.create(null);
-  const siblingOf: Record<string, string> = Object.create(null);
+  const exactOfNode = dict<string>();
+  const siblingOf = dict<string>();
   const siblingByKey = new Map<string, string>();
+  const declared = new Map(doc.nodes.map((n) => [n.id, exactOf(n, registry)]));
+  // "node.port" of every output the exact computation has none of.
+  const absent = new Set<string>();
+  for (const [id, d] of declared) if (d?.exact?.kind === 'absent') for (const port of d.exact.ports) absent.add(`${id}.${port}`);
 
   for (const n of doc.nodes) {
-    const def = registry.get(n.type);
-    if (!def?.exact) continue;
-    const parsed = def.params.safeParse(n.params ?? {});
-    if (!parsed.success) continue;
-    const exact = def.exact(parsed.data);
-    if (!exact) continue;
-    if (exact.kind === 'sibling') {
-      const inputs = doc.edges.filter((e) => nodeOf(e.to) === n.id).map((e) => [portOf(e.to), e.from]).sort();
-      // Approximations of one computation (twelve sparse kernels on the same q, k, v) share one exact sibling.
-      const key = JSON.stringify([n.type, exact.params, inputs]);
-      let sib = siblingByKey.get(key);
-      if (!sib) {
-        sib = freshId(`${n.id}__exact`, ids);
-        siblingByKey.set(key, sib);
-        added.push({ id: sib, type: n.type, params: exact.params });
-        for (const [port, from] of inputs) addedEdges.push({ from: from!, to: `${sib}.${port}` });
-      }
-      for (const port of exact.ports) pairs.push({ node: n.id, port, exact: { node: sib, port } });
-      const variant = typeof exact.params.variant === 'string' ? ` · ${exact.params.variant}` : '';
-      exactOf[n.id] = `${def.title}${variant} on the same inputs`;
-      siblingOf[n.id] = sib;
-    } else {
+    const d = declared.get(n.id);
+    if (!d || d.exact?.kind === 'absent') continue;
+    const { def, exact } = d;
+    if (exact?.kind === 'input') {
       const found = exact.pairs.flatMap(({ output, input }) =>
         into(`${n.id}.${input}`).map((e) => ({ node: n.id, port: output, exact: { node: nodeOf(e.from), port: portOf(e.from) } })),
       );
       if (!found.length) continue;
       pairs.push(...found);
-      exactOf[n.id] = `its input ${exact.pairs.map((p) => `"${p.input}"`).join(', ')}`;
+      exactOfNode[n.id] = `its input ${exact.pairs.map((p) => `"${p.input}"`).join(', ')}`;
+      continue;
     }
+    const edgesIn = doc.edges.filter((e) => nodeOf(e.to) === n.id);
+    const dropped = edgesIn.filter((e) => absent.has(e.from));
+    if (!exact && !dropped.length) continue;
+    // Exact by its params but fed a mask: the same node without it, on what it always produces.
+    const params = exact?.params ?? n.params ?? {};
+    const ports: ExactPort[] = exact?.ports ?? Object.entries(def.outputs).filter(([, o]) => !o.optional && COMPARABLE.has(o.kind)).map(([p]) => p);
+    if (!ports.length) continue;
+    const inputs = edgesIn.filter((e) => !absent.has(e.from)).map((e) => [portOf(e.to), e.from]).sort();
+    // Approximations of one computation (twelve sparse kernels on the same q, k, v) share one exact sibling.
+    const key = JSON.stringify([n.type, params, inputs]);
+    let sib = siblingByKey.get(key);
+    if (!sib) {
+      sib = freshId(`${n.id}__exact`, ids);
+      siblingByKey.set(key, sib);
+      added.push({ id: sib, type: n.type, params });
+      for (const [port, from] of inputs) addedEdges.push({ from: from!, to: `${sib}.${port}` });
+    }
+    for (const p of ports) {
+      const { port, field } = typeof p === 'string' ? { port: p, field: undefined } : p;
+      pairs.push({ node: n.id, port, ...(field === undefined ? {} : { field }), exact: { node: sib, port } });
+    }
+    const variant = typeof params.variant === 'string' ? ` · ${params.variant}` : '';
+    const without = dropped.length ? ` without ${dropped.map((e) => `"${portOf(e.to)}" (${e.from})`).join(', ')}` : '';
+    exactOfNode[n.id] = `${def.title}${variant} on the same inputs${without}`;
+    siblingOf[n.id] = sib;
   }
 
   // Keep what the pairs need: their nodes and every ancestor (no sinks that write files, no checks).
@@ -99,19 +124,29 @@ export function accuracyPipeline(doc: Pipeline, registry: Registry): AccuracyPla
   return {
     doc: { ...rest, nodes: all.filter((n) => keep.has(n.id)), edges: edges.filter((e) => keep.has(nodeOf(e.to)) && keep.has(nodeOf(e.from))) },
     pairs,
-    exactOf,
+    exactOf: exactOfNode,
     siblingOf,
   };
 }
+
+/** Output kinds compareValues gives a number for without a field. */
+const COMPARABLE: ReadonlySet<string> = new Set(['tensor', 'tokens']);
 
 export type Comparison = Deviation | Incomparable;
 
 /**
  * How far one value is from its exact counterpart: tensors element by element; token sequences only
- * say whether they are the same (ids have no meaningful numeric error); anything else says why not.
+ * say whether they are the same (ids have no meaningful numeric error); with `field`, that field of
+ * two metrics values (a number or nested arrays of numbers); anything else says why not.
  */
-export function compareValues(approx: Value | undefined, exact: Value | undefined): Comparison {
+export function compareValues(approx: Value | undefined, exact: Value | undefined, field?: string): Comparison {
   if (!approx || !exact) return { incomparable: 'no value (the node did not produce it)' };
+  if (field !== undefined) {
+    const [a, b] = [metricNumbers(approx, field), metricNumbers(exact, field)];
+    if (isIncomparable(a)) return a;
+    if (isIncomparable(b)) return { incomparable: `the exact ${b.incomparable}` };
+    return deviation(a, b);
+  }
   if (approx.kind === 'tensor' && exact.kind === 'tensor') return deviation(approx, exact);
   if (approx.kind === 'tokens' && exact.kind === 'tokens') {
     const [a, b] = [approx.ids, exact.ids];
@@ -119,6 +154,27 @@ export function compareValues(approx: Value | undefined, exact: Value | undefine
     return { incomparable: `keeps ${a.length} of ${b.length} tokens: a shorter sequence has no element-wise error` };
   }
   return { incomparable: `a ${approx.kind} value against a ${exact.kind} value` };
+}
+
+/** A metrics field as numbers laid out row-major: a number ([]), an array ([n]), arrays of arrays ([n, m]…). */
+export function metricNumbers(v: Value, field: string): { shape: number[]; data: number[] } | Incomparable {
+  if (v.kind !== 'metrics') return { incomparable: `a ${v.kind} value has no field "${field}"` };
+  const x = own(v.values, field);
+  if (x === undefined) return { incomparable: `metrics have no field "${field}"` };
+  const data: number[] = [];
+  const shapeOf = (y: unknown): number[] | undefined => {
+    if (typeof y === 'number') {
+      data.push(y);
+      return [];
+    }
+    if (!Array.isArray(y)) return undefined;
+    const inner = y.map(shapeOf);
+    const first = inner[0] ?? [];
+    // Ragged or non-numeric: no layout to compare element by element.
+    return inner.every((s) => s !== undefined && s.length === first.length && s.every((d, i) => d === first[i])) ? [y.length, ...first] : undefined;
+  };
+  const shape = shapeOf(x);
+  return shape ? { shape, data } : { incomparable: `metrics field "${field}" is not a number or a regular array of numbers` };
 }
 
 /** The node's worst comparable relative error (NaN counts as worst), or undefined when none is comparable. */

@@ -8,18 +8,24 @@ import { deviation, isIncomparable, type Deviation } from '../../engine/run/accu
 import type { Pipeline } from '../../engine/schema/pipeline.js';
 import type { MetricsValue, Value } from '../../engine/values.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { runReference } from '../../nodes/testing.js';
+import { expectClose, runNode, runReference } from '../../nodes/testing.js';
+import { useTinyModel } from '../../nodes/model/testdata/tiny-fixture.js';
 import type { Editor } from './editor.js';
 import { createAccuracy } from './accuracy.js';
 
 const engines = { started: 0, terminated: 0 };
-vi.mock('../engine/client.js', () => ({
-  startEngine: () => {
-    engines.started++;
-    const api = new EngineService(registry, { setup: nodeBackendSetup('test'), readFile: async () => new Uint8Array(), resolvePath: (_b, p) => p, now: () => performance.now() });
-    return { api, sharedCancel: false, cancel() {}, terminate: () => engines.terminated++ };
-  },
-}));
+vi.mock('../engine/client.js', async () => {
+  const fs = await import('node:fs/promises');
+  return {
+    startEngine: () => {
+      engines.started++;
+      // Absolute paths, read as they are (the tiny model's folder).
+      const api = new EngineService(registry, { setup: nodeBackendSetup('test'), readFile: async (p) => new Uint8Array(await fs.readFile(p)), resolvePath: (_b, p) => p, now: () => performance.now() });
+      return { api, sharedCancel: false, cancel() {}, terminate: () => engines.terminated++ };
+    },
+  };
+});
+const tiny = useTinyModel();
 
 const doc: Pipeline = {
   format: 'context-lab/pipeline',
@@ -41,9 +47,9 @@ const doc: Pipeline = {
   ],
 };
 
-const fakeEditor = (structRev = 7) => {
+const fakeEditor = (structRev = 7, d: Pipeline = doc) => {
   const state = { structRev, file: {} };
-  return { editor: { doc: () => doc, store: { get: () => state } } as unknown as Editor, state };
+  return { editor: { doc: () => d, store: { get: () => state } } as unknown as Editor, state };
 };
 
 const dev = (d: unknown) => {
@@ -90,6 +96,78 @@ describe('accuracy measurement', () => {
     expect(acc.fresh()).toBe(true);
     state.structRev++;
     expect(acc.fresh()).toBe(false);
+  });
+
+  it('shows what a window mask costs: attention against itself without the mask, zero when the windows cover the sequence', async () => {
+    const T = 48;
+    const windowed: Pipeline = {
+      ...doc,
+      nodes: [
+        doc.nodes[0]!,
+        { id: 'w16', type: 'segment', params: { variant: 'fixed', windowSize: 16, overlap: 4 } },
+        { id: 'w64', type: 'segment', params: { variant: 'fixed', windowSize: 64 } },
+        { id: 'a16', type: 'attention', params: { variant: 'flash', blockSize: 16 } },
+        { id: 'a64', type: 'attention', params: { variant: 'flash', blockSize: 16 } },
+      ],
+      edges: [
+        { from: 'qkv.q', to: 'w16.like' }, { from: 'qkv.q', to: 'w64.like' },
+        ...['q', 'k', 'v'].flatMap((p) => [{ from: `qkv.${p}`, to: `a16.${p}` }, { from: `qkv.${p}`, to: `a64.${p}` }]),
+        { from: 'w16.bias', to: 'a16.bias' }, { from: 'w64.bias', to: 'a64.bias' },
+      ],
+    };
+    const acc = createAccuracy(fakeEditor(1, windowed).editor, registry);
+    await acc.measure();
+    const s = acc.store.get();
+    expect(s.error).toBeUndefined();
+    expect(Object.keys(s.nodes).sort()).toEqual(['a16', 'a64']);
+    // Expected from the plain-TypeScript reference: attention with the window terms against attention without any.
+    const qkv = runReference(registry.get('source.synthetic-qkv')!, {}, doc.nodes[0]!.params) as Record<string, Value>;
+    const windows = { kind: 'bias' as const, terms: [{ type: 'windows', windowSize: 16, overlap: 4 }] };
+    const ref = (bias?: Value) => runReference(registry.get('attention')!, { ...qkv, ...(bias ? { bias } : {}) }, { variant: 'naive' }).out as Tensor;
+    const expected = dev(deviation(ref(windows), ref()));
+    const got = dev(s.nodes.a16!.ports[0]!.result);
+    expect(expected.relError).toBeGreaterThan(1e-2);
+    expect(Math.abs(got.relError - expected.relError)).toBeLessThan(1e-4 * expected.relError);
+    expect(Math.abs(got.maxAbs - expected.maxAbs)).toBeLessThan(1e-4 * expected.maxAbs);
+    expect(s.nodes.a16!.against).toBe('Attention · flash on the same inputs without "bias" (w16.bias)');
+    // One window of 64 ≥ T = 48 tokens masks nothing: float32 noise at most.
+    const covered = dev(s.nodes.a64!.ports[0]!.result);
+    expect(covered.relError).toBeLessThan(1e-6);
+    expect(covered.maxAbs).toBeLessThan(1e-6);
+    expect(covered.elements).toBe(2 * T * 8);
+  });
+
+  it("compares an evaluation's metric with the same evaluation using exact attention: perplexity by perplexity", async () => {
+    const text = 'It is a truth universally acknowledged, that a single man in possession of a good fortune';
+    const window = { lengths: [8, 16], maxWindows: 2, attention: { variant: 'sliding-window', window: 3, causal: true } };
+    const evalDoc: Pipeline = {
+      ...doc,
+      nodes: [
+        { id: 'txt', type: 'source.text', params: { text } },
+        { id: 'tok', type: 'tokenizer', params: { encoding: 'bytes' } },
+        { id: 'm', type: 'model.load', params: { path: tiny.model.source } },
+        { id: 'ppl', type: 'eval.perplexity', params: window },
+      ],
+      edges: [{ from: 'txt.text', to: 'tok.text' }, { from: 'tok.tokens', to: 'ppl.tokens' }, { from: 'm.model', to: 'ppl.model' }],
+    };
+    const acc = createAccuracy(fakeEditor(1, evalDoc).editor, registry);
+    await acc.measure();
+    const s = acc.store.get();
+    expect(s.error).toBeUndefined();
+    const [port] = s.nodes.ppl!.ports;
+    expect(port).toMatchObject({ port: 'metrics', field: 'perplexity', exact: 'exact.metrics.perplexity' });
+    // Each side is what the node computes on its own with those technique params.
+    const tokens = (await runNode(registry.get('tokenizer')!, { text: { kind: 'text', text } }, { encoding: 'bytes' })).tokens;
+    const perplexity = async (params: Record<string, unknown>) =>
+      ((await runNode(registry.get('eval.perplexity')!, { model: tiny.model, tokens }, params)).metrics as MetricsValue).values.perplexity as number[];
+    const [approx, exact] = [await perplexity(window), await perplexity({ ...window, attention: { variant: 'naive', causal: true } })];
+    expectClose(port!.values!.approx, approx, { rtol: 1e-5 });
+    expectClose(port!.values!.exact, exact, { rtol: 1e-5 });
+    const expected = dev(deviation({ shape: [2], data: approx }, { shape: [2], data: exact }));
+    const got = dev(port!.result);
+    expect(expected.relError).toBeGreaterThan(1e-4);
+    expect(got.relError).toBeCloseTo(expected.relError, 5);
+    expect(got.maxAbs).toBeCloseTo(expected.maxAbs, 4);
   });
 
   it('stops a measurement when asked, dropping its worker', async () => {

@@ -6,7 +6,9 @@ import type { Registry } from '../../engine/registry.js';
 import type { NodeProfile } from '../../engine/run/events.js';
 import { dict } from '../../engine/dict.js';
 import { startEngine, type EngineClient } from '../engine/client.js';
-import { accuracyPipeline, compareValues, type Comparison } from '../model/accuracy.js';
+import { accuracyPipeline, compareValues, metricNumbers, type Comparison } from '../model/accuracy.js';
+import { isIncomparable } from '../../engine/run/accuracy.js';
+import type { Value } from '../../engine/values.js';
 import type { Editor } from './editor.js';
 import type { RunnerHost } from './runner.js';
 import { createStore } from './store.js';
@@ -16,9 +18,13 @@ export const ACCURACY_BACKEND: BackendName = 'cpu';
 
 export interface PortAccuracy {
   port: string;
-  /** Where the exact value came from, "node.port". */
+  /** The metrics field compared (perplexity, accuracy), when the port is a metrics port. */
+  field?: string;
+  /** Where the exact value came from, "node.port" (".field"). */
   exact: string;
   result: Comparison;
+  /** A metrics field's numbers on both sides (row-major), for the inspector to show beside the error. */
+  values?: { approx: number[]; exact: number[] };
 }
 
 export interface NodeAccuracy {
@@ -72,7 +78,9 @@ export function createAccuracy(editor: Editor, registry: Registry, host: RunnerH
             against: plan.exactOf[pair.node]!, ports: [], ms: own?.wallMs, peakBytes: own?.peakBytes, ...(sibling ? { exactMs: exact?.wallMs, exactPeakBytes: exact?.peakBytes } : {}),
           });
           // The sibling's id is an implementation detail: name the exact value by what it is.
-          entry.ports.push({ port: pair.port, exact: sibling ? `exact.${pair.exact.port}` : `${pair.exact.node}.${pair.exact.port}`, result: compareValues(a, b) });
+          const from = (sibling ? `exact.${pair.exact.port}` : `${pair.exact.node}.${pair.exact.port}`) + (pair.field === undefined ? '' : `.${pair.field}`);
+          const result = compareValues(a, b, pair.field);
+          entry.ports.push({ port: pair.port, exact: from, result, ...(pair.field === undefined ? {} : { field: pair.field, ...fieldValues(a, b, pair.field) }) });
         }
       }
       store.set({ phase: 'done', structRev, totalMs: performance.now() - t0, nodes });
@@ -96,3 +104,9 @@ export function createAccuracy(editor: Editor, registry: Registry, host: RunnerH
   return { store, measure, cancel, fresh };
 }
 export type Accuracy = ReturnType<typeof createAccuracy>;
+
+/** Both sides' numbers of a compared metrics field, when both have them. */
+function fieldValues(a: Value | undefined, b: Value | undefined, field: string): { values?: PortAccuracy['values'] } {
+  const [x, y] = [a && metricNumbers(a, field), b && metricNumbers(b, field)];
+  return x && y && !isIncomparable(x) && !isIncomparable(y) ? { values: { approx: x.data, exact: y.data } } : {};
+}

@@ -5,7 +5,7 @@ import { useApp } from '../app-context.js';
 import { accuracyLevel, worstRelError } from '../model/accuracy.js';
 import { formatBytes, formatMs, formatNumber } from '../model/format.js';
 import { isIncomparable } from '../../engine/run/accuracy.js';
-import type { AccuracyState, NodeAccuracy } from '../state/accuracy.js';
+import type { AccuracyState, NodeAccuracy, PortAccuracy } from '../state/accuracy.js';
 import { useStore } from '../state/store.js';
 
 /** Green (float32 noise) → amber → red (an error as large as the value). */
@@ -88,24 +88,41 @@ export function AccuracyToggle() {
   );
 }
 
+/** "out", or "metrics.perplexity" for a metrics field. */
+const labelOf = (p: PortAccuracy) => (p.field === undefined ? p.port : `${p.port}.${p.field}`);
+/** A metrics field's numbers, the first few. */
+const formatValues = (xs: number[]) => xs.slice(0, 6).map((x) => formatNumber(x, 4)).join(', ') + (xs.length > 6 ? ', …' : '');
+
+function tipLine(p: PortAccuracy, against: string): string {
+  const r = p.result;
+  if (isIncomparable(r)) return `${labelOf(p)}: ${r.incomparable}`;
+  // A metric's cosine says nothing (two perplexities are near-parallel vectors); its difference does.
+  if (p.field !== undefined)
+    return `${labelOf(p)} vs ${against}: rel ${formatRel(r.relError)}, max Δ ${formatNumber(r.maxAbs, 4)}${p.values ? ` (${formatValues(p.values.approx)} vs ${formatValues(p.values.exact)})` : ''}`;
+  return `${labelOf(p)} vs ${against}: rel ${formatRel(r.relError)}, cos ${formatCos(r.cosine)}, max ${formatNumber(r.maxAbs, 4)}`;
+}
+
 /** The badge on a node: its worst relative error, coloured; or why it has no number. */
 export function AccuracyBadge({ id }: { id: string }) {
   const a = useNodeAccuracy(id);
   if (!a) return null;
   const worst = worstRelError(a.ports.map((p) => p.result));
-  const tip = a.ports
-    .map((p) => (isIncomparable(p.result) ? `${p.port}: ${p.result.incomparable}` : `${p.port} vs ${a.against}: rel ${formatRel(p.result.relError)}, cos ${formatCos(p.result.cosine)}, max ${formatNumber(p.result.maxAbs, 4)}`))
-    .join('\n');
+  const tip = a.ports.map((p) => tipLine(p, a.against)).join('\n');
   if (worst === undefined)
     return (
       <div className="acc-badge none" title={tip} data-testid={`acc-${id}`}>
         ≈ not comparable
       </div>
     );
-  const cos = Math.min(...a.ports.flatMap((p) => (isIncomparable(p.result) ? [] : [p.result.cosine])));
+  const comparable = a.ports.flatMap((p) => (isIncomparable(p.result) ? [] : [{ p, r: p.result }]));
+  const tensors = comparable.filter(({ p }) => p.field === undefined);
+  // Metrics only (an evaluation): the largest difference beside the relative error, no cosine.
+  const second = tensors.length
+    ? `cos ${formatCos(Math.min(...tensors.map(({ r }) => r.cosine)))}`
+    : `max Δ ${formatNumber(Math.max(...comparable.map(({ r }) => r.maxAbs)), 3)}`;
   return (
     <div className="acc-badge" style={{ ['--acc' as string]: accuracyColor(accuracyLevel(worst)) }} title={tip} data-testid={`acc-${id}`}>
-      ≈ rel {formatRel(worst)} · cos {formatCos(cos)}
+      ≈ rel {formatRel(worst)} · {second}
     </div>
   );
 }
@@ -121,10 +138,10 @@ export function AccuracySection({ id }: { id: string }) {
         Compared with {a.against}, both on the cpu backend.
       </p>
       {a.ports.map((p) => (
-        <dl className="kv" key={p.port}>
+        <dl className="kv" key={labelOf(p)}>
           <dt>port</dt>
           <dd className="mono">
-            {p.port} vs {p.exact}
+            {labelOf(p)} vs {p.exact}
           </dd>
           {isIncomparable(p.result) ? (
             <>
@@ -133,12 +150,24 @@ export function AccuracySection({ id }: { id: string }) {
             </>
           ) : (
             <>
+              {p.values && (
+                <>
+                  <dt>{p.field}</dt>
+                  <dd data-testid={`acc-value-${labelOf(p)}`}>{formatValues(p.values.approx)}</dd>
+                  <dt>exact {p.field}</dt>
+                  <dd data-testid={`acc-exact-${labelOf(p)}`}>{formatValues(p.values.exact)}</dd>
+                </>
+              )}
               <dt>relative error</dt>
-              <dd data-testid={`acc-rel-${p.port}`}>{formatRel(p.result.relError)}</dd>
-              <dt>cosine</dt>
-              <dd data-testid={`acc-cos-${p.port}`}>{formatCos(p.result.cosine)}</dd>
-              <dt>max abs error</dt>
-              <dd>{formatNumber(p.result.maxAbs, 3)}</dd>
+              <dd data-testid={`acc-rel-${labelOf(p)}`}>{formatRel(p.result.relError)}</dd>
+              {p.field === undefined && (
+                <>
+                  <dt>cosine</dt>
+                  <dd data-testid={`acc-cos-${labelOf(p)}`}>{formatCos(p.result.cosine)}</dd>
+                </>
+              )}
+              <dt>{p.field === undefined ? 'max abs error' : 'max abs difference'}</dt>
+              <dd data-testid={`acc-abs-${labelOf(p)}`}>{formatNumber(p.result.maxAbs, 3)}</dd>
             </>
           )}
         </dl>
