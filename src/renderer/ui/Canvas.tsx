@@ -10,6 +10,7 @@ import {
   useConnection,
   useReactFlow,
   useStore as useRfStore,
+  useStoreApi,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -18,7 +19,7 @@ import {
   type NodeChange,
   type OnConnectEnd,
 } from '@xyflow/react';
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent, type MutableRefObject, type RefObject } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent, type MutableRefObject, type PointerEvent as ReactPointerEvent, type RefObject } from 'react';
 import { checkPortKinds } from '../../engine/compile/compile.js';
 import { useApp } from '../app-context.js';
 import { canvasAspect, countOverlaps, estimateHeight, layoutGraph, makeRoom, NODE_WIDTH } from '../model/layout.js';
@@ -28,6 +29,8 @@ import type { Commands } from './commands.js';
 import { DND_MIME } from './Palette.js';
 import { PipelineNode } from './PipelineNode.js';
 import { ShapeEdge } from './ShapeEdge.js';
+import { GraphLayer, useFar } from './GraphLayer.js';
+import { hitNode, type Scene } from './graph-layer.js';
 
 const nodeTypes = { pipeline: PipelineNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -77,12 +80,17 @@ const SNAP_GRID: [number, number] = [16, 16];
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
 const DEFAULT_EDGE_OPTIONS = { type: 'shape' };
 const DEFAULT_VIEWPORT = { x: 40, y: 30, zoom: 0.85 };
+/** A press that moves less than this (px) is a click: a hand's jitter must not turn it into a pan. */
+const CLICK_DISTANCE = 4;
 const PRO_OPTIONS = { hideAttribution: false };
 
 export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: MutableRefObject<{ x: number; y: number } | null> }) {
   const { editor } = useApp();
   const empty = useStore(editor.store, (s) => s.nodes.length === 0);
   const lod = useRfStore((s) => lodLevel(s.transform[2]));
+  const far = useFar();
+  // What the far-zoom layer drew, for hit-testing (null while the DOM nodes are shown).
+  const sceneRef = useRef<Scene | null>(null);
   // The minimap only where it leaves the canvas room (in a 1024×700 window it would cover a third of it).
   const canvasRef = useRef<HTMLDivElement>(null);
   const [roomy, setRoomy] = useState(true);
@@ -93,14 +101,22 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
+  const farPointer = useFarPointer(sceneRef);
 
   // A change of detail level re-renders only this frame: the flow below keeps its props.
   return (
     <div
-      className={`canvas${lod ? ` lod lod-${lod}` : ''}`}
+      className={`canvas${lod ? ` lod lod-${lod}` : ''}${far ? ' far' : ''}`}
       ref={canvasRef}
       data-testid="canvas"
-      onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
+      onPointerMove={(e) => {
+        mouseRef.current = { x: e.clientX, y: e.clientY };
+        farPointer.move(e);
+      }}
+      onPointerDownCapture={farPointer.down}
+      onPointerUp={farPointer.up}
+      onPointerCancel={farPointer.up}
+      onClickCapture={farPointer.click}
       // A pan drags the pane: captured, the pointer's moves go straight to it instead of being
       // hit-tested against every node and edge under the cursor (a fifth of a pan frame at 500 nodes).
       onPointerDown={(e) => {
@@ -109,7 +125,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
       }}
       onPointerLeave={() => (mouseRef.current = null)}
     >
-      <Flow commands={commands} mouseRef={mouseRef} canvasRef={canvasRef} roomy={roomy} />
+      <Flow commands={commands} mouseRef={mouseRef} canvasRef={canvasRef} roomy={roomy} sceneRef={sceneRef} />
       {empty && (
         <div className="canvas-empty">
           <div>
@@ -129,6 +145,7 @@ interface FlowProps {
   mouseRef: MutableRefObject<{ x: number; y: number } | null>;
   canvasRef: RefObject<HTMLDivElement | null>;
   roomy: boolean;
+  sceneRef: MutableRefObject<Scene | null>;
 }
 
 /**
@@ -136,7 +153,7 @@ interface FlowProps {
  * renders: React Flow copies changed props into its store, which wakes each node's and edge's
  * subscription, so a careless render of this component costs every node and edge on a large graph.
  */
-const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy }: FlowProps) {
+const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, sceneRef }: FlowProps) {
   const app = useApp();
   const { editor, ui, catalog } = app;
   const nodes = useStore(editor.store, (s) => s.nodes);
@@ -272,8 +289,10 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy }: FlowPr
       connectionRadius={26}
       defaultViewport={DEFAULT_VIEWPORT}
       proOptions={PRO_OPTIONS}
+      paneClickDistance={CLICK_DISTANCE}
     >
       <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
+      <GraphLayer sceneRef={sceneRef} />
       {roomy && <AutoMiniMap nodes={nodes} />}
       <Controls showInteractive={false} aria-label="Zoom controls">
         <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
@@ -287,6 +306,70 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy }: FlowPr
     </ReactFlow>
   );
 });
+
+/**
+ * Clicks and drags on nodes drawn by the far-zoom layer (their DOM is hidden, so the pane gets the
+ * pointer): a press on a node selects it (Ctrl/⌘ adds or removes it) and dragging moves the
+ * selection, through the same node changes React Flow sends; a press elsewhere is left to the pane
+ * (pan, and a click deselects).
+ */
+function useFarPointer(sceneRef: MutableRefObject<Scene | null>) {
+  const { editor, ui } = useApp();
+  const rf = useStoreApi<FlowNode, FlowEdge>();
+  const press = useRef<{ pointer: number; x: number; y: number; start: Map<string, { x: number; y: number }>; moved: boolean } | null>(null);
+  const swallowClick = useRef(false);
+  return useMemo(() => {
+    const toFlow = (e: { clientX: number; clientY: number }) => {
+      const { domNode, transform } = rf.getState();
+      const box = domNode!.getBoundingClientRect();
+      return { x: (e.clientX - box.left - transform[0]) / transform[2], y: (e.clientY - box.top - transform[1]) / transform[2] };
+    };
+    const changes = (e: { clientX: number; clientY: number }, dragging: boolean): NodeChange<FlowNode>[] => {
+      const p = press.current!;
+      const k = rf.getState().transform[2];
+      const snap = ui.store.get().snap ? (v: number) => Math.round(v / SNAP_GRID[0]) * SNAP_GRID[0] : (v: number) => v;
+      return [...p.start].map(([id, at]) => ({ type: 'position', id, dragging, position: { x: snap(at.x + (e.clientX - p.x) / k), y: snap(at.y + (e.clientY - p.y) / k) } }));
+    };
+    return {
+      down(e: ReactPointerEvent<HTMLDivElement>) {
+        swallowClick.current = false;
+        const scene = sceneRef.current;
+        if (!scene || e.button !== 0 || !(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
+        const at = toFlow(e);
+        const hit = hitNode(scene.nodes, at.x, at.y, 3 / rf.getState().transform[2]);
+        if (!hit) return;
+        // Not a pan: React Flow's pane never sees this press, nor the click that ends it.
+        e.preventDefault();
+        e.stopPropagation();
+        swallowClick.current = true;
+        const toggle = e.ctrlKey || e.metaKey;
+        if (toggle) editor.onNodesChange([{ type: 'select', id: hit.id, selected: !hit.selected }]);
+        else if (!hit.selected) editor.select(hit.id);
+        const nodes = editor.store.get().nodes.filter((n) => n.selected);
+        e.currentTarget.setPointerCapture?.(e.pointerId);
+        press.current = { pointer: e.pointerId, x: e.clientX, y: e.clientY, start: new Map(nodes.map((n) => [n.id, n.position])), moved: false };
+      },
+      move(e: ReactPointerEvent<HTMLDivElement>) {
+        const p = press.current;
+        if (!p || p.pointer !== e.pointerId) return;
+        if (!p.moved && Math.hypot(e.clientX - p.x, e.clientY - p.y) < CLICK_DISTANCE) return;
+        p.moved = true;
+        editor.onNodesChange(changes(e, true));
+      },
+      up(e: ReactPointerEvent<HTMLDivElement>) {
+        const p = press.current;
+        if (!p || p.pointer !== e.pointerId) return;
+        if (p.moved) editor.onNodesChange(changes(e, false));
+        press.current = null;
+      },
+      click(e: MouseEvent) {
+        if (!swallowClick.current) return;
+        swallowClick.current = false;
+        e.stopPropagation();
+      },
+    };
+  }, [editor, ui, rf, sceneRef]);
+}
 
 /**
  * The minimap, hidden while the whole graph is in view (at fit view it would only cover nodes). It

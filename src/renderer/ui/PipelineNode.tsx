@@ -12,7 +12,8 @@ import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
 import type { ProgressDetail } from '../../engine/node.js';
 
-const heatColor = (t: number) => {
+/** Heat colour of a node at `t` ∈ [0, 1] of the run's slowest (or largest); GraphLayer draws it too. */
+export const heatColor = (t: number) => {
   // Cool → hot: blue, yellow, red.
   const stops = [
     [59, 130, 246],

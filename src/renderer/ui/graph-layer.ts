@@ -1,0 +1,126 @@
+// The far-zoom drawing of the graph: below FAR_ZOOM no node text can be read, so the whole graph
+// is drawn on one <canvas> (GraphLayer.tsx) instead of 500 DOM boxes and 900 SVG edges that Chrome
+// would repaint on every frame of a pan. Pure functions: the scene (boxes and edge curves in flow
+// coordinates, with their colours), hit-testing, and drawing it for a viewport transform.
+
+/**
+ * Below this zoom the graph is drawn on the canvas. The zoomed-out DOM text is 48 px at its last
+ * step (styles.css .lod-3), 8.6 px on screen here: under the 9 px the layout test calls readable.
+ */
+export const FAR_ZOOM = 0.18;
+
+export interface SceneNode {
+  id: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Body: the family colour, or the heat colour after a run with heat on. */
+  fill: string;
+  /** The family colour, as the head's top border of the DOM node. */
+  stripe: string;
+  /** Run state or a compile problem as an outline colour (running, failed, done, …), or null. */
+  ring: string | null;
+  /** A compile issue: the DOM node's dashed red border. */
+  issue: boolean;
+  selected: boolean;
+}
+
+export interface SceneEdge {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  color: string;
+}
+
+export interface Scene {
+  nodes: SceneNode[];
+  /** Edges grouped by colour: one stroke per colour. */
+  edges: Map<string, SceneEdge[]>;
+}
+
+export interface Viewport {
+  /** React Flow's transform: translate x, y and zoom. */
+  x: number;
+  y: number;
+  zoom: number;
+  width: number;
+  height: number;
+}
+
+export interface Palette {
+  /** A node's background under its colour (--node-bg). */
+  background: string;
+  /** The selection and running colour (--accent). */
+  accent: string;
+}
+
+/** The topmost node under a point in flow coordinates (the last drawn wins, as on screen), or null. */
+export function hitNode(nodes: readonly SceneNode[], x: number, y: number, slop = 0): SceneNode | null {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (x >= n.x - slop && x <= n.x + n.w + slop && y >= n.y - slop && y <= n.y + n.h + slop) return n;
+  }
+  return null;
+}
+
+/** The flow-coordinate rectangle a viewport shows. */
+export function visibleRect(v: Viewport) {
+  return { x0: -v.x / v.zoom, y0: -v.y / v.zoom, x1: (v.width - v.x) / v.zoom, y1: (v.height - v.y) / v.zoom };
+}
+
+/** An edge's curve: the same horizontal-tangent cubic React Flow's bezier edges follow. */
+export function edgeControls(e: SceneEdge): [number, number, number, number] {
+  const c = Math.max(Math.abs(e.x1 - e.x0) * 0.5, 25);
+  return [e.x0 + c, e.y0, e.x1 - c, e.y1];
+}
+
+/** Draws the scene for a viewport on a 2D context whose canvas is `dpr` device pixels per CSS pixel. */
+export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, v: Viewport, dpr: number, palette: Palette) {
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+  ctx.setTransform(dpr * v.zoom, 0, 0, dpr * v.zoom, dpr * v.x, dpr * v.y);
+  const px = 1 / v.zoom; // one CSS pixel on screen, in flow units
+  const r = visibleRect(v);
+  const inView = (x0: number, y0: number, x1: number, y1: number) => x1 >= r.x0 && x0 <= r.x1 && y1 >= r.y0 && y0 <= r.y1;
+
+  ctx.lineWidth = px;
+  ctx.globalAlpha = 0.75;
+  for (const [color, edges] of scene.edges) {
+    ctx.beginPath();
+    for (const e of edges) {
+      const [c0x, c0y, c1x, c1y] = edgeControls(e);
+      if (!inView(Math.min(e.x0, e.x1), Math.min(e.y0, e.y1), Math.max(e.x0, e.x1, c0x), Math.max(e.y0, e.y1))) continue;
+      ctx.moveTo(e.x0, e.y0);
+      ctx.bezierCurveTo(c0x, c0y, c1x, c1y, e.x1, e.y1);
+    }
+    ctx.strokeStyle = color;
+    ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+
+  for (const n of scene.nodes) {
+    if (!inView(n.x, n.y, n.x + n.w, n.y + n.h)) continue;
+    // The node's own background, then its colour over it: the family's, or the heat's after a run.
+    ctx.fillStyle = palette.background;
+    ctx.fillRect(n.x, n.y, n.w, n.h);
+    ctx.globalAlpha = n.selected ? 0.9 : 0.6;
+    ctx.fillStyle = n.fill;
+    ctx.fillRect(n.x, n.y, n.w, n.h);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = n.stripe;
+    ctx.fillRect(n.x, n.y, n.w, Math.min(3 * px, n.h / 3));
+    if (n.ring || n.issue) {
+      ctx.strokeStyle = n.ring ?? palette.accent;
+      ctx.lineWidth = 1.5 * px;
+      ctx.setLineDash(n.issue ? [3 * px, 2 * px] : []);
+      ctx.strokeRect(n.x, n.y, n.w, n.h);
+      ctx.setLineDash([]);
+    }
+  }
+  // The selection last and outside the box, so that it is seen even where a node is a few pixels wide.
+  ctx.strokeStyle = palette.accent;
+  ctx.lineWidth = 3 * px;
+  for (const n of scene.nodes) if (n.selected) ctx.strokeRect(n.x - 2.5 * px, n.y - 2.5 * px, n.w + 5 * px, n.h + 5 * px);
+}
