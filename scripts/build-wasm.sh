@@ -34,18 +34,25 @@ fi
   -Wl,--no-entry -Wl,--import-memory -Wl,--max-memory=4294967296 \
   -Wl,--strip-all -Wl,-z,stack-size=4096 -Wl,--export=__heap_base \
   -o "$out/matmul.wasm" "$src/matmul.c"
-# Mamba's selective scan: one instance, its own memory, single-threaded (see scan.ts).
-"$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -ffreestanding \
+# Mamba's selective scan: shared memory like attention.wasm (channel ranges on the thread pool, see scan.ts).
+"$CLANG" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding \
   -fno-ident -Wall -Werror \
-  -Wl,--no-entry -Wl,--import-memory -Wl,--max-memory=4294967296 \
+  -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
   -Wl,--strip-all -Wl,-z,stack-size=4096 -Wl,--export=__heap_base \
   -o "$out/scan.wasm" "$src/scan.c"
-# Group quantize/dequantize with packed codes: one instance, its own memory (see quantize.ts).
-"$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -ffreestanding \
+# Group quantize/dequantize with packed codes: shared memory (group ranges on the thread pool, see quantize.ts).
+"$CLANG" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding \
   -fno-ident -Wall -Werror \
-  -Wl,--no-entry -Wl,--import-memory -Wl,--max-memory=4294967296 \
+  -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
   -Wl,--strip-all -Wl,-z,stack-size=4096 -Wl,--export=__heap_base \
   -o "$out/quantize.wasm" "$src/quantize.c"
+# The threaded scan and quantizer must not use the shadow stack either (see attention.wasm above).
+for name in scan quantize; do
+  if [ -n "$OBJDUMP" ] && "$OBJDUMP" -d "$out/$name.wasm" | grep -q 'global\.\(get\|set\)'; then
+    echo "build-wasm: $name.c uses the shadow stack (a local array or address-taken local): pass scratch instead" >&2
+    exit 1
+  fi
+done
 # Each module as a base64 TS constant; a module may import only its memory.
 embed() {
   node -e '

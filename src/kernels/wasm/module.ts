@@ -1,6 +1,7 @@
 // What every wasm kernel host shares: the committed module's bytes from base64 (Node or browser), and
-// for the single-threaded kernels (matmul, scan, quantize) one lazily made instance over its own
-// growable memory, with the reason it cannot start kept for the node's fallback message.
+// for a single-threaded kernel (matmul) one lazily made instance over its own growable memory, with
+// the reason it cannot start kept for the node's fallback message. The threaded kernels (attention,
+// scan, quantize) are made by pool.ts.
 
 export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
   if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(base64, 'base64'));

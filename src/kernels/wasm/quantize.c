@@ -31,6 +31,26 @@ static inline double rnd64(double v) {
 }
 static inline f32 clampf(f32 v, f32 lo, f32 hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+// Neighbouring groups' codes can share a word (a group need not fill whole words; layouts
+// interleave groups) and pool threads run different groups (quantize.ts): a word's bits are OR-ed
+// in atomically, once per run of codes that land in the same word. OR commutes, so the words are
+// the same whatever the order of the threads.
+typedef struct {
+  u32 word, bits;
+} Pending;
+static inline void flush(u32 *codes, Pending *w) {
+  if (w->bits) __atomic_fetch_or(codes + w->word, w->bits, __ATOMIC_RELAXED);
+  w->bits = 0;
+}
+static inline void put_code(u32 *codes, Pending *w, u32 ci, u32 per, u32 bits, u32 code) {
+  const u32 word = ci / per;
+  if (word != w->word) {
+    flush(codes, w);
+    w->word = word;
+  }
+  w->bits |= code << ((ci % per) * bits);
+}
+
 // Groups g0..g1−1, numbered row-major (row f, group g) = f·nG + g.
 EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
   const Cfg *p = PTR(Cfg, cfgOff);
@@ -39,6 +59,7 @@ EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
   u32 *codes = PTR(u32, p->codes);
   const f32 Lf = (f32)p->L;
   const u32 sym = p->symmetric;
+  Pending w = {0, 0};
   for (u32 gi = g0; gi < g1; gi++) {
     const u32 f = gi / p->nG, g = gi % p->nG, a = f / p->f1, b = f % p->f1;
     const u32 j0 = g * p->G, j1 = j0 + p->G < p->len ? j0 + p->G : p->len;
@@ -63,8 +84,7 @@ EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
         double q = s > 0 ? rnd64(((double)x[e] - (double)mn) / (double)s) : 0.0;
         q = q < 0 ? 0 : q > (double)p->L ? (double)p->L : q;
         out[e] = (f32)(q * (double)s + (double)mn);
-        const u32 ci = cbase + (j - j0) * p->c4;
-        codes[ci / p->per] |= (u32)q << ((ci % p->per) * p->bits);
+        put_code(codes, &w, cbase + (j - j0) * p->c4, p->per, p->bits, (u32)q);
       }
       continue;
     }
@@ -91,8 +111,8 @@ EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
         out[e] = qs + mn;
         code = (u32)q;
       }
-      const u32 ci = cbase + (j - j0) * p->c4;
-      codes[ci / p->per] |= code << ((ci % p->per) * p->bits);
+      put_code(codes, &w, cbase + (j - j0) * p->c4, p->per, p->bits, code);
     }
   }
+  flush(codes, &w);
 }

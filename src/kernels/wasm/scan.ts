@@ -1,9 +1,11 @@
-// Host side of the wasm-SIMD selective scan (scan.c): one instance over its own memory (grown as
-// needed), single-threaded. Takes the same arrays as the plain-TS reference (selectiveScanSequential
-// in src/nodes/ssm/scan.ts) for one batch element, copies them in (O(size), against O(Dm·L·N) work),
-// packs B and C position-major, and runs the channels in runs sized to ~TICK_MS each, calling the
-// caller's tick between runs (cancel, progress).
-import { singleThreadKernel } from './module.js';
+// Host side of the wasm-SIMD selective scan (scan.c): one module over a shared memory (grown as
+// needed), its channels run on the wasm kernel thread pool (pool.ts). Takes the same arrays as the
+// plain-TS reference (selectiveScanSequential in src/nodes/ssm/scan.ts) for one batch element,
+// copies them in (O(size), against O(Dm·L·N) work), packs B and C position-major, and hands out runs
+// of channels of a few ms each; this thread ticks the caller (cancel, progress) at least every
+// ~50 ms. Channels are independent and each thread has its own scratch, so the result is the same
+// bits on any number of threads.
+import { exclusive, kernelThreads, runOnPool, sharedKernel, type ThreadOptions } from './pool.js';
 import { scanWasmBase64 } from './scan.wasm.js';
 
 interface ScanExports {
@@ -24,23 +26,22 @@ export interface ScanKernelArrays {
   deltaBias?: Float32Array;
 }
 
-export interface ScanKernelOptions {
-  /** Called before the first run of channels and then at least every ~TICK_MS with the fraction done; may throw (cancel). */
-  tick?(fraction: number): void;
-}
+/** tick: called with 0 first, then at least every ~50 ms, then with 1; may throw (cancel). threads, fallback: see pool.ts. */
+export type ScanKernelOptions = ThreadOptions;
 
-const TICK_MS = 50;
+/** State updates (channel × position × state lane) per run of channels: ~1-3 ms of work. */
+const RUN_WORK = 1 << 21;
 /** The Cfg struct of scan.c, in order. */
 const CFG = ['Dm', 'L', 'N', 'N4', 'G', 'softplus', 'u', 'delta', 'z', 'A', 'B', 'C', 'D', 'bias', 'y', 'state', 'dt', 'x'] as const;
 
-const { load, unavailable } = singleThreadKernel<ScanExports>(scanWasmBase64, 'wasm selective-scan kernel');
+const { load, unavailable } = sharedKernel<ScanExports>(scanWasmBase64, 'wasm selective-scan kernel');
 
 /** Why the scan kernel cannot run here (no WebAssembly SIMD), or undefined when it can. */
 export function wasmScanUnavailable(): string | undefined {
   return unavailable();
 }
 
-/** Bytes of wasm memory one call lays out (inputs, packed B/C, outputs, scratch): for ctx.track. */
+/** Bytes of wasm memory one call lays out (inputs, packed B/C, outputs, one thread's scratch): for ctx.track. */
 export function scanKernelBytes(d: { Dm: number; L: number; N: number; G: number }, has: { z: boolean; D: boolean; bias: boolean }): number {
   const N4 = Math.ceil(d.N / 4) * 4;
   const L4 = Math.ceil(d.L / 4) * 4;
@@ -58,19 +59,35 @@ export function selectiveScanWasm(
   y: Float32Array,
   state: Float32Array,
   opts: ScanKernelOptions = {},
-): void {
+): Promise<void> {
+  return exclusive(() => scanLocked(a, dims, deltaSoftplus, y, state, opts));
+}
+
+async function scanLocked(
+  a: ScanKernelArrays,
+  dims: { Dm: number; L: number; N: number; G: number },
+  deltaSoftplus: boolean,
+  y: Float32Array,
+  state: Float32Array,
+  opts: ScanKernelOptions,
+): Promise<void> {
   const k = load();
   const { Dm, L, N, G } = dims;
   if (Dm % G !== 0) throw new Error(`selective scan: ${G} groups do not divide ${Dm} channels`);
   const N4 = Math.ceil(N / 4) * 4;
   const L4 = Math.ceil(L / 4) * 4;
-  let top = k.heapBase + CFG.length * 4;
+  // Runs of channels: ~RUN_WORK each, and at least 4 per thread so the threads finish together.
+  const threads = Math.max(1, Math.min(await kernelThreads(opts.threads), Dm));
+  const chunk = Math.max(1, Math.min(Math.floor(RUN_WORK / (L * N4)), Math.ceil(Dm / (4 * threads))));
+  const runs = Math.ceil(Dm / chunk);
+  let top = k.heapBase;
   const at: Record<string, number> = {};
   const place = (name: string, floats: number) => {
     top = (top + 63) & ~63;
     at[name] = top;
     top += floats * 4;
   };
+  place('sync', 2); // the next run, the cancel flag
   place('u', Dm * L);
   place('delta', Dm * L);
   if (a.z) place('z', Dm * L);
@@ -83,8 +100,13 @@ export function selectiveScanWasm(
   if (a.deltaBias) place('bias', Dm);
   place('y', Dm * L);
   place('state', Dm * N);
-  place('dt', L4);
-  place('x', N4);
+  // Each thread: its Cfg (pointing at its own Δ and state scratch), on cache lines of its own.
+  for (let t = 0; t < threads; t++) {
+    place(`cfg${t}`, CFG.length);
+    place(`dt${t}`, L4);
+    place(`x${t}`, N4);
+  }
+  top = (top + 63) & ~63;
   if (top > k.memory.buffer.byteLength) {
     try {
       k.memory.grow(Math.ceil((top - k.memory.buffer.byteLength) / 65536));
@@ -93,6 +115,7 @@ export function selectiveScanWasm(
     }
   }
   const buf = k.memory.buffer;
+  // Whole-array sets: element-wise writes of a SharedArrayBuffer's typed array are slow in V8.
   const put = (name: string, src: Float32Array, n: number) => {
     if (src.length < n) throw new Error(`selective scan: "${name}" holds ${src.length} values, expected ${n}`);
     new Float32Array(buf, at[name], n).set(src.length === n ? src : src.subarray(0, n));
@@ -100,35 +123,40 @@ export function selectiveScanWasm(
   put('u', a.u, Dm * L);
   put('delta', a.delta, Dm * L);
   if (a.z) put('z', a.z, Dm * L);
-  const A4 = new Float32Array(buf, at.A, Dm * N4);
-  A4.fill(0);
+  const A4 = new Float32Array(Dm * N4);
   for (let d = 0; d < Dm; d++) for (let n = 0; n < N; n++) A4[d * N4 + n] = a.A[d * N + n]! * Math.LOG2E;
+  new Float32Array(buf, at.A, Dm * N4).set(A4);
   put('Braw', a.B, G * N * L);
   put('Craw', a.C, G * N * L);
   if (a.D) put('D', a.D, Dm);
   if (a.deltaBias) put('bias', a.deltaBias, Dm);
   k.exports.pack_bc(at.Braw!, at.B!, G, N, L, N4);
   k.exports.pack_bc(at.Craw!, at.C!, G, N, L, N4);
-  const cfg = new Int32Array(buf, k.heapBase, CFG.length);
-  const vals: Record<(typeof CFG)[number], number> = {
+  const base = {
     Dm, L, N, N4, G, softplus: deltaSoftplus ? 1 : 0,
     u: at.u!, delta: at.delta!, z: at.z ?? 0, A: at.A!, B: at.B!, C: at.C!, D: at.D ?? 0, bias: at.bias ?? 0,
-    y: at.y!, state: at.state!, dt: at.dt!, x: at.x!,
+    y: at.y!, state: at.state!,
   };
-  CFG.forEach((f, i) => (cfg[i] = vals[f]));
-  // Runs of channels sized to ~TICK_MS (doubling from one channel while runs are short).
-  opts.tick?.(0);
-  let run = 1;
-  for (let d0 = 0; d0 < Dm; ) {
-    const d1 = Math.min(Dm, d0 + run);
-    const t0 = performance.now();
-    k.exports.scan_channels(k.heapBase, d0, d1);
-    const ms = performance.now() - t0;
-    d0 = d1;
-    if (ms < TICK_MS / 2) run *= 2;
-    else if (ms > TICK_MS) run = Math.max(1, Math.floor(run / 2));
-    opts.tick?.(d0 / Dm);
+  for (let t = 0; t < threads; t++) {
+    const vals: Record<(typeof CFG)[number], number> = { ...base, dt: at[`dt${t}`]!, x: at[`x${t}`]! };
+    new Int32Array(buf, at[`cfg${t}`], CFG.length).set(CFG.map((f) => vals[f]));
   }
+  new Int32Array(buf, at.sync, 2).set([0, 0]);
+  opts.tick?.(0);
+  await runOnPool(
+    k,
+    {
+      what: 'wasm selective scan',
+      n: runs,
+      counter: at.sync!,
+      cancel: at.sync! + 4,
+      threads,
+      local: (i) => k.exports.scan_channels(at.cfg0!, i * chunk, Math.min(Dm, (i + 1) * chunk)),
+      worker: (t) => ({ fn: 'scan_channels', args: [at[`cfg${t}`]!], chunk, total: Dm }),
+    },
+    opts,
+  );
+  opts.tick?.(1);
   y.set(new Float32Array(k.memory.buffer, at.y, Dm * L));
   state.set(new Float32Array(k.memory.buffer, at.state, Dm * N));
 }

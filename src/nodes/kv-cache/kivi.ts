@@ -90,7 +90,7 @@ export const kivi = defineVariant(params, {
         ctx.fallback?.(`wasm KIVI quantize → host KIVI quantize: ${why}`);
         return undefined;
       }
-      const { kq, vq } = kiviQuantizeWasm(k, v, p, s, (f) => (ctx.checkCancelled(), ctx.progress(f)));
+      const { kq, vq } = await kiviQuantizeWasm(k, v, p, s, (f) => (ctx.checkCancelled(), ctx.progress(f)), (why) => ctx.fallback?.(why));
       return kiviResult(k, v, p, s, kq, vq);
     }
     if (ctx.backend !== 'webgpu') return undefined;
@@ -146,18 +146,20 @@ function kiviResult(k: Tensor, v: Tensor, p: P, s: CacheShape, kq: Q, vq: Q) {
 }
 
 /** KIVI's quantize + dequantize of K and V on the wasm kernel (as kiviQuantizeWebGPU), in the reference's float64 arithmetic: equal bit for bit. */
-export function kiviQuantizeWasm(k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape, tick?: (fraction: number) => void) {
+export async function kiviQuantizeWasm(k: Tensor, v: Tensor, p: { bits: number; groupSize: number; residualTokens: number }, s: CacheShape, tick?: (fraction: number) => void,
+  fallback?: (reason: string) => void) {
   const split = kiviSplit(s.T, p.residualTokens);
-  const one = (x: Tensor, layout: GroupLayout, span: [number, number]) => {
-    const r = groupQuantizeWasm(x.data as Float32Array, layout, {
+  const one = async (x: Tensor, layout: GroupLayout, span: [number, number]) => {
+    const r = await groupQuantizeWasm(x.data as Float32Array, layout, {
       bits: p.bits, symmetric: false, roundHalfUp: true, float64: true,
       tick: tick && ((f) => tick(span[0] + f * (span[1] - span[0]))),
+      fallback,
     });
     const groups = layout.rows * Math.ceil(layout.len / layout.groupSize);
     return { out: f32(x.shape, r.out, x.dims), packed: r.codes, scales: r.scales, bytes: r.codes.byteLength + groups * 8 };
   };
-  const kq = one(k, kiviKeyLayout(s.Hkv, s.T, s.D, split.keyQuantized, p.groupSize), [0, 0.5]);
-  const vq = one(v, kiviValueLayout(s.Hkv, s.T, s.Dv, split.valueQuantized, p.groupSize), [0.5, 1]);
+  const kq = await one(k, kiviKeyLayout(s.Hkv, s.T, s.D, split.keyQuantized, p.groupSize), [0, 0.5]);
+  const vq = await one(v, kiviValueLayout(s.Hkv, s.T, s.Dv, split.valueQuantized, p.groupSize), [0.5, 1]);
   return { kq, vq };
 }
 

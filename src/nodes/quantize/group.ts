@@ -180,17 +180,18 @@ async function groupRunWebGPU(ctx: RunContext, x: Tensor, p: P): Promise<Quantiz
 }
 
 /** wasm: the C kernel (quantize.c), bit-identical to the reference; the tfjs composition when it cannot start, with the reason. */
-function groupRunWasm(ctx: RunContext, x: Tensor, p: P): Promise<Quantized> | Quantized {
+async function groupRunWasm(ctx: RunContext, x: Tensor, p: P): Promise<Quantized> {
   const why = wasmQuantizeUnavailable();
   if (why) {
     ctx.fallback?.(`wasm group quantize → tfjs group quantize: ${why}`);
     return groupRun(ctx.tf, x, p);
   }
   const l = layout(x.shape, p);
-  const r = groupQuantizeWasm(x.data as Float32Array, axisLayout(l.outer, l.len, l.inner, p.groupSize), {
+  const r = await groupQuantizeWasm(x.data as Float32Array, axisLayout(l.outer, l.len, l.inner, p.groupSize), {
     bits: p.bits,
     symmetric: p.symmetric,
     tick: (f) => (ctx.checkCancelled(), ctx.progress(f)),
+    fallback: (why) => ctx.fallback?.(why),
   });
   ctx.track(r.bytes);
   ctx.release(r.bytes);

@@ -27,15 +27,15 @@ export function wasmScanHere(ctx: RunContext): boolean {
 }
 
 /** One batch element on the wasm kernel from host arrays (u, Δ, z [Dm, L]; B, C [G, N, L]). */
-export function scanArraysOnWasm(ctx: RunContext, a: ScanArrays, d: Dims, deltaSoftplus: boolean, y: Float32Array, state: Float32Array, progress: Progress): void {
+export async function scanArraysOnWasm(ctx: RunContext, a: ScanArrays, d: Dims, deltaSoftplus: boolean, y: Float32Array, state: Float32Array, progress: Progress): Promise<void> {
   const f = (x: ArrayLike<number> | undefined) => (x === undefined ? undefined : x instanceof Float32Array ? x : Float32Array.from(x));
   const bytes = scanKernelBytes(d, { z: !!a.z, D: !!a.D, bias: !!a.deltaBias });
   ctx.track(bytes);
   try {
-    selectiveScanWasm(
+    await selectiveScanWasm(
       { u: f(a.u)!, delta: f(a.delta)!, A: f(a.A)!, B: f(a.B)!, C: f(a.C)!, D: f(a.D), z: f(a.z), deltaBias: f(a.deltaBias) },
       d, deltaSoftplus, y, state,
-      { tick: (x) => (ctx.checkCancelled(), progress(x)) },
+      { tick: (x) => (ctx.checkCancelled(), progress(x)), fallback: (why) => ctx.fallback?.(why) },
     );
   } finally {
     ctx.release(bytes);
@@ -86,7 +86,7 @@ export async function scanTensorsOnBackend(
     }
     const y = new Float32Array(d.Dm * d.L);
     const state = new Float32Array(d.Dm * d.N);
-    scanArraysOnWasm(ctx, a, d, opts.deltaSoftplus, y, state, opts.progress);
+    await scanArraysOnWasm(ctx, a, d, opts.deltaSoftplus, y, state, opts.progress);
     return tf.tidy(() => ({ y: tf.transpose(tf.tensor2d(y, [d.Dm, d.L])) as tfc.Tensor2D, state: tf.tensor2d(state, [d.Dm, d.N]) }));
   }
   return selectiveScanChunked(tf, t, d, {

@@ -152,7 +152,7 @@ export const selectiveScan = defineNode({
       const yb = y.subarray(b * d.Dm * d.L, (b + 1) * d.Dm * d.L);
       const sb = state.subarray(b * d.Dm * d.N, (b + 1) * d.Dm * d.N);
       if (onWasm) {
-        scanArraysOnWasm(ctx, a, d, p.deltaSoftplus, yb, sb, progress);
+        await scanArraysOnWasm(ctx, a, d, p.deltaSoftplus, yb, sb, progress);
         continue;
       }
       // Sequence-major on the backend: [Dm, L] → [L, Dm], [G, N, L] → [L, G, N].
