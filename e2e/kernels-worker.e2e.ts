@@ -2,7 +2,9 @@
 // on backend wasm (the SIMD kernel, its Web Worker threads when the page is cross-origin isolated)
 // and on webgpu (the WGSL kernel on SwiftShader), each kernel output compared in the pipeline with
 // naive attention (the materialised tfjs ops: an independent computation) by compare nodes and
-// checks. A kernel that fell back (the node's fallback badge, profile.fallbacks) fails the spec.
+// checks. ReLU attention (the kernels' relu score mode) is compared outside the page with a plain
+// loop over the run's own q/k/v. A kernel that fell back (the node's fallback badge,
+// profile.fallbacks) fails the spec.
 import { describe, expect, it } from 'vitest';
 import { dropPipeline, run, selectBackend, useBrowserSession, type Session } from './helpers.js';
 
@@ -24,6 +26,7 @@ const doc = {
     attn('naive_alibi', { variant: 'naive' }, 740, 260),
     attn('fd', { variant: 'flash-decoding', numSplits: 3 }, 740, 520),
     attn('naive', { variant: 'naive' }, 740, 780),
+    attn('relu', { variant: 'relu' }, 740, 1040),
     cmp('cmp_flash', 120),
     cmp('cmp_fd', 640),
   ],
@@ -38,6 +41,7 @@ const doc = {
     ]),
     ...qkvTo('fd'),
     ...qkvTo('naive'),
+    ...qkvTo('relu'),
     { from: 'flash.out', to: 'cmp_flash.a' },
     { from: 'naive_alibi.out', to: 'cmp_flash.b' },
     { from: 'fd.out', to: 'cmp_fd.a' },
@@ -70,7 +74,7 @@ type AppHandle = {
 async function snapshot(s: Session): Promise<Snapshot> {
   return s.page.evaluate(() => {
     const m = (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get();
-    const ids = ['flash', 'fd', 'cmp_flash', 'cmp_fd'];
+    const ids = ['flash', 'fd', 'relu', 'cmp_flash', 'cmp_fd'];
     return {
       status: m.run.status,
       fallbacks: Object.fromEntries(ids.map((id) => [id, m.nodes[id]?.profile?.fallbacks])),
@@ -82,10 +86,47 @@ async function snapshot(s: Session): Promise<Snapshot> {
   });
 }
 
+/** The relu node's output and the run's q/k/v, read back from the engine worker. */
+async function reluValues(s: Session) {
+  return s.page.evaluate(async () => {
+    type V = { shape: number[]; data: ArrayLike<number> };
+    const app = (window as unknown as { ctxlab_app: { runner: { fetchValue(n: string, p: string): Promise<V | undefined> } } }).ctxlab_app;
+    const get = async (n: string, p: string) => {
+      const v = await app.runner.fetchValue(n, p);
+      return v ? { shape: v.shape, data: Array.from(v.data) } : undefined;
+    };
+    return { out: await get('relu', 'out'), q: await get('qkv', 'q'), k: await get('qkv', 'k'), v: await get('qkv', 'v') };
+  });
+}
+
+/** Causal ReLU attention in float64: Σ_{j ≤ i} relu(q_i·k_j/√D)·v_j / (i + 1), GQA. */
+function reluReference(q: { shape: number[]; data: number[] }, k: { shape: number[]; data: number[] }, v: { shape: number[]; data: number[] }) {
+  const [Hq, Tq, D] = q.shape as [number, number, number];
+  const [Hkv, Tk, Dv] = [k.shape[0]!, k.shape[1]!, v.shape[2]!];
+  const out = new Float64Array(Hq * Tq * Dv);
+  for (let h = 0; h < Hq; h++)
+    for (let i = 0; i < Tq; i++) {
+      const g = Math.floor(h / (Hq / Hkv));
+      for (let j = 0; j <= i; j++) {
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q.data[(h * Tq + i) * D + d]! * k.data[(g * Tk + j) * D + d]!;
+        const w = Math.max(0, dot / Math.sqrt(D)) / (i + 1);
+        for (let e = 0; e < Dv; e++) out[(h * Tq + i) * Dv + e] += w * v.data[(g * Tk + j) * Dv + e]!;
+      }
+    }
+  return out;
+}
+
 async function expectKernelsRan(s: Session, backend: 'wasm' | 'webgpu') {
   const snap = await snapshot(s);
   expect(snap.backend).toBe(backend);
-  for (const id of ['flash', 'fd']) {
+  const rv = await reluValues(s);
+  expect(rv.out?.shape, 'relu.out').toEqual([H, T, 64]);
+  const want = reluReference(rv.q!, rv.k!, rv.v!);
+  let worst = 0;
+  want.forEach((w, x) => (worst = Math.max(worst, Math.abs(w - rv.out!.data[x]!))));
+  expect(worst, 'relu on the kernel vs a plain loop').toBeLessThan(1e-5);
+  for (const id of ['flash', 'fd', 'relu']) {
     expect(snap.nodeStatus[id], id).toBe('done');
     expect(snap.fallbacks[id], `${id} fell back`).toBeUndefined();
     expect(await s.page.locator(`[data-testid="fallback-${id}"]`).count(), `${id}: fallback badge`).toBe(0);

@@ -1,7 +1,8 @@
 // What a fused attention kernel runs, independent of the backend (wasm SIMD or WGSL): the spec a
 // variant compiles to (src/nodes/attention/fused.ts), the job list built from its block mask (a
 // block of query rows × the key tiles it visits, each tile skipped, full or partial), and the
-// log-sum-exp merge of split-K partials. The kernels differ only in how they run the jobs.
+// rows a log-sum-exp merge combines (split-K partials, or spec.merge). The kernels differ only in how
+// they run the jobs.
 
 /**
  * A pair (i, j) of absolute positions passes when j < gcol, or i < grow, or −hi ≤ i − j ≤ lo.
@@ -67,6 +68,44 @@ export interface FusedAttentionSpec {
    */
   qRows?: Int32Array;
   kRows?: Int32Array;
+  /**
+   * What a row does with its scores (after the bias and the mask): 'softmax' (default), or 'relu' —
+   * ReLU attention, out_i = Σ_j relu(s_ij)·v_j / n_i over the n_i keys row i sees (0 when none). Same
+   * block mask, rules, layouts and split-K (its parts merge by their counts); lse is then ln n_i.
+   */
+  score?: 'softmax' | 'relu';
+  /**
+   * Rows merged by log-sum-exp after the jobs, in the kernel (a query that runs over several
+   * sub-sequences of one call, e.g. LongNet's dilation pairs): result row x merges the call's rows
+   * (h·Tq + r) listed at index[x·(1 + parts) + 1 …], as many as index[x·(1 + parts)]; weights
+   * e^(lse − max), so O = Σ e^(lse_s)·O_s / Σ e^(lse_s). The result then has `rows` rows. Not with
+   * split-K.
+   */
+  merge?: MergeIndex;
+}
+
+/** Per output row: its number of parts, then that many row numbers (a fixed stride of 1 + parts). */
+export interface MergeIndex {
+  rows: number;
+  parts: number;
+  index: Int32Array;
+}
+
+/** The merge of a split-K plan (each head and block's parts) or of spec.merge; undefined when neither. */
+export function mergeIndexOf(spec: FusedAttentionSpec, plan: JobPlan): MergeIndex | undefined {
+  if (spec.merge && !plan.direct) throw new Error('fused attention: split-K and merged rows cannot be combined in one call');
+  if (spec.merge) return spec.merge;
+  if (plan.direct) return undefined;
+  const rows = spec.H * spec.Tq;
+  const parts = Math.max(1, ...plan.splitRows.map((b) => b.parts.length));
+  const index = new Int32Array(rows * (1 + parts));
+  for (const { h, r0, rows: n, parts: ps } of plan.splitRows)
+    for (let r = 0; r < n; r++) {
+      const at = (h * spec.Tq + r0 + r) * (1 + parts);
+      index[at] = ps.length;
+      ps.forEach((p, x) => (index[at + 1 + x] = p + r));
+    }
+  return { rows, parts, index };
 }
 
 /** Rows rows[x] of src (n floats each; −1: zeros) as one array. */
@@ -104,7 +143,7 @@ export function withGatheredRows(spec: FusedAttentionSpec): FusedAttentionSpec {
 export interface FusedAttentionResult {
   /** [H, Tq, Dv] */
   out: Float32Array;
-  /** Natural log-sum-exp of each row's scores (−∞ where a row sees no key): [H, Tq]. */
+  /** Natural log-sum-exp of each row's scores (−∞ where a row sees no key): [H, Tq]. ReLU: ln of the keys it sees. */
   lse: Float32Array;
   /** Score tiles computed / in the dense grid (all heads), and bytes of kernel memory outside tfjs (wasm memory; 0 for WGSL, whose buffers are tfjs tensors). */
   tilesComputed: number;
@@ -140,7 +179,7 @@ export interface JobPlan {
   /** Output rows: H·Tq when direct, else one row per (job, row) of the splits. */
   outRows: number;
   direct: boolean;
-  /** Split-K: the output rows of each (head, block)'s parts, merged by mergeSplits. */
+  /** Split-K: the output rows of each (head, block)'s parts (merged as mergeIndexOf lists them). */
   splitRows: { h: number; r0: number; rows: number; parts: number[] }[];
   tilesComputed: number;
   tilesTotal: number;
@@ -256,34 +295,4 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
   jobs.sort((a, b) => b.codes.length - a.codes.length);
   const nTiles = jobs.reduce((n, j) => n + j.codes.length, 0);
   return { Bq, Bk, nT, TkP, qpos, kposP, blocks, jobs, nTiles, outRows, direct, splitRows, tilesComputed: computed, tilesTotal: H * blocks.length * nT };
-}
-
-/**
- * Merges split-K partials into out [H, Tq, Dv] and lse [H, Tq] (natural log): each part's row is
- * normalised with its own log-sum-exp `lseOf(row)`; weights e^(lse_s − max) recombine them.
- */
-export function mergeSplits(
-  plan: JobPlan,
-  Tq: number,
-  Dv: number,
-  part: (row: number, e: number) => number,
-  lseOf: (row: number) => number,
-  out: Float32Array,
-  lse: Float32Array,
-): void {
-  for (const { h, r0, rows, parts } of plan.splitRows)
-    for (let r = 0; r < rows; r++) {
-      const ls = parts.map((p) => lseOf(p + r));
-      const M = Math.max(...ls);
-      const dst = (h * Tq + r0 + r) * Dv;
-      lse[h * Tq + r0 + r] = M === -Infinity ? -Infinity : M + Math.log(ls.reduce((s, l) => s + Math.exp(l - M), 0));
-      if (M === -Infinity) continue;
-      let wsum = 0;
-      parts.forEach((p, s) => {
-        const w = Math.exp(ls[s]! - M);
-        wsum += w;
-        for (let e = 0; e < Dv; e++) out[dst + e] += w * part(p + r, e);
-      });
-      for (let e = 0; e < Dv; e++) out[dst + e] /= wsum;
-    }
 }

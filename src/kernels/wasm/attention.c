@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <wasm_simd128.h>
 
+#include "exp2.h"
+
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define NEG_INF (-__builtin_inff())
 
@@ -34,6 +36,7 @@ typedef struct {
   i32 slopes;              // ALiBi slope per head, log2 units (0: none): adds −m·(i − j)
   i32 nBand, band, nInterval, interval, nRank1, rank1;
   i32 group;               // query heads per kv head
+  i32 relu;                // score mode: 0 softmax, 1 ReLU attention (relu(s)·v summed, / visible keys)
 } Config;
 
 // A job: rows r0..r0+rows−1 of head h, visiting nTiles tiles listed at tiles[tile0..] (t·2 + partial),
@@ -42,29 +45,8 @@ typedef struct { i32 h, r0, rows, tile0, nTiles, out0, pad0, pad1; } Job;
 
 #define PTR(T, off) ((T *)(uintptr_t)(off))
 
-// 2^x for x ≤ 0 (and small positive x): x = n + f with n = round(x) and f ∈ [−½, ½]; 2^f by its
-// degree-7 Taylor polynomial (truncation ≤ 5.2e-9 relative), 2^n by writing the exponent bits.
-// Max relative error 9.1e-8 measured over [−126, 1] (attention.test.ts checks ≤ 2e-7); x < −126.5
-// gives 0 (no denormals). Rounding uses the 1.5·2^23 trick, and pmax (one maxps) rather than
-// f32x4.max/nearest/trunc_sat, whose NaN and saturation rules cost V8 several instructions each.
-static inline v128_t exp2v(v128_t x) {
-  const v128_t magic = wasm_f32x4_splat(12582912.0f); // 1.5·2^23: x + magic rounds x to an integer
-  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-127.0f));   // also maps −∞ to 0
-  v128_t t = wasm_f32x4_add(x, magic);
-  v128_t f = wasm_f32x4_sub(x, wasm_f32x4_sub(t, magic));
-  v128_t p = wasm_f32x4_splat(1.5252733804059841e-05f); // ln2^7/7!
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.5403530393381609e-04f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.3333558146428443e-03f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(9.6181291076284772e-03f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(5.5504108664821580e-02f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(2.4022650695910071e-01f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(6.9314718055994531e-01f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.0f));
-  // bits(t) − bits(magic) = n; (n + 127) << 23 is 2^n.
-  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
-  return wasm_f32x4_mul(p, e);
-}
-
+// exp2v (exp2.h): 2^x, the polynomial shared with scan.c; its error is stated there and tested in
+// attention.test.ts through exp2_array.
 static inline f32 exp2s(f32 x) { return wasm_f32x4_extract_lane(exp2v(wasm_f32x4_splat(x)), 0); }
 
 // exp2 over n floats in place (n a multiple of 4): for the accuracy test.
@@ -202,7 +184,23 @@ static inline f32 softmax_row(f32 *S, i32 Bk, f32 *m, f32 *l) {
   return alpha;
 }
 
-// Scratch per instance: S/P (4·Bk), alpha (4), O (rows·Dv), m and ℓ (rows each).
+// ReLU attention for one row of a tile: S becomes relu(S) (a masked −∞ gives 0) and ℓ counts the
+// keys the row sees (the scores a rule did not mask).
+static inline void relu_row(f32 *S, i32 Bk, f32 *l) {
+  const v128_t zero = wasm_f32x4_splat(0), ninf = wasm_f32x4_splat(NEG_INF);
+  v128_t seen = wasm_i32x4_splat(0);
+  for (i32 c = 0; c < Bk; c += 4) {
+    v128_t s = wasm_v128_load(S + c);
+    seen = wasm_i32x4_sub(seen, wasm_f32x4_gt(s, ninf)); // a true lane is −1
+    wasm_v128_store(S + c, wasm_f32x4_pmax(zero, s));
+  }
+  *l += (f32)(wasm_i32x4_extract_lane(seen, 0) + wasm_i32x4_extract_lane(seen, 1) + wasm_i32x4_extract_lane(seen, 2) + wasm_i32x4_extract_lane(seen, 3));
+}
+
+// Scratch per instance: S/P (4·Bk), alpha (4), O (rows·Dv), m and ℓ (rows each). Softmax keeps
+// (m, ℓ) of the online softmax; ReLU keeps ℓ = the visible keys and ends with m = 0 where ℓ > 0, so
+// merge_splits weights its split-K parts by their counts (Σ sums / Σ counts) and the host's
+// log-sum-exp reads ln(count).
 static void run_job(const Config *cf, const Job *jb, const i32 *tiles, f32 *scratch) {
   const i32 D = cf->D, Dv = cf->Dv, Bk = cf->Bk, rows = jb->rows;
   const i32 g = jb->h / cf->group;
@@ -226,16 +224,20 @@ static void run_job(const Config *cf, const Job *jb, const i32 *tiles, f32 *scra
       for (i32 k = 0; k < 4; k++) {
         const i32 r = jb->r0 + (a + k < last ? a + k : last);
         if (slope != 0 || partial) modify_row(cf, S + k * Bk, r, t * Bk, slope, partial);
-        alpha[k] = softmax_row(S + k * Bk, Bk, M + a + k, L + a + k);
+        if (cf->relu) relu_row(S + k * Bk, Bk, L + a + k), alpha[k] = 1.0f;
+        else alpha[k] = softmax_row(S + k * Bk, Bk, M + a + k, L + a + k);
       }
       pv4(S, vt, Bk, Dv, O + a * Dv, alpha);
     }
   }
   f32 *out = PTR(f32, cf->o) + jb->out0 * Dv, *ml = PTR(f32, cf->ml) + jb->out0 * 2;
+  // ReLU: the scores were in log2 units (Q pre-scaled by log2 e); relu is positively homogeneous, so
+  // the sum is log2(e) times the natural one: ln 2 takes it back.
+  const f32 unit = cf->relu ? 0.69314718055994531f : 1.0f;
   for (i32 r = 0; r < rows; r++) {
-    const f32 inv = L[r] > 0 ? 1.0f / L[r] : 0.0f;
+    const f32 inv = L[r] > 0 ? unit / L[r] : 0.0f;
     for (i32 e = 0; e < Dv; e++) out[r * Dv + e] = O[r * Dv + e] * inv;
-    ml[2 * r] = M[r];
+    ml[2 * r] = cf->relu && L[r] > 0 ? 0.0f : M[r];
     ml[2 * r + 1] = L[r];
   }
 }
@@ -258,37 +260,36 @@ EXPORT(run_queue) i32 run_queue(const Config *cf, const Job *jobs, const i32 *ti
   return done;
 }
 
-// Split-K (Flash-Decoding) merge, in the log2 domain of the jobs' (m, ℓ): group x is
-// {dst, rows, part0, parts}; its parts are consecutive blocks of `rows` rows of O/ML starting at row
-// part0, each normalised by its own ℓ. out row dst + r = Σ w_s·O_s / Σ w_s with w_s = ℓ_s·2^(m_s − M),
-// M = max m_s; its (M, Σ w_s) go to mlOut, so the host reads it like an unsplit row.
-EXPORT(merge_splits) void merge_splits(const i32 *groups, i32 nGroups, const f32 *O, const f32 *ML, i32 Dv, f32 *out, f32 *mlOut) {
-  for (i32 x = 0; x < nGroups; x++) {
-    const i32 dst = groups[4 * x], rows = groups[4 * x + 1], part0 = groups[4 * x + 2], parts = groups[4 * x + 3];
-    for (i32 r = 0; r < rows; r++) {
-      f32 M = NEG_INF;
-      for (i32 s = 0; s < parts; s++) {
-        const i32 row = part0 + s * rows + r;
-        if (ML[2 * row + 1] > 0 && ML[2 * row] > M) M = ML[2 * row];
-      }
-      f32 *o = out + (dst + r) * Dv;
-      for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_splat(0));
-      f32 wsum = 0;
-      if (M != NEG_INF)
-        for (i32 s = 0; s < parts; s++) {
-          const i32 row = part0 + s * rows + r;
-          if (!(ML[2 * row + 1] > 0)) continue;
-          const f32 w = ML[2 * row + 1] * exp2s(ML[2 * row] - M);
-          const v128_t vw = wasm_f32x4_splat(w);
-          const f32 *src = O + row * Dv;
-          for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_add(wasm_v128_load(o + e), wasm_f32x4_mul(vw, wasm_v128_load(src + e))));
-          wsum += w;
-        }
-      const v128_t inv = wasm_f32x4_splat(wsum > 0 ? 1.0f / wsum : 0.0f);
-      for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_mul(wasm_v128_load(o + e), inv));
-      mlOut[2 * (dst + r)] = M;
-      mlOut[2 * (dst + r) + 1] = wsum;
+// Rows merged by log-sum-exp (split-K parts, or a query's rows over several sub-sequences), in the
+// log2 domain of the jobs' (m, ℓ): output row x merges the n = index[x·(1+S)] rows listed after it,
+// each normalised by its own ℓ: out = Σ w_s·O_s / Σ w_s with w_s = ℓ_s·2^(m_s − M), M = max m_s over
+// rows with ℓ_s > 0; its (M, Σ w_s) go to mlOut, so the host reads it like an unmerged row.
+// (ReLU rows carry m = 0 and ℓ = their count: the weights are the counts.)
+EXPORT(merge_rows) void merge_rows(const i32 *index, i32 rows, i32 S, const f32 *O, const f32 *ML, i32 Dv, f32 *out, f32 *mlOut) {
+  for (i32 x = 0; x < rows; x++) {
+    const i32 *list = index + x * (1 + S) + 1, n = index[x * (1 + S)];
+    f32 M = NEG_INF;
+    for (i32 s = 0; s < n; s++) {
+      const i32 row = list[s];
+      if (ML[2 * row + 1] > 0 && ML[2 * row] > M) M = ML[2 * row];
     }
+    f32 *o = out + x * Dv;
+    for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_splat(0));
+    f32 wsum = 0;
+    if (M != NEG_INF)
+      for (i32 s = 0; s < n; s++) {
+        const i32 row = list[s];
+        if (!(ML[2 * row + 1] > 0)) continue;
+        const f32 w = ML[2 * row + 1] * exp2s(ML[2 * row] - M);
+        const v128_t vw = wasm_f32x4_splat(w);
+        const f32 *src = O + row * Dv;
+        for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_add(wasm_v128_load(o + e), wasm_f32x4_mul(vw, wasm_v128_load(src + e))));
+        wsum += w;
+      }
+    const v128_t inv = wasm_f32x4_splat(wsum > 0 ? 1.0f / wsum : 0.0f);
+    for (i32 e = 0; e < Dv; e += 4) wasm_v128_store(o + e, wasm_f32x4_mul(wasm_v128_load(o + e), inv));
+    mlOut[2 * x] = M;
+    mlOut[2 * x + 1] = wsum;
   }
 }
 
@@ -299,6 +300,20 @@ EXPORT(scale) void scale(f32 *x, i32 n, f32 c) {
   i32 i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), vc));
   for (; i < n; i++) x[i] *= c;
+}
+
+// Gathered rows: dst row a (dstN floats) = src row rows[a] (its first n floats, the rest zeros);
+// rows[a] < 0 gives a zero row. One pass in the kernel's memory instead of a host copy per row.
+EXPORT(gather_rows) void gather_rows(const f32 *src, i32 n, const i32 *rows, i32 count, f32 *dst, i32 dstN) {
+  for (i32 a = 0; a < count; a++) {
+    f32 *d = dst + a * dstN;
+    i32 e = 0;
+    if (rows[a] >= 0) {
+      __builtin_memcpy(d, src + rows[a] * n, n * sizeof(f32));
+      e = n;
+    }
+    for (; e < dstN; e++) d[e] = 0;
+  }
 }
 
 // K [Hkv][Tk][D] → tiles [Hkv][nT][D][Bk], zeros past Tk.

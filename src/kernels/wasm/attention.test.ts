@@ -12,7 +12,7 @@ import { closeKernelPool, fusedAttention, kernelExp2, measureWasmPeak, POS_INF, 
 
 const gauss = (n: number, seed: number) => fillGaussian(new Float32Array(n), seed, n);
 
-/** softmax(q·k·scale + bias, masked by every rule)·v in float64; rows that see nothing are 0. */
+/** softmax(q·k·scale + bias, masked by every rule)·v in float64 (or ReLU attention); rows that see nothing are 0. */
 function oracle(s: FusedAttentionSpec, listed?: (h: number, r: number, j: number) => boolean): { out: Float32Array; lse: Float64Array } {
   const { H, Hkv, Tq, Tk, D, Dv } = s;
   const out = new Float32Array(H * Tq * Dv);
@@ -34,6 +34,14 @@ function oracle(s: FusedAttentionSpec, listed?: (h: number, r: number, j: number
         let dot = 0;
         for (let d = 0; d < D; d++) dot += s.q[(h * Tq + r) * D + d]! * s.k[(g * Tk + j) * D + d]!;
         sc[j] = dot * s.scale - Number(s.slopes?.[h] ?? 0) * (i - kp) + (s.rank1 ?? []).reduce((a, t) => a + t.qw[r]! * t.kw[j]!, 0);
+      }
+      if (s.score === 'relu') {
+        // Σ relu(score)·v over the visible keys / their count; lse: ln(count).
+        const seen = [...sc.keys()].filter((j) => sc[j] !== -Infinity);
+        lse[h * Tq + r] = seen.length ? Math.log(seen.length) : -Infinity;
+        for (let e = 0; e < Dv && seen.length; e++)
+          out[(h * Tq + r) * Dv + e] = seen.reduce((a, j) => a + Math.max(0, sc[j]!) * s.v[(g * Tk + j) * Dv + e]!, 0) / seen.length;
+        continue;
       }
       const m = Math.max(...sc);
       if (m === -Infinity) {
@@ -93,10 +101,28 @@ const cases: [string, FusedAttentionSpec][] = [
   ],
 ];
 
+// ReLU attention: every rule above (GQA, bands, intervals, rank-1, ALiBi, split-K, listed tiles) in the
+// relu score mode, and an interval rule under which some rows see no key (their output is 0).
+const seesNothing = (r: number) => r % 7 === 3;
+const reluCases: [string, FusedAttentionSpec][] = [
+  ...cases.map(([name, spec]): [string, FusedAttentionSpec] => [`relu: ${name}`, { ...spec, score: 'relu' }]),
+  [
+    'relu: non-causal GQA, ALiBi, rows 3, 10, 17, … see no key',
+    {
+      ...base(4, 2, 30, 75, 8, 8, 5),
+      score: 'relu',
+      slopes: [0.3, 0.2, 0.1, 0.05],
+      intervals: [{ qa: Int32Array.from({ length: 30 }, (_, r) => (seesNothing(r) ? 1 : 0)), qb: new Int32Array(30), ka: new Int32Array(75), kb: new Int32Array(75) }],
+      blockQ: 8,
+      blockK: 16,
+    },
+  ],
+];
+
 describe('fused wasm attention kernel', () => {
   afterAll(closeKernelPool);
   for (const threads of [1, 3])
-    for (const [name, spec] of cases)
+    for (const [name, spec] of [...cases, ...reluCases])
       it(`${name} (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
         const got = await fusedAttention(spec, { threads });
         // Listed tiles (blocks of 8): a key is visible when its tile is listed for the row's block.
@@ -131,18 +157,29 @@ describe('fused wasm attention kernel', () => {
     expect([...r.lse].every((x) => x === -Infinity)).toBe(true);
   });
 
-  it('stops when tick throws (cancel), on one thread and on the pool', async () => {
+  it('relu: a row that sees no key gives 0 and ln(count) −∞; the others ln(75)', async () => {
+    const spec = reluCases.at(-1)![1];
+    const r = await fusedAttention(spec, { threads: 1 });
+    for (let h = 0; h < 4; h++)
+      for (let x = 0; x < 30; x++) {
+        if (seesNothing(x)) expect(r.out.subarray((h * 30 + x) * 8, (h * 30 + x + 1) * 8).every((y) => y === 0), `head ${h} row ${x}`).toBe(true);
+        expect(r.lse[h * 30 + x], `head ${h} row ${x}`).toBeCloseTo(seesNothing(x) ? -Infinity : Math.log(75), 5);
+      }
+  });
+
+  it('stops when tick throws (cancel), on one thread and on the pool; softmax and relu', async () => {
     const big = { ...base(2, 2, 1024, 1024, 32, 32), bands: [causal] };
-    for (const threads of [1, 2])
-      await expect(
-        fusedAttention(big, {
-          threads,
-          tickMs: 0,
-          tick: () => {
-            throw new Error('cancelled here');
-          },
-        }),
-      ).rejects.toThrow('cancelled here');
+    for (const spec of [big, { ...big, score: 'relu' as const }])
+      for (const threads of [1, 2])
+        await expect(
+          fusedAttention(spec, {
+            threads,
+            tickMs: 0,
+            tick: () => {
+              throw new Error('cancelled here');
+            },
+          }),
+        ).rejects.toThrow('cancelled here');
     // The kernel is usable afterwards.
     const small = { ...base(1, 1, 16, 16, 8, 8), bands: [causal] };
     expect(maxAbs((await fusedAttention(small, { threads: 2 })).out, oracle(small).out)).toBeLessThan(1e-5);

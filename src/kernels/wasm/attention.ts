@@ -7,10 +7,10 @@
 import { attentionWasmBase64 } from './attention.wasm.js';
 import { exclusive, kernelThreads, runOnPool, sharedKernel, type SharedKernel, type ThreadOptions } from './pool.js';
 
-import { forEachRun, gatherRows, planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
+import { mergeIndexOf, planJobs, POS_INF, type FusedAttentionResult, type FusedAttentionSpec } from '../attention-spec.js';
 
 export { POS_INF };
-export type { BandRule, FusedAttentionResult, FusedAttentionSpec, IntervalRule, Rank1Rule } from '../attention-spec.js';
+export type { BandRule, FusedAttentionResult, FusedAttentionSpec, IntervalRule, MergeIndex, Rank1Rule } from '../attention-spec.js';
 
 export { closeKernelPool, KERNEL_WORKER_NAME, kernelThreads, setWasmKernelThreads, singleThreadReason, unsharedMemoryImport } from './pool.js';
 
@@ -18,7 +18,7 @@ export { closeKernelPool, KERNEL_WORKER_NAME, kernelThreads, setWasmKernelThread
 export type RunOptions = ThreadOptions;
 
 const LOG2E = Math.LOG2E;
-const CONFIG_INTS = 20;
+const CONFIG_INTS = 21;
 const JOB_INTS = 8;
 
 /** Totals over every call since the last reset (benchmarks read them; the kernel does not). */
@@ -34,7 +34,8 @@ type Kernel = SharedKernel<{
   exp2_array(ptr: number, n: number): void;
   scale(ptr: number, n: number, c: number): void;
   pack_kt(k: number, kt: number, Hkv: number, Tk: number, D: number, Bk: number, nT: number): void;
-  merge_splits(groups: number, nGroups: number, O: number, ML: number, Dv: number, out: number, mlOut: number): void;
+  merge_rows(index: number, rows: number, S: number, O: number, ML: number, Dv: number, out: number, mlOut: number): void;
+  gather_rows(src: number, n: number, rows: number, count: number, dst: number, dstN: number): void;
   peak(iters: number): number;
   peak_flops_per_iter(): number;
   __heap_base: WebAssembly.Global;
@@ -89,7 +90,10 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const t0 = performance.now();
   const { H, Hkv, Tq, Tk, D, Dv } = spec;
   const plan = planJobs(spec);
-  const { Bk, nT, TkP, qpos, kposP, blocks, outRows, direct, nTiles, tilesComputed: computed } = plan;
+  const { Bk, nT, TkP, qpos, kposP, blocks, outRows, nTiles, tilesComputed: computed } = plan;
+  // Split-K parts or spec.merge: rows merged by log-sum-exp after the jobs; R rows come back.
+  const merge = mergeIndexOf(spec, plan);
+  const R = merge ? merge.rows : H * Tq;
   const jobList = plan.jobs;
   const DvP = Math.ceil(Dv / 8) * 8;
   const bands = spec.bands ?? [];
@@ -133,36 +137,36 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pTiles = arena.alloc(Math.max(1, nTiles) * 4);
   const pSync = arena.alloc(8); // job counter, cancel flag
   const pScratch = arena.alloc(Math.max(1, threads) * scratchFloats * 4);
-  // Split-K: the merged rows ([H·Tq][DvP] and their (m, ℓ)) and the groups of parts to merge.
-  const pMerged = direct ? pO : arena.alloc(H * Tq * DvP * 4);
-  const pMergedML = direct ? pML : arena.alloc(H * Tq * 2 * 4);
-  const pGroups = direct ? 0 : arena.alloc(Math.max(1, plan.splitRows.length) * 16);
+  // Merged rows ([R][DvP] and their (m, ℓ)) and the index of the rows each merges.
+  const pMerged = merge ? arena.alloc(R * DvP * 4) : pO;
+  const pMergedML = merge ? arena.alloc(R * 2 * 4) : pML;
+  const pIndex = merge ? arena.alloc(merge.index.length * 4) : 0;
 
   // Q pre-scaled into the log2 domain; K transposed into [D][Bk] tiles; V padded to DvP columns
   // and TkP rows (zeros: padded keys get P = 0, and 0·0 stays 0). Whole-array sets: element-wise
   // reads and writes of a SharedArrayBuffer's typed array are ~10× slower than a set in V8.
   const x = k.exports;
-  // Gathered rows (spec.qRows/kRows): one set per run of consecutive source rows, zero rows for −1.
-  const put = (dst: Float32Array, src: Float32Array, rows: Int32Array | undefined, n: number, count: number) => {
-    if (!rows) return dst.set(src.subarray(0, count * n));
-    const zero = new Float32Array(n);
-    rows.forEach((r, a) => r < 0 && dst.set(zero, a * n));
-    forEachRun(rows, (a, b) => dst.set(src.subarray(rows[a]! * n, (rows[b - 1]! + 1) * n), a * n));
+  // Gathered or padded rows (spec.qRows/kRows; V's padding to DvP columns and TkP rows): the source
+  // goes in with one set, into a staging area, and the kernel's gather_rows lays out the rows (a set
+  // per row costs ~1 µs, which for a dilated selection was most of the layout time).
+  const stage = spec.qRows || spec.kRows || DvP !== Dv || TkP !== Tk ? arena.alloc(Math.max(spec.q.length, spec.k.length, spec.v.length) * 4) : 0;
+  const pRows = stage ? arena.alloc(Math.max(H * Tq, Hkv * TkP) * 4) : 0;
+  const put = (dst: number, src: Float32Array, rows: Int32Array | undefined, n: number, count: number, dstN = n) => {
+    if (!rows && dstN === n) return arena.f32(dst, count * n).set(src.subarray(0, count * n));
+    arena.f32(stage, src.length).set(src);
+    arena.i32(pRows, count).set(rows ?? Int32Array.from({ length: count }, (_, a) => a));
+    x.gather_rows(stage, n, pRows, count, dst, dstN);
   };
-  put(arena.f32(pQ, H * Tq * D), spec.q, spec.qRows, D, H * Tq);
+  put(pQ, spec.q, spec.qRows, D, H * Tq);
   x.scale(pQ, H * Tq * D, LOG2E * spec.scale);
-  put(arena.f32(pK, Hkv * Tk * D), spec.k, spec.kRows, D, Hkv * Tk);
+  put(pK, spec.k, spec.kRows, D, Hkv * Tk);
   x.pack_kt(pK, pKt, Hkv, Tk, D, Bk, nT);
-  const V = arena.f32(pV, Hkv * TkP * DvP);
-  if (DvP === Dv && TkP === Tk) put(V, spec.v, spec.kRows, Dv, Hkv * Tk);
+  if (!spec.kRows && TkP === Tk) put(pV, spec.v, undefined, Dv, Hkv * Tk, DvP);
   else {
-    const v = spec.kRows ? gatherRows(spec.v, spec.kRows, Dv) : spec.v;
-    // Padded rows or columns: build the padded V on the JS heap, then one set.
-    const Vp = new Float32Array(Hkv * TkP * DvP);
-    for (let g = 0; g < Hkv; g++)
-      if (DvP === Dv) Vp.set(v.subarray(g * Tk * Dv, (g + 1) * Tk * Dv), g * TkP * Dv);
-      else for (let j = 0; j < Tk; j++) Vp.set(v.subarray((g * Tk + j) * Dv, (g * Tk + j + 1) * Dv), (g * TkP + j) * DvP);
-    V.set(Vp);
+    // V rows per kv head, padded to TkP (−1: zero rows).
+    const vRows = new Int32Array(Hkv * TkP).fill(-1);
+    for (let g = 0; g < Hkv; g++) for (let j = 0; j < Tk; j++) vRows[g * TkP + j] = spec.kRows ? spec.kRows[g * Tk + j]! : g * Tk + j;
+    put(pV, spec.v, vRows, Dv, Hkv * TkP, DvP);
   }
   arena.i32(pQpos, Tq).set(qpos);
   arena.i32(pKpos, TkP).set(kposP);
@@ -171,7 +175,7 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   arena.i32(pBand, Math.max(1, bands.length) * 4).set(bands.flatMap((b) => [b.gcol, b.grow, b.lo, b.hi].map(clamp)));
   arena.i32(pIv, Math.max(1, intervals.length) * 4).set(ivArrays.flat());
   arena.i32(pR1, Math.max(1, rank1.length) * 2).set(r1Arrays.flat());
-  arena.i32(pCfg, CONFIG_INTS).set([D, DvP, Bk, nT, pQ, pKt, pV, pO, pML, Tq, pQpos, pKpos, pSlopes, bands.length, pBand, intervals.length, pIv, rank1.length, pR1, H / Hkv]);
+  arena.i32(pCfg, CONFIG_INTS).set([D, DvP, Bk, nT, pQ, pKt, pV, pO, pML, Tq, pQpos, pKpos, pSlopes, bands.length, pBand, intervals.length, pIv, rank1.length, pR1, H / Hkv, spec.score === 'relu' ? 1 : 0]);
   const jobsI = new Int32Array(jobList.length * JOB_INTS);
   const tilesI = new Int32Array(Math.max(1, nTiles));
   let tile0 = 0;
@@ -182,7 +186,7 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   });
   arena.i32(pJobs, jobsI.length).set(jobsI);
   arena.i32(pTiles, tilesI.length).set(tilesI);
-  if (!direct) arena.i32(pGroups, plan.splitRows.length * 4).set(plan.splitRows.flatMap((g) => [g.h * Tq + g.r0, g.rows, g.parts[0]!, g.parts.length]));
+  if (merge) arena.i32(pIndex, merge.index.length).set(merge.index);
   arena.i32(pSync, 2).set([0, 0]);
 
   // Run: this thread takes jobs from the shared counter like the pool's workers (threads − 1 of
@@ -203,21 +207,21 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
     opts,
   );
 
-  // Split-K: merge the parts by log-sum-exp in the kernel (their rows are consecutive per group).
-  if (!direct) x.merge_splits(pGroups, plan.splitRows.length, pO, pML, DvP, pMerged, pMergedML);
+  // Split-K parts or spec.merge: merged by log-sum-exp in the kernel.
+  if (merge) x.merge_rows(pIndex, merge.rows, merge.parts, pO, pML, DvP, pMerged, pMergedML);
   const kernelMs = performance.now() - t1;
   // Read back with whole-buffer sets (see above).
-  const ML = new Float32Array(H * Tq * 2);
-  ML.set(arena.f32(pMergedML, H * Tq * 2));
-  const out = new Float32Array(H * Tq * Dv);
-  if (DvP === Dv) out.set(arena.f32(pMerged, H * Tq * Dv));
+  const ML = new Float32Array(R * 2);
+  ML.set(arena.f32(pMergedML, R * 2));
+  const out = new Float32Array(R * Dv);
+  if (DvP === Dv) out.set(arena.f32(pMerged, R * Dv));
   else {
-    const O = new Float32Array(H * Tq * DvP);
-    O.set(arena.f32(pMerged, H * Tq * DvP));
-    for (let row = 0; row < H * Tq; row++) out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
+    const O = new Float32Array(R * DvP);
+    O.set(arena.f32(pMerged, R * DvP));
+    for (let row = 0; row < R; row++) out.set(O.subarray(row * DvP, row * DvP + Dv), row * Dv);
   }
-  const lse = new Float32Array(H * Tq);
-  for (let row = 0; row < H * Tq; row++) lse[row] = ML[row * 2 + 1]! > 0 ? (ML[row * 2]! + Math.log2(ML[row * 2 + 1]!)) / LOG2E : -Infinity;
+  const lse = new Float32Array(R);
+  for (let row = 0; row < R; row++) lse[row] = ML[row * 2 + 1]! > 0 ? (ML[row * 2]! + Math.log2(ML[row * 2 + 1]!)) / LOG2E : -Infinity;
   kernelStats.calls++;
   kernelStats.tilesComputed += computed;
   kernelStats.tilesTotal += plan.tilesTotal;

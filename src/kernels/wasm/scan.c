@@ -9,32 +9,17 @@
 #include <stdint.h>
 #include <wasm_simd128.h>
 
+#include "exp2.h"
+
 #define EXPORT(name) __attribute__((export_name(#name)))
 
 typedef float f32;
 typedef int32_t i32;
 #define PTR(T, off) ((T *)(uintptr_t)(off))
 
-// 2^x, as in attention.c: x = n + f, n = round(x), 2^f by its degree-7 Taylor polynomial (≤ 9.1e-8
-// relative over [−126, 1], measured there); 2^n by writing the exponent bits. x is clamped to
-// [−127, 126]: below gives 0, above saturates (silu's exp(−z) for z ≪ 0, where y·silu → 0 anyway).
-static inline v128_t exp2v(v128_t x) {
-  const v128_t magic = wasm_f32x4_splat(12582912.0f); // 1.5·2^23: x + magic rounds x to an integer
-  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-127.0f));
-  x = wasm_f32x4_pmin(x, wasm_f32x4_splat(126.0f));
-  v128_t t = wasm_f32x4_add(x, magic);
-  v128_t f = wasm_f32x4_sub(x, wasm_f32x4_sub(t, magic));
-  v128_t p = wasm_f32x4_splat(1.5252733804059841e-05f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.5403530393381609e-04f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.3333558146428443e-03f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(9.6181291076284772e-03f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(5.5504108664821580e-02f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(2.4022650695910071e-01f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(6.9314718055994531e-01f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, f), wasm_f32x4_splat(1.0f));
-  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
-  return wasm_f32x4_mul(p, e);
-}
+// 2^x (exp2.h) with x clamped to ≤ 126 (above saturates: silu's exp(−z) for z ≪ 0, where
+// y·silu → 0 anyway); below −126.5 it gives 0.
+static inline v128_t exp2c(v128_t x) { return exp2v(wasm_f32x4_pmin(x, wasm_f32x4_splat(126.0f))); }
 
 #define LOG2E 1.4426950408889634f
 
@@ -43,7 +28,7 @@ static inline v128_t exp2v(v128_t x) {
 // for small t, where log(1 + t) in f32 would lose t.
 static inline v128_t softplusv(v128_t x) {
   v128_t ax = wasm_f32x4_abs(x);
-  v128_t t = exp2v(wasm_f32x4_mul(ax, wasm_f32x4_splat(-LOG2E)));
+  v128_t t = exp2c(wasm_f32x4_mul(ax, wasm_f32x4_splat(-LOG2E)));
   v128_t s = wasm_f32x4_div(t, wasm_f32x4_add(t, wasm_f32x4_splat(2.0f)));
   v128_t s2 = wasm_f32x4_mul(s, s);
   v128_t p = wasm_f32x4_splat(1.0f / 15);
@@ -61,7 +46,7 @@ static inline v128_t softplusv(v128_t x) {
 
 // z·σ(z) = z / (1 + e^−z).
 static inline v128_t siluv(v128_t z) {
-  v128_t e = exp2v(wasm_f32x4_mul(z, wasm_f32x4_splat(-LOG2E)));
+  v128_t e = exp2c(wasm_f32x4_mul(z, wasm_f32x4_splat(-LOG2E)));
   return wasm_f32x4_div(z, wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
 }
 
@@ -91,7 +76,7 @@ static inline __attribute__((always_inline)) void state_block(const i32 nv, cons
     const f32 *Bl = B + l * N4, *Cl = C + l * N4;
     v128_t acc = wasm_f32x4_splat(0);
     for (i32 k = 0; k < nv; k++) {
-      x[k] = wasm_f32x4_add(wasm_f32x4_mul(exp2v(wasm_f32x4_mul(dtv, a[k])), x[k]), wasm_f32x4_mul(dtu, wasm_v128_load(Bl + 4 * k)));
+      x[k] = wasm_f32x4_add(wasm_f32x4_mul(exp2c(wasm_f32x4_mul(dtv, a[k])), x[k]), wasm_f32x4_mul(dtu, wasm_v128_load(Bl + 4 * k)));
       acc = wasm_f32x4_add(acc, wasm_f32x4_mul(x[k], wasm_v128_load(Cl + 4 * k)));
     }
     f32 s = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) + wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3);

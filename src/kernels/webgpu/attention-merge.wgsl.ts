@@ -1,7 +1,8 @@
 // Flash-Decoding's merge in WGSL: the split-K parts of each output row (each normalised, with its
 // natural log-sum-exp) recombined with weights e^(lse_s − max), on the device — so a split-K node
 // reads back only the merged output, and never round-trips through the host between the splits and
-// the merge. One invocation per output row. The host-side twin is mergeSplits (attention-spec.ts).
+// the merge. One invocation per output row. The same index (mergeIndexOf in attention-spec.ts) also
+// merges a variant's sub-sequence rows (spec.merge); the wasm twin is merge_rows in attention.c.
 
 export const MERGE_WG = 64;
 

@@ -5,7 +5,7 @@
 // Jobs are dispatched in chunks sized to ~50 ms each; between chunks the caller's tick runs
 // (progress, cancel) — a wait for the queue, not a host read. Nothing is read back until the end.
 import type * as tfc from '@tensorflow/tfjs-core';
-import { planJobs, type FusedAttentionResult, type FusedAttentionSpec, type Job, type JobPlan } from '../attention-spec.js';
+import { mergeIndexOf, planJobs, type FusedAttentionResult, type FusedAttentionSpec, type Job, type JobPlan, type MergeIndex } from '../attention-spec.js';
 import { MERGE_FIELDS, MERGE_WG, mergeShader } from './attention-merge.wgsl.js';
 import { PassTimer, type GpuTime } from './attention-timer.js';
 import { flushTfjs, KernelUnsupported, runPass } from './pass.js';
@@ -117,28 +117,18 @@ export interface WebGPUAttentionResult extends FusedAttentionResult {
   gpu: GpuTime;
 }
 
-/** Runs the split-K merge (attention-merge.wgsl.ts) over the kernel's part rows; returns the merged tensor [rows·(Dv+1)]. */
+/** Runs the merge (attention-merge.wgsl.ts: split-K parts, or spec.merge) over the kernel's rows; returns the merged tensor [rows·(Dv+1)]. */
 async function mergeOnDevice(
   tf: typeof tfc,
   backend: TfWebGPUBackend,
   plan: JobPlan,
-  H: number,
-  Tq: number,
+  { rows, parts: S, index }: MergeIndex,
   Dv: number,
   parts: GPUBuffer,
   gpuTensor: (t: tfc.Tensor) => GPUBuffer,
   timer: PassTimer,
 ): Promise<tfc.Tensor> {
   const { device } = backend;
-  const rows = H * Tq;
-  const S = Math.max(1, ...plan.splitRows.map((b) => b.parts.length));
-  const index = new Int32Array(rows * (1 + S));
-  for (const { h, r0, rows: n, parts: ps } of plan.splitRows)
-    for (let r = 0; r < n; r++) {
-      const at = (h * Tq + r0 + r) * (1 + S);
-      index[at] = ps.length;
-      ps.forEach((p, x) => (index[at + 1 + x] = p + r));
-    }
   const pipeline = await pipelineFor(device, 'fused-attention-merge', mergeShader());
   const merged = tf.zeros([rows * (Dv + 1)]);
   const buffers = [parts, gpuTensor(tf.tensor1d(index, 'int32')), gpuTensor(merged)];
@@ -164,6 +154,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   const t0 = performance.now();
   const { H, Hkv, Tq, Tk, D, Dv } = spec;
   const plan = planJobs(spec);
+  const merge = mergeIndexOf(spec, plan);
   const jobs = splitRows(plan.jobs);
   const { TkP, outRows } = plan;
   const bands = spec.bands ?? [];
@@ -214,7 +205,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   });
 
   const limits = device.limits;
-  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits), ...(opts.blocking ?? BLOCKING) };
+  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits), ...(opts.blocking ?? BLOCKING), relu: spec.score === 'relu' };
   checkLimits(limits, invocations(shape), [['q', spec.q.byteLength], ['k', spec.k.byteLength], ['v', spec.v.byteLength], ['mask', ints.byteLength], ['bias', floats.byteLength], ['output', outRows * (Dv + 1) * 4]]);
   const pipeline = await pipelineFor(device, opts.shaderOverride ? `override:${opts.shaderOverride}` : shaderKey(shape), opts.shaderOverride ?? attentionShader(shape));
 
@@ -281,13 +272,14 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
       else if (ms > TARGET_MS * 2) chunkTiles = Math.max(1, Math.floor(chunkTiles / 2));
       opts.tick?.(tilesDone / totalTiles);
     }
-    // Split-K: the parts merge on the device; only the merged rows come back.
-    const merged = plan.direct ? outT : await mergeOnDevice(tf, backend, plan, H, Tq, Dv, buffers[5]!, gpuTensor, timer!);
+    // Split-K parts or spec.merge: merged on the device; only the merged rows come back.
+    const merged = merge ? await mergeOnDevice(tf, backend, plan, merge, Dv, buffers[5]!, gpuTensor, timer!) : outT;
     const data = (await merged.data()) as Float32Array;
     const kernelMs = performance.now() - t1;
-    const rowsBack = plan.direct ? outRows : H * Tq;
-    const out = data.slice(0, H * Tq * Dv);
-    const lse = Float32Array.from(data.subarray(rowsBack * Dv, rowsBack * Dv + H * Tq), (x) => (x <= -1e38 ? -Infinity : x));
+    const rowsBack = merge ? merge.rows : outRows;
+    const R = merge ? merge.rows : H * Tq;
+    const out = data.slice(0, R * Dv);
+    const lse = Float32Array.from(data.subarray(rowsBack * Dv, rowsBack * Dv + R), (x) => (x <= -1e38 ? -Infinity : x));
     const gpu = await timer.read();
     return { out, lse, tilesComputed: plan.tilesComputed, tilesTotal: plan.tilesTotal, bytes: 0, prepMs: t1 - t0, kernelMs, gpu };
   } finally {

@@ -6,6 +6,8 @@
 // CHUNK keys at a time into workgroup memory; scores get the ALiBi slope and, on partial tiles only,
 // the in-tile rules (band, interval, rank-1); an online softmax folds each chunk in (one rescale
 // per chunk). Output per job row: O normalised, and its natural log-sum-exp (split-K merges on that).
+// ReLU attention (shape.relu) is a second shader from the same source: relu(score) for the
+// exponentials, the visible-key count for the sum, and log(count) for the log-sum-exp.
 
 /** Query rows per job (a job of more rows is cut into jobs of ROWS). */
 export const ROWS = 64;
@@ -35,6 +37,8 @@ export interface ShaderShape {
   /** Query rows per invocation and keys per inner step (register blocking); ROWS / rb invocations per workgroup. */
   rb: number;
   kb: number;
+  /** ReLU attention (FusedAttentionSpec.score): relu(score)·v summed over the visible keys, divided by their count. */
+  relu?: boolean;
 }
 
 /**
@@ -45,7 +49,7 @@ export interface ShaderShape {
  */
 export const BLOCKING = { rb: 8, kb: 4 } as const;
 
-export const shaderKey = (s: ShaderShape) => `fused-attention:D${s.D}:Dv${s.Dv}:C${s.chunk}:R${s.rb}:K${s.kb}`;
+export const shaderKey = (s: ShaderShape) => `fused-attention:D${s.D}:Dv${s.Dv}:C${s.chunk}:R${s.rb}:K${s.kb}${s.relu ? ':relu' : ''}`;
 
 export const invocations = (s: Pick<ShaderShape, 'rb'>) => ROWS / s.rb;
 
@@ -54,7 +58,7 @@ export const workgroupBytes = (s: Pick<ShaderShape, 'D' | 'Dv' | 'chunk'>) => s.
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
-export function attentionShader({ D, Dv, chunk, rb: RB, kb: KB }: ShaderShape): string {
+export function attentionShader({ D, Dv, chunk, rb: RB, kb: KB, relu = false }: ShaderShape): string {
   const D4 = pad4(D) / 4;
   const V4 = pad4(Dv) / 4;
   const WG = ROWS / RB;
@@ -209,7 +213,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
       }
     }
-    // Online softmax: one rescale per row and chunk, then P·V with RB rows × KB keys per step.
+${
+  relu
+    ? `    // ReLU attention: p = relu(score), ℓ counts the keys each row sees (no max, no rescale).
+    for (var k0 = 0u; k0 < P.chunk; k0 += KB) {
+      var p: array<f32, ${RB * KB}>;
+      for (var x = 0u; x < RB; x++) {
+        for (var c = 0u; c < KB; c++) {
+          let y = s[x * CHUNK + k0 + c];
+          let seen = y > -1.0e38;
+          p[x * KB + c] = select(0.0, max(y, 0.0), seen);
+          l[x] += select(0.0, 1.0, seen);
+        }
+      }`
+    : `    // Online softmax: one rescale per row and chunk, then P·V with RB rows × KB keys per step.
     var mNew: array<f32, RB>;
     for (var x = 0u; x < RB; x++) {
       mNew[x] = max(m[x], cmax[x]);
@@ -227,7 +244,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           p[x * KB + c] = e;
           l[x] += e;
         }
-      }
+      }`
+}
       for (var e4 = 0u; e4 < V4; e4++) {
         var vv: array<vec4<f32>, KB>;
         for (var c = 0u; c < KB; c++) { vv[c] = Vs[(k0 + c) * V4 + e4]; }
@@ -244,7 +262,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let row = out0 + lid + x * WG;
       let inv = select(0.0, 1.0 / l[x], l[x] > 0.0);
       for (var e = 0u; e < DV; e++) { result[row * DV + e] = acc[x * V4 + e / 4u][e % 4u] * inv; }
-      result[P.outRows * DV + row] = select(NEG, m[x] + log(l[x]), l[x] > 0.0);
+      // ReLU: log of the visible count, so the split-K merge weights each part by its count.
+      result[P.outRows * DV + row] = select(NEG, ${relu ? 'log(l[x])' : 'm[x] + log(l[x])'}, l[x] > 0.0);
     }
   }
 }

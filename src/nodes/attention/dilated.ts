@@ -121,8 +121,8 @@ async function runOnKernel(ctx: Parameters<AttentionVariant['run']>[0], { q, k, 
  * kept positions concatenated, an interval rule on (sub-sequence, segment) ids keeping each row in its
  * own, and tile lists naming only the sub-sequence's own key tiles (planning proportional to the
  * tiles computed). One call instead of H × pairs small ones: the per-call layout, planning and
- * thread wake-up no longer dominate the short pairs. ALiBi's slopes are per head (the kernel's), so
- * with ALiBi each head and pair is its own call (runOnKernel).
+ * thread wake-up no longer dominate the short pairs; the kernel also merges each row's pairs. ALiBi's
+ * slopes are per head (the kernel's), so with ALiBi each head and pair is its own call (runOnKernel).
  */
 async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
   const { Tq, Tk, D, Dv } = s;
@@ -191,6 +191,15 @@ async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q,
     for (let t = Math.floor(ka / B); t * B < kb; t++) list.push(t);
     return list;
   };
+  // Each output row (h·Tq + row) merges its pairs' sub-sequence rows by log-sum-exp, in the kernel:
+  // O = Σₖ e^(lseₖ−M)·Oₖ / Σₖ e^(lseₖ−M); a row no pair keeps gets 0.
+  const P = p.segmentLengths.length;
+  const index = new Int32Array(s.H * Tq * (1 + P));
+  for (const u of subs)
+    for (let a = 0; a < u.qpos.length; a++) {
+      const at = (u.h * Tq + u.qpos[a]! - off) * (1 + P);
+      index[at + 1 + index[at]!++] = u.q0 + a;
+    }
   const r = await kernelCall(ctx, {
     q: q.data as Float32Array,
     k: k.data as Float32Array,
@@ -206,33 +215,9 @@ async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q,
     blockQ: B,
     blockK: B,
     tilesOf,
+    merge: { rows: s.H * Tq, parts: P, index },
   });
-  // Merge the pairs of each row by their log-sum-exp: O = Σₖ e^(lseₖ−M)·Oₖ / Σₖ e^(lseₖ−M).
-  const mRun = new Float64Array(s.H * Tq).fill(-Infinity);
-  const lRun = new Float64Array(s.H * Tq);
-  const out = new Float32Array(s.H * Tq * Dv);
-  ctx.track(mRun.byteLength * 2);
-  const O = r.out;
-  for (const u of subs)
-    for (let a = 0; a < u.qpos.length; a++) {
-      const lse = r.lse[u.q0 + a]!;
-      if (lse === -Infinity) continue;
-      const row = u.h * Tq + u.qpos[a]! - off;
-      const mNew = Math.max(mRun[row]!, lse);
-      const cOld = Math.exp(mRun[row]! - mNew);
-      const cNew = Math.exp(lse - mNew);
-      mRun[row] = mNew;
-      lRun[row] = lRun[row]! * cOld + cNew;
-      const src = (u.q0 + a) * Dv;
-      const dst = row * Dv;
-      for (let c = 0; c < Dv; c++) out[dst + c] = out[dst + c]! * cOld + O[src + c]! * cNew;
-    }
-  for (let row = 0; row < s.H * Tq; row++) {
-    const inv = lRun[row]! > 0 ? 1 / lRun[row]! : 0;
-    for (let c = 0; c < Dv; c++) out[row * Dv + c] = out[row * Dv + c]! * inv;
-  }
-  ctx.release(mRun.byteLength * 2);
-  return f32([s.H, Tq, Dv], out, ['H', 'T', 'D']);
+  return f32([s.H, Tq, Dv], r.out, ['H', 'T', 'D']);
 }
 
 const hasAlibi = (bias: AttentionInputs['bias']) => bias?.terms.some((t) => t.type === 'alibi') ?? false;

@@ -97,6 +97,8 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
     [{ variant: 'bigbird', blockSize: 128, seed: 2 }],
     [{ variant: 'flash-decoding', numSplits: 3 }],
     [{ variant: 'paged', blockSize: 8 }],
+    // One call over every (head, pair) sub-sequence; each row's pairs merged on the device (spec.merge).
+    [{ variant: 'dilated', segmentLengths: [16, 64, 150], dilationRates: [1, 2, 4] }],
   ];
   for (const [params] of variants)
     it(`${Object.entries(params).map(([k, v]) => (k === 'variant' ? v : `${k} ${v}`)).join(', ')}; causal and non-causal`, async () => {
@@ -135,6 +137,42 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
       expectClose(got.out, want.out, { atol: 1e-5 }, 'merged out');
       expectClose(got.lse, want.lse, { atol: 1e-5 }, 'merged lse');
     });
+
+  // ReLU attention on the kernel's relu shader (head dims 16: one more compiled shader), against
+  // relu.ts's reference: GQA, the padded last tile, and a segment mask so the visible count varies.
+  for (const [name, bias] of [['no bias', undefined], biases[3]!] as [string, BiasValue | undefined][])
+    it(`relu with ${name}, causal and non-causal`, async () => {
+      for (const causal of [true, false]) await onWgsl({ q, k, v, bias }, { variant: 'relu', causal });
+    });
+
+  it('relu, split-K (3 splits) merged by counts, ALiBi, rows that see no key: equals a plain loop', async () => {
+    const ctx = await testContext('webgpu');
+    const [H, Hkv, Tq, Tk, D, Dv] = [4, 2, 20, 150, 16, 16];
+    const none = (r: number) => r % 6 === 1;
+    const qpos = Int32Array.from({ length: Tq }, (_, r) => 7 * r + 3);
+    const slopes = [0.3, 0.2, 0.1, 0.05];
+    const spec = {
+      q: rand([H, Tq, D], 14).data as Float32Array, k: rand([Hkv, Tk, D], 15).data as Float32Array, v: rand([Hkv, Tk, Dv], 16).data as Float32Array,
+      H, Hkv, Tq, Tk, D, Dv, scale: 0.25, qpos, splits: 3, score: 'relu' as const, slopes, bands: [causalBand],
+      intervals: [{ qa: Int32Array.from({ length: Tq }, (_, r) => (none(r) ? 1 : 0)), qb: new Int32Array(Tq), ka: new Int32Array(Tk), kb: new Int32Array(Tk) }],
+    };
+    const got = await fusedAttentionWebGPU(ctx.tf, spec);
+    const want = new Float32Array(H * Tq * Dv);
+    for (let h = 0; h < H; h++)
+      for (let r = 0; r < Tq; r++) {
+        const g = Math.floor(h / (H / Hkv));
+        const i = qpos[r]!;
+        const seen = none(r) ? [] : Array.from({ length: i + 1 }, (_, j) => j);
+        for (const j of seen) {
+          let x = 0;
+          for (let d = 0; d < D; d++) x += spec.q[(h * Tq + r) * D + d]! * spec.k[(g * Tk + j) * D + d]!;
+          const w = Math.max(0, x * spec.scale - slopes[h]! * (i - j)) / seen.length;
+          for (let e = 0; e < Dv; e++) want[(h * Tq + r) * Dv + e] += w * spec.v[(g * Tk + j) * Dv + e]!;
+        }
+      }
+    expectClose(got.out, want, { atol: 1e-5 }, 'relu out');
+    for (let r = 0; r < Tq; r++) expect(got.lse[r], `row ${r}: ln(count)`).toBeCloseTo(none(r) ? -Infinity : Math.log(qpos[r]! + 1), 4);
+  });
 
   it('a shader that does not compile falls back to the wasm kernel, with the reason', async () => {
     const ctx = await testContext('webgpu');

@@ -1,5 +1,6 @@
 // On the wasm backend the exact variants run on the fused kernel (counted through a pass-through
-// mock) and equal the plain-TS reference, for every bias term the kernel compiles to rules.
+// mock) and equal the plain-TS reference, for every bias term the kernel compiles to rules; so does
+// ReLU attention (the kernel's relu score mode).
 import { describe, expect, it, vi } from 'vitest';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import type { BiasValue } from '../../engine/values.js';
@@ -78,9 +79,27 @@ describe('exact attention on the fused wasm kernel', () => {
     expect(calls.n).toBe(before);
   });
 
+  // ReLU attention: the kernel's relu mode against relu.ts's float64 reference. GQA (4 heads over 2),
+  // one ragged 64-key tile (T = 45); the mask biases make the visible count n_i vary per row.
+  for (const [name, bias] of [['no bias', undefined] as [string, BiasValue | undefined], ...biases])
+    for (const causal of [true, false])
+      it(`relu with ${name}, ${causal ? 'causal' : 'non-causal'}: one kernel call, matches the reference`, async () => {
+        const before = calls.n;
+        await expectParity(attention, 'wasm', { q, k, v, bias }, { variant: 'relu', causal }, { atol: 1e-5 });
+        expect(calls.n).toBe(before + 1);
+      });
+
+  it('relu over several tiles, fewer queries than keys (decoding rows), causal', async () => {
+    const before = calls.n;
+    await expectParity(attention, 'wasm', { q: rand([2, 9, 16], 4), k: rand([1, 200, 16], 5), v: rand([1, 200, 12], 6) }, { variant: 'relu', causal: true }, { atol: 1e-5 });
+    expect(calls.n).toBe(before + 1);
+  });
+
   it('the cpu backend keeps the tfjs composition', async () => {
     const before = calls.n;
     await expectParity(attention, 'cpu', { q, k, v }, { variant: 'flash', causal: true }, { atol: 1e-5 });
+    expect(calls.n).toBe(before);
+    await expectParity(attention, 'cpu', { q, k, v }, { variant: 'relu', causal: true }, { atol: 1e-5 });
     expect(calls.n).toBe(before);
   });
 });

@@ -1,4 +1,5 @@
-// The wasm backend's path for exact masked/biased attention: a variant compiles to the fused kernel's
+// The wasm and webgpu backends' path for exact masked/biased attention (and ReLU attention, whose
+// kernel differs only in what a row does with its scores): a variant compiles to the fused kernel's
 // spec (src/kernels/wasm/attention.ts) — band rules for causal, windows, global tokens and sinks,
 // interval rules for segment and window masks, a rank-1 term for a segment cross-logit, ALiBi
 // slopes, and optionally its own tile lists (BigBird) or split-K (Flash-Decoding) — and the kernel
@@ -70,6 +71,8 @@ export interface FusedOptions {
   queryBlocks?: FusedAttentionSpec['queryBlocks'];
   tilesOf?: FusedAttentionSpec['tilesOf'];
   splits?: number;
+  /** ReLU attention instead of softmax (FusedAttentionSpec.score). */
+  score?: FusedAttentionSpec['score'];
   /** K/V to read instead of the inputs' (paged: gathered through the block table), [Hkv, Tk, D]. */
   k?: Tensor;
   v?: Tensor;
@@ -96,6 +99,8 @@ export interface KernelCall extends Omit<FusedOptions, 'k' | 'v'> {
   /** Gathered rows of q and of k/v (FusedAttentionSpec.qRows/kRows). */
   qRows?: Int32Array;
   kRows?: Int32Array;
+  /** Rows merged by log-sum-exp in the kernel (FusedAttentionSpec.merge). */
+  merge?: FusedAttentionSpec['merge'];
 }
 
 /** One call of the fused kernel with the variant's rules, the bias's rules, cancel and progress. */
@@ -126,6 +131,8 @@ export async function kernelCall(ctx: RunContext, c: KernelCall): Promise<FusedA
       splits: c.splits,
       qRows: c.qRows,
       kRows: c.kRows,
+      score: c.score,
+      merge: c.merge,
     },
     {
       tick: (f) => {

@@ -78,7 +78,7 @@ const BACKEND_TEMPS: Record<string, { perKv: number; fixed: number }> = {
 /** Variants that compute exact softmax attention; every other one is compared with `flash` in the accuracy overlay. */
 const EXACT_VARIANTS = new Set(['naive', 'flash', 'flash-decoding', 'paged', 'ring']);
 /** Variants whose webgpu run goes through the fused kernel (they call runFused/kernelCall). */
-const ON_FUSED_KERNEL = new Set(['flash', 'flash-decoding', 'paged', 'sliding-window', 'longformer', 'bigbird', 'dilated']);
+const ON_FUSED_KERNEL = new Set(['flash', 'flash-decoding', 'paged', 'sliding-window', 'longformer', 'bigbird', 'dilated', 'relu']);
 
 const implicit = variants.filter((v) => v.implicitMap).map(variantName);
 

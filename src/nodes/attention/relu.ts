@@ -1,11 +1,13 @@
 // ReLU attention: softmax replaced by relu(q·k·scale + bias), divided by the number of keys the
 // query sees (the sequence length in the papers; i + 1 when causal; the unmasked count with a
-// mask bias). It is not a kernel feature map, so it stays O(T²·D); tiles keep memory O(T·D).
+// mask bias). It is not a kernel feature map, so it stays O(T²·D); tiles keep memory O(T·D). On wasm
+// and webgpu it runs on the fused attention kernel (score mode 'relu'), which skips masked tiles.
 import { z } from 'zod';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { fillBiasTile, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, exactFlops, forEachHead, groupOf, headView, scaleOf, uploadGroup, type AttentionInputs, type AttentionVariant, defineVariant } from './common.js';
+import { runFused } from './fused.js';
 import type { AttentionShape } from './reference.js';
 
 type P = z.output<typeof params>;
@@ -14,6 +16,10 @@ const QUERY_BLOCK = 128;
 const KEY_TILE = 256;
 
 async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
+  // wasm and webgpu: the fused kernel in its ReLU mode (same block mask and bias rules as softmax
+  // attention); below, the tfjs composition (the cpu path).
+  const fused = await runFused(ctx, { q, k, v, bias }, p, s, { score: 'relu' });
+  if (fused) return fused;
   const { tf } = ctx;
   const scale = scaleOf(p, s.D);
   const off = s.Tk - s.Tq;
