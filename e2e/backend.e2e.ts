@@ -1,6 +1,7 @@
 // Choosing the backend: the default on a machine whose only WebGPU adapter is a software one
-// (SwiftShader here), the choice remembered across reloads, and Run pressed while the chosen
-// backend is still starting (it used to make wasm fall back to cpu for good).
+// (SwiftShader here), the choice remembered across reloads, Run pressed while the chosen backend is
+// still starting (it used to make wasm fall back to cpu for good), and the wasm kernels' thread
+// count (auto = the cores; 1 runs the kernels on the engine's thread alone).
 import { describe, expect, it } from 'vitest';
 import { open, openExample, useBrowser } from './helpers.js';
 
@@ -79,6 +80,49 @@ describe('backend', () => {
       const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
       expect(seen).toContain('waiting for wasm…');
       expect(seen.at(-1)).toMatch(/^done in/);
+    } finally {
+      await s.context.close();
+    }
+  });
+
+  it('wasm threads: auto (the cores) or a count, applied to the kernels, shown with the run, remembered; hidden off wasm', async () => {
+    const s = await open(chromium.browser);
+    try {
+      const { page } = s;
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      const kernelWorkers = async () => (await Promise.all(page.workers().map((w) => w.evaluate('self.name').catch(() => '')))).filter((n) => n === 'wasm-kernel').length;
+      const runThreads = () => page.evaluate(() => (window as unknown as { ctxlab_app: { metrics: { get(): { run: { profile?: { backend?: { threads?: number } } } } } } }).ctxlab_app.metrics.get().run.profile?.backend?.threads);
+      await openExample(page, 'flash-vs-naive.json');
+      await page.selectOption('[data-testid="backend"]', 'wasm');
+      await page.waitForSelector('[data-testid="wasm-threads"]');
+      expect(await page.inputValue('[data-testid="wasm-threads"]')).toBe('auto');
+      expect(await page.textContent('[data-testid="wasm-threads"] option[value="auto"]')).toBe(`auto (${cores} ${cores === 1 ? 'core' : 'cores'})`);
+
+      // 1 thread, before any run: the kernels run on the engine's thread, no kernel worker starts.
+      await page.selectOption('[data-testid="wasm-threads"]', '1');
+      await page.click('[data-testid="run"]');
+      await page.waitForFunction(finished, null, { timeout: 90_000 });
+      expect(await page.textContent(status)).toMatch(/^done in/);
+      expect(await runThreads()).toBe(1);
+      expect(await page.textContent('[data-testid="backend-threads"]')).toBe(' · 1 thread');
+      expect(await page.getAttribute('[data-testid="node-flash"]', 'data-status')).toBe('done');
+      expect(await kernelWorkers()).toBe(0);
+
+      // Remembered across a reload; back to auto, the run uses every core (threads − 1 kernel workers).
+      await page.reload();
+      await page.waitForSelector('[data-testid="start-screen"]');
+      await expect.poll(() => page.inputValue('[data-testid="wasm-threads"]')).toBe('1');
+      await openExample(page, 'flash-vs-naive.json');
+      await page.selectOption('[data-testid="wasm-threads"]', 'auto');
+      await page.click('[data-testid="run"]');
+      await page.waitForFunction(finished, null, { timeout: 90_000 });
+      expect(await page.textContent(status)).toMatch(/^done in/);
+      expect(await runThreads()).toBe(cores);
+      expect(await kernelWorkers()).toBe(cores - 1);
+
+      await page.selectOption('[data-testid="backend"]', 'cpu');
+      await expect.poll(() => page.locator('[data-testid="wasm-threads"]').count()).toBe(0);
+      expect(s.errors).toEqual([]);
     } finally {
       await s.context.close();
     }

@@ -26,7 +26,7 @@ function runOptions(cmd: Command, outHelp: string): Command {
     .option('--allow-read <dir>', ALLOW_READ_HELP, collect, [])
     .option('--json', 'print a JSON report instead of tables')
     .option('--no-progress', 'no progress bar')
-    .addOption(new Option('--threads <n>', "threads of the wasm backend's fused attention kernel (default: the cores available)").argParser(positiveInt));
+    .addOption(new Option('--threads <n>', "threads of the wasm backend's kernels: attention, selective scan, group quantize (default: the cores available)").argParser(positiveInt));
 }
 
 function positiveInt(v: string): number {

@@ -12,6 +12,8 @@ export interface BackendInfo {
   adapter?: { vendor: string; architecture: string; description?: string; isFallbackAdapter?: boolean; features?: string[]; limits?: Record<string, number> };
   /** Where it runs: "node worker_thread", "web worker", "in-process". */
   host: string;
+  /** wasm: the threads its kernels (attention, scan, quantize) run on in this run (1 where memory cannot be shared). */
+  threads?: number;
 }
 
 export type NodeStatus = 'queued' | 'running' | 'done' | 'cached' | 'failed' | 'skipped';

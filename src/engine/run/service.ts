@@ -15,6 +15,7 @@ import { CancelToken, executePlan, ResultCache, type ExecEnv, type RunResult } f
 import type { Cost, FileHead, RandomAccessFile } from '../node.js';
 import { dict, own } from '../dict.js';
 import { refusalIssues, type ReadAccess } from '../io/read-policy.js';
+import { kernelThreads, setWasmKernelThreads } from '../../kernels/wasm/pool.js';
 
 export interface ServiceEnv {
   setup: BackendSetup;
@@ -43,6 +44,8 @@ export interface ServiceRunOptions {
   keep?: 'sinks' | 'all';
   /** Use the result cache (default true). Sweeps turn it off so every run is measured. */
   cache?: boolean;
+  /** Threads of the wasm kernels (undefined: CTXLAB_WASM_THREADS in Node, else the cores available). */
+  threads?: number;
 }
 
 export interface PlanSummary {
@@ -143,12 +146,15 @@ export class EngineService {
       readHead: readHead && ((p) => readHead(this.env.resolvePath(access.baseDir, p), access)),
     });
     if (!c.ok) return c;
-    const backend = await this.useBackend(opts.backend ?? this.exec?.backend.requested ?? 'cpu');
+    setWasmKernelThreads(opts.threads);
+    const started = await this.useBackend(opts.backend ?? this.exec?.backend.requested ?? 'cpu');
+    // The profile says how many threads the wasm kernels use (the option, else the cores).
+    const backend: BackendInfo = started.name === 'wasm' ? { ...started, threads: await kernelThreads() } : started;
     const caps = adapterCaps(backend);
     const warnings = caps ? adapterFallbacks(c.plan, caps) : [];
     this.cancelToken.reset();
     const { openFile } = this.env;
-    const r = await executePlan(c.plan, { ...this.exec!, readFile: (p) => this.env.readFile(p, access), ...(openFile ? { openFile: (p: string) => openFile(p, access) } : {}) }, {
+    const r = await executePlan(c.plan, { ...this.exec!, backend, readFile: (p) => this.env.readFile(p, access), ...(openFile ? { openFile: (p: string) => openFile(p, access) } : {}) }, {
       onEvent,
       cancel: this.cancelToken,
       cache: opts.cache === false ? undefined : this.cache,

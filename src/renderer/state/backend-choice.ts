@@ -24,6 +24,27 @@ export function storeBackend(name: BackendName): void {
   }
 }
 
+const THREADS_KEY = 'ctxlab.wasmThreads';
+
+/** The wasm kernels' thread count the user chose (kept across reloads); undefined: auto (the cores). */
+export function storedThreads(): number | undefined {
+  try {
+    const n = Number(localStorage.getItem(THREADS_KEY));
+    return Number.isInteger(n) && n >= 1 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function storeThreads(n: number | undefined): void {
+  try {
+    if (n === undefined) localStorage.removeItem(THREADS_KEY);
+    else localStorage.setItem(THREADS_KEY, String(n));
+  } catch {
+    /* storage may be unavailable */
+  }
+}
+
 export interface AdapterFacts {
   vendor?: string;
   architecture?: string;

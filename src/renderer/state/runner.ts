@@ -9,7 +9,7 @@ import { Comlink, EngineWorkerDied, startEngine, type EngineClient } from '../en
 import type { Editor } from './editor.js';
 import { idleRun, type Metrics, type MetricsState, type NodeMetrics } from './metrics.js';
 import { createStore } from './store.js';
-import { initialBackend, storeBackend, storedBackend } from './backend-choice.js';
+import { initialBackend, storeBackend, storedBackend, storedThreads, storeThreads } from './backend-choice.js';
 import { formatBytes } from '../model/format.js';
 import { affectedNodes, runSweep as runEngineSweep, type SweepPoint as EngineSweepPoint } from '../../engine/run/sweep.js';
 
@@ -29,6 +29,8 @@ export interface RunnerSettings {
   error?: string;
   /** Pre-flight memory guard, bytes. */
   memoryBudget: number;
+  /** Threads of the wasm kernels; undefined: auto (the cores available). Kept across reloads. */
+  threads?: number;
 }
 
 export type SweepPoint = EngineSweepPoint<number>;
@@ -76,7 +78,7 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
   const engine = () => (client ??= startEngine(host.readData ? (p) => host.readData!(p) : undefined));
   /** Relative paths in params resolve against the pipeline file's folder (when the host knows it). */
   const baseDir = () => host.baseDirOf?.(editor.store.get().file.id);
-  const settings = createStore<RunnerSettings>({ backend: defaultBackend(), starting: false, busy: false, cancelling: false, memoryBudget: 4 * GiB });
+  const settings = createStore<RunnerSettings>({ backend: defaultBackend(), starting: false, busy: false, cancelling: false, memoryBudget: 4 * GiB, threads: storedThreads() });
   const sweep = createStore<SweepState>({ running: false, values: [], points: [], affected: [] });
   let runSeq = 0;
   let sweepCancelled = false;
@@ -182,13 +184,13 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
       await drain();
       await backendSettled();
       if (seq !== runSeq) return;
-      const { backend, memoryBudget } = settings.get();
+      const { backend, memoryBudget, threads } = settings.get();
       const api = engine().api;
       if (opts.cache === false) await api.clearCache();
       const finished = new Promise<void>((resolve) => (onRunFinished = resolve));
       // Events of a run the UI has let go of (cancelled) are dropped.
       const onEvent = (e: RunEvent) => seq === runSeq && enqueue(e);
-      const r = await track(api.run(doc, { backend, keep: 'all', memoryBudget, baseDir: baseDir() }, Comlink.proxy(onEvent)));
+      const r = await track(api.run(doc, { backend, keep: 'all', memoryBudget, threads, baseDir: baseDir() }, Comlink.proxy(onEvent)));
       // Invalid or refused runs stream nothing; a finished one waits (briefly) for its trailing events.
       if (r.ok) await Promise.race([finished, sleep(2000)]);
       onRunFinished = undefined;
@@ -291,11 +293,11 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     try {
       await drain();
       await backendSettled();
-      const { backend, memoryBudget } = settings.get();
+      const { backend, memoryBudget, threads } = settings.get();
       await runEngineSweep(values, {
         run: async (value) => {
           const overrides: Override[] = [{ node, param, value }];
-          const r = await track(engine().api.run(doc, { backend, overrides, memoryBudget, cache: false, keep: 'sinks', baseDir: baseDir() }));
+          const r = await track(engine().api.run(doc, { backend, overrides, memoryBudget, threads, cache: false, keep: 'sinks', baseDir: baseDir() }));
           if (r.ok && ours()) sweep.set((s) => ({ ...s, backend: r.profile.backend }));
           return r;
         },
@@ -327,7 +329,13 @@ export function createRunner(editor: Editor, metrics: Metrics, host: RunnerHost 
     settings.set((s) => ({ ...s, memoryBudget: bytes }));
   }
 
-  return { settings, sweep, selectBackend, run, cancel, stop, runSweep, fetchValue, resetResults, setBudget, sharedCancel: () => engine().sharedCancel };
+  /** The wasm kernels' thread count for the next runs (undefined: auto), remembered across reloads. */
+  function setThreads(n: number | undefined) {
+    storeThreads(n);
+    settings.set((s) => ({ ...s, threads: n }));
+  }
+
+  return { settings, sweep, selectBackend, run, cancel, stop, runSweep, fetchValue, resetResults, setBudget, setThreads, sharedCancel: () => engine().sharedCancel };
 }
 export type Runner = ReturnType<typeof createRunner>;
 

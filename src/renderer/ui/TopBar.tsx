@@ -112,6 +112,34 @@ const BACKENDS: { value: BackendName; label: string }[] = [
   { value: 'cpu', label: 'CPU' },
 ];
 
+/** The cores the browser reports: the wasm kernels' default thread count ("auto"). */
+const cores = () => Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
+
+/** The wasm kernels' thread count: auto (the cores) or 1..cores; a run's backend info says what it used. */
+function ThreadsSelect({ value, disabled, onChange }: { value: number | undefined; disabled: boolean; onChange(n: number | undefined): void }) {
+  const n = cores();
+  // A stored count above this machine's cores stays listed (it applies as chosen).
+  const counts = Array.from({ length: Math.max(n, value ?? 0) }, (_, i) => i + 1);
+  return (
+    <select
+      className="backend-select"
+      aria-label="WASM threads"
+      data-testid="wasm-threads"
+      value={value ?? 'auto'}
+      disabled={disabled}
+      title="Threads of the WASM kernels (attention, selective scan, group quantize), for the next run"
+      onChange={(e) => onChange(e.target.value === 'auto' ? undefined : Number(e.target.value))}
+    >
+      <option value="auto">auto ({n} {n === 1 ? 'core' : 'cores'})</option>
+      {counts.map((c) => (
+        <option key={c} value={c}>
+          {c} {c === 1 ? 'thread' : 'threads'}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function RunBar({ commands }: { commands: Commands }) {
   const { runner, metrics, editor, registry } = useApp();
   const settings = useStore(runner.settings, (s) => s);
@@ -169,6 +197,7 @@ function RunBar({ commands }: { commands: Commands }) {
           </option>
         ))}
       </select>
+      {settings.backend === 'wasm' && <ThreadsSelect value={settings.threads} disabled={running} onChange={runner.setThreads} />}
       <div className="backend-info" data-testid="backend-info" title={[settings.reason, info ? JSON.stringify(info, null, 1) : ''].filter(Boolean).join('\n\n')}>
         {settings.starting ? (
           <span>
@@ -178,6 +207,7 @@ function RunBar({ commands }: { commands: Commands }) {
           <>
             <span>
               <b>{info.name}</b>
+              {info.threads ? <span data-testid="backend-threads">{` · ${info.threads} ${info.threads === 1 ? 'thread' : 'threads'}`}</span> : ''}
               {info.adapter ? ` · ${info.adapter.vendor} ${info.adapter.architecture}` : ''}
               {info.adapter?.isFallbackAdapter ? ' (software adapter)' : ''}
             </span>
