@@ -7,6 +7,9 @@ import type { BackendName, RunContext } from '../src/engine/node.js';
 import { nodeBackendSetup } from '../src/engine/node/setup.js';
 import { f32 } from '../src/engine/tensor.js';
 import { fitLogLog } from '../src/engine/run/sweep.js';
+import { axisLayout, kiviKeyLayout } from '../src/kernels/quantize-layout.js';
+import { askedThreads, closeKernelPool, setWasmKernelThreads } from '../src/kernels/wasm/pool.js';
+import { groupQuantizeWasm } from '../src/kernels/wasm/quantize.js';
 import { attention } from '../src/nodes/attention/index.js';
 import { fillGaussian } from '../src/nodes/common/random.js';
 import { syntheticQkv } from '../src/nodes/sources/synthetic-qkv.js';
@@ -100,7 +103,17 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
   const wq = syntheticQkv({ heads: 1, seqLen: 256, headDim: D, seed: 1, sinkStrength: 4, sinkTokens: 4, locality: 2 });
   await attention.run(ctx, wq as never, attnP);
 
-  const rows: { L: number; seq: number; chunked: number; fused: number; small: number; attn: number }[] = [];
+  // The wasm kernels' pool: the fused scan on 1 thread and on every core, side by side.
+  const cores = wasmPool(info.name) ? await askedThreads() : 1;
+  const onThreads = async <T>(n: number | undefined, f: () => Promise<T>) => {
+    setWasmKernelThreads(n);
+    try {
+      return await f();
+    } finally {
+      setWasmKernelThreads(undefined);
+    }
+  };
+  const rows: { L: number; seq: number; chunked: number; fused: number; fused1: number; small: number; attn: number }[] = [];
   for (const L of lengths) {
     const ins = scanInputs(Dm, N, L);
     const small = scanInputs(SMALL, N, L);
@@ -110,11 +123,12 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
       seq: await best(5, () => impls.sequential(ins)),
       chunked: await best(5, () => impls.chunked(ins)),
       fused: fusedHere ? await best(5, () => impls.fused(ins)) : NaN,
+      fused1: wasmPool(info.name) && cores > 1 ? await onThreads(1, () => best(5, () => impls.fused(ins))) : NaN,
       // 8 channels: runs of a few ms, short enough to fit a scheduler slice on a loaded machine.
       small: fusedHere ? await best(5, () => impls.fused(small)) : NaN,
       attn: await best(5, () => attention.run(ctx, qkv as never, attnP)),
     };
-    log(`  scan vs attention L=${L}: sequential ${row.seq.toFixed(1)} ms, chunked ${row.chunked.toFixed(1)} ms, fused ${row.fused.toFixed(1)} ms, flash ${row.attn.toFixed(1)} ms`);
+    log(`  scan vs attention L=${L}: sequential ${row.seq.toFixed(1)} ms, chunked ${row.chunked.toFixed(1)} ms, fused ${row.fused.toFixed(1)} ms (1 thread ${row.fused1.toFixed(1)} ms), flash ${row.attn.toFixed(1)} ms`);
     rows.push(row);
   }
   const Ls = rows.map((r) => r.L);
@@ -124,6 +138,8 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
   const gflops = (r: (typeof rows)[number], dm = Dm, ms = r.fused) => scanFlops({ batch: 1, Dm: dm, L: r.L, N, G: 1 }) / (ms * 1e6);
   const ms = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(1));
   const ratio = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? '–' : `${(a / b).toFixed(2)}×`);
+  const quant = wasmPool(info.name) && cores > 1 ? await quantizeThreads(cores, onThreads) : [];
+  await closeKernelPool();
   const load = loadavg().map((x) => x.toFixed(2)).join(', ');
   return [
     '## Selective scan vs attention: latency against L',
@@ -132,7 +148,7 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
     `causal attention head of width D = ${D} (FlashAttention-style tiles of ${blockSize}), at the same L. "sequential" is the`,
     `plain-TS recurrence (host, float64 state); "chunked" the parallel scan of tfjs ops on ${b} (chunks of ${chunkSize}: a log-step scan`,
     'inside a chunk, the state carried between chunks), run with the fused kernels switched off — the baseline; "fused" the',
-    `node as it runs on ${b}: ${fusedHere ? (b === 'wasm' ? 'the wasm SIMD kernel (src/kernels/wasm/scan.c: the recurrence over L, the N states in vector lanes, one thread)' : 'the WGSL kernel (src/kernels/webgpu/scan.ts)') : 'no fused kernel on this backend'}.`,
+    `node as it runs on ${b}: ${fusedHere ? (b === 'wasm' ? `the wasm SIMD kernel (src/kernels/wasm/scan.c: the recurrence over L, the N states in vector lanes; runs of channels on the kernel thread pool, ${cores} thread(s): the cores available), and beside it the same on 1 thread` : 'the WGSL kernel (src/kernels/webgpu/scan.ts)') : 'no fused kernel on this backend'}.`,
     `Attention is the \`attention\` node's \`flash\` variant on ${b} (its fused kernel there, where it has one).`,
     'Best of at least 5 runs, more (up to 50) while they total under 1 s (one run when a run takes over 3 s), after one warm-up',
     'run of each at L = 256, all in one process. The slope is the least-squares fit of log(ms) against log(L): 1 is linear,',
@@ -146,10 +162,23 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
     'the ratios in a row, not absolute times). Command: `npx tsx bench/run.ts --only scan` (alone: `npx tsx bench/scan.ts`;',
     'another backend: `CTXLAB_BENCH_BACKEND=cpu`).',
     '',
-    `| L | scan, sequential (ms) | scan, chunked tfjs on ${b} (ms) | scan, fused on ${b} (ms) | fused GFLOP/s | fused GFLOP/s, Dm = ${SMALL} | speed-up of fused over chunked | speed-up of fused over sequential | flash attention on ${b} (ms) | attention ÷ fused scan |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.L} | ${ms(r.seq)} | ${ms(r.chunked)} | ${ms(r.fused)} | ${Number.isNaN(r.fused) ? '–' : gflops(r).toFixed(2)} | ${Number.isNaN(r.small) ? '–' : gflops(r, SMALL, r.small).toFixed(2)} | ${ratio(r.chunked, r.fused)} | ${ratio(r.seq, r.fused)} | ${ms(r.attn)} | ${ratio(r.attn, r.fused)} |`),
-    `| **log-log slope** | **${slope('seq')}** | **${slope('chunked')}** | **${fusedHere ? slope('fused') : '–'}** | | | | | **${slope('attn')}** | |`,
+    `| L | scan, sequential (ms) | scan, chunked tfjs on ${b} (ms) | scan, fused on ${b} (ms) | fused, 1 thread (ms) | ${cores} threads ÷ 1: speed-up | fused GFLOP/s | fused GFLOP/s, Dm = ${SMALL} | speed-up of fused over chunked | speed-up of fused over sequential | flash attention on ${b} (ms) | attention ÷ fused scan |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.L} | ${ms(r.seq)} | ${ms(r.chunked)} | ${ms(r.fused)} | ${ms(r.fused1)} | ${ratio(r.fused1, r.fused)} | ${Number.isNaN(r.fused) ? '–' : gflops(r).toFixed(2)} | ${Number.isNaN(r.small) ? '–' : gflops(r, SMALL, r.small).toFixed(2)} | ${ratio(r.chunked, r.fused)} | ${ratio(r.seq, r.fused)} | ${ms(r.attn)} | ${ratio(r.attn, r.fused)} |`),
+    `| **log-log slope** | **${slope('seq')}** | **${slope('chunked')}** | **${fusedHere ? slope('fused') : '–'}** | | | | | | | **${slope('attn')}** | |`,
+    ...(quant.length
+      ? [
+          '',
+          `The wasm group quantizer (src/kernels/wasm/quantize.c, quantize + dequantize + packed codes, the inputs copied in and the`,
+          `outputs out) on the same pool, 1 thread against ${cores}, in the same process (best of at least 5 runs, as above); "kernel"`,
+          'is the threads\' part alone, the rest of a call is copying 32 MiB in (twice: x, and out = x for elements outside groups)',
+          'and out, on this thread:',
+          '',
+          `| input | call, 1 thread (ms) | call, ${cores} threads (ms) | speed-up | kernel, 1 thread (ms) | kernel, ${cores} threads (ms) | speed-up |`,
+          '| --- | --- | --- | --- | --- | --- | --- |',
+          ...quant.map((q) => `| ${q.what} | ${ms(q.one)} | ${ms(q.all)} | ${ratio(q.one, q.all)} | ${ms(q.oneK)} | ${ms(q.allK)} | ${ratio(q.oneK, q.allK)} |`),
+        ]
+      : []),
     '',
     `- From L = ${rows[0]!.L} to ${last.L} (×${last.L / rows[0]!.L}) the chunked scan's time grows ×${(last.chunked / rows[0]!.chunked).toFixed(1)}${fusedHere ? `, the fused scan's ×${(last.fused / rows[0]!.fused).toFixed(1)}` : ''}, attention's ×${(last.attn / rows[0]!.attn).toFixed(1)}.`,
     ...(fusedHere
@@ -166,6 +195,36 @@ export async function benchScanVsAttention(opts: { backend?: BackendName; length
         ? ['- In Node, webgpu is Dawn on lavapipe (Mesa\'s CPU Vulkan): the fused and chunked columns compare kernels (one dispatch per', '  run of positions against ~10 tfjs dispatches per doubling step), not a GPU\'s speed.']
         : []),
   ].join('\n');
+}
+
+/** Whether the backend's fused scan is the wasm kernel (whose thread count the bench varies). */
+function wasmPool(backend: string): boolean {
+  return backend === 'wasm';
+}
+
+/** The group quantizer on 1 thread and on `cores`: the quantize node's layout and KIVI's keys, [8, 16384, 64]. */
+async function quantizeThreads(cores: number, onThreads: <T>(n: number | undefined, f: () => Promise<T>) => Promise<T>) {
+  const [H, T, D] = [8, 16384, 64];
+  const x = fillGaussian(new Float32Array(H * T * D), 3, H, T, D);
+  const cases = [
+    { what: `quantize/group 4-bit, groups of 64 along D, [${H}, ${T}, ${D}]`, layout: axisLayout(H * T, D, 1, 64), opts: { bits: 4, symmetric: false } },
+    { what: `KIVI keys 2-bit, groups of 32 tokens per channel, [${H}, ${T}, ${D}]`, layout: kiviKeyLayout(H, T, D, T, 32), opts: { bits: 2, symmetric: false, roundHalfUp: true, float64: true } },
+  ];
+  const out: { what: string; one: number; all: number; oneK: number; allK: number }[] = [];
+  for (const c of cases) {
+    // The call's time (copies in and out included) and the kernel's alone (the pool's run), best of each.
+    let kernel = Infinity;
+    const run = async () => (kernel = Math.min(kernel, (await groupQuantizeWasm(x, c.layout, c.opts)).kernelMs));
+    await run(); // warm-up: the pool's workers instantiate the module
+    kernel = Infinity;
+    const one = await onThreads(1, () => best(5, run));
+    const oneK = kernel;
+    kernel = Infinity;
+    const all = await onThreads(cores, () => best(5, run));
+    log(`  ${c.what}: 1 thread ${one.toFixed(1)} ms (kernel ${oneK.toFixed(1)}), ${cores} threads ${all.toFixed(1)} ms (kernel ${kernel.toFixed(1)})`);
+    out.push({ what: c.what, one, all, oneK, allK: kernel });
+  }
+  return out;
 }
 
 /** Whether the backend has a fused scan kernel (else the "fused" column is empty). */

@@ -42,7 +42,7 @@ export function groupQuantizeWasm(
   x: Float32Array,
   layout: GroupLayout,
   opts: GroupQuantizeOptions,
-): Promise<{ out: Float32Array; codes: Uint32Array; scales: Float32Array; bytes: number }> {
+): Promise<{ out: Float32Array; codes: Uint32Array; scales: Float32Array; bytes: number; kernelMs: number }> {
   return exclusive(() => quantizeLocked(x, layout, opts));
 }
 
@@ -83,6 +83,7 @@ async function quantizeLocked(x: Float32Array, layout: GroupLayout, opts: GroupQ
   };
   new Uint32Array(buf, k.heapBase, CFG.length).set(CFG.map((f) => vals[f]));
   opts.tick?.(0);
+  const t0 = performance.now();
   await runOnPool(
     k,
     {
@@ -96,6 +97,7 @@ async function quantizeLocked(x: Float32Array, layout: GroupLayout, opts: GroupQ
     },
     opts,
   );
+  const kernelMs = performance.now() - t0;
   opts.tick?.(1);
   // Copies on the JS heap (a slice of a shared memory would be shared).
   const mem = k.memory.buffer;
@@ -105,5 +107,5 @@ async function quantizeLocked(x: Float32Array, layout: GroupLayout, opts: GroupQ
   codes.set(new Uint32Array(mem, codesAt, words));
   const scales = new Float32Array(nScales);
   scales.set(new Float32Array(mem, scalesAt, nScales));
-  return { out, codes, scales, bytes: top - k.heapBase };
+  return { out, codes, scales, bytes: top - k.heapBase, kernelMs };
 }
