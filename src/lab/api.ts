@@ -3,8 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { writeAtomic } from '../engine/node/files.js';
 import { dirname, join, resolve, sep } from 'node:path';
-import { compile, type CompileIssue, type Plan } from '../engine/compile/compile.js';
-import { planRun } from '../engine/compile/plan-run.js';
+import type { CompileIssue, Plan } from '../engine/compile/compile.js';
+import { planRun, planRunSync } from '../engine/compile/plan-run.js';
+import type { Override } from '../engine/schema/overrides.js';
 import { encodeNpy } from '../engine/io/npy.js';
 import type { BackendName } from '../engine/node.js';
 import type { Registry } from '../engine/registry.js';
@@ -77,10 +78,14 @@ export async function loadPipeline(path: string): Promise<{ doc: unknown; baseDi
   return { doc: JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, '')), baseDir: dirname(resolve(path)) };
 }
 
-/** Validates and compiles; the issues carry JSON paths and node ids. */
-export function validatePipeline(doc: unknown, opts: { registry?: Registry } = {}): { ok: true; plan: Plan } | { ok: false; issues: CompileIssue[] } {
-  const r = compile(doc, opts.registry ?? defaultRegistry);
-  return r.ok ? { ok: true, plan: r.plan } : r;
+/**
+ * Validates and compiles through planRun, as every host does, without reading files (a .npy source
+ * learns its shape when runPipeline or `ctxlab validate` reads its header); the issues carry JSON
+ * paths and node ids.
+ */
+export function validatePipeline(doc: unknown, opts: { registry?: Registry; overrides?: Override[]; memoryBudget?: number } = {}): { ok: true; plan: Plan } | { ok: false; issues: CompileIssue[] } {
+  const r = planRunSync(doc, opts.registry ?? defaultRegistry, { overrides: opts.overrides, memoryBudget: opts.memoryBudget });
+  return r.ok ? { ok: true, plan: r.plan } : { ok: false, issues: r.issues };
 }
 
 export interface RunPipelineOptions {
@@ -91,6 +96,8 @@ export interface RunPipelineOptions {
   allowRead?: string[];
   /** Bytes; refuse runs whose predicted peak exceeds it. */
   memoryBudget?: number;
+  /** Params to change before compiling, as `ctxlab run --set node.param=value` does. */
+  overrides?: Override[];
   onEvent?: (e: RunEvent) => void;
   registry?: Registry;
 }
@@ -114,7 +121,9 @@ export async function runPipeline(doc: unknown, opts: RunPipelineOptions = {}): 
   const baseDir = opts.baseDir ?? process.cwd();
   // As the CLI does: nodes learn what their files' headers say (a .npy's shape, a model's weight
   // bytes) before compiling, read under the run's policy, so the plan and the memory guard agree.
-  const r = await planRun(doc, registry, { baseDir, memoryBudget: opts.memoryBudget, readHead: ReadPolicy.of({ baseDir, allowRead: opts.allowRead }).reader().readHead });
+  const r = await planRun(doc, registry, {
+    baseDir, overrides: opts.overrides, memoryBudget: opts.memoryBudget, readHead: ReadPolicy.of({ baseDir, allowRead: opts.allowRead }).reader().readHead,
+  });
   if (!r.ok) throw new PipelineLoadError(r.issues);
   const result = await executePlan(r.plan, await nodeExecEnv(opts.backend ?? 'cpu', 'in-process', opts.allowRead), { onEvent: opts.onEvent });
   if (result.refused.length) throw new PipelineLoadError(refusalIssues(r.doc, result.refused));

@@ -15,5 +15,6 @@ export { tensor, f32, i32, type Tensor, type DType } from '../engine/tensor.js';
 export type { Value, PortShape, MetricsValue } from '../engine/values.js';
 export type { RunEvent, RunProfile, NodeProfile, BackendInfo } from '../engine/run/events.js';
 export { PIPELINE_FORMAT, PIPELINE_VERSION, type Pipeline } from '../engine/schema/pipeline.js';
+export type { Override } from '../engine/schema/overrides.js';
 export { exportTypeScript } from '../engine/export/typescript.js';
 export { exportPipelineJson, importPipelineJson } from '../engine/export/json.js';

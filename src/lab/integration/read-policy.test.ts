@@ -135,7 +135,8 @@ describe('ReadPolicy', () => {
   });
 
   it('confines the in-process API too: a node reading through ctx.readFile at run time is stopped there', async () => {
-    // runPipeline does not prepare the document, so this exercises the runtime's check, not prepare's.
+    // runPipeline prepares the document as `ctxlab run` does: source.text asks for the file's head, and
+    // the refusal stops the run there, as an issue at the path param, before anything runs.
     const doc = (path: string) => ({
       format: 'context-lab/pipeline', version: 1, name: 'reads',
       nodes: [{ id: 'secret', type: 'source.text', params: { path } }, { id: 'tok', type: 'tokenizer', params: { encoding: 'bytes' } }],
