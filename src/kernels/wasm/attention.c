@@ -304,45 +304,30 @@ EXPORT(scale) void scale(f32 *x, i32 n, f32 c) {
 
 // Gathered rows: dst row a (dstN floats) = src row rows[a] (its first n floats, the rest zeros);
 // rows[a] < 0 gives a zero row. One pass in the kernel's memory instead of a host copy per row.
-// Vector loads and stores, not memcpy: memory.copy on a shared memory is a runtime call in V8
-// (~1 µs each), which made a dilated selection's 170K rows take half a second.
 EXPORT(gather_rows) void gather_rows(const f32 *src, i32 n, const i32 *rows, i32 count, f32 *dst, i32 dstN) {
   for (i32 a = 0; a < count; a++) {
     f32 *d = dst + a * dstN;
     i32 e = 0;
     if (rows[a] >= 0) {
-      const f32 *s = src + rows[a] * n;
-      for (; e + 4 <= n; e += 4) wasm_v128_store(d + e, wasm_v128_load(s + e));
-      for (; e < n; e++) d[e] = s[e];
+      __builtin_memcpy(d, src + rows[a] * n, n * sizeof(f32));
+      e = n;
     }
     for (; e < dstN; e++) d[e] = 0;
   }
 }
 
-// K [Hkv][Tk][D] → tiles [Hkv][nT][D][Bk], zeros past Tk: 4 keys × 4 dims at a time, transposed in
-// registers rather than element by element.
+// K [Hkv][Tk][D] → tiles [Hkv][nT][D][Bk], zeros past Tk.
 EXPORT(pack_kt) void pack_kt(const f32 *k, f32 *kt, i32 Hkv, i32 Tk, i32 D, i32 Bk, i32 nT) {
   for (i32 g = 0; g < Hkv; g++)
     for (i32 t = 0; t < nT; t++) {
       f32 *dst = kt + (g * nT + t) * D * Bk;
-      for (i32 c = 0; c < Bk; c += 4) {
+      for (i32 c = 0; c < Bk; c++) {
         const i32 j = t * Bk + c;
-        const f32 *s0 = k + (g * Tk + j) * D;
-        i32 d = 0;
-        if (j + 3 < Tk)
-          for (; d + 4 <= D; d += 4) {
-            const v128_t r0 = wasm_v128_load(s0 + d), r1 = wasm_v128_load(s0 + D + d);
-            const v128_t r2 = wasm_v128_load(s0 + 2 * D + d), r3 = wasm_v128_load(s0 + 3 * D + d);
-            const v128_t a = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), b = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
-            const v128_t e = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), f = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-            wasm_v128_store(dst + d * Bk + c, wasm_i32x4_shuffle(a, e, 0, 1, 4, 5));
-            wasm_v128_store(dst + (d + 1) * Bk + c, wasm_i32x4_shuffle(a, e, 2, 3, 6, 7));
-            wasm_v128_store(dst + (d + 2) * Bk + c, wasm_i32x4_shuffle(b, f, 0, 1, 4, 5));
-            wasm_v128_store(dst + (d + 3) * Bk + c, wasm_i32x4_shuffle(b, f, 2, 3, 6, 7));
-          }
-        // The dims left over (D not a multiple of 4), or keys near/past Tk.
-        for (; d < D; d++)
-          for (i32 x = 0; x < 4; x++) dst[d * Bk + c + x] = j + x < Tk ? s0[x * D + d] : 0;
+        const f32 *src = k + (g * Tk + j) * D;
+        if (j < Tk)
+          for (i32 d = 0; d < D; d++) dst[d * Bk + c] = src[d];
+        else
+          for (i32 d = 0; d < D; d++) dst[d * Bk + c] = 0;
       }
     }
 }
