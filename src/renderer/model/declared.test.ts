@@ -5,7 +5,7 @@ import { evictionTimeline, kvCacheMetrics } from '../../nodes/kv-cache/metrics.j
 import { modelMemoryMetrics, passkeyMetrics, perplexityMetrics } from '../../nodes/model/metrics.js';
 import { positionMetrics } from '../../nodes/position/metrics.js';
 import type { AnyNodeDef } from '../../engine/node.js';
-import { metricsPortDeclaring, nodesDeclaring } from './declared.js';
+import { metricsPortDeclaring, nodesDeclaring, sourcesOfKind } from './declared.js';
 
 const def = (metrics: z.ZodType): AnyNodeDef => ({ ...registry.get('compare')!, outputs: { report: { kind: 'metrics', metrics } } }) as AnyNodeDef;
 
@@ -34,5 +34,22 @@ describe('nodes found by what they declare', () => {
     ];
     const defOf = (t: string) => (t === 'custom' ? def(z.looseObject({ timeline: evictionTimeline })) : registry.get(t));
     expect(nodesDeclaring(nodes, defOf, evictionTimeline, 'timeline')).toEqual([{ id: 'a', port: 'metrics' }, { id: 'd', port: 'report' }]);
+  });
+
+  it("finds what feeds an input by the kind of value it declares, whatever the port's name", () => {
+    const nodes = [
+      { id: 'plan', data: { type: 'model.memory' } },
+      { id: 'renamed', data: { type: 'planner' } },
+      { id: 'alone', data: { type: 'model.memory' } },
+    ];
+    // A planner whose model input is called `cfg`, beside a tensor input that a name search would not tell apart.
+    const planner = { ...registry.get('model.memory')!, inputs: { weights: { kind: 'tensor' }, cfg: { kind: 'model' } } } as AnyNodeDef;
+    const defOf = (t: string) => (t === 'planner' ? planner : registry.get(t));
+    const edges = [
+      { source: 'cfgnode', sourceHandle: 'model', target: 'plan', targetHandle: 'model' },
+      { source: 'npy', sourceHandle: 'out', target: 'renamed', targetHandle: 'weights' },
+      { source: 'load', sourceHandle: 'model', target: 'renamed', targetHandle: 'cfg' },
+    ];
+    expect(sourcesOfKind(['plan', 'renamed', 'alone', 'missing'], nodes, edges, defOf, 'model')).toEqual(['cfgnode.model', 'load.model', '', '']);
   });
 });

@@ -1,7 +1,8 @@
-// Views find the nodes they draw by what the nodes declare (a metrics schema on an output port), not
-// by their type strings.
+// Views find the nodes they draw by what the nodes declare (a metrics schema on an output port, the
+// kind of value an input takes), not by their type strings or port names.
 import { z } from 'zod';
 import type { AnyNodeDef } from '../../engine/node.js';
+import type { PortKind } from '../../engine/values.js';
 
 /** The declared schema of field `field` of an object schema, optional unwrapped. */
 function fieldOf(schema: z.ZodType, field: string): z.ZodType | undefined {
@@ -32,5 +33,24 @@ export function nodesDeclaring(
   return nodes.flatMap((n) => {
     const port = metricsPortDeclaring(defOf(n.data.type), schema, field);
     return port ? [{ id: n.id, port }] : [];
+  });
+}
+
+/**
+ * For each of `ids`, the output ("node.port") connected to its input that declares values of `kind`
+ * (a model.memory's config comes with the `model` value it is given), or '' when none is.
+ */
+export function sourcesOfKind(
+  ids: readonly string[],
+  nodes: readonly { id: string; data: { type: string } }[],
+  edges: readonly { source: string; sourceHandle?: string | null; target: string; targetHandle?: string | null }[],
+  defOf: (type: string) => AnyNodeDef | undefined,
+  kind: PortKind,
+): string[] {
+  return ids.map((id) => {
+    const def = defOf(nodes.find((n) => n.id === id)?.data.type ?? '');
+    const inputs = new Set(Object.entries(def?.inputs ?? {}).filter(([, spec]) => spec.kind === kind).map(([port]) => port));
+    const e = edges.find((x) => x.target === id && x.targetHandle != null && inputs.has(x.targetHandle));
+    return e ? `${e.source}.${e.sourceHandle}` : '';
   });
 }

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { dict } from '../../../engine/dict.js';
 import { useApp } from '../../app-context.js';
 import type { Catalog } from '../../model/catalog.js';
-import { nodesDeclaring } from '../../model/declared.js';
+import { nodesDeclaring, sourcesOfKind } from '../../model/declared.js';
 import type { FlowNode } from '../../model/graph.js';
 import { formatBytes } from '../../model/format.js';
 import { fitReadout, memorySegments } from '../../model/model-memory.js';
@@ -26,12 +26,8 @@ export function ModelMemoryView() {
   const { editor, metrics, runner, catalog } = useApp();
   const declared = useStore(editor.store, (s) => memoryNodes(s.nodes, catalog), (a, b) => shallowEqual(a.map((d) => `${d.id}.${d.port}`), b.map((d) => `${d.id}.${d.port}`)));
   const ids = declared.map((d) => d.id);
-  // The port feeding each node's `model` input: its config is what the budget search needs.
-  const upstream = useStore(
-    editor.store,
-    (s) => ids.map((id) => s.edges.find((e) => e.target === id && e.targetHandle === 'model')).map((e) => (e ? `${e.source}.${e.sourceHandle}` : '')),
-    shallowEqual,
-  );
+  // The output feeding each node's input of kind `model`: that value's config is what the budget search needs.
+  const upstream = useStore(editor.store, (s) => sourcesOfKind(ids, s.nodes, s.edges, (t) => catalog.def(t), 'model'), shallowEqual);
   const done = useStore(metrics, (s) => ids.map((id) => `${id}@${s.nodes[id]?.profile?.endMs ?? ''}`), shallowEqual);
   const summaries = useStore(metrics, (s) => s.nodes);
   const [budgetText, setBudgetText] = useState('24GiB');
