@@ -1,6 +1,7 @@
 // The accuracy overlay's pipeline: every approximate node (one whose declaration names an exact
-// counterpart for its params) beside the exact computation on the same inputs, and only what they
-// need. Pure: a document and a registry in, a document and the pairs to compare out.
+// counterpart for its params, or one fed an output the exact computation lacks, such as a window mask)
+// beside the exact computation on the same inputs, and only what they need. Pure: a document and a
+// registry in, a document and the pairs to compare out.
 import type { AnyNodeDef, ExactCounterpart, ExactPort } from '../../engine/node.js';
 import type { Registry } from '../../engine/registry.js';
 import { deviation, isIncomparable, type Deviation, type Incomparable } from '../../engine/run/accuracy.js';
