@@ -19,7 +19,7 @@ import {
   type NodeChange,
   type OnConnectEnd,
 } from '@xyflow/react';
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent, type MutableRefObject, type PointerEvent as ReactPointerEvent, type RefObject } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent, type MutableRefObject, type RefObject } from 'react';
 import { checkPortKinds } from '../../engine/compile/compile.js';
 import { useApp } from '../app-context.js';
 import { canvasAspect, countOverlaps, estimateHeight, layoutGraph, makeRoom, NODE_WIDTH } from '../model/layout.js';
@@ -29,8 +29,8 @@ import type { Commands } from './commands.js';
 import { DND_MIME } from './Palette.js';
 import { PipelineNode } from './PipelineNode.js';
 import { ShapeEdge } from './ShapeEdge.js';
-import { GraphLayer, useFar } from './GraphLayer.js';
-import { hitNode, type Scene } from './graph-layer.js';
+import { GraphLayer, useFar, type Layer } from './GraphLayer.js';
+import { FAR_ZOOM, hitNode } from './graph-layer.js';
 
 const nodeTypes = { pipeline: PipelineNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -89,8 +89,8 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
   const empty = useStore(editor.store, (s) => s.nodes.length === 0);
   const lod = useRfStore((s) => lodLevel(s.transform[2]));
   const far = useFar();
-  // What the far-zoom layer drew, for hit-testing (null while the DOM nodes are shown).
-  const sceneRef = useRef<Scene | null>(null);
+  // The far-zoom layer, while it is shown.
+  const layerRef = useRef<Layer | null>(null);
   // The minimap only where it leaves the canvas room (in a 1024×700 window it would cover a third of it).
   const canvasRef = useRef<HTMLDivElement>(null);
   const [roomy, setRoomy] = useState(true);
@@ -101,7 +101,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
-  const farPointer = useFarPointer(sceneRef);
+  useFarInput(layerRef, canvasRef);
 
   // A change of detail level re-renders only this frame: the flow below keeps its props.
   return (
@@ -109,14 +109,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
       className={`canvas${lod ? ` lod lod-${lod}` : ''}${far ? ' far' : ''}`}
       ref={canvasRef}
       data-testid="canvas"
-      onPointerMove={(e) => {
-        mouseRef.current = { x: e.clientX, y: e.clientY };
-        farPointer.move(e);
-      }}
-      onPointerDownCapture={farPointer.down}
-      onPointerUp={farPointer.up}
-      onPointerCancel={farPointer.up}
-      onClickCapture={farPointer.click}
+      onPointerMove={(e) => (mouseRef.current = { x: e.clientX, y: e.clientY })}
       // A pan drags the pane: captured, the pointer's moves go straight to it instead of being
       // hit-tested against every node and edge under the cursor (a fifth of a pan frame at 500 nodes).
       onPointerDown={(e) => {
@@ -125,7 +118,7 @@ export function Canvas({ commands, mouseRef }: { commands: Commands; mouseRef: M
       }}
       onPointerLeave={() => (mouseRef.current = null)}
     >
-      <Flow commands={commands} mouseRef={mouseRef} canvasRef={canvasRef} roomy={roomy} sceneRef={sceneRef} />
+      <Flow commands={commands} mouseRef={mouseRef} canvasRef={canvasRef} roomy={roomy} layerRef={layerRef} />
       {empty && (
         <div className="canvas-empty">
           <div>
@@ -145,7 +138,7 @@ interface FlowProps {
   mouseRef: MutableRefObject<{ x: number; y: number } | null>;
   canvasRef: RefObject<HTMLDivElement | null>;
   roomy: boolean;
-  sceneRef: MutableRefObject<Scene | null>;
+  layerRef: MutableRefObject<Layer | null>;
 }
 
 /**
@@ -153,7 +146,7 @@ interface FlowProps {
  * renders: React Flow copies changed props into its store, which wakes each node's and edge's
  * subscription, so a careless render of this component costs every node and edge on a large graph.
  */
-const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, sceneRef }: FlowProps) {
+const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef }: FlowProps) {
   const app = useApp();
   const { editor, ui, catalog } = app;
   const nodes = useStore(editor.store, (s) => s.nodes);
@@ -292,7 +285,7 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, sceneRef
       paneClickDistance={CLICK_DISTANCE}
     >
       <Background variant={BackgroundVariant.Dots} gap={16} size={1.4} color="var(--grid)" />
-      <GraphLayer sceneRef={sceneRef} />
+      <GraphLayer layerRef={layerRef} />
       {roomy && <AutoMiniMap nodes={nodes} />}
       <Controls showInteractive={false} aria-label="Zoom controls">
         <ControlButton onClick={() => void commands.layout()} title="Auto-layout (L)" aria-label="Auto-layout">
@@ -308,67 +301,126 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, sceneRef
 });
 
 /**
- * Clicks and drags on nodes drawn by the far-zoom layer (their DOM is hidden, so the pane gets the
- * pointer): a press on a node selects it (Ctrl/⌘ adds or removes it) and dragging moves the
- * selection, through the same node changes React Flow sends; a press elsewhere is left to the pane
- * (pan, and a click deselects).
+ * Input while zoomed out, where the graph is drawn by the far-zoom layer (its DOM is hidden, so the
+ * pane gets the pointer). A press on a drawn node selects it (Ctrl/⌘ adds or removes it) and a drag
+ * moves the selection, through the same node changes React Flow sends. A drag elsewhere pans and the
+ * wheel zooms the layer's view only, handed to React Flow when the gesture ends: a React Flow
+ * viewport change wakes every node and edge component (hidden or not), which is what made a frame
+ * slow. A press that does not move deselects. Shift (box selection) and the panels stay React Flow's.
  */
-function useFarPointer(sceneRef: MutableRefObject<Scene | null>) {
+function useFarInput(layerRef: MutableRefObject<Layer | null>, canvasRef: RefObject<HTMLDivElement | null>) {
   const { editor, ui } = useApp();
   const rf = useStoreApi<FlowNode, FlowEdge>();
-  const press = useRef<{ pointer: number; x: number; y: number; start: Map<string, { x: number; y: number }>; moved: boolean } | null>(null);
-  const swallowClick = useRef(false);
-  return useMemo(() => {
-    const toFlow = (e: { clientX: number; clientY: number }) => {
-      const { domNode, transform } = rf.getState();
-      const box = domNode!.getBoundingClientRect();
-      return { x: (e.clientX - box.left - transform[0]) / transform[2], y: (e.clientY - box.top - transform[1]) / transform[2] };
+  useEffect(() => {
+    const el = canvasRef.current;
+    if (!el) return;
+    type Press = { pointer: number; x: number; y: number; moved: boolean } & (
+      | { kind: 'pan'; view: Layer['view'] }
+      | { kind: 'node'; start: Map<string, { x: number; y: number }> }
+    );
+    let press: Press | null = null;
+    let swallowClick = false;
+    let wheelSync = 0;
+    const origin = () => rf.getState().domNode!.getBoundingClientRect();
+    const toFlow = (e: { clientX: number; clientY: number }, v: Layer['view']) => {
+      const box = origin();
+      return { x: (e.clientX - box.left - v.x) / v.zoom, y: (e.clientY - box.top - v.y) / v.zoom };
     };
-    const changes = (e: { clientX: number; clientY: number }, dragging: boolean): NodeChange<FlowNode>[] => {
-      const p = press.current!;
-      const k = rf.getState().transform[2];
+    const moves = (e: PointerEvent, p: Press & { kind: 'node' }, zoom: number, dragging: boolean): NodeChange<FlowNode>[] => {
       const snap = ui.store.get().snap ? (v: number) => Math.round(v / SNAP_GRID[0]) * SNAP_GRID[0] : (v: number) => v;
-      return [...p.start].map(([id, at]) => ({ type: 'position', id, dragging, position: { x: snap(at.x + (e.clientX - p.x) / k), y: snap(at.y + (e.clientY - p.y) / k) } }));
+      return [...p.start].map(([id, at]) => ({ type: 'position', id, dragging, position: { x: snap(at.x + (e.clientX - p.x) / zoom), y: snap(at.y + (e.clientY - p.y) / zoom) } }));
     };
-    return {
-      down(e: ReactPointerEvent<HTMLDivElement>) {
-        swallowClick.current = false;
-        const scene = sceneRef.current;
-        if (!scene || e.button !== 0 || !(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
-        const at = toFlow(e);
-        const hit = hitNode(scene.nodes, at.x, at.y, 3 / rf.getState().transform[2]);
-        if (!hit) return;
-        // Not a pan: React Flow's pane never sees this press, nor the click that ends it.
-        e.preventDefault();
-        e.stopPropagation();
-        swallowClick.current = true;
-        const toggle = e.ctrlKey || e.metaKey;
-        if (toggle) editor.onNodesChange([{ type: 'select', id: hit.id, selected: !hit.selected }]);
-        else if (!hit.selected) editor.select(hit.id);
-        const nodes = editor.store.get().nodes.filter((n) => n.selected);
-        e.currentTarget.setPointerCapture?.(e.pointerId);
-        press.current = { pointer: e.pointerId, x: e.clientX, y: e.clientY, start: new Map(nodes.map((n) => [n.id, n.position])), moved: false };
-      },
-      move(e: ReactPointerEvent<HTMLDivElement>) {
-        const p = press.current;
-        if (!p || p.pointer !== e.pointerId) return;
-        if (!p.moved && Math.hypot(e.clientX - p.x, e.clientY - p.y) < CLICK_DISTANCE) return;
-        p.moved = true;
-        editor.onNodesChange(changes(e, true));
-      },
-      up(e: ReactPointerEvent<HTMLDivElement>) {
-        const p = press.current;
-        if (!p || p.pointer !== e.pointerId) return;
-        if (p.moved) editor.onNodesChange(changes(e, false));
-        press.current = null;
-      },
-      click(e: MouseEvent) {
-        if (!swallowClick.current) return;
-        swallowClick.current = false;
-        e.stopPropagation();
-      },
+    const down = (e: PointerEvent) => {
+      swallowClick = false;
+      const layer = layerRef.current;
+      if (!layer || e.button !== 0 || e.shiftKey || !(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
+      // Neither React Flow's pane nor d3-zoom sees this press (no mousedown follows a prevented pointerdown).
+      e.preventDefault();
+      e.stopPropagation();
+      el.setPointerCapture?.(e.pointerId);
+      const at = toFlow(e, layer.view);
+      const hit = hitNode(layer.scene().nodes, at.x, at.y, 3 / layer.view.zoom);
+      const base = { pointer: e.pointerId, x: e.clientX, y: e.clientY, moved: false };
+      if (!hit) {
+        layer.busy = true;
+        press = { ...base, kind: 'pan', view: { ...layer.view } };
+        return;
+      }
+      if (e.ctrlKey || e.metaKey) editor.onNodesChange([{ type: 'select', id: hit.id, selected: !hit.selected }]);
+      else if (!hit.selected) editor.select(hit.id);
+      const selected = editor.store.get().nodes.filter((n) => n.selected);
+      press = { ...base, kind: 'node', start: new Map(selected.map((n) => [n.id, n.position])) };
     };
-  }, [editor, ui, rf, sceneRef]);
+    const move = (e: PointerEvent) => {
+      const layer = layerRef.current;
+      if (!press || press.pointer !== e.pointerId || !layer) return;
+      if (!press.moved && Math.hypot(e.clientX - press.x, e.clientY - press.y) < CLICK_DISTANCE) return;
+      press.moved = true;
+      if (press.kind === 'pan') {
+        layer.view = { ...press.view, x: press.view.x + e.clientX - press.x, y: press.view.y + e.clientY - press.y };
+        layer.redraw();
+      } else editor.onNodesChange(moves(e, press, layer.view.zoom, true));
+    };
+    const up = (e: PointerEvent) => {
+      const p = press;
+      if (!p || p.pointer !== e.pointerId) return;
+      press = null;
+      swallowClick = true;
+      const layer = layerRef.current;
+      if (p.kind === 'node') {
+        if (p.moved && layer) editor.onNodesChange(moves(e, p, layer.view.zoom, false));
+        return;
+      }
+      if (!layer) return;
+      layer.busy = false;
+      if (p.moved) layer.sync();
+      else editor.select(null); // a click on the empty canvas
+    };
+    const click = (e: Event) => {
+      if (!swallowClick) return;
+      swallowClick = false;
+      e.stopPropagation();
+    };
+    const wheel = (e: WheelEvent) => {
+      const layer = layerRef.current;
+      if (!layer || (e.target as HTMLElement).closest('.react-flow__panel')) return;
+      e.preventDefault();
+      e.stopPropagation();
+      // React Flow's wheel zoom: ×2^(−deltaY/500) per pixel line, about the pointer, within its limits.
+      const { minZoom, maxZoom } = rf.getState();
+      const v = layer.view;
+      const zoom = Math.min(maxZoom, Math.max(minZoom, v.zoom * 2 ** (-e.deltaY * (e.deltaMode === 1 ? 0.05 : e.deltaMode ? 1 : 0.002))));
+      const box = origin();
+      const [px, py] = [e.clientX - box.left, e.clientY - box.top];
+      layer.view = { x: px - ((px - v.x) * zoom) / v.zoom, y: py - ((py - v.y) * zoom) / v.zoom, zoom };
+      clearTimeout(wheelSync);
+      // Zoomed in past the threshold: React Flow takes over at once (and shows the DOM nodes).
+      const done = () => {
+        layer.busy = false;
+        layer.sync();
+      };
+      if (zoom >= FAR_ZOOM) return done();
+      layer.busy = true;
+      layer.redraw();
+      wheelSync = window.setTimeout(done, 150);
+    };
+    const opts = { capture: true } as const;
+    el.addEventListener('pointerdown', down, opts);
+    el.addEventListener('pointermove', move, opts);
+    el.addEventListener('pointerup', up, opts);
+    el.addEventListener('pointercancel', up, opts);
+    el.addEventListener('click', click, opts);
+    el.addEventListener('wheel', wheel, { capture: true, passive: false });
+    return () => {
+      clearTimeout(wheelSync);
+      el.removeEventListener('pointerdown', down, opts);
+      el.removeEventListener('pointermove', move, opts);
+      el.removeEventListener('pointerup', up, opts);
+      el.removeEventListener('pointercancel', up, opts);
+      el.removeEventListener('click', click, opts);
+      el.removeEventListener('wheel', wheel, opts);
+    };
+  }, [editor, ui, rf, layerRef, canvasRef]);
 }
 
 /**

@@ -1,8 +1,8 @@
 // Zoomed out past FAR_ZOOM, the graph drawn on one <canvas> (graph-layer.ts) while React Flow's node
 // and edge DOM is hidden (styles.css: .canvas.far). It redraws on the next animation frame when the
-// viewport moves, and rebuilds its scene when the graph, the run state, the analysis or the UI
-// (heat, theme) changes; it never re-renders React. Pointer input stays with React Flow's pane:
-// Canvas.tsx hit-tests clicks and drags against the scene this layer publishes in `sceneRef`.
+// view moves, and rebuilds its scene when the graph, the run state, the analysis or the UI (heat,
+// theme) changes; it never re-renders React. Canvas.tsx handles the pointer and the wheel while it
+// is shown, through the `Layer` it publishes.
 import { useStore as useRfStore, useStoreApi, type ReactFlowState } from '@xyflow/react';
 import { memo, useEffect, useRef, type MutableRefObject } from 'react';
 import { useApp } from '../app-context.js';
@@ -17,6 +17,9 @@ import { heatColor } from './PipelineNode.js';
 type App = ReturnType<typeof useApp>;
 type FlowState = ReactFlowState<FlowNode, FlowEdge>;
 
+/** `?graphLayer=off`: DOM nodes at every zoom, the editor benchmark's side-by-side baseline (bench/editor.ts). */
+const LAYER_OFF = typeof location !== 'undefined' && new URLSearchParams(location.search).get('graphLayer') === 'off';
+
 /**
  * Whether the graph is drawn on the canvas: zoomed out past FAR_ZOOM, once every node has been
  * measured. A node not measured yet (a file just opened, a node just added) shows the DOM for the
@@ -24,7 +27,7 @@ type FlowState = ReactFlowState<FlowNode, FlowEdge>;
  */
 export function useFar(): boolean {
   const { editor } = useApp();
-  const zoomedOut = useRfStore((s) => s.transform[2] < FAR_ZOOM);
+  const zoomedOut = useRfStore((s) => !LAYER_OFF && s.transform[2] < FAR_ZOOM);
   const measured = useStore(editor.store, (s) => s.nodes.length > 0 && s.nodes.every((n) => n.measured?.height));
   return zoomedOut && measured;
 }
@@ -97,11 +100,29 @@ function buildScene(app: App, s: FlowState, css: CSSStyleDeclaration): Scene {
   return { nodes, edges };
 }
 
-export const GraphLayer = memo(function GraphLayer({ sceneRef }: { sceneRef: MutableRefObject<Scene | null> }) {
-  return useFar() ? <FarCanvas sceneRef={sceneRef} /> : null;
+/**
+ * The drawn layer, for Canvas.tsx's input handling while zoomed out. Pans and wheel zooms there move
+ * `view` and redraw the canvas without touching React Flow (whose store update wakes every node and
+ * edge component, hidden or not); the view is handed to React Flow when the gesture ends.
+ */
+export interface Layer {
+  /** The scene drawn, in flow coordinates. */
+  scene(): Scene;
+  /** The viewport drawn: React Flow's, except while a gesture moves it. */
+  view: { x: number; y: number; zoom: number };
+  /** A gesture is moving `view`: React Flow's transform is stale until `sync()`. */
+  busy: boolean;
+  /** Draws `view` on the next frame. */
+  redraw(): void;
+  /** Hands `view` to React Flow. */
+  sync(): void;
+}
+
+export const GraphLayer = memo(function GraphLayer({ layerRef }: { layerRef: MutableRefObject<Layer | null> }) {
+  return useFar() ? <FarCanvas layerRef={layerRef} /> : null;
 });
 
-function FarCanvas({ sceneRef }: { sceneRef: MutableRefObject<Scene | null> }) {
+function FarCanvas({ layerRef }: { layerRef: MutableRefObject<Layer | null> }) {
   const app = useApp();
   const rf = useStoreApi<FlowNode, FlowEdge>();
   const ref = useRef<HTMLCanvasElement>(null);
@@ -111,40 +132,51 @@ function FarCanvas({ sceneRef }: { sceneRef: MutableRefObject<Scene | null> }) {
     if (!ctx) return;
     let scene: Scene | null = null;
     let frame = 0;
-    const draw = () => {
+    const transform = () => {
+      const [x, y, zoom] = rf.getState().transform;
+      return { x, y, zoom };
+    };
+    const layer: Layer = {
+      scene: () => (scene ??= buildScene(app, rf.getState(), getComputedStyle(canvas))),
+      view: transform(),
+      busy: false,
+      redraw: () => void (frame ||= requestAnimationFrame(draw)),
+      sync: () => void rf.getState().panZoom?.setViewport(layer.view, { duration: 0 }),
+    };
+    function draw() {
       frame = 0;
       const s = rf.getState();
       const css = getComputedStyle(canvas);
-      scene ??= buildScene(app, s, css);
-      sceneRef.current = scene;
       const dpr = window.devicePixelRatio || 1;
       const [w, h] = [Math.round(s.width * dpr), Math.round(s.height * dpr)];
       if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
-      const [x, y, zoom] = s.transform;
-      drawScene(ctx, scene, { x, y, zoom, width: s.width, height: s.height }, dpr, { background: css.getPropertyValue('--node-bg').trim(), accent: css.getPropertyValue('--accent').trim() });
-    };
-    const redraw = () => void (frame ||= requestAnimationFrame(draw));
+      const palette = { background: css.getPropertyValue('--node-bg').trim(), accent: css.getPropertyValue('--accent').trim() };
+      drawScene(ctx!, layer.scene(), { ...layer.view, width: s.width, height: s.height }, dpr, palette);
+    }
     const rebuild = () => {
       scene = null;
-      redraw();
+      layer.redraw();
     };
     let last = rf.getState();
     const offs = [
       rf.subscribe((s) => {
         if (s.nodes !== last.nodes || s.edges !== last.edges) rebuild();
-        else if (s.transform !== last.transform || s.width !== last.width || s.height !== last.height) redraw();
+        // React Flow moved the view (fit, zoom buttons, minimap, a sync): draw what it shows.
+        if (s.transform !== last.transform && !layer.busy) layer.view = transform();
+        if (s.transform !== last.transform || s.width !== last.width || s.height !== last.height) layer.redraw();
         last = s;
       }),
       app.metrics.subscribe(rebuild),
       app.analysis.store.subscribe(rebuild),
       app.ui.store.subscribe(rebuild),
     ];
+    layerRef.current = layer;
     draw();
     return () => {
       cancelAnimationFrame(frame);
       for (const off of offs) off();
-      sceneRef.current = null;
+      if (layerRef.current === layer) layerRef.current = null;
     };
-  }, [app, rf, sceneRef]);
+  }, [app, rf, layerRef]);
   return <canvas ref={ref} className="graph-layer" data-testid="graph-layer" aria-hidden />;
 }
