@@ -1,6 +1,6 @@
 // The fused selective-scan kernels inside the editor's engine Web Worker: a pipeline run through the
-// UI with a Mamba block whose scan runs on the backend — the wasm SIMD kernel on wasm, the WGSL kernel
-// on webgpu (SwiftShader) — compared in the pipeline with the same block on the sequential recurrence
+// UI with a Mamba block whose scan runs on the backend — the wasm SIMD kernel on wasm (its channels on
+// every core: the kernel pool's Web Workers over shared memory), the WGSL kernel on webgpu (SwiftShader) — compared in the pipeline with the same block on the sequential recurrence
 // (plain TS: an independent computation) by a compare node and a check. A scan kernel that fell back
 // (the node's fallback badge, profile.fallbacks) fails the spec.
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ type AppHandle = {
   metrics: {
     get(): {
       nodes: Record<string, { status?: string; profile?: { fallbacks?: string[] }; outputs?: { metrics?: { metrics?: Record<string, number> } } }>;
-      run: { status?: string; checks: { ok: boolean; text: string }[]; backend?: { name?: string } };
+      run: { status?: string; checks: { ok: boolean; text: string }[]; backend?: { name?: string; threads?: number } };
     };
   };
 };
@@ -47,6 +47,7 @@ async function expectKernelRan(s: Session, backend: 'wasm' | 'webgpu') {
     const m = (window as unknown as { ctxlab_app: AppHandle }).ctxlab_app.metrics.get();
     return {
       backend: m.run.backend?.name,
+      threads: m.run.backend?.threads,
       status: m.nodes.fused?.status,
       fallbacks: m.nodes.fused?.profile?.fallbacks,
       maxAbs: m.nodes.cmp?.outputs?.metrics?.metrics?.maxAbs,
@@ -61,15 +62,18 @@ async function expectKernelRan(s: Session, backend: 'wasm' | 'webgpu') {
   expect(snap.maxAbs!).toBeLessThan(1e-4);
   expect(snap.checks.length).toBe(1);
   expect(snap.checks[0]!.ok, snap.checks[0]!.text).toBe(true);
+  return snap;
 }
 
 const s = useBrowserSession({ setup: (page) => dropPipeline(page, doc, 'scan-kernels-worker.json') });
 
 describe('fused selective-scan kernels in the engine Web Worker', () => {
-  it('wasm: the SIMD scan kernel matches the sequential recurrence, no fallback', async () => {
+  it('wasm: the SIMD scan kernel on every core matches the sequential recurrence, no fallback', async () => {
+    const cores = await s.page.evaluate(() => navigator.hardwareConcurrency);
     await selectBackend(s.page, 'wasm');
     expect(await run(s.page, 120_000)).toMatch(/^done/);
-    await expectKernelRan(s, 'wasm');
+    // A pool that could not start would show as a fallback ("… on 1 thread(s) instead of N").
+    expect((await expectKernelRan(s, 'wasm')).threads).toBe(cores);
     expect(s.errors).toEqual([]);
   });
 
