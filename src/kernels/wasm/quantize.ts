@@ -72,7 +72,8 @@ async function quantizeLocked(x: Float32Array, layout: GroupLayout, opts: GroupQ
   }
   const buf = k.memory.buffer;
   new Float32Array(buf, xAt, x.length).set(x);
-  new Float32Array(buf, outAt, x.length).set(x);
+  // Elements outside every group (KIVI's residual) pass through; when the groups cover x, the kernel writes all of out.
+  if (layout.rows * layout.len < x.length) new Float32Array(buf, outAt, x.length).set(x);
   new Uint32Array(buf, codesAt, words).fill(0);
   new Int32Array(buf, syncAt, 2).set([0, 0]);
   const l = layout;
