@@ -6,13 +6,9 @@
 import { useStore as useRfStore, useStoreApi, type ReactFlowState } from '@xyflow/react';
 import { memo, useEffect, useRef, type MutableRefObject } from 'react';
 import { useApp } from '../app-context.js';
-import { PORT_COLORS } from '../model/catalog.js';
 import type { FlowEdge, FlowNode } from '../model/graph.js';
-import { estimateHeight, NODE_WIDTH } from '../model/layout.js';
-import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
-import { drawScene, FAR_ZOOM, type Scene, type SceneEdge, type SceneNode } from './graph-layer.js';
-import { heatColor } from './PipelineNode.js';
+import { buildScene, drawScene, FAR_ZOOM, type Scene } from './graph-layer.js';
 
 type App = ReturnType<typeof useApp>;
 type FlowState = ReactFlowState<FlowNode, FlowEdge>;
@@ -32,72 +28,18 @@ export function useFar(): boolean {
   return zoomedOut && measured;
 }
 
-// An output's handle centre when React Flow has no bounds for it: model/layout.ts's port rows.
-const PORT_TOP = 58;
-const PORT_ROW = 21;
-
-/** The scene in flow coordinates, with the colours the DOM nodes would have. */
-function buildScene(app: App, s: FlowState, css: CSSStyleDeclaration): Scene {
-  const { catalog, metrics, analysis, ui } = app;
-  const runs = metrics.get().nodes;
-  const issues = analysis.store.get().byNode;
-  const heat = ui.store.get().heat;
-  const scale = heatScale(runs);
-  const v = (name: string) => css.getPropertyValue(name).trim();
-  const rings: Record<string, string | null> = {
-    idle: null,
-    queued: v('--text-3'),
-    running: v('--accent'),
-    done: v('--ok'),
-    cached: '#2bb3c0', // .st-cached .status-dot
-    failed: v('--err'),
-    skipped: v('--warn'),
-  };
-  const nodes: SceneNode[] = [];
-  const byId = new Map<string, SceneNode>();
-  for (const n of s.nodes) {
-    const pos = s.nodeLookup.get(n.id)?.internals.positionAbsolute ?? n.position;
-    const fam = catalog.familyStyle(catalog.def(n.data.type)?.family ?? 'unknown').color;
-    const m = runs[n.id];
-    let fill = fam;
-    if (heat !== 'off' && m?.status === 'done' && m.profile) {
-      const [value, max] = heat === 'ms' ? [m.profile.wallMs, scale.ms] : [m.profile.peakBytes, scale.bytes];
-      fill = heatColor(max > 0 ? value / max : 0);
-    }
-    const node: SceneNode = {
-      id: n.id,
-      x: pos.x,
-      y: pos.y,
-      w: n.measured?.width ?? NODE_WIDTH,
-      h: n.measured?.height ?? estimateHeight(n, catalog),
-      fill,
-      stripe: fam,
-      ring: rings[m?.status ?? 'idle'] ?? null,
-      issue: !!issues[n.id]?.length,
-      selected: !!n.selected,
-    };
-    nodes.push(node);
-    byId.set(n.id, node);
-  }
-  const handle = (node: SceneNode, kind: 'source' | 'target', port: string | null | undefined): { x: number; y: number } => {
-    const hb = s.nodeLookup.get(node.id)?.internals.handleBounds?.[kind]?.find((h) => h.id === port);
-    if (hb) return { x: node.x + hb.x + hb.width / 2, y: node.y + hb.y + hb.height / 2 };
-    const def = catalog.def(s.nodeLookup.get(node.id)?.data.type ?? '');
-    const i = Math.max(0, Object.keys((kind === 'source' ? def?.outputs : def?.inputs) ?? {}).indexOf(port ?? ''));
-    return { x: kind === 'source' ? node.x + node.w : node.x, y: node.y + PORT_TOP + (i + 0.5) * PORT_ROW };
-  };
-  const edges = new Map<string, SceneEdge[]>();
-  for (const e of s.edges) {
-    const [a, b] = [byId.get(e.source), byId.get(e.target)];
-    if (!a || !b) continue;
-    const kind = catalog.def(s.nodeLookup.get(e.source)?.data.type ?? '')?.outputs[e.sourceHandle ?? '']?.kind;
-    const color = kind ? PORT_COLORS[kind] : v('--border-strong');
-    const [p, q] = [handle(a, 'source', e.sourceHandle), handle(b, 'target', e.targetHandle)];
-    let list = edges.get(color);
-    if (!list) edges.set(color, (list = []));
-    list.push({ x0: p.x, y0: p.y, x1: q.x, y1: q.y, color });
-  }
-  return { nodes, edges };
+/** The scene of React Flow's graph, with the run state, analysis and heat mode of the app. */
+function sceneOf(app: App, s: FlowState, css: CSSStyleDeclaration): Scene {
+  return buildScene({
+    nodes: s.nodes,
+    edges: s.edges,
+    internals: (id) => s.nodeLookup.get(id)?.internals,
+    catalog: app.catalog,
+    runs: app.metrics.get().nodes,
+    issues: app.analysis.store.get().byNode,
+    heat: app.ui.store.get().heat,
+    color: (name) => css.getPropertyValue(name).trim(),
+  });
 }
 
 /**
@@ -137,7 +79,7 @@ function FarCanvas({ layerRef }: { layerRef: MutableRefObject<Layer | null> }) {
       return { x, y, zoom };
     };
     const layer: Layer = {
-      scene: () => (scene ??= buildScene(app, rf.getState(), getComputedStyle(canvas))),
+      scene: () => (scene ??= sceneOf(app, rf.getState(), getComputedStyle(canvas))),
       view: transform(),
       busy: false,
       redraw: () => void (frame ||= requestAnimationFrame(draw)),

@@ -11,21 +11,7 @@ import type { FlowNode } from '../model/graph.js';
 import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
 import type { ProgressDetail } from '../../engine/node.js';
-
-/** Heat colour of a node at `t` ∈ [0, 1] of the run's slowest (or largest); GraphLayer draws it too. */
-export const heatColor = (t: number) => {
-  // Cool → hot: blue, yellow, red.
-  const stops = [
-    [59, 130, 246],
-    [234, 179, 8],
-    [239, 68, 68],
-  ];
-  const x = Math.max(0, Math.min(1, t)) * 2;
-  const i = Math.min(1, Math.floor(x));
-  const f = x - i;
-  const c = stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f));
-  return `rgb(${c.join(',')})`;
-};
+import { heatColor } from './graph-layer.js';
 
 function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const { catalog, metrics, analysis, ui } = useApp();

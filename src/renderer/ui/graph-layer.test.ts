@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { drawScene, edgeControls, hitNode, visibleRect, type Scene, type SceneNode } from './graph-layer.js';
+import { registry } from '../../nodes/index.js';
+import { Catalog, PORT_COLORS } from '../model/catalog.js';
+import { makeEdge, makeNode, type FlowNode } from '../model/graph.js';
+import { estimateHeight, NODE_WIDTH } from '../model/layout.js';
+import type { NodeMetrics } from '../state/metrics.js';
+import { buildScene, drawScene, edgeControls, heatColor, hitNode, visibleRect, type Scene, type SceneInput, type SceneNode } from './graph-layer.js';
+
+const catalog = new Catalog(registry);
+const THEME: Record<string, string> = { '--ok': '#00aa00', '--err': '#ee0000', '--accent': '#0000ee', '--text-3': '#777777', '--warn': '#eeaa00', '--border-strong': '#333333' };
+const profile = (wallMs: number, peakBytes: number) => ({ wallMs, peakBytes }) as NodeMetrics['profile'];
 
 const node = (id: string, x: number, y: number, extra: Partial<SceneNode> = {}): SceneNode => ({ id, x, y, w: 200, h: 100, fill: '#111111', stripe: '#222222', ring: null, issue: false, selected: false, ...extra });
 
@@ -75,4 +84,43 @@ describe('graph layer', () => {
       { op: 'strokeRect', style: '#5b8cff', args: [375, -25, 250, 150] },
     ]);
   });
+
+  it('builds the scene with the colours of the DOM nodes: family, run state, heat, issues, selection', () => {
+    const qkv = { ...makeNode('qkv', 'source.synthetic-qkv', {}, { x: 0, y: 0 }), measured: { width: 236, height: 150 } } as FlowNode;
+    const att = { ...makeNode('att', 'attention', { variant: 'naive' }, { x: 400, y: 0 }), selected: true } as FlowNode;
+    const cmp = makeNode('cmp', 'compare', {}, { x: 800, y: 0 });
+    const input: SceneInput = {
+      nodes: [qkv, att, cmp],
+      edges: [makeEdge('qkv', 'k', 'att', 'k'), makeEdge('att', 'out', 'cmp', 'a')],
+      // React Flow measured qkv's handles; the others fall back to the layout's port rows.
+      internals: (id) => (id === 'qkv' ? { positionAbsolute: { x: 0, y: 0 }, handleBounds: { source: [{ id: 'k', x: 230, y: 80, width: 10, height: 10 }], target: [] } } : undefined),
+      catalog,
+      runs: { qkv: { status: 'done', profile: profile(10, 100) }, att: { status: 'running' }, cmp: { status: 'failed' } },
+      issues: { cmp: [{ message: 'b: missing input' }] },
+      heat: 'off',
+      color: (name) => THEME[name]!,
+    };
+    const scene = buildScene(input);
+    const [a, b, c] = scene.nodes;
+    const fam = (type: string) => catalog.familyStyle(catalog.def(type)!.family).color;
+    expect(a).toMatchObject({ id: 'qkv', x: 0, y: 0, w: 236, h: 150, fill: fam('source.synthetic-qkv'), ring: '#00aa00', issue: false, selected: false });
+    // Not measured: the layout's size estimate.
+    expect(b).toMatchObject({ id: 'att', x: 400, w: NODE_WIDTH, h: estimateHeight(att, catalog), fill: fam('attention'), ring: '#0000ee', selected: true });
+    expect(c).toMatchObject({ id: 'cmp', ring: '#ee0000', issue: true });
+    // Edges by the kind of their output port; an end at the measured handle's centre, or at the port's row.
+    const tensor = scene.edges.get(PORT_COLORS.tensor)!;
+    expect(tensor).toHaveLength(2);
+    expect(tensor[0]).toMatchObject({ x0: 235, y0: 85, x1: 400 });
+    const kRow = Object.keys(catalog.def('attention')!.inputs).indexOf('k');
+    expect(tensor[0]!.y1).toBe(58 + (kRow + 0.5) * 21);
+    expect(tensor[1]).toMatchObject({ x0: 400 + NODE_WIDTH, x1: 800 });
+
+    // Heat on: a finished node is filled with its heat colour, relative to the slowest node of the run.
+    const heated = buildScene({ ...input, heat: 'ms', runs: { qkv: { status: 'done', profile: profile(5, 100) }, att: { status: 'done', profile: profile(20, 50) } } });
+    expect(heated.nodes[0]!.fill).toBe(heatColor(0.25));
+    expect(heated.nodes[1]!.fill).toBe(heatColor(1));
+    expect(heatColor(1)).toBe('rgb(239,68,68)');
+    expect(heated.nodes[2]!.fill).toBe(fam('compare')); // not run: its family colour
+  });
 });
+

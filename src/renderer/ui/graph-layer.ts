@@ -2,6 +2,13 @@
 // is drawn on one <canvas> (GraphLayer.tsx) instead of 500 DOM boxes and 900 SVG edges that Chrome
 // would repaint on every frame of a pan. Pure functions: the scene (boxes and edge curves in flow
 // coordinates, with their colours), hit-testing, and drawing it for a viewport transform.
+import type { Catalog } from '../model/catalog.js';
+import { PORT_COLORS } from '../model/catalog.js';
+import type { FlowEdge, FlowNode } from '../model/graph.js';
+import { estimateHeight, NODE_WIDTH } from '../model/layout.js';
+import { heatScale } from '../state/derived.js';
+import type { NodeMetrics } from '../state/metrics.js';
+import type { HeatMode } from '../state/ui.js';
 
 /**
  * Below this zoom the graph is drawn on the canvas. The zoomed-out DOM text is 48 px at its last
@@ -54,6 +61,102 @@ export interface Palette {
   background: string;
   /** The selection and running colour (--accent). */
   accent: string;
+}
+
+/** Heat colour at `t` ∈ [0, 1] of the run's slowest (or largest) node: cool → hot, blue, yellow, red. */
+export const heatColor = (t: number) => {
+  const stops = [
+    [59, 130, 246],
+    [234, 179, 8],
+    [239, 68, 68],
+  ];
+  const x = Math.max(0, Math.min(1, t)) * 2;
+  const i = Math.min(1, Math.floor(x));
+  const f = x - i;
+  const c = stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f));
+  return `rgb(${c.join(',')})`;
+};
+
+type XY = { x: number; y: number };
+type HandleBox = { id?: string | null; x: number; y: number; width: number; height: number };
+
+/** What a scene is built from: the graph, React Flow's measurements, and the state the DOM nodes show. */
+export interface SceneInput {
+  nodes: readonly FlowNode[];
+  edges: readonly FlowEdge[];
+  /** React Flow's internals of a node: its absolute position and, once measured, its handles' boxes. */
+  internals(id: string): { positionAbsolute: XY; handleBounds?: { source: HandleBox[] | null; target: HandleBox[] | null } } | undefined;
+  catalog: Catalog;
+  runs: Record<string, NodeMetrics>;
+  issues: Record<string, readonly unknown[] | undefined>;
+  heat: HeatMode;
+  /** A theme colour by custom property name (`--ok`). */
+  color(name: string): string;
+}
+
+// An output's handle centre when React Flow has no bounds for it: model/layout.ts's port rows.
+const PORT_TOP = 58;
+const PORT_ROW = 21;
+
+/** The scene in flow coordinates, with the colours the DOM nodes would have (PipelineNode.tsx, styles.css). */
+export function buildScene(input: SceneInput): Scene {
+  const { catalog, runs, issues, heat, color } = input;
+  const scale = heatScale(runs);
+  const rings: Record<string, string | null> = {
+    idle: null,
+    queued: color('--text-3'),
+    running: color('--accent'),
+    done: color('--ok'),
+    cached: '#2bb3c0', // .st-cached .status-dot
+    failed: color('--err'),
+    skipped: color('--warn'),
+  };
+  const nodes: SceneNode[] = [];
+  const byId = new Map<string, SceneNode>();
+  for (const n of input.nodes) {
+    const pos = input.internals(n.id)?.positionAbsolute ?? n.position;
+    const fam = catalog.familyStyle(catalog.def(n.data.type)?.family ?? 'unknown').color;
+    const m = runs[n.id];
+    let fill = fam;
+    if (heat !== 'off' && m?.status === 'done' && m.profile) {
+      const [value, max] = heat === 'ms' ? [m.profile.wallMs, scale.ms] : [m.profile.peakBytes, scale.bytes];
+      fill = heatColor(max > 0 ? value / max : 0);
+    }
+    const node: SceneNode = {
+      id: n.id,
+      x: pos.x,
+      y: pos.y,
+      w: n.measured?.width ?? NODE_WIDTH,
+      h: n.measured?.height ?? estimateHeight(n, catalog),
+      fill,
+      stripe: fam,
+      ring: rings[m?.status ?? 'idle'] ?? null,
+      issue: !!issues[n.id]?.length,
+      selected: !!n.selected,
+    };
+    nodes.push(node);
+    byId.set(n.id, node);
+  }
+  const types = new Map(input.nodes.map((n) => [n.id, n.data.type]));
+  const handle = (node: SceneNode, side: 'source' | 'target', port: string | null | undefined): XY => {
+    const hb = input.internals(node.id)?.handleBounds?.[side]?.find((h) => h.id === port);
+    if (hb) return { x: node.x + hb.x + hb.width / 2, y: node.y + hb.y + hb.height / 2 };
+    const def = catalog.def(types.get(node.id) ?? '');
+    const i = Math.max(0, Object.keys((side === 'source' ? def?.outputs : def?.inputs) ?? {}).indexOf(port ?? ''));
+    return { x: side === 'source' ? node.x + node.w : node.x, y: node.y + PORT_TOP + (i + 0.5) * PORT_ROW };
+  };
+  const edges = new Map<string, SceneEdge[]>();
+  for (const e of input.edges) {
+    const [a, b] = [byId.get(e.source), byId.get(e.target)];
+    if (!a || !b) continue;
+    const kind = catalog.def(types.get(e.source) ?? '')?.outputs[e.sourceHandle ?? '']?.kind;
+    const stroke = kind ? PORT_COLORS[kind] : color('--border-strong');
+    const [p, q] = [handle(a, 'source', e.sourceHandle), handle(b, 'target', e.targetHandle)];
+    let list = edges.get(stroke);
+    if (!list) edges.set(stroke, (list = []));
+    list.push({ x0: p.x, y0: p.y, x1: q.x, y1: q.y, color: stroke });
+  }
+  return { nodes, edges };
 }
 
 /** The topmost node under a point in flow coordinates (the last drawn wins, as on screen), or null. */
