@@ -123,6 +123,7 @@ function ThreadsSelect({ value, disabled, onChange }: { value: number | undefine
   return (
     <select
       className="backend-select"
+      style={{ width: 'auto' }}
       aria-label="WASM threads"
       data-testid="wasm-threads"
       value={value ?? 'auto'}
