@@ -154,7 +154,7 @@ export interface FusedAttentionResult {
   kernelMs: number;
 }
 
-/** A job: rows r0..r0+rows−1 of head h over the tiles `codes` (t·2 + partial), written at row out0. */
+/** A job: rows r0..r0+rows−1 of head h over the tiles `codes` (t·4 + TileKind), written at row out0. */
 export interface Job {
   h: number;
   r0: number;
@@ -186,8 +186,14 @@ export interface JobPlan {
 }
 
 const SKIP = -1;
-const FULL = 0;
-const PARTIAL = 1;
+/**
+ * How a kernel treats a tile (the low 2 bits of a tile code): every pair passes (no mask); some
+ * pairs are masked, by any rule; or the interval rules pass everywhere in it and there is no rank-1
+ * term, so only the band rules (and padding) need evaluating per pair — e.g. the causal diagonal of
+ * a segment-masked tile (dilated attention's diagonal tiles).
+ */
+export const TileKind = { FULL: 0, PARTIAL: 1, BANDS: 3 } as const;
+const { FULL, PARTIAL, BANDS } = TileKind;
 
 /** Min and max of a[lo..hi) ignoring −1 (padding); [POS_INF, −1] when empty. */
 function range(a: Int32Array, lo: number, hi: number): [number, number] {
@@ -242,6 +248,7 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
     if (kmax < 0) return SKIP;
     const [qmin, qmax] = qr;
     let full = !padded(t) && rank1.length === 0;
+    let bandsOnly = rank1.length === 0;
     for (const b of bands) {
       const none = kmin >= b.gcol && qmin >= b.grow && (qmin - kmax > b.lo || kmin - qmax > b.hi);
       if (none) return SKIP;
@@ -252,9 +259,9 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
       const { ka, kb } = ivTile[x]![t]!;
       const { qa, qb } = ivq[x]!;
       if (kb[1] < qa[0] || qb[1] < ka[0]) return SKIP;
-      if (!(Math.max(qa[1], ka[1]) <= Math.min(qb[0], kb[0]))) full = false;
+      if (!(Math.max(qa[1], ka[1]) <= Math.min(qb[0], kb[0]))) full = bandsOnly = false;
     }
-    return full ? FULL : PARTIAL;
+    return full ? FULL : bandsOnly ? BANDS : PARTIAL;
   }
 
   const jobs: Job[] = [];
@@ -273,7 +280,7 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
         codes = [];
         for (const t of spec.tilesOf ? spec.tilesOf(h, r0, rows) : Array.from({ length: nT }, (_, t) => t)) {
           const c = classify(qr, ivq, t);
-          if (c !== SKIP) codes.push(t * 2 + c);
+          if (c !== SKIP) codes.push(t * 4 + c);
         }
         if (!spec.tilesOf) shared = codes;
       }

@@ -39,7 +39,7 @@ typedef struct {
   i32 relu;                // score mode: 0 softmax, 1 ReLU attention (relu(s)·v summed, / visible keys)
 } Config;
 
-// A job: rows r0..r0+rows−1 of head h, visiting nTiles tiles listed at tiles[tile0..] (t·2 + partial),
+// A job: rows r0..r0+rows−1 of head h, visiting nTiles tiles listed at tiles[tile0..] (t·4 + kind),
 // writing O rows out0.. and their (m, ℓ).
 typedef struct { i32 h, r0, rows, tile0, nTiles, out0, pad0, pad1; } Job;
 
@@ -121,8 +121,9 @@ static inline void pv4(const f32 *P, const f32 *V, i32 Bk, i32 Dv, f32 *O, const
   }
 }
 
-// Adds the ALiBi bias and, on partial tiles, applies the rules to one row of scores (keys j0..).
-static void modify_row(const Config *cf, f32 *S, i32 r, i32 j0, f32 slope, int partial) {
+// Adds the ALiBi bias and, on partial tiles, applies the rules to one row of scores (keys j0..):
+// kind 1 every rule, kind 3 the band rules only (attention-spec.ts's TileKind).
+static void modify_row(const Config *cf, f32 *S, i32 r, i32 j0, f32 slope, i32 kind) {
   const i32 *kpos = PTR(i32, cf->kpos) + j0;
   const i32 qp = PTR(i32, cf->qpos)[r];
   const v128_t vi = wasm_i32x4_splat(qp), ninf = wasm_f32x4_splat(NEG_INF);
@@ -130,11 +131,12 @@ static void modify_row(const Config *cf, f32 *S, i32 r, i32 j0, f32 slope, int p
   const Band *bands = PTR(Band, cf->band);
   const Interval *ivs = PTR(Interval, cf->interval);
   const Rank1 *r1 = PTR(Rank1, cf->rank1);
+  const i32 nInterval = kind == 3 ? 0 : cf->nInterval, nRank1 = kind == 3 ? 0 : cf->nRank1;
   for (i32 c = 0; c < cf->Bk; c += 4) {
     v128_t s = wasm_v128_load(S + c);
     v128_t vj = wasm_v128_load(kpos + c);
     if (slope != 0) s = wasm_f32x4_add(s, wasm_f32x4_mul(vslope, wasm_f32x4_sub(wasm_f32x4_convert_i32x4(vj), vqf)));
-    if (partial) {
+    if (kind) {
       v128_t ok = wasm_i32x4_ge(vj, wasm_i32x4_splat(0));
       for (i32 b = 0; b < cf->nBand; b++) {
         const Band *bd = bands + b;
@@ -144,13 +146,13 @@ static void modify_row(const Config *cf, f32 *S, i32 r, i32 j0, f32 slope, int p
         if (qp < bd->grow) pass = wasm_i32x4_splat(-1);
         ok = wasm_v128_and(ok, pass);
       }
-      for (i32 t = 0; t < cf->nInterval; t++) {
+      for (i32 t = 0; t < nInterval; t++) {
         const Interval *iv = ivs + t;
         v128_t lo = wasm_i32x4_max(wasm_i32x4_splat(PTR(i32, iv->qa)[r]), wasm_v128_load(PTR(i32, iv->ka) + j0 + c));
         v128_t hi = wasm_i32x4_min(wasm_i32x4_splat(PTR(i32, iv->qb)[r]), wasm_v128_load(PTR(i32, iv->kb) + j0 + c));
         ok = wasm_v128_and(ok, wasm_i32x4_le(lo, hi));
       }
-      for (i32 t = 0; t < cf->nRank1; t++) {
+      for (i32 t = 0; t < nRank1; t++) {
         f32 w = PTR(f32, r1[t].qw)[r];
         if (w != 0) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(w), wasm_v128_load(PTR(f32, r1[t].kw) + j0 + c)));
       }
@@ -213,7 +215,7 @@ static void run_job(const Config *cf, const Job *jb, const i32 *tiles, f32 *scra
   for (i32 r = 0; r < groups * 4; r++) M[r] = NEG_INF, L[r] = 0;
   for (i32 e = 0; e < groups * 4 * Dv; e++) O[e] = 0;
   for (i32 ti = 0; ti < jb->nTiles; ti++) {
-    const i32 code = tiles[jb->tile0 + ti], t = code >> 1, partial = code & 1;
+    const i32 code = tiles[jb->tile0 + ti], t = code >> 2, kind = code & 3;
     const f32 *kt = Kt + t * D * Bk, *vt = V + t * Bk * Dv;
     for (i32 gr = 0; gr < groups; gr++) {
       // Rows past the job's last are computed on a copy of its last row and never stored.
@@ -223,7 +225,7 @@ static void run_job(const Config *cf, const Job *jb, const i32 *tiles, f32 *scra
       qk4(q0, q1, q2, q3, kt, D, Bk, S);
       for (i32 k = 0; k < 4; k++) {
         const i32 r = jb->r0 + (a + k < last ? a + k : last);
-        if (slope != 0 || partial) modify_row(cf, S + k * Bk, r, t * Bk, slope, partial);
+        if (slope != 0 || kind) modify_row(cf, S + k * Bk, r, t * Bk, slope, kind);
         if (cf->relu) relu_row(S + k * Bk, Bk, L + a + k), alpha[k] = 1.0f;
         else alpha[k] = softmax_row(S + k * Bk, Bk, M + a + k, L + a + k);
       }

@@ -92,8 +92,8 @@ var<workgroup> Ks: array<vec4<f32>, ${chunk * D4}>;
 var<workgroup> Vs: array<vec4<f32>, ${chunk * V4}>;
 var<workgroup> jobInfo: array<u32, 6>;
 
-/** Whether row r (position i) may see key j (position kp) under every band and interval rule. */
-fn visible(r: u32, i: i32, j: u32, kp: i32) -> bool {
+/** Whether row r (position i) may see key j (position kp) under every band rule and the first nIv interval rules. */
+fn visible(r: u32, i: i32, j: u32, kp: i32, nIv: u32) -> bool {
   if (kp < 0) { return false; }
   for (var b = 0u; b < P.nBand; b++) {
     let o = P.oBands + b * 4u;
@@ -101,7 +101,7 @@ fn visible(r: u32, i: i32, j: u32, kp: i32) -> bool {
     let ok = (d <= ints[o + 2u] && d >= -ints[o + 3u]) || kp < ints[o] || i < ints[o + 1u];
     if (!ok) { return false; }
   }
-  for (var t = 0u; t < P.nInterval; t++) {
+  for (var t = 0u; t < nIv; t++) {
     let o = P.oIntervals + t * 2u * (P.Tq + P.TkP);
     let lo = max(ints[o + r], ints[o + 2u * P.Tq + j]);
     let hi = min(ints[o + P.Tq + r], ints[o + 2u * P.Tq + P.TkP + j]);
@@ -162,8 +162,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let chunksPerTile = P.Bk / P.chunk;
   for (var step = 0u; step < nTiles * chunksPerTile; step++) {
     let code = u32(ints[P.oTiles + tile0 + step / chunksPerTile]);
-    let partial = (code & 1u) != 0u;
-    let j0 = (code >> 1u) * P.Bk + (step % chunksPerTile) * P.chunk;
+    // Tile kind (attention-spec.ts's TileKind): 0 full, 1 every rule, 3 the band rules only.
+    let partial = (code & 3u) != 0u;
+    let allRules = (code & 3u) == 1u;
+    let j0 = (code >> 2u) * P.Bk + (step % chunksPerTile) * P.chunk;
     workgroupBarrier();
     for (var x = lid; x < P.chunk * D4; x += WG) {
       let j = j0 + x / D4;
@@ -206,7 +208,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           var y = sc[x * KB + c];
           if (slope != 0.0) { y += slope * f32(kp - pos[x]); }
           if (partial) {
-            if (visible(r[x], pos[x], j, kp)) { y += rank1(r[x], j); } else { y = NEG; }
+            if (visible(r[x], pos[x], j, kp, select(0u, P.nInterval, allRules))) { if (allRules) { y += rank1(r[x], j); } } else { y = NEG; }
           }
           s[x * CHUNK + k0 + c] = y;
           cmax[x] = max(cmax[x], y);
