@@ -262,7 +262,8 @@ async function report(file: string, r: ServiceRunResult, flags: RunFlags): Promi
   const out: string[] = [];
   const b = p.backend;
   out.push(`backend: ${b.name}${b.name !== b.requested ? ` (requested ${b.requested}; fell back: ${b.fallbackReason})` : ''}` +
-    `${b.adapter ? ` · adapter ${b.adapter.vendor}/${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : ''} · ${b.host}`);
+    `${b.adapter ? ` · adapter ${b.adapter.vendor}/${b.adapter.architecture}${b.adapter.isFallbackAdapter ? ' (software fallback)' : ''}` : ''} · ${b.host}` +
+    `${b.threads ? ` · ${b.threads} kernel thread${b.threads === 1 ? '' : 's'}` : ''}`);
   // Everything from the pipeline (its name, messages, `why`) is printed escaped: it is untrusted text.
   out.push(`pipeline: ${terminalText(p.pipeline)} · ${p.nodes.length} nodes · ${ms(p.totalMs)} ms · peak with live values ${mib(p.measuredPeakBytes)} MiB measured, ${mib(p.predictedPeakBytes)} MiB predicted`);
   // The roofline's ceiling: what the percentages in the table are of.

@@ -1,8 +1,12 @@
-// The kernel pool's single-thread fallback: where SharedArrayBuffer is missing (a page that is not
-// cross-origin isolated) the kernels run over an unshared memory on this thread, say why through
-// `fallback`, and give the same bits as the threaded run.
+// The kernel pool: the engine's thread-count option reaches the kernels and the run's profile; and
+// its single-thread fallback: where SharedArrayBuffer is missing (a page that is not cross-origin
+// isolated) the kernels run over an unshared memory on this thread, say why through `fallback`, and
+// give the same bits as the threaded run.
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { nodeBackendSetup } from '../../engine/node/setup.js';
+import { EngineService } from '../../engine/run/service.js';
 import { fillGaussian } from '../../nodes/common/random.js';
+import { registry } from '../../nodes/index.js';
 
 const problem = (Dm: number, L: number, N: number) => {
   const g = (n: number, seed: number, s = 1) => fillGaussian(new Float32Array(n), seed, n).map((x) => x * s);
@@ -17,6 +21,37 @@ async function scanWith(threads: number, fallback: (why: string) => void) {
   await selectiveScanWasm(problem(dims.Dm, dims.L, dims.N), dims, true, y, s, { threads, fallback });
   return y;
 }
+
+describe('the thread count of a run', () => {
+  const doc = {
+    format: 'context-lab/pipeline',
+    version: 1,
+    name: 'threads',
+    nodes: [
+      { id: 'qkv', type: 'source.synthetic-qkv', params: { heads: 2, seqLen: 200, headDim: 32, seed: 1 }, position: { x: 0, y: 0 } },
+      { id: 'g4', type: 'quantize', params: { variant: 'group', bits: 4, groupSize: 32, axis: 1 }, position: { x: 300, y: 0 } },
+      { id: 'mamba', type: 'ssm.mamba-block', params: { dModel: 32, dState: 16, expand: 2, seed: 2, scan: 'chunked' }, position: { x: 300, y: 200 } },
+    ],
+    edges: [
+      { from: 'qkv.k', to: 'g4.in' },
+      { from: 'qkv.q', to: 'mamba.x' },
+    ],
+  };
+
+  it('ServiceRunOptions.threads reaches the wasm kernels and the profile (backend.threads); none on cpu', async () => {
+    const service = new EngineService(registry, { setup: nodeBackendSetup('test'), readFile: async () => new Uint8Array(), resolvePath: (_b, p) => p, now: () => performance.now() });
+    for (const threads of [1, 3]) {
+      const r = await service.run(doc, { backend: 'wasm', threads, cache: false });
+      expect(r.ok && r.status, JSON.stringify(!r.ok && r.issues)).toBe('ok');
+      if (!r.ok) return;
+      expect(r.profile.backend.threads).toBe(threads);
+      for (const n of r.profile.nodes) expect(n.fallbacks, n.nodeId).toBeUndefined();
+    }
+    const cpu = await service.run(doc, { backend: 'cpu', cache: false });
+    expect(cpu.ok && cpu.profile.backend.threads).toBeUndefined();
+    await (await import('./pool.js')).closeKernelPool();
+  }, 120_000);
+});
 
 describe('wasm kernel pool', () => {
   afterAll(async () => {
