@@ -51,7 +51,9 @@ static inline void put_code(u32 *codes, Pending *w, u32 ci, u32 per, u32 bits, u
   w->bits |= code << ((ci % per) * bits);
 }
 
-// Groups g0..g1−1, numbered row-major (row f, group g) = f·nG + g.
+// Groups g0..g1−1, numbered (a, g, b) with row f = a·f1 + b: the rows of one split that lie side by
+// side in memory (b: KIVI's channels, an inner axis) are consecutive for each group, so a run of
+// groups reads whole cache lines rather than one value per line (a strided column per group).
 EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
   const Cfg *p = PTR(Cfg, cfgOff);
   const f32 *x = PTR(f32, p->x);
@@ -61,7 +63,7 @@ EXPORT(quantize_groups) void quantize_groups(i32 cfgOff, u32 g0, u32 g1) {
   const u32 sym = p->symmetric;
   Pending w = {0, 0};
   for (u32 gi = g0; gi < g1; gi++) {
-    const u32 f = gi / p->nG, g = gi % p->nG, a = f / p->f1, b = f % p->f1;
+    const u32 a = gi / (p->nG * p->f1), r = gi % (p->nG * p->f1), g = r / p->f1, b = r % p->f1;
     const u32 j0 = g * p->G, j1 = j0 + p->G < p->len ? j0 + p->G : p->len;
     const u32 base = a * p->s1 + b * p->s2, js = p->js;
     f32 mn = x[base + j0 * js], mx = sym ? __builtin_fabsf(mn) : mn;
