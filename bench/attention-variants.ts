@@ -59,7 +59,7 @@ export async function benchAttentionVariants(): Promise<string> {
     'cosine to softmax attention on this workload is the known gap, not a bug (see docs/nodes.md).',
     '',
     'On wasm the masked/biased softmax variants (flash, flash-decoding, sliding window, Longformer, dilated, BigBird; ring and',
-    'dilated-distributed per device) run on the fused wasm SIMD kernel; ReLU attention and the kernelized variants run as tfjs ops.',
+    'dilated-distributed per device) and ReLU attention (its relu score mode) run on the fused wasm SIMD kernel; the kernelized variants run as tfjs ops.',
     `Load average at the end: ${loadavg()[0]!.toFixed(1)} (2 cores). Command: \`npm run bench -- --only attention-variants\`.`,
     '',
     '| T | variant | params | ms | peak MiB | predicted MiB | GFLOP | maxAbs vs exact | cosine vs exact |',
