@@ -140,6 +140,11 @@ describe('large graph', () => {
     await jitteryClick(s.page, empty);
     await expect.poll(() => selectedId(s.page)).toBeNull();
     expect(await s.page.textContent('[data-testid="inspector"]')).toContain(`${GROUPS * 5} nodes`);
+    // A double-click there opens quick add, as it does zoomed in.
+    await s.page.mouse.dblclick(empty.x, empty.y);
+    await s.page.waitForSelector('[aria-label="Search nodes to add"]');
+    await s.page.keyboard.press('Escape');
+    await s.page.waitForSelector('[aria-label="Search nodes to add"]', { state: 'detached' });
 
     // Select again, then zoom in past the threshold: the DOM nodes are back, the selection with them.
     await s.page.mouse.click(...xy(await onScreen(s.page, inside(cmp))));

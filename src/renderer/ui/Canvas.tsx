@@ -335,9 +335,10 @@ function useFarInput(layerRef: MutableRefObject<Layer | null>, canvasRef: RefObj
       const layer = layerRef.current;
       if (!layer || e.button !== 0 || e.shiftKey || !(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
       // Neither React Flow's pane nor d3-zoom sees this press (no mousedown follows a prevented pointerdown).
+      // The pane keeps the pointer, so that the click and double-click (quick add) that end it are the pane's.
       e.preventDefault();
       e.stopPropagation();
-      el.setPointerCapture?.(e.pointerId);
+      (e.target as HTMLElement).setPointerCapture?.(e.pointerId);
       const at = toFlow(e, layer.view);
       const hit = hitNode(layer.scene().nodes, at.x, at.y, 3 / layer.view.zoom);
       const base = { pointer: e.pointerId, x: e.clientX, y: e.clientY, moved: false };
