@@ -171,7 +171,8 @@ interface RangeMessage {
 interface PoolWorker {
   /** Instantiates the kernel in the worker unless it already has. */
   ensure(k: SharedKernel<unknown>): Promise<void>;
-  run(k: SharedKernel<unknown>, fn: string, args: number[], range?: RangeMessage): Promise<void>;
+  /** Resolves with the items the worker ran (range calls; a queue export's own return value). */
+  run(k: SharedKernel<unknown>, fn: string, args: number[], range?: RangeMessage): Promise<number>;
   /** Node: whether the worker keeps the process alive (only while it works). */
   hold(on: boolean): void;
   terminate(): void;
@@ -212,6 +213,7 @@ function poolWorker(post: (m: unknown) => void, listen: (onMessage: (m: any) => 
     async run(k, fn, args, range) {
       const r = await ask({ type: 'run', id: k.id, fn, args, range });
       if (r.error) throw new Error(`wasm kernel worker: ${r.error}`);
+      return Number(r.done) || 0;
     },
   };
 }
@@ -273,6 +275,9 @@ export function exclusive<T>(f: () => Promise<T>): Promise<T> {
 
 // ---- a call ----
 
+/** Items each thread ran in the last call (this thread first): benchmarks read it to see the threads share the work. */
+export const poolStats: { lastItems: number[] } = { lastItems: [] };
+
 export interface ThreadOptions {
   /** Threads; default: the configured count (setWasmKernelThreads), else the cores available. */
   threads?: number;
@@ -330,6 +335,7 @@ export async function runOnPool(k: SharedKernel<unknown>, call: PoolCall, opts: 
       return w.run(k, m.fn, m.args, range);
     }),
   );
+  let mine = 0;
   let finished = false;
   void all.then(
     () => (finished = true),
@@ -339,6 +345,7 @@ export async function runOnPool(k: SharedKernel<unknown>, call: PoolCall, opts: 
     let last = performance.now();
     for (let i = Atomics.add(sync, 0, 1); i < n; i = Atomics.add(sync, 0, 1)) {
       call.local(i);
+      mine++;
       const now = performance.now();
       if (opts.tick && now - last >= tickMs) {
         last = now;
@@ -350,7 +357,7 @@ export async function runOnPool(k: SharedKernel<unknown>, call: PoolCall, opts: 
       opts.tick?.(1);
       await Promise.race([all, new Promise((r) => setTimeout(r, tickMs))]);
     }
-    await all;
+    poolStats.lastItems = [mine, ...(await all)];
   } catch (err) {
     Atomics.store(new Int32Array(k.memory.buffer, call.cancel, 1), 0, 1); // workers stop after their current item
     await all.catch(() => undefined);

@@ -59,7 +59,7 @@ export function selectiveScanWasm(
   y: Float32Array,
   state: Float32Array,
   opts: ScanKernelOptions = {},
-): Promise<void> {
+): Promise<{ kernelMs: number }> {
   return exclusive(() => scanLocked(a, dims, deltaSoftplus, y, state, opts));
 }
 
@@ -70,7 +70,7 @@ async function scanLocked(
   y: Float32Array,
   state: Float32Array,
   opts: ScanKernelOptions,
-): Promise<void> {
+): Promise<{ kernelMs: number }> {
   const k = load();
   const { Dm, L, N, G } = dims;
   if (Dm % G !== 0) throw new Error(`selective scan: ${G} groups do not divide ${Dm} channels`);
@@ -143,6 +143,7 @@ async function scanLocked(
   }
   new Int32Array(buf, at.sync, 2).set([0, 0]);
   opts.tick?.(0);
+  const t0 = performance.now();
   await runOnPool(
     k,
     {
@@ -156,7 +157,9 @@ async function scanLocked(
     },
     opts,
   );
+  const kernelMs = performance.now() - t0;
   opts.tick?.(1);
   y.set(new Float32Array(k.memory.buffer, at.y, Dm * L));
   state.set(new Float32Array(k.memory.buffer, at.state, Dm * N));
+  return { kernelMs };
 }
