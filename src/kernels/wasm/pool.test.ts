@@ -13,6 +13,15 @@ const problem = (Dm: number, L: number, N: number) => {
   return { u: g(Dm * L, 1), delta: g(Dm * L, 2, 0.5), A: g(Dm * N, 3).map((x) => -Math.abs(x) - 0.1), B: g(N * L, 4), C: g(N * L, 5), D: g(Dm, 6) };
 };
 
+/** 3-bit codes of rows that interleave (inner axis 5): neighbouring groups share code words. */
+async function quantizeWith(threads: number, fallback: (why: string) => void) {
+  const { groupQuantizeWasm } = await import('./quantize.js');
+  const { axisLayout } = await import('../quantize-layout.js');
+  const x = fillGaussian(new Float32Array(4 * 500 * 5), 8, 4, 500, 5);
+  const r = await groupQuantizeWasm(x, axisLayout(4, 500, 5, 32), { bits: 3, symmetric: false, threads, fallback });
+  return [r.out, r.codes, r.scales];
+}
+
 async function scanWith(threads: number, fallback: (why: string) => void) {
   const { selectiveScanWasm } = await import('./scan.js');
   const dims = { Dm: 40, L: 300, N: 16, G: 1 };
@@ -60,9 +69,10 @@ describe('wasm kernel pool', () => {
     await (await import('./pool.js')).closeKernelPool();
   });
 
-  it('without SharedArrayBuffer: one thread, the reason told, the same bits as on 2 threads', async () => {
+  it('without SharedArrayBuffer: one thread, the reason told, the same bits as on 2 threads (scan, quantize)', async () => {
     const shared: string[] = [];
     const threaded = await scanWith(2, (w) => shared.push(w));
+    const threadedQ = await quantizeWith(2, (w) => shared.push(w));
     expect(shared).toEqual([]);
     await (await import('./pool.js')).closeKernelPool();
 
@@ -75,5 +85,9 @@ describe('wasm kernel pool', () => {
     const single = await scanWith(2, (w) => reasons.push(w));
     expect(reasons).toEqual([expect.stringMatching(/^wasm selective scan on 1 thread\(s\) instead of 2: SharedArrayBuffer is unavailable/)]);
     expect(Buffer.from(single.buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
+    // The quantizer's atomic OR of shared code words, on the unshared memory.
+    const singleQ = await quantizeWith(2, (w) => reasons.push(w));
+    expect(reasons[1]).toMatch(/^wasm group quantize on 1 thread\(s\) instead of 2: SharedArrayBuffer is unavailable/);
+    singleQ.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(threadedQ[i]!.buffer)), ['out', 'codes', 'scales'][i]).toBe(true));
   });
 });
