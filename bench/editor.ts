@@ -1,8 +1,9 @@
 // The editor on a large graph (issue 13 item 11), measured in headless Chromium with a trace: a
 // generated 500-node, 900-edge pipeline is dropped on the window (time to the first frame with every
 // node drawn), then panned at fit view and zoomed with the wheel; frame times come from the trace's
-// DrawFrame events, long main-thread tasks from its RunTask events. Serves the built web app
-// (`out/renderer`, rebuilt when the sources are newer) or the one at CTXLAB_URL.
+// DrawFrame events, long main-thread tasks from its RunTask events. Twice in one run: with React
+// Flow's DOM at every zoom (`?graphLayer=off`) and as shipped (the far-zoom canvas layer). Serves the
+// built web app (`out/renderer`, rebuilt when the sources are newer) or the one at CTXLAB_URL.
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -204,16 +205,23 @@ export async function benchEditor(): Promise<string> {
       // Zoom: wheel steps in and back out at the pointer, from the fit view. Near fit: to 2× the fit
       // zoom (still below the canvas layer's threshold). Far: to 4×, through the zoomed-out drawing's
       // steps and, with the canvas layer, across its threshold both ways.
+      // Wheel events are dispatched in the page every 16 ms (a trackpad's rate): Playwright's own wheel
+      // takes a round trip to the browser per step (~40 ms on a loaded machine), which would set the
+      // frame interval. A step waits for the main thread, so a slow frame delays the next step.
       const wheel = (name: string, steps: number) =>
-        traced(page, browser, `${name}-${v.slug}`, async () => {
-          await page.mouse.move(cx, cy);
-          for (const dir of [-1, 1]) {
-            for (let i = 0; i < steps; i++) {
-              await page.mouse.wheel(0, dir * 60);
-              await page.waitForTimeout(10);
-            }
-          }
-        });
+        traced(page, browser, `${name}-${v.slug}`, () =>
+          page.evaluate(
+            async ({ x, y, steps }) => {
+              const target = document.elementFromPoint(x, y)!;
+              for (const dir of [-1, 1])
+                for (let i = 0; i < steps; i++) {
+                  target.dispatchEvent(new WheelEvent('wheel', { deltaY: dir * 60, clientX: x, clientY: y, bubbles: true, cancelable: true }));
+                  await new Promise((done) => setTimeout(done, 16));
+                }
+            },
+            { x: cx, y: cy, steps },
+          ),
+        );
       const zoomNear = await wheel('zoom2x', 8);
       await page.click('[aria-label="Fit View"]');
       await page.waitForTimeout(500);
@@ -233,8 +241,8 @@ export async function benchEditor(): Promise<string> {
       `${GROUPS * 9} edges (${GROUPS} groups of synthetic Q/K/V → naive and flash attention → compare, .npy sink) is dropped on the`,
       'window: open is timed from the drop to the first frame with every node drawn (parse, validate, React Flow render',
       'and measure; compile with shape inference waits until the browser is idle). Then a 2 s drag pans it at fit view,',
-      '16 wheel steps zoom in to 2× the fit zoom and back out, and 40 to 4× and back (a step 10 ms after the last one',
-      "returned: a frame interval cannot be shorter than the input's). Frame times are the intervals between the trace's",
+      '16 wheel steps zoom in to 2× the fit zoom and back out, and 40 to 4× and back (wheel events dispatched in the page',
+      "16 ms apart; Playwright's wheel, a round trip per step, would set the interval). Frame times are the intervals between the trace's",
       "DrawFrame events while input arrives, long tasks the main thread's RunTask events over 50 ms, CPU/input the CPU time",
       'of those tasks per input event (thread time, which other processes on the machine change far less than frame times). Both',
       'ways of drawing are measured in this one run: "DOM only" is the app with `?graphLayer=off` (React Flow\'s node and',
