@@ -25,15 +25,19 @@ export function registerPeakMeasure(backend: BackendName, m: Measure): void {
   measures[backend] = m;
 }
 
-/** The backend's peak, measured on first use in this session; undefined when it has no measurement. */
-export function backendPeak(backend: BackendName, tf: typeof tfc): Promise<BackendPeak> | undefined {
+/**
+ * The backend's peak, measured on first use in this session (and again for another thread count:
+ * wasm's peak is per thread × its threads); undefined when it has no measurement.
+ */
+export function backendPeak(backend: BackendName, tf: typeof tfc, threads?: number): Promise<BackendPeak> | undefined {
   const m = measures[backend];
   if (!m) return undefined;
-  let p = cache.get(backend);
+  const key = threads ? `${backend}/${threads}` : backend;
+  let p = cache.get(key);
   if (!p) {
     p = m(tf);
-    cache.set(backend, p);
-    p.catch(() => cache.delete(backend));
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
   }
   return p;
 }

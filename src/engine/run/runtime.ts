@@ -267,7 +267,7 @@ export async function executePlan(plan: Plan, env: ExecEnv, opts: RunOptions = {
 /** The backend's measured peak, or why there is none (the profile says which). */
 async function measurePeak(env: ExecEnv): Promise<Pick<RunProfile, 'peak' | 'peakError'>> {
   try {
-    const p = backendPeak(env.backend.name, env.tf);
+    const p = backendPeak(env.backend.name, env.tf, env.backend.threads);
     return p ? { peak: await p } : { peakError: `no peak measurement for backend ${env.backend.name}` };
   } catch (err) {
     return { peakError: `the ${env.backend.name} peak could not be measured: ${(err as Error).message}` };

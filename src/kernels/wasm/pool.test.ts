@@ -47,13 +47,15 @@ describe('the thread count of a run', () => {
     ],
   };
 
-  it('ServiceRunOptions.threads reaches the wasm kernels and the profile (backend.threads); none on cpu', async () => {
+  it('ServiceRunOptions.threads reaches the wasm kernels and the profile (backend.threads, the peak); none on cpu', async () => {
     const service = new EngineService(registry, { setup: nodeBackendSetup('test'), readFile: async () => new Uint8Array(), resolvePath: (_b, p) => p, now: () => performance.now() });
     for (const threads of [1, 3]) {
       const r = await service.run(doc, { backend: 'wasm', threads, cache: false });
       expect(r.ok && r.status, JSON.stringify(!r.ok && r.issues)).toBe('ok');
       if (!r.ok) return;
       expect(r.profile.backend.threads).toBe(threads);
+      // The roofline's ceiling is per thread × the threads of this run (measured again for a new count).
+      expect(r.profile.peak?.method).toMatch(new RegExp(`× ${threads} thread`));
       for (const n of r.profile.nodes) expect(n.fallbacks, n.nodeId).toBeUndefined();
     }
     const cpu = await service.run(doc, { backend: 'cpu', cache: false });
