@@ -89,6 +89,11 @@ describe('large graph', () => {
 
     // A click on a drawn node selects it: the inspector shows it, and the canvas rings it in the accent colour.
     const cmp = await flowBox(s.page, 'cmp12');
+    const cursor = () => s.page.$eval('.react-flow__pane', (e) => getComputedStyle(e).cursor);
+    await s.page.mouse.move(...xy(await onScreen(s.page, inside(cmp))));
+    expect(await cursor()).toBe('pointer'); // over a drawn node
+    await s.page.mouse.move(...xy(await onScreen(s.page, { x: left.x - 100, y: left.y })));
+    expect(await cursor()).toBe('grab');
     await s.page.mouse.click(...xy(await onScreen(s.page, inside(cmp))));
     await expect.poll(() => selectedId(s.page)).toBe('cmp12');
     const ringAt = await onScreen(s.page, { x: cmp.x + cmp.w / 2, y: cmp.y });

@@ -354,6 +354,11 @@ function useFarInput(layerRef: MutableRefObject<Layer | null>, canvasRef: RefObj
     };
     const move = (e: PointerEvent) => {
       const layer = layerRef.current;
+      if (!press && layer) {
+        // Over a drawn node the pointer says it can be clicked (the pane's cursor is a hand).
+        const at = toFlow(e, layer.view);
+        el.classList.toggle('far-hover', !!hitNode(layer.scene().nodes, at.x, at.y, 3 / layer.view.zoom));
+      }
       if (!press || press.pointer !== e.pointerId || !layer) return;
       if (!press.moved && Math.hypot(e.clientX - press.x, e.clientY - press.y) < CLICK_DISTANCE) return;
       press.moved = true;
