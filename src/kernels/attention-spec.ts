@@ -49,6 +49,11 @@ export interface FusedAttentionSpec {
   rank1?: Rank1Rule[];
   /** ALiBi slope per query head: adds −m·(i − j). */
   slopes?: Float64Array | number[];
+  /**
+   * ALiBi slope per query row instead (a call whose rows come from several heads, e.g. dilated's
+   * sub-sequences): every query block's rows must share one (the kernels read each job's first row).
+   */
+  rowSlopes?: Float32Array;
   /** Query rows per job and keys per tile (a multiple of 8). */
   blockQ?: number;
   blockK?: number;
@@ -235,6 +240,11 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
   const kposIn = spec.kpos ?? Int32Array.from({ length: Tk }, (_, j) => j);
   const blocks = spec.queryBlocks ?? Array.from({ length: Math.ceil(Tq / Bq) }, (_, b) => ({ r0: b * Bq, rows: Math.min(Bq, Tq - b * Bq) }));
   const splits = Math.max(1, spec.splits ?? 1);
+  if (spec.slopes && spec.rowSlopes) throw new Error('fused attention: slopes per head and per row cannot be combined');
+  if (spec.rowSlopes)
+    for (const { r0, rows } of blocks)
+      for (let r = r0; r < r0 + rows; r++)
+        if (spec.rowSlopes[r] !== spec.rowSlopes[r0]) throw new Error(`fused attention: query rows ${r0} and ${r} of one block have different ALiBi slopes`);
 
   // Per-tile summaries: key position range, padding, interval ranges.
   const kposP = new Int32Array(TkP).fill(-1);

@@ -33,10 +33,11 @@ typedef struct {
   i32 D, Dv, Bk, nTiles;   // head dims (Dv a multiple of 8), keys per tile (multiple of 8), tiles per kv head
   i32 q, kt, v, o, ml;     // Q [H][Tq][D]; K tiles [Hkv][nTiles][D][Bk]; V [Hkv][nTiles·Bk][Dv]; O rows [..][Dv]; (m, ℓ) per O row
   i32 Tq, qpos, kpos;      // query rows per head; absolute position of each query row / key (−1: padding)
-  i32 slopes;              // ALiBi slope per head, log2 units (0: none): adds −m·(i − j)
+  i32 slopes;              // ALiBi slope per head (or per query row, see slopeByRow), log2 units (0: none): adds −m·(i − j)
   i32 nBand, band, nInterval, interval, nRank1, rank1;
   i32 group;               // query heads per kv head
   i32 relu;                // score mode: 0 softmax, 1 ReLU attention (relu(s)·v summed, / visible keys)
+  i32 slopeByRow;          // 1: slopes are per query row, one per job (its first row's)
 } Config;
 
 // A job: rows r0..r0+rows−1 of head h, visiting nTiles tiles listed at tiles[tile0..] (t·4 + kind),
@@ -209,7 +210,7 @@ static void run_job(const Config *cf, const Job *jb, const i32 *tiles, f32 *scra
   const f32 *Q = PTR(f32, cf->q) + ((i32)jb->h * cf->Tq + jb->r0) * D;
   const f32 *Kt = PTR(f32, cf->kt) + (i32)g * cf->nTiles * D * Bk;
   const f32 *V = PTR(f32, cf->v) + (i32)g * cf->nTiles * Bk * Dv;
-  const f32 slope = cf->slopes ? PTR(f32, cf->slopes)[jb->h] : 0.0f;
+  const f32 slope = cf->slopes ? PTR(f32, cf->slopes)[cf->slopeByRow ? jb->r0 : jb->h] : 0.0f;
   const i32 groups = (rows + 3) / 4;
   f32 *S = scratch, *alpha = S + 4 * Bk, *O = alpha + 4, *M = O + groups * 4 * Dv, *L = M + groups * 4;
   for (i32 r = 0; r < groups * 4; r++) M[r] = NEG_INF, L[r] = 0;

@@ -33,7 +33,7 @@ function oracle(s: FusedAttentionSpec, listed?: (h: number, r: number, j: number
         if (!ok) continue;
         let dot = 0;
         for (let d = 0; d < D; d++) dot += s.q[(h * Tq + r) * D + d]! * s.k[(g * Tk + j) * D + d]!;
-        sc[j] = dot * s.scale - Number(s.slopes?.[h] ?? 0) * (i - kp) + (s.rank1 ?? []).reduce((a, t) => a + t.qw[r]! * t.kw[j]!, 0);
+        sc[j] = dot * s.scale - Number(s.rowSlopes?.[r] ?? s.slopes?.[h] ?? 0) * (i - kp) + (s.rank1 ?? []).reduce((a, t) => a + t.qw[r]! * t.kw[j]!, 0);
       }
       if (s.score === 'relu') {
         // Σ relu(score)·v over the visible keys / their count; lse: ln(count).
@@ -84,6 +84,10 @@ const cases: [string, FusedAttentionSpec][] = [
   ['non-causal window ±5 with 3 global tokens (Longformer)', { ...base(2, 2, 60, 60, 8, 8), bands: [{ gcol: 3, grow: 3, lo: 5, hi: 5 }], blockQ: 8, blockK: 8 }],
   ['StreamingLLM: 4 sinks + 10 recent', { ...base(1, 1, 64, 64, 8, 8), bands: [{ gcol: 4, grow: 0, lo: 9, hi: 0 }], blockQ: 16, blockK: 8 }],
   ['ALiBi slopes, causal', { ...base(3, 3, 40, 40, 8, 8), bands: [causal], slopes: [0.5, 0.25, 0.125], blockK: 8 }],
+  [
+    'ALiBi slopes per row (one per 8-row block), GQA, causal',
+    { ...base(2, 1, 40, 40, 8, 8), bands: [causal], rowSlopes: Float32Array.from({ length: 40 }, (_, r) => 0.5 / (1 + Math.floor(r / 8))), blockQ: 8, blockK: 8 },
+  ],
   [
     'segments with a see-all segment and a cross-logit (interval + rank-1)',
     {
@@ -149,6 +153,11 @@ describe('fused wasm attention kernel', () => {
     const r = await fusedAttention({ ...base(1, 1, 512, 512, 8, 8), bands: [causal, { gcol: 0, grow: 0, lo: 15, hi: 0 }], blockQ: 16, blockK: 16 }, { threads: 1 });
     expect(r.tilesTotal).toBe(32 * 32);
     expect(r.tilesComputed).toBe(32 * 2 - 1);
+  });
+
+  it('refuses per-row ALiBi slopes that differ within a query block', async () => {
+    const spec = { ...base(1, 1, 16, 16, 8, 8), rowSlopes: Float32Array.from({ length: 16 }, (_, r) => r), blockQ: 8 };
+    await expect(fusedAttention(spec, { threads: 1 })).rejects.toThrow('query rows 0 and 1 of one block have different ALiBi slopes');
   });
 
   it('a row that sees no key gives 0 and log-sum-exp −∞', async () => {

@@ -18,7 +18,7 @@ export { closeKernelPool, KERNEL_WORKER_NAME, kernelThreads, setWasmKernelThread
 export type RunOptions = ThreadOptions;
 
 const LOG2E = Math.LOG2E;
-const CONFIG_INTS = 21;
+const CONFIG_INTS = 22;
 const JOB_INTS = 8;
 
 /** Totals over every call since the last reset (benchmarks read them; the kernel does not). */
@@ -114,7 +114,8 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   const pML = arena.alloc(outRows * 2 * 4);
   const pQpos = arena.alloc(Tq * 4);
   const pKpos = arena.alloc(TkP * 4);
-  const pSlopes = spec.slopes ? arena.alloc(H * 4) : 0;
+  const slopes = spec.rowSlopes ?? spec.slopes;
+  const pSlopes = slopes ? arena.alloc(slopes.length * 4) : 0;
   const pBand = arena.alloc(Math.max(1, bands.length) * 16);
   const pIv = arena.alloc(Math.max(1, intervals.length) * 16);
   const ivArrays = intervals.map((iv) => {
@@ -170,12 +171,12 @@ async function runLocked(spec: FusedAttentionSpec, opts: RunOptions): Promise<Fu
   }
   arena.i32(pQpos, Tq).set(qpos);
   arena.i32(pKpos, TkP).set(kposP);
-  if (spec.slopes) arena.f32(pSlopes, H).set(Array.from({ length: H }, (_, h) => Number(spec.slopes![h]) * LOG2E));
+  if (slopes) arena.f32(pSlopes, slopes.length).set(Array.from(slopes, (m) => Number(m) * LOG2E));
   const clamp = (n: number) => Math.max(-POS_INF, Math.min(POS_INF, n));
   arena.i32(pBand, Math.max(1, bands.length) * 4).set(bands.flatMap((b) => [b.gcol, b.grow, b.lo, b.hi].map(clamp)));
   arena.i32(pIv, Math.max(1, intervals.length) * 4).set(ivArrays.flat());
   arena.i32(pR1, Math.max(1, rank1.length) * 2).set(r1Arrays.flat());
-  arena.i32(pCfg, CONFIG_INTS).set([D, DvP, Bk, nT, pQ, pKt, pV, pO, pML, Tq, pQpos, pKpos, pSlopes, bands.length, pBand, intervals.length, pIv, rank1.length, pR1, H / Hkv, spec.score === 'relu' ? 1 : 0]);
+  arena.i32(pCfg, CONFIG_INTS).set([D, DvP, Bk, nT, pQ, pKt, pV, pO, pML, Tq, pQpos, pKpos, pSlopes, bands.length, pBand, intervals.length, pIv, rank1.length, pR1, H / Hkv, spec.score === 'relu' ? 1 : 0, spec.rowSlopes ? 1 : 0]);
   const jobsI = new Int32Array(jobList.length * JOB_INTS);
   const tilesI = new Int32Array(Math.max(1, nTiles));
   let tile0 = 0;

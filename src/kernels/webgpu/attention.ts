@@ -195,10 +195,11 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
     ints.set(iv.ka.subarray(0, Tk), at + 2 * Tq);
     ints.set(iv.kb.subarray(0, Tk), at + 2 * Tq + TkP);
   });
-  // Float side data: slopes per head, rank-1 pairs.
-  const oRank1 = H;
+  // Float side data: slopes per head (or per query row), rank-1 pairs.
+  const slopes = spec.rowSlopes ?? spec.slopes;
+  const oRank1 = slopes?.length ?? 0;
   const floats = new Float32Array(oRank1 + rank1.length * (Tq + TkP));
-  if (spec.slopes) for (let h = 0; h < H; h++) floats[h] = Number(spec.slopes[h]);
+  if (slopes) floats.set(Array.from(slopes, Number));
   rank1.forEach((t, x) => {
     floats.set(t.qw.subarray(0, Tq), oRank1 + x * (Tq + TkP));
     floats.set(t.kw.subarray(0, Tk), oRank1 + x * (Tq + TkP) + Tq);
@@ -238,7 +239,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
     });
     const params: Record<(typeof PARAM_FIELDS)[number], number> = {
       jobOffset: 0, nJobs: 0, dispatchX: 0, Tq, Tk, Bk: plan.Bk, group: H / Hkv, outRows,
-      nBand: bands.length, nInterval: intervals.length, nRank1: rank1.length, hasSlopes: spec.slopes ? 1 : 0,
+      nBand: bands.length, nInterval: intervals.length, nRank1: rank1.length, hasSlopes: spec.rowSlopes ? 2 : spec.slopes ? 1 : 0,
       oKpos, oJobs, oTiles, oBands, oIntervals, TkP, oRank1, scale: spec.scale,
       d4: Math.ceil(D / 4), v4: Math.ceil(Dv / 4), chunk: shape.chunk, pad: 0,
     };

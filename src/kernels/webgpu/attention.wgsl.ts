@@ -72,7 +72,7 @@ ${fields}
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 // qpos [Tq] at 0, kpos [TkP] (−1: padding), jobs, tile codes, bands, interval arrays
 @group(0) @binding(3) var<storage, read> ints: array<i32>;
-// ALiBi slope per head [H] at 0, then rank-1 pairs (qw [Tq], kw [TkP])
+// ALiBi slope per head [H] or per query row [Tq] at 0, then rank-1 pairs (qw [Tq], kw [TkP])
 @group(0) @binding(4) var<storage, read> floats: array<f32>;
 // O [outRows, Dv], then the log-sum-exp of each row [outRows]
 @group(0) @binding(5) var<storage, read_write> result: array<f32>;
@@ -132,7 +132,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let nTiles = workgroupUniformLoad(&jobInfo[4]);
   let out0 = workgroupUniformLoad(&jobInfo[5]);
   let g = h / P.group;
-  let slope = select(0.0, floats[h], P.hasSlopes != 0u);
+  // hasSlopes: 1 per head, 2 per query row (each job's rows share its first row's).
+  let slope = select(0.0, floats[select(h, r0, P.hasSlopes == 2u)], P.hasSlopes != 0u);
 
   // This invocation's rows: lid, lid + WG, … (a row past the job repeats its last row, unwritten).
   var r: array<u32, RB>;

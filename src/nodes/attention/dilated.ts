@@ -6,7 +6,7 @@
 // that scatter-and-merge is a few flops per kept row, done on the host in plain TS.
 // Work per pair and head: (T/w)·(w/r)²·D = T·w·D/r².
 import { z } from 'zod';
-import { headBias } from '../common/bias.js';
+import { biasTerms, headBias } from '../common/bias.js';
 import { f32, type Tensor } from '../../engine/tensor.js';
 import { commonParams, groupOf, scaleOf, type AttentionInputs, type AttentionVariant, uploadHead, defineVariant } from './common.js';
 import type { AttentionShape } from './reference.js';
@@ -54,75 +54,12 @@ export function dilatedPattern(p: Pick<P, 'segmentLengths' | 'dilationRates'>, T
 }
 
 /**
- * wasm: per head and pair, the kept positions gathered into contiguous rows and run on the fused
- * kernel (an interval rule keeps each row in its segment; causality and bias use the absolute
- * positions), its per-row log-sum-exp merging the pairs: O = Σₖ e^(lseₖ−M)·Oₖ / Σₖ e^(lseₖ−M).
- */
-async function runOnKernel(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
-  const { Tq, Tk, D, Dv } = s;
-  const off = Tk - Tq;
-  const out = new Float32Array(s.H * Tq * Dv);
-  const mRun = new Float64Array(Tq);
-  const lRun = new Float64Array(Tq);
-  const accRun = new Float64Array(Tq * Dv);
-  const pairs = p.segmentLengths.length;
-  ctx.track(mRun.byteLength * 2 + accRun.byteLength);
-  for (let h = 0; h < s.H; h++) {
-    const g = groupOf(h, s);
-    mRun.fill(-Infinity);
-    lRun.fill(0);
-    accRun.fill(0);
-    for (let pk = 0; pk < p.segmentLengths.length; pk++) {
-      const { W, kept } = geometry(p.segmentLengths[pk]!, p.dilationRates[pk]!, h, Tk);
-      const kpos = Int32Array.from({ length: Tk }, (_, x) => x).filter(kept);
-      const qpos = kpos.filter((x) => x >= off);
-      if (!qpos.length) continue;
-      const gather = (src: Float32Array, head: number, T: number, n: number, pos: Int32Array, shift: number) => {
-        const dst = new Float32Array(pos.length * n);
-        pos.forEach((x, a) => dst.set(src.subarray((head * T + x - shift) * n, (head * T + x - shift + 1) * n), a * n));
-        return dst;
-      };
-      const segQ = qpos.map((x) => Math.floor(x / W));
-      const segK = kpos.map((x) => Math.floor(x / W));
-      const r = await kernelCall(ctx, {
-        q: gather(q.data as Float32Array, h, Tq, D, qpos, off),
-        k: gather(k.data as Float32Array, g, Tk, D, kpos, 0),
-        v: gather(v.data as Float32Array, g, Tk, Dv, kpos, 0),
-        s: { H: 1, Hkv: 1, Tq: qpos.length, Tk: kpos.length, D, Dv },
-        p,
-        bias,
-        head0: h,
-        span: [(h * pairs + pk) / (s.H * pairs), (h * pairs + pk + 1) / (s.H * pairs)],
-        qpos,
-        kpos,
-        intervals: [{ qa: segQ, qb: segQ, ka: segK, kb: segK }],
-      });
-      qpos.forEach((x, a) => {
-        const lse = r.lse[a]!;
-        if (lse === -Infinity) return;
-        const row = x - off;
-        const mNew = Math.max(mRun[row]!, lse);
-        const cOld = Math.exp(mRun[row]! - mNew);
-        const cNew = Math.exp(lse - mNew);
-        mRun[row] = mNew;
-        lRun[row] = lRun[row]! * cOld + cNew;
-        for (let c = 0; c < Dv; c++) accRun[row * Dv + c] = accRun[row * Dv + c]! * cOld + r.out[a * Dv + c]! * cNew;
-      });
-    }
-    for (let row = 0; row < Tq; row++)
-      for (let c = 0; c < Dv; c++) out[(h * Tq + row) * Dv + c] = lRun[row]! > 0 ? accRun[row * Dv + c]! / lRun[row]! : 0;
-  }
-  ctx.release(mRun.byteLength * 2 + accRun.byteLength);
-  return f32([s.H, Tq, Dv], out, ['H', 'T', 'D']);
-}
-
-/**
- * wasm/webgpu without ALiBi: every (head, pair) as one sub-sequence of a single kernel call — their
- * kept positions concatenated, an interval rule on (sub-sequence, segment) ids keeping each row in its
- * own, and tile lists naming only the sub-sequence's own key tiles (planning proportional to the
- * tiles computed). One call instead of H × pairs small ones: the per-call layout, planning and
- * thread wake-up no longer dominate the short pairs; the kernel also merges each row's pairs. ALiBi's
- * slopes are per head (the kernel's), so with ALiBi each head and pair is its own call (runOnKernel).
+ * wasm/webgpu: every (head, pair) as one sub-sequence of a single kernel call — their kept positions
+ * concatenated, an interval rule on (sub-sequence, segment) ids keeping each row in its own, and
+ * tile lists naming only the sub-sequence's own key tiles (planning proportional to the tiles
+ * computed). One call instead of H × pairs small ones: the per-call layout, planning and thread
+ * wake-up no longer dominate the short pairs; the kernel also merges each row's pairs. ALiBi's
+ * slopes go per row (each sub-sequence's head's), since the call's rows come from every head.
  */
 async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
   const { Tq, Tk, D, Dv } = s;
@@ -200,6 +137,14 @@ async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q,
       const at = (u.h * Tq + u.qpos[a]! - off) * (1 + P);
       index[at + 1 + index[at]!++] = u.q0 + a;
     }
+  // ALiBi: each row gets its head's slope (summed over the ALiBi terms, as biasRules does per head);
+  // a sub-sequence's padding rows share its last block, so they get the same slope.
+  const alibi = biasTerms(bias).flatMap((t) => (t.type === 'alibi' ? [t.slopes] : []));
+  let rowSlopes: Float32Array | undefined;
+  if (alibi.length) {
+    rowSlopes = new Float32Array(nq);
+    for (const u of subs) rowSlopes.fill(alibi.reduce((m, sl) => m + sl[u.h % sl.length]!, 0), u.q0, u.q0 + Math.ceil(u.qpos.length / B) * B);
+  }
   const r = await kernelCall(ctx, {
     q: q.data as Float32Array,
     k: k.data as Float32Array,
@@ -208,7 +153,8 @@ async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q,
     kRows,
     s: { H: 1, Hkv: 1, Tq: nq, Tk: nk, D, Dv },
     p,
-    bias,
+    bias: bias && { ...bias, terms: biasTerms(bias).filter((t) => t.type !== 'alibi') },
+    rowSlopes,
     qpos: qposC,
     kpos: kposC,
     intervals: [{ qa: qid, qb: qid, ka: kid, kb: kid }],
@@ -220,10 +166,8 @@ async function runConcatenated(ctx: Parameters<AttentionVariant['run']>[0], { q,
   return f32([s.H, Tq, Dv], r.out, ['H', 'T', 'D']);
 }
 
-const hasAlibi = (bias: AttentionInputs['bias']) => bias?.terms.some((t) => t.type === 'alibi') ?? false;
-
 async function run(ctx: Parameters<AttentionVariant['run']>[0], { q, k, v, bias }: AttentionInputs, p: P, s: AttentionShape): Promise<Tensor> {
-  if (fusedAvailable(ctx)) return (hasAlibi(bias) ? runOnKernel : runConcatenated)(ctx, { q, k, v, bias }, p, s);
+  if (fusedAvailable(ctx)) return runConcatenated(ctx, { q, k, v, bias }, p, s);
   const { tf } = ctx;
   const scale = scaleOf(p, s.D);
   const off = s.Tk - s.Tq;

@@ -119,6 +119,10 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
       for (const causal of [true, false]) await onWgsl({ q, k, v, bias }, { variant: 'flash', causal });
     });
 
+  it('dilated with ALiBi: one call, each row with the slope of its head (rowSlopes), causal and non-causal', async () => {
+    for (const causal of [true, false]) await onWgsl({ q, k, v, bias: biases[0]![1] }, { variant: 'dilated', segmentLengths: [16, 64, 150], dilationRates: [1, 2, 4], causal });
+  });
+
   // Split-K merges on the device (attention-merge.wgsl.ts): 5 splits of a 700-key cache, a window that
   // leaves most splits empty for every row (their parts have lse −∞). Head dims 16 as above: the same
   // compiled shader (a new one takes lavapipe's LLVM up to a minute under load).

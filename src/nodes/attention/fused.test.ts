@@ -59,11 +59,13 @@ describe('exact attention on the fused wasm kernel', () => {
         await expectParity(attention, 'wasm', { q, k, v, bias }, { variant: 'flash', causal }, { atol: 1e-5 });
       });
 
-  it('dilated with ALiBi: one kernel call per head and (segment, rate) pair (the slopes are per head)', async () => {
-    const before = calls.n;
-    const alibi: BiasValue = { kind: 'bias', terms: [{ type: 'alibi', slopes: [0.5, 0.25, 0.125, 0.0625] }] };
-    await expectParity(attention, 'wasm', { q, k, v, bias: alibi }, { variant: 'dilated', segmentLengths: [8, 16, 45], dilationRates: [1, 2, 4], causal: true }, { atol: 1e-5 });
-    expect(calls.n).toBe(before + 4 * 3);
+  it('dilated with ALiBi (+ streaming): one kernel call, each row with the slope of its head (rowSlopes)', async () => {
+    const alibi: BiasValue = { kind: 'bias', terms: [{ type: 'alibi', slopes: [0.5, 0.25, 0.125, 0.0625] }, { type: 'alibi', slopes: [0.1] }, { type: 'streaming', sinkTokens: 2, recentTokens: 20 }] };
+    for (const causal of [true, false]) {
+      const before = calls.n;
+      await expectParity(attention, 'wasm', { q, k, v, bias: alibi }, { variant: 'dilated', segmentLengths: [8, 16, 45], dilationRates: [1, 2, 4], causal }, { atol: 1e-5 });
+      expect(calls.n).toBe(before + 1);
+    }
   });
 
   for (const [name, bias] of biases.filter(([n]) => !n.includes('ALiBi')))

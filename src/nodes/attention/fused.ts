@@ -101,6 +101,8 @@ export interface KernelCall extends Omit<FusedOptions, 'k' | 'v'> {
   kRows?: Int32Array;
   /** Rows merged by log-sum-exp in the kernel (FusedAttentionSpec.merge). */
   merge?: FusedAttentionSpec['merge'];
+  /** ALiBi slope per query row (FusedAttentionSpec.rowSlopes), for a call whose rows come from several heads; the bias then must hold no ALiBi term. */
+  rowSlopes?: Float32Array;
 }
 
 /** One call of the fused kernel with the variant's rules, the bias's rules, cancel and progress. */
@@ -109,6 +111,7 @@ export async function kernelCall(ctx: RunContext, c: KernelCall): Promise<FusedA
   const qpos = c.qpos ?? Int32Array.from({ length: s.Tq }, (_, r) => s.Tk - s.Tq + r);
   const kpos = c.kpos ?? Int32Array.from({ length: s.Tk }, (_, j) => j);
   const rules = biasRules(c.bias, s.H, qpos, kpos, c.head0);
+  if (c.rowSlopes && rules.slopes) throw new Error('fused attention: ALiBi slopes per row and an ALiBi bias term in one call');
   ctx.checkCancelled();
   const r = await runFusedKernel(
     ctx,
@@ -124,6 +127,7 @@ export async function kernelCall(ctx: RunContext, c: KernelCall): Promise<FusedA
       intervals: [...(c.intervals ?? []), ...rules.intervals],
       rank1: rules.rank1,
       slopes: rules.slopes,
+      rowSlopes: c.rowSlopes,
       blockQ: c.blockQ,
       blockK: c.blockK,
       queryBlocks: c.queryBlocks,
