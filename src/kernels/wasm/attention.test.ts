@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ctxlab } from '../../cli/testing.js';
 import { fillGaussian } from '../../nodes/common/random.js';
+import { planJobs, TileKind } from '../attention-spec.js';
 import { closeKernelPool, fusedAttention, kernelExp2, measureWasmPeak, POS_INF, unsharedMemoryImport, type FusedAttentionSpec } from './attention.js';
 
 const gauss = (n: number, seed: number) => fillGaussian(new Float32Array(n), seed, n);
@@ -153,6 +154,19 @@ describe('fused wasm attention kernel', () => {
     const r = await fusedAttention({ ...base(1, 1, 512, 512, 8, 8), bands: [causal, { gcol: 0, grow: 0, lo: 15, hi: 0 }], blockQ: 16, blockK: 16 }, { threads: 1 });
     expect(r.tilesTotal).toBe(32 * 32);
     expect(r.tilesComputed).toBe(32 * 2 - 1);
+  });
+
+  it('tile kinds: a segment mask uniform over a tile leaves only the band to evaluate on the causal diagonal', () => {
+    // Two segments of 16 (tile-aligned), causal, 8-key tiles and 8-row blocks.
+    const seg2 = Int32Array.from({ length: 32 }, (_, j) => (j < 16 ? 0 : 1));
+    const spec = { ...base(1, 1, 32, 32, 8, 8), bands: [causal], intervals: [{ qa: seg2, qb: seg2, ka: seg2, kb: seg2 }], blockQ: 8, blockK: 8 };
+    const kinds = (s: FusedAttentionSpec) => planJobs(s).jobs.sort((a, b) => a.r0 - b.r0).map((j) => j.codes.map((c) => [c >> 2, c & 3]));
+    // Block 1 (rows 8–15): tile 0 full, tile 1 its diagonal (bands only); block 2: only its own segment's diagonal.
+    expect(kinds(spec)).toEqual([[[0, TileKind.BANDS]], [[0, TileKind.FULL], [1, TileKind.BANDS]], [[2, TileKind.BANDS]], [[2, TileKind.FULL], [3, TileKind.BANDS]]]);
+    // A segment boundary inside a block (rows 12–15 are in segment 1), or a rank-1 term, needs every rule.
+    const seg3 = Int32Array.from({ length: 32 }, (_, j) => (j < 12 ? 0 : 1));
+    expect(kinds({ ...spec, intervals: [{ qa: seg3, qb: seg3, ka: seg3, kb: seg3 }] })[1]).toEqual([[0, TileKind.PARTIAL], [1, TileKind.PARTIAL]]);
+    expect(kinds({ ...spec, rank1: [{ qw: new Float32Array(32), kw: new Float32Array(32) }] })[1]).toEqual([[0, TileKind.PARTIAL], [1, TileKind.PARTIAL]]);
   });
 
   it('refuses per-row ALiBi slopes that differ within a query block', async () => {
