@@ -45,8 +45,12 @@ function newest(dir: string): number {
   return t;
 }
 
-/** Drops the document on the window; ms from the drop to the first frame with every node drawn. */
-async function openLarge(page: Page, text: string): Promise<number> {
+/**
+ * Drops the document on the window. `drawn`: ms from the drop to the first frame with every node
+ * drawn, as DOM nodes or by the far-zoom canvas layer; `dom`: to the frame where every DOM node is
+ * mounted and measured (with the layer, they mount behind it after the file is drawn).
+ */
+async function openLarge(page: Page, text: string): Promise<{ drawn: number; dom: number }> {
   return page.evaluate(async (text) => {
     const t0 = performance.now();
     const dt = new DataTransfer();
@@ -54,17 +58,20 @@ async function openLarge(page: Page, text: string): Promise<number> {
     const app = document.querySelector('.app')!;
     app.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
     app.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    let drawn = 0;
     const ok = await new Promise<boolean>((done) => {
       const check = () => {
-        const drawn = [...document.querySelectorAll('.react-flow__node[data-id]')].filter((e) => (e as HTMLElement).style.visibility !== 'hidden').length;
-        if (drawn >= 500) requestAnimationFrame(() => done(true));
+        const dom = [...document.querySelectorAll('.react-flow__node[data-id]')].filter((e) => (e as HTMLElement).style.visibility === 'visible').length;
+        const layer = Number(document.querySelector<HTMLElement>('.canvas.far [data-testid="graph-layer"]')?.dataset.nodes ?? 0);
+        if (!drawn && (dom >= 500 || layer >= 500)) drawn = performance.now() - t0;
+        if (dom >= 500) requestAnimationFrame(() => done(true));
         else if (performance.now() - t0 > 60_000) done(false);
         else requestAnimationFrame(check);
       };
       check();
     });
     if (!ok) throw new Error(`only ${document.querySelectorAll('.react-flow__node[data-id]').length} nodes drawn after 60 s`);
-    return performance.now() - t0;
+    return { drawn, dom: performance.now() - t0 };
   }, text);
 }
 
@@ -136,8 +143,10 @@ const PROSE = [
   "Flow's viewport is set once when the gesture ends, so its components sleep; clicks and drags on a drawn node are",
   'hit-tested on the canvas (select, Ctrl/⌘ toggles, drag moves the selection). Zooming in past the threshold hands',
   'over to the DOM nodes (one slower frame, in the 4× row, whose later steps are DOM frames of a quarter of the graph).',
-  'Open is alike in both: the file opens at the default zoom with DOM nodes, which React Flow must measure, and is',
-  'fitted afterwards.',
+  'A file too large to lay out on open (over 300 nodes) whose fit is below the threshold is fitted at once on the',
+  "layout's size estimates and drawn by the layer; React Flow gets its nodes hidden and mounts 50 more each time the",
+  'browser is idle (zooming in mounts the rest), so "drawn" comes long before "DOM", which the DOM-only app must reach',
+  'before it shows anything.',
 ];
 
 export async function benchEditor(): Promise<string> {
@@ -172,7 +181,7 @@ export async function benchEditor(): Promise<string> {
       { name: 'DOM only', slug: 'dom', query: '?graphLayer=off' },
       { name: 'canvas layer', slug: 'layer', query: '' },
     ];
-    const openMs = new Map(variants.map((v) => [v.name, [] as number[]]));
+    const openMs = new Map(variants.map((v) => [v.name, [] as { drawn: number; dom: number }[]]));
     for (let i = 0; i < 3; i++)
       for (const v of variants) {
         await page.goto(url + v.query);
@@ -239,8 +248,9 @@ export async function benchEditor(): Promise<string> {
       '',
       `\`bench/editor.ts\`: headless ${browser.version()} on ${cpus().length} cores, 1480×900 window. A generated pipeline of 500 nodes and`,
       `${GROUPS * 9} edges (${GROUPS} groups of synthetic Q/K/V → naive and flash attention → compare, .npy sink) is dropped on the`,
-      'window: open is timed from the drop to the first frame with every node drawn (parse, validate, React Flow render',
-      'and measure; compile with shape inference waits until the browser is idle). Then a 2 s drag pans it at fit view,',
+      'window: open is timed from the drop to the first frame with every node drawn, as DOM nodes or by the canvas layer',
+      '(parse, validate, React Flow render and measure; compile with shape inference waits until the browser is idle), and',
+      'to the frame where every DOM node is mounted and measured. Then a 2 s drag pans it at fit view,',
       '16 wheel steps zoom in to 2× the fit zoom and back out, and 40 to 4× and back (wheel events dispatched in the page',
       "16 ms apart; Playwright's wheel, a round trip per step, would set the interval). Frame times are the intervals between the trace's",
       "DrawFrame events while input arrives, long tasks the main thread's RunTask events over 50 ms, CPU/input the CPU time",
@@ -249,7 +259,10 @@ export async function benchEditor(): Promise<string> {
       'edge DOM at every zoom), "canvas layer" the app as shipped (below zoom 0.18 the graph is drawn on one canvas).',
       `Load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after${load0 > 1 || load1 > 1 ? ' (a shared machine: figures under load; compare the two rows, not runs)' : ''}.`,
       '',
-      ...variants.map((v) => `- Open, ${v.name}: ${openMs.get(v.name)!.map((m) => `${m.toFixed(0)} ms`).join(', ')} (the first open is cold; target < 1500 ms).`),
+      ...variants.map(
+        (v) =>
+          `- Open, ${v.name}: every node drawn after ${openMs.get(v.name)!.map((m) => `${m.drawn.toFixed(0)}`).join(', ')} ms; every DOM node mounted and measured after ${openMs.get(v.name)!.map((m) => `${m.dom.toFixed(0)}`).join(', ')} ms (the first open is cold; target < 1500 ms).`,
+      ),
       '',
       '| interaction | frames | median ms | p95 ms | max ms | long tasks | CPU/input ms |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

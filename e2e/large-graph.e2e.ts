@@ -1,11 +1,13 @@
 // A large graph zoomed out past the threshold is drawn on one canvas (ui/GraphLayer.tsx) with React
 // Flow's node DOM hidden: the canvas shows every node in its colour where the node is, a click on a
 // drawn node selects it, a drag moves it, a drag on the empty canvas pans (handed to React Flow at its
-// end), a click on the empty pane deselects, and zooming in brings the DOM nodes back. Also: a click
-// on the empty pane with a hand's jitter deselects at any zoom.
+// end), a click on the empty pane deselects, and zooming in brings the DOM nodes back. A file too
+// large to lay out is drawn before its DOM nodes are mounted. Also: a click on the empty pane with a
+// hand's jitter deselects at any zoom.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { largePipeline } from '../bench/editor.js';
+import { FAR_ZOOM } from '../src/renderer/ui/graph-layer.js';
 import { dropPipeline, openExample, shot, useBrowserSession } from './helpers.js';
 
 const s = useBrowserSession({ webgpu: false });
@@ -180,6 +182,38 @@ describe('large graph', () => {
     expect(pane).not.toBeNull();
     await jitteryClick(s.page, pane!);
     await expect.poll(() => selectedId(s.page)).toBeNull();
+    expect(s.errors).toEqual([]);
+  });
+
+  it('draws a 500-node file on the canvas before its DOM nodes exist, then mounts them behind it', async () => {
+    // Every animation frame from the drop: the DOM nodes mounted when the layer first showed all 500.
+    await s.page.evaluate(() => {
+      const w = window as unknown as { domAtDraw?: number };
+      delete w.domAtDraw;
+      const check = () => {
+        const layer = Number(document.querySelector<HTMLElement>('.canvas.far [data-testid="graph-layer"]')?.dataset.nodes ?? 0);
+        if (layer >= 500) w.domAtDraw = document.querySelectorAll('.react-flow__node[data-id]').length;
+        else requestAnimationFrame(check);
+      };
+      requestAnimationFrame(check);
+    });
+    await dropPipeline(s.page, JSON.parse(largePipeline()), 'large-500.json');
+    await s.page.waitForFunction(() => (window as unknown as { domAtDraw?: number }).domAtDraw !== undefined, null, { timeout: 30_000 });
+    expect(await s.page.evaluate(() => (window as unknown as { domAtDraw: number }).domAtDraw)).toBeLessThan(500);
+    // Then every DOM node is mounted and measured (hidden under the layer), the layer still drawing.
+    await s.page.waitForFunction(() => [...document.querySelectorAll('.react-flow__node[data-id]')].filter((e) => (e as HTMLElement).style.visibility === 'visible').length === 500, null, { timeout: 60_000 });
+    expect(await s.page.locator('.canvas.far [data-testid="graph-layer"]').count()).toBe(1);
+    const px = await pixel(s.page, await onScreen(s.page, inside(await flowBox(s.page, 'flash57'))));
+    expect(px[3]).toBe(255);
+    // Zoomed in past the threshold: the DOM nodes.
+    const at = await onScreen(s.page, inside(await flowBox(s.page, 'flash57')));
+    await s.page.mouse.move(at.x, at.y);
+    for (let i = 0; i < 40 && (await viewport(s.page)).zoom < FAR_ZOOM * 1.5; i++) {
+      await s.page.mouse.wheel(0, -100);
+      await s.page.waitForTimeout(40);
+    }
+    await s.page.waitForSelector('[data-testid="graph-layer"]', { state: 'detached' });
+    expect(await s.page.locator('.react-flow__node[data-id="flash57"]').evaluate((e) => getComputedStyle(e).visibility)).toBe('visible');
     expect(s.errors).toEqual([]);
   });
 

@@ -3,6 +3,7 @@
 import {
   Background,
   BackgroundVariant,
+  getViewportForBounds,
   ControlButton,
   Controls,
   MiniMap,
@@ -29,7 +30,7 @@ import type { Commands } from './commands.js';
 import { DND_MIME } from './Palette.js';
 import { PipelineNode } from './PipelineNode.js';
 import { ShapeEdge } from './ShapeEdge.js';
-import { GraphLayer, useFar, type Layer } from './GraphLayer.js';
+import { GraphLayer, LAYER_OFF, useFar, type Layer } from './GraphLayer.js';
 import { FAR_ZOOM, hitNode } from './graph-layer.js';
 
 const nodeTypes = { pipeline: PipelineNode };
@@ -80,6 +81,10 @@ const SNAP_GRID: [number, number] = [16, 16];
 const MULTI_SELECT_KEYS = ['Shift', 'Meta', 'Control'];
 const DEFAULT_EDGE_OPTIONS = { type: 'shape' };
 const DEFAULT_VIEWPORT = { x: 40, y: 30, zoom: 0.85 };
+/** Files with more nodes are not laid out on open (and a zoomed-out one mounts its DOM nodes in chunks). */
+const LAYOUT_MAX = 300;
+/** DOM nodes mounted per idle period behind the far-zoom layer (~100 ms of React and measuring). */
+const MOUNT_CHUNK = 50;
 /** A press that moves less than this (px) is a click: a hand's jitter must not turn it into a pan. */
 const CLICK_DISTANCE = 4;
 const PRO_OPTIONS = { hideAttribution: false };
@@ -153,19 +158,47 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef
   const edges = useStore(editor.store, (s) => s.edges);
   const snap = useStore(ui.store, (s) => s.snap);
   const flow = useReactFlow<FlowNode, FlowEdge>();
+  const rf = useStoreApi<FlowNode, FlowEdge>();
   const lastProblem = useRef<string | null>(null);
 
+  // A large file that opens zoomed out past FAR_ZOOM is drawn by the canvas layer at once, from the
+  // layout's size estimates; React Flow gets its first `mounted` nodes and the rest hidden, and
+  // mounts (and measures) another chunk each time the browser is idle. Zooming in mounts the rest.
+  const [mounted, setMounted] = useState(Infinity);
+  const zoomedIn = useRfStore((s) => s.transform[2] >= FAR_ZOOM);
+  const flowNodes = useMemo(() => (mounted >= nodes.length ? nodes : nodes.map((n, i) => (i < mounted ? n : { ...n, hidden: true }))), [nodes, mounted]);
   useEffect(() => {
-    const fit = () => requestAnimationFrame(() => flow.fitView({ padding: 0.12, maxZoom: 1 }));
+    if (mounted >= nodes.length) return;
+    if (zoomedIn) return setMounted(Infinity);
+    const next = () => setMounted((m) => m + MOUNT_CHUNK);
+    if (typeof requestIdleCallback !== 'function') return void setTimeout(next, 0);
+    const id = requestIdleCallback(next, { timeout: 250 });
+    return () => cancelIdleCallback(id);
+  }, [mounted, nodes.length, zoomedIn]);
+
+  useEffect(() => {
+    const fit = () => requestAnimationFrame(() => flow.fitView({ padding: 0.12, maxZoom: 1, includeHiddenNodes: true }));
     // A document just opened: once its nodes are measured, tidy it up if its nodes overlap (files
     // written by hand or by another tool), then fit it in view.
     const loaded = () => {
+      const nodes = editor.store.get().nodes;
+      // Too large to lay out, and fitted below FAR_ZOOM: fitted now on estimated sizes, drawn by the
+      // layer, its DOM nodes mounted behind it (runs before React renders the file's nodes).
+      if (nodes.length > LAYOUT_MAX && !LAYER_OFF) {
+        const { width, height, minZoom } = rf.getState();
+        const view = getViewportForBounds(estimatedBounds(nodes, catalog), width, height, minZoom, 1, 0.12);
+        if (view.zoom < FAR_ZOOM) {
+          setMounted(0);
+          void flow.setViewport(view);
+          return;
+        }
+      }
       const t0 = performance.now();
       const wait = () => {
         const nodes = editor.store.get().nodes;
         if (nodes.some((n) => !n.measured?.height) && performance.now() - t0 < 1500) return void requestAnimationFrame(wait);
         const overlaps = countOverlaps(nodes, catalog);
-        if (overlaps > 0 && nodes.length <= 300) {
+        if (overlaps > 0 && nodes.length <= LAYOUT_MAX) {
           void layoutGraph(nodes, editor.store.get().edges, catalog, { aspect: canvasAspect(canvasRef.current) }).then((pos) => {
             editor.setPositions(pos, { keepClean: true });
             ui.toast(`Laid out the graph: ${overlaps} node${overlaps === 1 ? '' : 's'} overlapped (Ctrl Z restores the file's positions)`, 'info', 4000);
@@ -181,7 +214,7 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef
       window.removeEventListener('ctxlab:fit', fit);
       window.removeEventListener('ctxlab:loaded', loaded);
     };
-  }, [flow, editor, catalog, ui, canvasRef]);
+  }, [flow, rf, editor, catalog, ui, canvasRef]);
 
   const isValidConnection: IsValidConnection<FlowEdge> = useCallback(
     (c) => {
@@ -256,7 +289,7 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef
 
   return (
     <ReactFlow<FlowNode, FlowEdge>
-      nodes={nodes}
+      nodes={flowNodes}
       edges={edges}
       nodeTypes={nodeTypes}
       edgeTypes={edgeTypes}
@@ -299,6 +332,17 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef
     </ReactFlow>
   );
 });
+
+/** The nodes' bounding box, measured sizes where React Flow has them, the layout's estimates elsewhere. */
+function estimatedBounds(nodes: FlowNode[], catalog: ReturnType<typeof useApp>['catalog']) {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const n of nodes) {
+    const w = n.measured?.width ?? NODE_WIDTH;
+    const h = n.measured?.height ?? estimateHeight(n, catalog);
+    [x0, y0, x1, y1] = [Math.min(x0, n.position.x), Math.min(y0, n.position.y), Math.max(x1, n.position.x + w), Math.max(y1, n.position.y + h)];
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
 
 /**
  * Input while zoomed out, where the graph is drawn by the far-zoom layer (its DOM is hidden, so the
@@ -439,13 +483,8 @@ const AutoMiniMap = memo(function AutoMiniMap({ nodes }: { nodes: FlowNode[] }) 
   // A new function each render would re-render every node of the minimap.
   const nodeColor = useCallback((n: Node) => catalog.familyStyle(catalog.def((n as FlowNode).data.type)?.family ?? '').color, [catalog]);
   const box = useMemo(() => {
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const n of nodes) {
-      const w = n.measured?.width ?? NODE_WIDTH;
-      const h = n.measured?.height ?? estimateHeight(n, catalog);
-      [x0, y0, x1, y1] = [Math.min(x0, n.position.x), Math.min(y0, n.position.y), Math.max(x1, n.position.x + w), Math.max(y1, n.position.y + h)];
-    }
-    return { x0, y0, x1, y1 };
+    const b = estimatedBounds(nodes, catalog);
+    return { x0: b.x, y0: b.y, x1: b.x + b.width, y1: b.y + b.height };
   }, [nodes, catalog]);
   const offscreen = useRfStore((s) => {
     const [tx, ty, k] = s.transform;

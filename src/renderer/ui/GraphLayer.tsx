@@ -14,18 +14,20 @@ type App = ReturnType<typeof useApp>;
 type FlowState = ReactFlowState<FlowNode, FlowEdge>;
 
 /** `?graphLayer=off`: DOM nodes at every zoom, the editor benchmark's side-by-side baseline (bench/editor.ts). */
-const LAYER_OFF = typeof location !== 'undefined' && new URLSearchParams(location.search).get('graphLayer') === 'off';
+export const LAYER_OFF = typeof location !== 'undefined' && new URLSearchParams(location.search).get('graphLayer') === 'off';
 
 /**
  * Whether the graph is drawn on the canvas: zoomed out past FAR_ZOOM, once every node has been
- * measured. A node not measured yet (a file just opened, a node just added) shows the DOM for the
- * frames React Flow needs to measure it, so the layer draws every node at its real size.
+ * measured. A node not measured yet (a node just added) shows the DOM for the frames React Flow
+ * needs to measure it, so that the layer draws every node at its real size; except while a large
+ * file's DOM nodes are still being mounted behind the layer (Canvas.tsx: the last ones are hidden).
  */
 export function useFar(): boolean {
   const { editor } = useApp();
   const zoomedOut = useRfStore((s) => !LAYER_OFF && s.transform[2] < FAR_ZOOM);
+  const mounting = useRfStore((s) => !!s.nodes.at(-1)?.hidden);
   const measured = useStore(editor.store, (s) => s.nodes.length > 0 && s.nodes.every((n) => n.measured?.height));
-  return zoomedOut && measured;
+  return zoomedOut && (measured || mounting);
 }
 
 /** The scene of React Flow's graph, with the run state, analysis and heat mode of the app. */
@@ -93,7 +95,9 @@ function FarCanvas({ layerRef }: { layerRef: MutableRefObject<Layer | null> }) {
       const [w, h] = [Math.round(s.width * dpr), Math.round(s.height * dpr)];
       if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
       const palette = { background: css.getPropertyValue('--node-bg').trim(), accent: css.getPropertyValue('--accent').trim() };
-      drawScene(ctx!, layer.scene(), { ...layer.view, width: s.width, height: s.height }, dpr, palette);
+      const scene = layer.scene();
+      drawScene(ctx!, scene, { ...layer.view, width: s.width, height: s.height }, dpr, palette);
+      canvas.dataset.nodes = String(scene.nodes.length); // what the editor benchmark waits for
     }
     const rebuild = () => {
       scene = null;
