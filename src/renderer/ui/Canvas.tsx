@@ -169,7 +169,10 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef
   const flowNodes = useMemo(() => (mounted >= nodes.length ? nodes : nodes.map((n, i) => (i < mounted ? n : { ...n, hidden: true }))), [nodes, mounted]);
   useEffect(() => {
     if (mounted >= nodes.length) return;
-    if (zoomedIn) return setMounted(Infinity);
+    if (zoomedIn) {
+      setMounted(Infinity);
+      return;
+    }
     const next = () => setMounted((m) => m + MOUNT_CHUNK);
     if (typeof requestIdleCallback !== 'function') return void setTimeout(next, 0);
     const id = requestIdleCallback(next, { timeout: 250 });
@@ -193,6 +196,7 @@ const Flow = memo(function Flow({ commands, mouseRef, canvasRef, roomy, layerRef
           return;
         }
       }
+      setMounted(Infinity); // the previous file's nodes may still have been mounting
       const t0 = performance.now();
       const wait = () => {
         const nodes = editor.store.get().nodes;
