@@ -1,5 +1,7 @@
 // The graph canvas (React Flow): drop from the palette, connect with the compiler's port rule and
 // its reason shown at the cursor, quick-add on double-click, minimap, zoom controls, snap to grid.
+// Zoomed out past FAR_ZOOM the graph is drawn on one canvas (GraphLayer.tsx), which then takes the
+// pointer and the wheel (useFarInput).
 import {
   Background,
   BackgroundVariant,
