@@ -15,17 +15,14 @@ export interface SingleThreadKernel<E> {
   heapBase: number;
 }
 
-/** A kernel made on first use; `unavailable()` says why it cannot start (e.g. no wasm SIMD), else undefined. */
-export function singleThreadKernel<E extends { __heap_base: WebAssembly.Global }>(base64: string, what: string) {
-  let kernel: SingleThreadKernel<E> | undefined;
+/**
+ * A kernel made on first use by `make`; `unavailable()` says why it cannot start (e.g. no wasm SIMD),
+ * else undefined. The single-threaded kernels and the pool's shared ones both load this way.
+ */
+export function lazyKernel<K>(what: string, make: () => K) {
+  let kernel: K | undefined;
   let reason: string | undefined;
-  const load = (): SingleThreadKernel<E> => {
-    if (kernel) return kernel;
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(base64)), { env: { memory } }).exports as unknown as E;
-    kernel = { memory, exports, heapBase: (Number(exports.__heap_base.value) + 63) & ~63 };
-    return kernel;
-  };
+  const load = (): K => (kernel ??= make());
   const unavailable = (): string | undefined => {
     if (kernel || reason) return reason;
     try {
@@ -36,4 +33,16 @@ export function singleThreadKernel<E extends { __heap_base: WebAssembly.Global }
     return reason;
   };
   return { load, unavailable };
+}
+
+/** First free byte after a module's static data, 64-byte aligned. */
+export const heapBaseOf = (exports: { __heap_base: WebAssembly.Global }) => (Number(exports.__heap_base.value) + 63) & ~63;
+
+/** A single-threaded kernel over its own growable memory, made on first use (lazyKernel). */
+export function singleThreadKernel<E extends { __heap_base: WebAssembly.Global }>(base64: string, what: string) {
+  return lazyKernel(what, (): SingleThreadKernel<E> => {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(base64)), { env: { memory } }).exports as unknown as E;
+    return { memory, exports, heapBase: heapBaseOf(exports) };
+  });
 }

@@ -5,7 +5,7 @@
 // items too (so a small call finishes here before a worker has woken) and ticking between them.
 // Without SharedArrayBuffer, or when the workers cannot start, a kernel runs on this thread alone
 // and the caller is told why. The pool knows nothing of what the kernels compute.
-import { decodeBase64 } from './module.js';
+import { decodeBase64, heapBaseOf, lazyKernel } from './module.js';
 
 /** The name of the kernel Web Workers (self.name there; devtools show it). */
 export const KERNEL_WORKER_NAME = 'wasm-kernel';
@@ -29,10 +29,7 @@ let kernels = 0;
  * undefined. `pages`: the memory's initial size in 64 KiB pages.
  */
 export function sharedKernel<E extends { __heap_base: WebAssembly.Global }>(base64: string, what: string, pages = 16) {
-  let kernel: SharedKernel<E> | undefined;
-  let reason: string | undefined;
-  const load = (): SharedKernel<E> => {
-    if (kernel) return kernel;
+  return lazyKernel(what, (): SharedKernel<E> => {
     const bytes = decodeBase64(base64);
     // Without SharedArrayBuffer (a page that is not cross-origin isolated) a shared memory cannot be
     // made: the same code then runs over an unshared memory, on this thread only.
@@ -40,19 +37,8 @@ export function sharedKernel<E extends { __heap_base: WebAssembly.Global }>(base
     const module = new WebAssembly.Module(shared ? bytes : unsharedMemoryImport(bytes));
     const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as E;
-    kernel = { id: kernels++, module, memory, exports, heapBase: (Number(exports.__heap_base.value) + 63) & ~63 };
-    return kernel;
-  };
-  const unavailable = (): string | undefined => {
-    if (kernel || reason) return reason;
-    try {
-      load();
-    } catch (err) {
-      reason = `the ${what} cannot start: ${(err as Error).message}`;
-    }
-    return reason;
-  };
-  return { load, unavailable };
+    return { id: kernels++, module, memory, exports, heapBase: heapBaseOf(exports) };
+  });
 }
 
 const sharedMemoryAvailable = () => typeof SharedArrayBuffer !== 'undefined';

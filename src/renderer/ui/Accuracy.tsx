@@ -7,19 +7,16 @@ import { formatBytes, formatMs, formatNumber } from '../model/format.js';
 import { isIncomparable } from '../../engine/run/accuracy.js';
 import type { AccuracyState, NodeAccuracy, PortAccuracy } from '../state/accuracy.js';
 import { useStore } from '../state/store.js';
+import { rampColor } from './graph-layer.js';
+
+const ACCURACY_STOPS = [
+  [34, 197, 94],
+  [234, 179, 8],
+  [239, 68, 68],
+] as const;
 
 /** Green (float32 noise) → amber → red (an error as large as the value). */
-export function accuracyColor(level: number): string {
-  const stops = [
-    [34, 197, 94],
-    [234, 179, 8],
-    [239, 68, 68],
-  ];
-  const x = Math.max(0, Math.min(1, level)) * 2;
-  const i = Math.min(1, Math.floor(x));
-  const f = x - i;
-  return `rgb(${stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f)).join(',')})`;
-}
+export const accuracyColor = (level: number): string => rampColor(ACCURACY_STOPS, level);
 
 const formatRel = (r: number) => (Number.isNaN(r) ? 'NaN' : r < 1e-3 ? r.toExponential(1) : `${formatNumber(r * 100, 3)}%`);
 // Cosines near 1 differ in the digits after the 9s.

@@ -63,19 +63,22 @@ export interface Palette {
   accent: string;
 }
 
-/** Heat colour at `t` ∈ [0, 1] of the run's slowest (or largest) node: cool → hot, blue, yellow, red. */
-export const heatColor = (t: number) => {
-  const stops = [
-    [59, 130, 246],
-    [234, 179, 8],
-    [239, 68, 68],
-  ];
+/** The colour at `t` ∈ [0, 1] on a three-stop ramp (rgb triples), as an rgb() string. */
+export function rampColor(stops: readonly (readonly number[])[], t: number): string {
   const x = Math.max(0, Math.min(1, t)) * 2;
   const i = Math.min(1, Math.floor(x));
   const f = x - i;
-  const c = stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f));
-  return `rgb(${c.join(',')})`;
-};
+  return `rgb(${stops[i]!.map((v, k) => Math.round(v + (stops[i + 1]![k]! - v) * f)).join(',')})`;
+}
+
+const HEAT_STOPS = [
+  [59, 130, 246],
+  [234, 179, 8],
+  [239, 68, 68],
+] as const;
+
+/** Heat colour at `t` ∈ [0, 1] of the run's slowest (or largest) node: cool → hot, blue, yellow, red. */
+export const heatColor = (t: number) => rampColor(HEAT_STOPS, t);
 
 type XY = { x: number; y: number };
 type HandleBox = { id?: string | null; x: number; y: number; width: number; height: number };
