@@ -29,8 +29,8 @@ export interface WebGPURunOptions {
   tick?(fraction: number): void;
   /** Test hook: compile this WGSL instead of the kernel's (forces a compile failure). */
   shaderOverride?: string;
-  /** Bench hook: another register blocking than BLOCKING (rows per invocation, keys per step). */
-  blocking?: { rb: number; kb: number };
+  /** Bench hook: another register blocking than BLOCKING (rows per invocation, keys per step, static chunk loop). */
+  blocking?: { rb: number; kb: number; staticChunk?: boolean };
 }
 
 /** tfjs's active backend when it is WebGPU, else undefined. */

@@ -6,13 +6,19 @@ import type { RunContext } from '../../engine/node.js';
 import { withGatheredRows, type FusedAttentionResult, type FusedAttentionSpec } from '../../kernels/attention-spec.js';
 import { registerPeakMeasure, measureHostCopy } from '../../engine/backends/peak.js';
 import { fusedAttention, kernelThreads, measureWasmPeak, wasmKernelUnavailable, type RunOptions } from '../../kernels/wasm/attention.js';
-import { fusedAttentionWebGPU, KernelUnsupported, webgpuBackendOf } from '../../kernels/webgpu/attention.js';
+import { fusedAttentionWebGPU, KernelUnsupported, webgpuBackendOf, type WebGPURunOptions } from '../../kernels/webgpu/attention.js';
 
 /**
- * Test and benchmark hooks: WGSL to compile instead of the kernel's (forces the fallback path), and
- * a switch that turns the fused kernels off (the variants' tfjs compositions run: the bench baseline).
+ * Test and benchmark hooks: WGSL to compile instead of the kernel's (forces the fallback path), a
+ * switch that turns the fused kernels off (the variants' tfjs compositions run: the bench baseline),
+ * another register blocking for the WGSL kernel, and an observer of each WGSL run's result.
  */
-export const fusedKernelHooks: { shaderOverride?: string; disabled?: boolean } = {};
+export const fusedKernelHooks: {
+  shaderOverride?: string;
+  disabled?: boolean;
+  blocking?: WebGPURunOptions['blocking'];
+  observe?: (r: FusedAttentionResult) => void;
+} = {};
 
 /** Whether exact attention runs on a fused kernel here (else the variant's tfjs composition runs). */
 export function fusedKernelAvailable(ctx: RunContext): boolean {
@@ -31,8 +37,13 @@ export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, 
     let reason: string;
     if (webgpuBackendOf(ctx.tf)) {
       try {
-        const r = await fusedAttentionWebGPU(ctx.tf, withGatheredRows(spec), { tick: opts.tick, shaderOverride: fusedKernelHooks.shaderOverride });
+        const r = await fusedAttentionWebGPU(ctx.tf, withGatheredRows(spec), {
+          tick: opts.tick,
+          shaderOverride: fusedKernelHooks.shaderOverride,
+          blocking: fusedKernelHooks.blocking,
+        });
         ctx.gpuTime?.(r.gpu);
+        fusedKernelHooks.observe?.(r);
         return r;
       } catch (err) {
         if (!(err instanceof KernelUnsupported)) throw err;

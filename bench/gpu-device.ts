@@ -1,0 +1,203 @@
+// Real-GPU figures for the WGSL kernels (issue 11), for a session lent a GPU machine: scripts/gpu-device.sh
+// bundles this file, carries Node and the `webgpu` package (Dawn) there, and runs it on the NVIDIA
+// Vulkan driver. One run, in order:
+//   1. the adapter, and the webgpu backend's measured peak (the roofline's ceiling);
+//   2. each register blocking of the WGSL kernel against the variant's tfjs composition at T = 1024;
+//   3. flash causal, H = 8, D = 64: fused against tfjs-webgpu composed at T = 2048, and each
+//      blocking at T = 4096 and 16384 — GPU ms (timestamp queries), wall ms, GFLOP/s, share of the
+//      measured peak and of the card's datasheet fp32 peak;
+//   4. the exact variants at T = 16384 on the best blocking: ms per computed tile against flash.
+// Prints markdown (docs/BENCHMARKS.md's real-GPU section) and writes the raw figures as JSON to
+// argv[2] when given. Locally (lavapipe) `npx tsx bench/gpu-device.ts --quick` checks it runs.
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { attention } from '../src/nodes/attention/index.js';
+import { fusedKernelHooks } from '../src/nodes/attention/fused-backends.js';
+import { syntheticQkv } from '../src/nodes/sources/synthetic-qkv.js';
+import { backendPeak } from '../src/engine/backends/peak.js';
+import { BLOCKING } from '../src/kernels/webgpu/attention.wgsl.js';
+import type { Tensor } from '../src/engine/tensor.js';
+import { ctxFor } from './context.js';
+
+const log = (s: string) => process.stderr.write(`[${(performance.now() / 1000).toFixed(1)} s] ${s}\n`);
+const quick = process.argv.includes('--quick');
+const jsonOut = process.argv.slice(2).find((a) => !a.startsWith('--'));
+/** NVIDIA's datasheet fp32 (non-tensor) peak for the H100/H200 SXM, TFLOP/s: a lead, beside the measured peak. */
+const DATASHEET_FP32_TFLOPS = 67;
+
+type Blocking = { rb: number; kb: number; staticChunk?: boolean };
+const BLOCKINGS: Blocking[] = [
+  { ...BLOCKING },
+  { rb: 1, kb: 4 },
+  { rb: 1, kb: 4, staticChunk: true },
+  { rb: 2, kb: 4 },
+  { rb: 2, kb: 4, staticChunk: true },
+  { rb: 4, kb: 4 },
+  { rb: 4, kb: 4, staticChunk: true },
+  { rb: 1, kb: 8, staticChunk: true },
+];
+const label = (b: Blocking) => `${b.rb}×${b.kb}${b.staticChunk ? ' static' : ''}`;
+
+const ctx = await ctxFor('webgpu');
+ctx.fallback = (reason) => {
+  throw new Error(`the WGSL kernel did not run: ${reason}`);
+};
+let gpuMs = 0;
+let gpuWhy: string | undefined;
+ctx.gpuTime = (t) => ('ms' in t ? (gpuMs += t.ms) : (gpuWhy = t.unavailable));
+let tiles = 0;
+fusedKernelHooks.observe = (r) => (tiles += r.tilesComputed);
+const { tf } = ctx;
+const adapter = (tf.backend() as unknown as { adapterInfo?: Record<string, unknown> }).adapterInfo;
+const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+log(`adapter ${JSON.stringify(adapter)}; timestamp-query ${device.features.has('timestamp-query')}; subgroups ${device.features.has('subgroups' as GPUFeatureName)}`);
+const peak = await backendPeak('webgpu', tf)!;
+log(`peak ${peak.gflops.toFixed(0)} GFLOP/s, ${peak.gbps.toFixed(0)} GB/s (${peak.method})`);
+
+const H = 8;
+const D = 64;
+const inputs = new Map<number, ReturnType<typeof syntheticQkv>>();
+const qkv = (T: number) => {
+  if (!inputs.has(T)) inputs.set(T, syntheticQkv({ heads: H, seqLen: T, headDim: D, seed: T, sinkStrength: 4, sinkTokens: 4, locality: 2 } as never));
+  return inputs.get(T)!;
+};
+
+/** One run of the attention node: its output, wall ms, GPU ms, tiles computed. */
+async function once(T: number, p: Record<string, unknown>, blocking?: Blocking, composed = false) {
+  const params = attention.params.parse({ causal: true, ...p });
+  fusedKernelHooks.blocking = blocking;
+  fusedKernelHooks.disabled = composed;
+  gpuMs = 0;
+  tiles = 0;
+  const t0 = performance.now();
+  try {
+    const out = (await attention.run(ctx, qkv(T) as never, params)).out as Tensor;
+    return { out, wall: performance.now() - t0, gpu: gpuMs, tiles };
+  } finally {
+    fusedKernelHooks.disabled = false;
+    fusedKernelHooks.blocking = undefined;
+  }
+}
+
+/** Best of n runs after one warm-up (pipeline compiles are not measured). */
+async function best(n: number, T: number, p: Record<string, unknown>, blocking?: Blocking, composed = false) {
+  await once(T, p, blocking, composed);
+  let r = { wall: Infinity, gpu: Infinity, tiles: 0 };
+  for (let x = 0; x < n; x++) {
+    const o = await once(T, p, blocking, composed);
+    r = { wall: Math.min(r.wall, o.wall), gpu: Math.min(r.gpu, o.gpu || Infinity), tiles: o.tiles };
+  }
+  return r;
+}
+
+const maxAbs = (a: Tensor, b: Tensor) => {
+  let m = 0;
+  for (let x = 0; x < a.data.length; x++) m = Math.max(m, Math.abs(a.data[x]! - b.data[x]!));
+  return m;
+};
+const flashFlops = (T: number) => (4 * T * T * D * H) / 2;
+const raw: Record<string, unknown> = { adapter, peak, node: process.version, cpu: cpus()[0]?.model, gpuWhy };
+
+// 2. Correctness of every blocking against the composition (and of the composition against naive).
+const Tc = quick ? 256 : 1024;
+const checks: string[] = [];
+const naive = (await once(Tc, { variant: 'naive' }, undefined, true)).out;
+const composed = (await once(Tc, { variant: 'flash' }, undefined, true)).out;
+checks.push(`tfjs-webgpu flash composition vs naive: max |Δ| ${maxAbs(composed, naive).toExponential(1)}`);
+const usable: Blocking[] = [];
+for (const b of BLOCKINGS) {
+  try {
+    for (const p of [{ variant: 'flash' }, { variant: 'sliding-window', window: 100 }, { variant: 'dilated', segmentLengths: [128, 512], dilationRates: [1, 4] }]) {
+      const ref = (await once(Tc, p, undefined, true)).out;
+      const diff = maxAbs((await once(Tc, p, b)).out, ref);
+      checks.push(`${label(b)} ${p.variant}: max |Δ| ${diff.toExponential(1)}`);
+      if (!(diff < 1e-4)) throw new Error(`max |Δ| ${diff}`);
+    }
+    usable.push(b);
+  } catch (err) {
+    checks.push(`${label(b)}: FAILED ${(err as Error).message}`);
+  }
+  log(checks[checks.length - 1]!);
+}
+raw.checks = checks;
+
+// 3. Flash: fused vs composed at 2048; each blocking at 4096 and 16384.
+const T2 = quick ? 512 : 2048;
+const fused2 = await best(3, T2, { variant: 'flash' }, usable[0]);
+const composed2 = await best(quick ? 1 : 3, T2, { variant: 'flash' }, undefined, true);
+log(`T=${T2}: fused ${fused2.wall.toFixed(1)} ms (GPU ${fused2.gpu.toFixed(2)}), composed ${composed2.wall.toFixed(1)} ms`);
+const sizes = quick ? [512, 1024] : [4096, 16384];
+const flashRows: { blocking: string; T: number; wall: number; gpu: number }[] = [];
+const kernelMs = (r: { wall: number; gpu: number }) => (Number.isFinite(r.gpu) ? r.gpu : r.wall);
+for (const T of sizes)
+  for (const b of usable) {
+    // At the larger T, only the blockings within 3× of the best at the smaller one (time is short).
+    const small = flashRows.filter((r) => r.T === sizes[0]);
+    const mine = small.find((r) => r.blocking === label(b));
+    if (T !== sizes[0] && mine && kernelMs(mine) > 3 * Math.min(...small.map(kernelMs))) continue;
+    const r = await best(3, T, { variant: 'flash' }, b);
+    flashRows.push({ blocking: label(b), T, wall: r.wall, gpu: r.gpu });
+    log(`flash T=${T} ${label(b)}: wall ${r.wall.toFixed(1)} ms, GPU ${r.gpu.toFixed(2)} ms, ${(flashFlops(T) / r.gpu / 1e6).toFixed(0)} GFLOP/s`);
+  }
+raw.flash = flashRows;
+const Tbig = sizes[sizes.length - 1]!;
+const bestRow = flashRows.filter((r) => r.T === Tbig).sort((a, b) => kernelMs(a) - kernelMs(b))[0]!;
+const bestBlocking = usable.find((b) => label(b) === bestRow.blocking)!;
+
+// 4. Exact variants at the largest T on the best blocking.
+const VARIANTS: [string, Record<string, unknown>][] = [
+  ['flash', { variant: 'flash' }],
+  ['flash-decoding (8 splits)', { variant: 'flash-decoding', numSplits: 8 }],
+  ['paged (blocks of 16)', { variant: 'paged', blockSize: 16 }],
+  ['sliding window 1024', { variant: 'sliding-window', window: 1024 }],
+  ['Longformer (window 512, 16 global)', { variant: 'longformer', window: 512, globalTokens: 16 }],
+  ['BigBird (blocks of 64)', { variant: 'bigbird', blockSize: 64 }],
+  ['dilated (512,1) (2048,4) (8192,16)', { variant: 'dilated', segmentLengths: [512, 2048, 8192], dilationRates: [1, 4, 16] }],
+];
+const variantRows: { name: string; wall: number; gpu: number; tiles: number }[] = [];
+for (const [name, p] of VARIANTS) {
+  try {
+    const r = await best(2, Tbig, p, bestBlocking);
+    variantRows.push({ name, ...r });
+    log(`${name} T=${Tbig}: wall ${r.wall.toFixed(1)} ms, GPU ${r.gpu.toFixed(2)} ms, ${r.tiles} tiles`);
+  } catch (err) {
+    log(`${name}: FAILED ${(err as Error).message}`);
+  }
+}
+raw.variants = variantRows;
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(raw, null, 1));
+
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const a = adapter as { vendor?: string; architecture?: string; description?: string } | undefined;
+const flashPerTile = (() => {
+  const fl = variantRows.find((v) => v.name === 'flash');
+  return fl ? kernelMs(fl) / fl.tiles : NaN;
+})();
+console.log(
+  [
+    `## Attention kernel on a real GPU (WGSL, Dawn on ${a?.vendor ?? '?'} ${a?.architecture ?? ''} ${a?.description ?? ''})`.replace(/\s+\)/, ')'),
+    '',
+    `Node ${process.version} with the \`webgpu\` package (Dawn) on the adapter's Vulkan driver; host CPU ${cpus()[0]?.model ?? '?'}.`,
+    `Measured peak of tfjs's webgpu device here: ${f(peak.gflops, 0)} GFLOP/s f32 multiply-add, ${f(peak.gbps, 0)} GB/s copy (${peak.method}); the card's datasheet fp32 peak is ${DATASHEET_FP32_TFLOPS} TFLOP/s.`,
+    `Causal flash, H = ${H}, D = ${D}, f32, synthetic workload, FLOPs 4·T²·D·H/2; best of 3 after a warm-up. GPU ms from timestamp queries${gpuWhy ? ` (unavailable: ${gpuWhy})` : ''}; wall ms include upload of Q/K/V, job tables and read-back of O.`,
+    'Command: `bash scripts/gpu-device.sh` on the lent machine (it runs `bench/gpu-device.ts`).',
+    '',
+    '| blocking (rows × keys per invocation) | T | GPU ms | wall ms | GFLOP/s (GPU) | % of measured peak | % of datasheet fp32 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...flashRows.map((r) => {
+      const g = flashFlops(r.T) / kernelMs(r) / 1e6;
+      return `| ${r.blocking} | ${r.T} | ${f(r.gpu, 2)} | ${f(r.wall)} | ${f(g, 0)} | ${f((100 * g) / peak.gflops)}% | ${f(g / DATASHEET_FP32_TFLOPS / 10)}% |`;
+    }),
+    '',
+    `Fused (blocking ${label(usable[0] ?? BLOCKING)}) against the same variant as tfjs-webgpu ops per tile at T = ${T2}: ${f(composed2.wall / fused2.wall, 2)}× as fast by wall time (${f(fused2.wall)} ms against ${f(composed2.wall)} ms; target ≥ 3×).`,
+    '',
+    `Exact variants at T = ${Tbig} on blocking ${bestRow.blocking}:`,
+    '',
+    '| variant | GPU ms | wall ms | tiles computed | µs per tile | per tile vs flash |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...variantRows.map((v) => `| ${v.name} | ${f(v.gpu, 2)} | ${f(v.wall)} | ${v.tiles} | ${f((1000 * kernelMs(v)) / v.tiles, 2)} | ${f(kernelMs(v) / v.tiles / flashPerTile, 2)}× |`),
+    '',
+    'Checks against the tfjs composition at T = ' + Tc + ': ' + checks.join('; ') + '.',
+  ].join('\n'),
+);
+process.exit(0);

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Real-GPU figures for the WGSL kernels (bench/gpu-device.ts) on a machine lent through the session's
+# `device` tool, which has a GPU but no Node and no registry. Two steps:
+#   bash scripts/gpu-device.sh pack   here: bundles the bench, packs Node, Dawn (`webgpu`) and the
+#                                     Vulkan loader into .gpu/ and .gl/ (both git-ignored, carried)
+#   bash scripts/gpu-device.sh run    there (carry .gpu and .gl): unpacks, points the Vulkan loader at
+#                                     the NVIDIA driver, runs the bench; figures to $OUT/gpu.md, .json
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+pack)
+  set -e
+  rm -rf .gpu && mkdir -p .gpu/node_modules/webgpu/dist/linux-x64 .gl
+  npx esbuild bench/gpu-device.ts --bundle --platform=node --format=esm --target=node20 --ignore-annotations \
+    --external:webgpu --external:@tensorflow/tfjs-backend-wasm --external:onnxruntime-node \
+    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
+    --outfile=.gpu/bench.mjs --log-level=warning
+  cp node_modules/webgpu/index.js node_modules/webgpu/package.json .gpu/node_modules/webgpu/
+  xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node >.gpu/dawn.node.xz
+  xz -T2 -6 -c "$(command -v node)" >.gpu/node.xz
+  (cd .gl && apt-get -oAPT::Architecture=amd64 download libvulkan1)
+  du -sh .gpu .gl
+  ;;
+run)
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  [ -f "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+  export XDG_RUNTIME_DIR=/tmp/xdg && mkdir -p -m 700 $XDG_RUNTIME_DIR
+  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv
+  python3 - <<'EOF'
+import lzma, shutil, os
+for src, dst in [('.gpu/node.xz', '/tmp/node'), ('.gpu/dawn.node.xz', '.gpu/node_modules/webgpu/dist/linux-x64/dawn.node')]:
+    with lzma.open(src) as f, open(dst, 'wb') as o:
+        shutil.copyfileobj(f, o)
+os.chmod('/tmp/node', 0o755)
+EOF
+  out=${OUT:-/tmp}
+  /tmp/node .gpu/bench.mjs "$out/gpu.json" "${@:2}" >"$out/gpu.md" 2> >(tee "$out/gpu.log" >&2)
+  rc=$?
+  cat "$out/gpu.md"
+  nvidia-smi --query-gpu=clocks.sm,temperature.gpu --format=csv
+  exit $rc
+  ;;
+*)
+  echo "usage: bash scripts/gpu-device.sh pack|run" >&2
+  exit 2
+  ;;
+esac
