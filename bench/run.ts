@@ -204,6 +204,9 @@ async function cancelBench(): Promise<string> {
   ].join('\n');
 }
 
+/** The heading bench/gpu-device.ts's section starts with. */
+const GPU_SECTION = '## Attention kernel on a real GPU';
+
 /** `doc` with each section (from its `## ` heading to the next) replaced by the new one, or appended. */
 function replaceSections(doc: string, fresh: string[]): string {
   for (const section of fresh) {
@@ -267,7 +270,9 @@ const header = [
   'Every figure sits beside the baseline it was measured against, in the same process. Single machine, single session: rough.',
   '',
 ].join('\n');
-const text = header + sections.join('\n\n') + '\n';
 const docPath = new URL('../docs/BENCHMARKS.md', import.meta.url);
+// Sections measured only on a lent GPU machine (scripts/gpu-device.sh): a full local run keeps them.
+const gpuOnly = existsSync(docPath) ? readFileSync(docPath, 'utf8').split(/\n(?=## )/).filter((s) => s.startsWith(GPU_SECTION)) : [];
+const text = header + [...sections, ...gpuOnly.map((s) => s.trimEnd())].join('\n\n') + '\n';
 if (!quick) writeFileSync(docPath, process.argv.includes('--only') ? replaceSections(readFileSync(docPath, 'utf8'), sections) : text);
 process.stdout.write(text);

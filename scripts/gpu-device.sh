@@ -5,6 +5,7 @@
 #                                     Vulkan loader into .gpu/ and .gl/ (both git-ignored, carried)
 #   bash scripts/gpu-device.sh run    there (carry .gpu and .gl): unpacks, points the Vulkan loader at
 #                                     the NVIDIA driver, runs the bench; figures to $OUT/gpu.md, .json
+#   bash scripts/gpu-device.sh doc F  here: puts the section in F (a fetched gpu.md) into docs/BENCHMARKS.md
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,8 @@ pack)
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .gpu/node_modules/webgpu/
   xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node >.gpu/dawn.node.xz
   xz -T2 -6 -c "$(command -v node)" >.gpu/node.xz
-  (cd .gl && apt-get -oAPT::Architecture=amd64 download libvulkan1)
+  # The Vulkan loader, and the GL dispatch libraries the NVIDIA driver's ICD (libGLX_nvidia) needs.
+  (cd .gl && apt-get -oAPT::Architecture=amd64 download libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libgles2 libopengl0)
   du -sh .gpu .gl
   ;;
 run)
@@ -29,6 +31,7 @@ run)
   [ -f "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
   export XDG_RUNTIME_DIR=/tmp/xdg && mkdir -p -m 700 $XDG_RUNTIME_DIR
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv
+  export CTXLAB_GPU="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | sed 's/, / driver /')"
   python3 - <<'EOF'
 import lzma, shutil, os
 for src, dst in [('.gpu/node.xz', '/tmp/node'), ('.gpu/dawn.node.xz', '.gpu/node_modules/webgpu/dist/linux-x64/dawn.node')]:
@@ -43,8 +46,20 @@ EOF
   nvidia-smi --query-gpu=clocks.sm,temperature.gpu --format=csv
   exit $rc
   ;;
+doc)
+  # Replaces the section with the same heading prefix, or appends it.
+  node -e '
+    const fs = require("fs");
+    const section = fs.readFileSync(process.argv[1], "utf8").trim();
+    const prefix = "## Attention kernel on a real GPU";
+    const parts = fs.readFileSync("docs/BENCHMARKS.md", "utf8").trimEnd().split(/\n(?=## )/);
+    const at = parts.findIndex((p) => p.startsWith(prefix));
+    if (at < 0) parts.push(section); else parts[at] = section;
+    fs.writeFileSync("docs/BENCHMARKS.md", parts.map((p) => p.trimEnd()).join("\n\n") + "\n");
+  ' "$2"
+  ;;
 *)
-  echo "usage: bash scripts/gpu-device.sh pack|run" >&2
+  echo "usage: bash scripts/gpu-device.sh pack|run|doc FILE" >&2
   exit 2
   ;;
 esac

@@ -9,7 +9,9 @@ import { mergeIndexOf, planJobs, type FusedAttentionResult, type FusedAttentionS
 import { MERGE_FIELDS, MERGE_WG, mergeShader } from './attention-merge.wgsl.js';
 import { PassTimer, type GpuTime } from './attention-timer.js';
 import { flushTfjs, KernelUnsupported, runPass } from './pass.js';
-import { attentionShader, BLOCKING, invocations, JOB_INTS, PARAM_FIELDS, ROWS, shaderKey, workgroupBytes, type ShaderShape } from './attention.wgsl.js';
+import { isSoftwareAdapter, type AdapterFacts } from '../../engine/backends/adapter.js';
+import { backendPeak } from '../../engine/backends/peak.js';
+import { attentionShader, BLOCKING, GPU_BLOCKING, invocations, MAX_INVOCATIONS, JOB_INTS, PARAM_FIELDS, ROWS, shaderKey, workgroupBytes, type ShaderShape } from './attention.wgsl.js';
 
 /** What this module uses of tfjs-backend-webgpu's WebGPUBackend (public fields of its class). */
 interface TfWebGPUBackend {
@@ -20,6 +22,8 @@ interface TfWebGPUBackend {
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
+  /** tfjs's AdapterInfo: vendor and architecture, as the adapter reported them. */
+  adapterInfo?: AdapterFacts;
 }
 
 export { KernelUnsupported };
@@ -29,8 +33,15 @@ export interface WebGPURunOptions {
   tick?(fraction: number): void;
   /** Test hook: compile this WGSL instead of the kernel's (forces a compile failure). */
   shaderOverride?: string;
-  /** Bench hook: another register blocking than BLOCKING (rows per invocation, keys per step, static chunk loop). */
-  blocking?: { rb: number; kb: number; staticChunk?: boolean };
+  /**
+   * Bench hook: another register blocking than the adapter's (rows per invocation, keys per step,
+   * static chunk loop, keys per workgroup-memory chunk).
+   */
+  blocking?: { rb: number; kb: number; staticChunk?: boolean; chunk?: number };
+  /** Bench hook: tiles in the first dispatch (later ones adapt to ~TARGET_MS each). */
+  firstTiles?: number;
+  /** Test hook: blocking and schedule as for this kind of adapter (CI has only software ones). */
+  adapterKind?: 'software' | 'hardware';
 }
 
 /** tfjs's active backend when it is WebGPU, else undefined. */
@@ -63,9 +74,18 @@ async function pipelineFor(device: GPUDevice, key: string, code: string): Promis
   return p;
 }
 
+/**
+ * Deals jobs (sorted longest first) into `piles` runs, round-robin: each run is again longest first
+ * and mixes long and short jobs, so a dispatch of one run fills the GPU and ends evenly.
+ */
+export function dealInto<T>(jobs: T[], piles: number): T[] {
+  if (piles <= 1) return jobs;
+  return Array.from({ length: piles }, (_, p) => jobs.filter((_, x) => x % piles === p)).flat();
+}
+
 /** Keys per workgroup-memory chunk: the largest of 64, 32, 16, 8 that divides the tile and fits the limit. */
-function chunkFor(D: number, Dv: number, Bk: number, limits: GPUSupportedLimits): number {
-  for (const chunk of [64, 32, 16, 8]) if (Bk % chunk === 0 && workgroupBytes({ D, Dv, chunk }) <= limits.maxComputeWorkgroupStorageSize) return chunk;
+function chunkFor(D: number, Dv: number, Bk: number, limits: GPUSupportedLimits, wanted?: number): number {
+  for (const chunk of wanted ? [wanted, 64, 32, 16, 8] : [64, 32, 16, 8]) if (Bk % chunk === 0 && workgroupBytes({ D, Dv, chunk }) <= limits.maxComputeWorkgroupStorageSize) return chunk;
   throw new KernelUnsupported(
     `the WGSL attention kernel needs ${workgroupBytes({ D, Dv, chunk: 8 })} bytes of workgroup memory for head dims ${D}/${Dv}; this adapter allows ${limits.maxComputeWorkgroupStorageSize}`,
   );
@@ -97,7 +117,7 @@ const TARGET_MS = 50;
  * the compiler says before the run which node falls back. `splits`: split-K parts per row.
  */
 export function webgpuAttentionNeeds(s: { H: number; Hkv: number; Tq: number; Tk: number; D: number; Dv: number; splits?: number }) {
-  const wg = invocations(BLOCKING);
+  const wg = MAX_INVOCATIONS;
   const largest = Math.max(s.H * s.Tq * s.D, s.Hkv * s.Tk * s.D, s.Hkv * s.Tk * s.Dv, s.H * s.Tq * (s.Dv + 1) * Math.max(1, s.splits ?? 1)) * 4;
   return {
     kernel: 'WGSL fused attention',
@@ -155,7 +175,18 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   const { H, Hkv, Tq, Tk, D, Dv } = spec;
   const plan = planJobs(spec);
   const merge = mergeIndexOf(spec, plan);
-  const jobs = splitRows(plan.jobs);
+  const software = opts.adapterKind ? opts.adapterKind === 'software' : isSoftwareAdapter(backend.adapterInfo ?? {});
+  // The first dispatch's tiles. A software adapter does ~256 in TARGET_MS. A real GPU needs
+  // thousands of workgroups in flight (a 256-tile dispatch ran one causal job on one multiprocessor
+  // of an H200): size it to TARGET_MS at a tenth of the device's measured multiply-add peak.
+  const tileFlops = ROWS * plan.Bk * 2 * (D + Dv);
+  const firstTiles =
+    opts.firstTiles ??
+    (software ? 256 : Math.max(256, Math.floor((0.1 * (await backendPeak('webgpu', tf)!).gflops * 1e6 * TARGET_MS) / tileFlops)));
+  const allJobs = splitRows(plan.jobs);
+  const totalTiles = Math.max(1, allJobs.reduce((n, j) => n + j.codes.length, 0));
+  // Each dispatch a run of about firstTiles tiles that mixes long and short jobs (longest first).
+  const jobs = software ? allJobs : dealInto(allJobs, Math.ceil(totalTiles / firstTiles));
   const { TkP, outRows } = plan;
   const bands = spec.bands ?? [];
   const intervals = spec.intervals ?? [];
@@ -171,6 +202,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   ints.set(plan.qpos, 0);
   ints.set(plan.kposP, oKpos);
   let tile0 = 0;
+  const tileListAt = new Map<number[], number>();
   jobs.forEach((j, x) => {
     const at = oJobs + x * JOB_INTS;
     ints[at] = j.h;
@@ -179,9 +211,10 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
     ints[at + 4] = j.codes.length;
     ints[at + 5] = j.out0;
     // Sub-jobs of one split job share its tile list.
-    const prev = x > 0 ? jobs[x - 1]! : undefined;
-    if (prev && prev.codes === j.codes) ints[at + 3] = ints[at - JOB_INTS + 3]!;
+    const shared = tileListAt.get(j.codes);
+    if (shared !== undefined) ints[at + 3] = shared;
     else {
+      tileListAt.set(j.codes, tile0);
       ints[at + 3] = tile0;
       ints.set(j.codes, oTiles + tile0);
       tile0 += j.codes.length;
@@ -206,7 +239,8 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   });
 
   const limits = device.limits;
-  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits), ...(opts.blocking ?? BLOCKING), relu: spec.score === 'relu' };
+  const { chunk, ...blocking }: NonNullable<WebGPURunOptions['blocking']> = opts.blocking ?? (software ? BLOCKING : GPU_BLOCKING);
+  const shape: ShaderShape = { D, Dv, chunk: chunkFor(D, Dv, plan.Bk, limits, chunk), ...blocking, relu: spec.score === 'relu' };
   checkLimits(limits, invocations(shape), [['q', spec.q.byteLength], ['k', spec.k.byteLength], ['v', spec.v.byteLength], ['mask', ints.byteLength], ['bias', floats.byteLength], ['output', outRows * (Dv + 1) * 4]]);
   const pipeline = await pipelineFor(device, opts.shaderOverride ? `override:${opts.shaderOverride}` : shaderKey(shape), opts.shaderOverride ?? attentionShader(shape));
 
@@ -250,10 +284,9 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
     const t1 = performance.now();
     timer = new PassTimer(device);
     const maxGroups = limits.maxComputeWorkgroupsPerDimension;
-    let chunkTiles = 256;
+    let chunkTiles = firstTiles;
     let next = 0;
     let tilesDone = 0;
-    const totalTiles = Math.max(1, jobs.reduce((n, j) => n + j.codes.length, 0));
     opts.tick?.(0);
     while (next < jobs.length) {
       // A run of jobs with about chunkTiles tiles (jobs are sorted longest first).
@@ -269,7 +302,7 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
       next = end;
       tilesDone += tiles;
       // Aim each chunk at ~TARGET_MS of work: the cancel flag is then seen well within 100 ms.
-      if (ms < TARGET_MS / 2) chunkTiles *= 2;
+      if (ms < TARGET_MS / 2) chunkTiles = Math.floor(chunkTiles * (software ? 2 : Math.min(8, TARGET_MS / Math.max(ms, 1))));
       else if (ms > TARGET_MS * 2) chunkTiles = Math.max(1, Math.floor(chunkTiles / 2));
       opts.tick?.(tilesDone / totalTiles);
     }

@@ -50,14 +50,25 @@ export interface ShaderShape {
  * The blocking measured best on lavapipe (T = 512 and 1024, causal, D = 64; process CPU time, side by
  * side): 8 rows × 4 keys, i.e. 8 invocations per workgroup — one 8-lane SIMD batch of lavapipe's
  * LLVM code. 4×4 took 1.4×, 2×4 1.9×, 16×4 1.7× its CPU time; the one-row kernel before it 2.8×.
- * Not measured on a real GPU, where 8 invocations per workgroup would leave most lanes idle.
  */
 export const BLOCKING = { rb: 8, kb: 4 } as const;
+
+/**
+ * The blocking measured best on a real GPU (an NVIDIA H200 through Dawn's Vulkan backend, causal,
+ * H = 8, D = 64; GPU time from timestamp queries, bench/gpu-device.ts, docs/BENCHMARKS.md): 1 row ×
+ * 4 keys, i.e. 64 invocations per workgroup, over K/V chunks of 16 keys. At T = 4096, 8×4 took 3–11×
+ * its time (8 invocations leave most of each warp idle), 2×4 2–3× (its private arrays spill); at
+ * T = 16384, chunks of 64 keys took 2× (the scores of a chunk no longer fit in registers).
+ */
+export const GPU_BLOCKING = { rb: 1, kb: 4, chunk: 16 } as const;
 
 export const shaderKey = (s: ShaderShape) =>
   `fused-attention:D${s.D}:Dv${s.Dv}:C${s.chunk}:R${s.rb}:K${s.kb}${s.relu ? ':relu' : ''}${s.staticChunk ? ':static' : ''}`;
 
 export const invocations = (s: Pick<ShaderShape, 'rb'>) => ROWS / s.rb;
+
+/** The most invocations per workgroup any blocking above uses (what a node declares it needs). */
+export const MAX_INVOCATIONS = Math.max(invocations(BLOCKING), invocations(GPU_BLOCKING));
 
 /** Bytes of workgroup memory the shader declares: the K and V chunks, and the job's 6 fields (padded to 32). */
 export const workgroupBytes = (s: Pick<ShaderShape, 'D' | 'Dv' | 'chunk'>) => s.chunk * (pad4(s.D) + pad4(s.Dv)) * 4 + 32;

@@ -17,6 +17,7 @@ export const fusedKernelHooks: {
   shaderOverride?: string;
   disabled?: boolean;
   blocking?: WebGPURunOptions['blocking'];
+  firstTiles?: number;
   observe?: (r: FusedAttentionResult) => void;
 } = {};
 
@@ -41,6 +42,7 @@ export async function runFusedKernel(ctx: RunContext, spec: FusedAttentionSpec, 
           tick: opts.tick,
           shaderOverride: fusedKernelHooks.shaderOverride,
           blocking: fusedKernelHooks.blocking,
+          firstTiles: fusedKernelHooks.firstTiles,
         });
         ctx.gpuTime?.(r.gpu);
         fusedKernelHooks.observe?.(r);

@@ -9,7 +9,7 @@ import { fillGaussian } from '../common/random.js';
 import { expectClose, runNode, runReference, testContext } from '../testing.js';
 import { fusedKernelHooks } from './fused-backends.js';
 import { attention } from './index.js';
-import { fusedAttentionWebGPU } from '../../kernels/webgpu/attention.js';
+import { dealInto, fusedAttentionWebGPU } from '../../kernels/webgpu/attention.js';
 import { causalBand } from './fused.js';
 
 /** Plain-loop softmax attention (GQA, causal on absolute positions, optional window): out [H, Tq, Dv] and natural lse [H, Tq]. */
@@ -140,6 +140,27 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
       const want = plainAttention({ ...spec, window });
       expectClose(got.out, want.out, { atol: 1e-5 }, 'merged out');
       expectClose(got.lse, want.lse, { atol: 1e-5 }, 'merged lse');
+    });
+
+  it('dealInto deals jobs round-robin into runs that each stay longest first', () => {
+    expect(dealInto([9, 8, 7, 6, 5, 4, 3], 3)).toEqual([9, 6, 3, 8, 5, 7, 4]);
+    expect(dealInto([3, 2, 1], 1)).toEqual([3, 2, 1]);
+  });
+  // The real GPU's path (GPU_BLOCKING, jobs dealt into runs of firstTiles, dispatches sized from the
+  // peak; CI's adapters are software) and a bench blocking with a static loop over 16-key chunks: the same numbers.
+  for (const opts of [{ adapterKind: 'hardware' as const }, { adapterKind: 'hardware' as const, firstTiles: 3 }, { blocking: { rb: 2, kb: 4, staticChunk: true, chunk: 16 } }])
+    it(`${JSON.stringify(opts)} equals plain softmax attention (split-K, window 90)`, async () => {
+      const ctx = await testContext('webgpu');
+      const [H, Hkv, Tq, Tk, D, Dv] = [4, 2, 70, 150, 16, 16];
+      const qpos = Int32Array.from({ length: Tq }, (_, r) => 2 * r + 9);
+      const spec = {
+        q: rand([H, Tq, D], 21).data as Float32Array, k: rand([Hkv, Tk, D], 22).data as Float32Array, v: rand([Hkv, Tk, Dv], 23).data as Float32Array,
+        H, Hkv, Tq, Tk, D, Dv, scale: 0.25, qpos, splits: 2, bands: [causalBand, { gcol: 0, grow: 0, lo: 89, hi: 0 }],
+      };
+      const got = await fusedAttentionWebGPU(ctx.tf, spec, opts);
+      const want = plainAttention({ ...spec, window: 90 });
+      expectClose(got.out, want.out, { atol: 1e-5 }, 'out');
+      expectClose(got.lse, want.lse, { atol: 1e-5 }, 'lse');
     });
 
   // ReLU attention on the kernel's relu shader (head dims 16: one more compiled shader), against

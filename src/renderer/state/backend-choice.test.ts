@@ -16,6 +16,9 @@ describe('default backend', () => {
     expect(isSoftwareAdapter({ description: 'Microsoft Basic Render Driver' })).toBe(true);
     expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'ampere', isFallbackAdapter: true })).toBe(true);
     expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'ampere' })).toBe(false);
+    // Dawn in Node on Mesa's lavapipe; and an NVIDIA card through Dawn's Vulkan backend (no architecture).
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: '' })).toBe(false);
     expect(isSoftwareAdapter({ vendor: 'apple', architecture: 'metal-3', description: 'hardware warping unit' })).toBe(false);
   });
 

@@ -3,6 +3,9 @@
 // llvmpipe, WARP) runs WebGPU on the CPU, an order of magnitude slower than wasm, so it does not
 // count as WebGPU being available.
 import type { BackendName } from '../../engine/node.js';
+import { isSoftwareAdapter, type AdapterFacts } from '../../engine/backends/adapter.js';
+
+export { isSoftwareAdapter, type AdapterFacts };
 
 const KEY = 'ctxlab.backend';
 const NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
@@ -43,22 +46,6 @@ export function storeThreads(n: number | undefined): void {
   } catch {
     /* storage may be unavailable */
   }
-}
-
-export interface AdapterFacts {
-  vendor?: string;
-  architecture?: string;
-  description?: string;
-  device?: string;
-  isFallbackAdapter?: boolean;
-}
-
-const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|\bwarp\b|basic render/i;
-
-/** Whether a WebGPU adapter renders in software (the adapter says so, or its name is a known software renderer). */
-export function isSoftwareAdapter(a: AdapterFacts): boolean {
-  if (a.isFallbackAdapter) return true;
-  return [a.vendor, a.architecture, a.description, a.device].some((s) => !!s && SOFTWARE.test(s));
 }
 
 export interface BackendDefault {
