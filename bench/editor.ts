@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { FAR_ZOOM } from '../src/renderer/ui/graph-layer.js';
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const GROUPS = 100; // 5 nodes each: source, two attention kernels, compare, sink
@@ -133,16 +134,18 @@ const PROSE = [
   'the viewport (`will-change: transform`) was tried and left out: Chrome splits the graph into ~500 layers and',
   're-layerizing them each frame cost more than the repaint.',
   '',
-  "So below zoom 0.18, where even the zoomed-out node text would be under 9 px on screen, the editor draws the graph on",
-  'one `<canvas>` (src/renderer/ui/GraphLayer.tsx, graph-layer.ts): boxes in their family colour (or heat colour after',
-  'a run), run state and compile problems as outlines, the selection as an accent ring, edges as curves batched into one',
-  "stroke per port kind. React Flow's node and edge DOM stays mounted and laid out but is not painted (`visibility:",
+  `So below zoom ${FAR_ZOOM}, where the DOM nodes show only a box and a line or two of 48 px text (their last zoomed-out step), the`,
+  'editor draws the graph on one `<canvas>` (src/renderer/ui/GraphLayer.tsx, graph-layer.ts): boxes in their family colour',
+  '(or heat colour after a run) with the same text while it is at least 7 px on screen, run state and compile problems as',
+  'outlines, the selection as an accent ring, edges as curves batched into one stroke per port kind. (The threshold was',
+  "0.18 while the canvas drew no text: zooming to 4× crossed it, and the handover frames put that row's p95 at 72 ms.)",
+  "React Flow's node and edge DOM stays mounted and laid out but is not painted (`visibility:",
   "hidden`; with `display: none` or `content-visibility: hidden`, zooming back in fired every node's resize observer and",
   'React Flow re-measured and re-rendered all 500 nodes and 900 edges: a 1.2 s frame). While the layer is shown it owns',
   "pan and wheel zoom (Canvas.tsx: useFarInput): a gesture moves the layer's view and redraws the canvas, and React",
   "Flow's viewport is set once when the gesture ends, so its components sleep; clicks and drags on a drawn node are",
   'hit-tested on the canvas (select, Ctrl/⌘ toggles, drag moves the selection). Zooming in past the threshold hands',
-  'over to the DOM nodes (one slower frame, in the 4× row, whose later steps are DOM frames of a quarter of the graph).',
+  'over to the DOM nodes (one slower frame, in the 8× row, whose later steps are DOM frames of a part of the graph).',
   'A file too large to lay out on open (over 300 nodes) whose fit is below the threshold is fitted at once on the',
   "layout's size estimates and drawn by the layer; React Flow gets its nodes hidden and mounts 50 more each time the",
   'browser is idle (zooming in mounts the rest), so "drawn" comes long before "DOM", which the DOM-only app must reach',
@@ -188,7 +191,7 @@ export async function benchEditor(): Promise<string> {
         await page.waitForSelector('[data-testid="start-screen"]');
         openMs.get(v.name)!.push(await openLarge(page, text));
       }
-    const results: { name: string; pan: Frames; zoomNear: Frames; zoom: Frames; farShown: boolean }[] = [];
+    const results: { name: string; pan: Frames; zoomNear: Frames; zoom: Frames; zoomFar: Frames; farShown: boolean; fitZoom: number }[] = [];
     for (const v of variants) {
       await page.goto(url + v.query);
       await page.waitForSelector('[data-testid="start-screen"]');
@@ -212,8 +215,8 @@ export async function benchEditor(): Promise<string> {
       await page.click('[aria-label="Fit View"]');
       await page.waitForTimeout(500);
       // Zoom: wheel steps in and back out at the pointer, from the fit view. Near fit: to 2× the fit
-      // zoom (still below the canvas layer's threshold). Far: to 4×, through the zoomed-out drawing's
-      // steps and, with the canvas layer, across its threshold both ways.
+      // zoom (still below the canvas layer's threshold). Then to 4×, through the zoomed-out drawing's
+      // steps, and to 8×, across the canvas layer's threshold both ways.
       // Wheel events are dispatched in the page every 16 ms (a trackpad's rate): Playwright's own wheel
       // takes a round trip to the browser per step (~40 ms on a loaded machine), which would set the
       // frame interval. A step waits for the main thread, so a slow frame delays the next step.
@@ -234,15 +237,20 @@ export async function benchEditor(): Promise<string> {
       const zoomNear = await wheel('zoom2x', 8);
       await page.click('[aria-label="Fit View"]');
       await page.waitForTimeout(500);
+      const fitZoom = await page.$eval('.react-flow__viewport', (e) => Number(/scale\(([\d.]+)\)/.exec((e as HTMLElement).style.transform)![1]));
       const zoom = await wheel('zoom', 20);
       if (v.query === '') await page.screenshot({ path: join(repo, 'docs', 'screenshots', 'bench-500-nodes.png') });
-      results.push({ name: v.name, pan, zoomNear, zoom, farShown });
+      await page.click('[aria-label="Fit View"]');
+      await page.waitForTimeout(500);
+      const zoomFar = await wheel('zoom8x', 30);
+      results.push({ name: v.name, pan, zoomNear, zoom, zoomFar, farShown, fitZoom });
     }
     const load1 = loadavg()[0]!;
     const row = (name: string, r: Frames) =>
       `| ${name} | ${r.frames.length} | ${pct(r.frames, 0.5).toFixed(1)} | ${pct(r.frames, 0.95).toFixed(1)} | ${Math.max(0, ...r.frames).toFixed(1)} | ${r.long.length}${r.long.length ? ` (max ${Math.max(...r.long).toFixed(0)} ms)` : ''} | ${r.cpuPerInput.toFixed(1)} |`;
     const [dom, layer] = results as [(typeof results)[0], (typeof results)[0]];
-    const ratio = (f: (r: Frames) => number) => [dom.pan, dom.zoomNear, dom.zoom].map((d, i) => (f(d) / f([layer.pan, layer.zoomNear, layer.zoom][i]!)).toFixed(1) + '×').join(' / ');
+    const ratio = (f: (r: Frames) => number) =>
+      [dom.pan, dom.zoomNear, dom.zoom, dom.zoomFar].map((d, i) => (f(d) / f([layer.pan, layer.zoomNear, layer.zoom, layer.zoomFar][i]!)).toFixed(1) + '×').join(' / ');
     return [
       '## Editor: a 500-node graph',
       '',
@@ -251,12 +259,12 @@ export async function benchEditor(): Promise<string> {
       'window: open is timed from the drop to the first frame with every node drawn, as DOM nodes or by the canvas layer',
       '(parse, validate, React Flow render and measure; compile with shape inference waits until the browser is idle), and',
       'to the frame where every DOM node is mounted and measured. Then a 2 s drag pans it at fit view,',
-      '16 wheel steps zoom in to 2× the fit zoom and back out, and 40 to 4× and back (wheel events dispatched in the page',
+      `16 wheel steps zoom in to 2× the fit zoom (${layer.fitZoom.toFixed(3)}) and back out, 40 to 4× and back, and 60 to 8× and back (wheel events dispatched in the page`,
       "16 ms apart; Playwright's wheel, a round trip per step, would set the interval). Frame times are the intervals between the trace's",
       "DrawFrame events while input arrives, long tasks the main thread's RunTask events over 50 ms, CPU/input the CPU time",
       'of those tasks per input event (thread time, which other processes on the machine change far less than frame times). Both',
       'ways of drawing are measured in this one run: "DOM only" is the app with `?graphLayer=off` (React Flow\'s node and',
-      'edge DOM at every zoom), "canvas layer" the app as shipped (below zoom 0.18 the graph is drawn on one canvas).',
+      `edge DOM at every zoom), "canvas layer" the app as shipped (below zoom ${FAR_ZOOM} the graph is drawn on one canvas).`,
       `Load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after${load0 > 1 || load1 > 1 ? ' (a shared machine: figures under load; compare the two rows, not runs)' : ''}.`,
       '',
       ...variants.map(
@@ -266,9 +274,14 @@ export async function benchEditor(): Promise<string> {
       '',
       '| interaction | frames | median ms | p95 ms | max ms | long tasks | CPU/input ms |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...results.flatMap((r) => [row(`pan at fit view, ${r.name}`, r.pan), row(`wheel zoom to 2× fit, ${r.name}`, r.zoomNear), row(`wheel zoom to 4× fit, ${r.name}`, r.zoom)]),
+      ...results.flatMap((r) => [
+        row(`pan at fit view, ${r.name}`, r.pan),
+        row(`wheel zoom to 2× fit, ${r.name}`, r.zoomNear),
+        row(`wheel zoom to 4× fit, ${r.name}`, r.zoom),
+        row(`wheel zoom to 8× fit, ${r.name}`, r.zoomFar),
+      ]),
       '',
-      `DOM only ÷ canvas layer (pan / zoom to 2× / zoom to 4×): p95 frame ${ratio((r) => pct(r.frames, 0.95))}, CPU per input ${ratio((r) => r.cpuPerInput)}.`,
+      `DOM only ÷ canvas layer (pan / zoom to 2× / 4× / 8×): p95 frame ${ratio((r) => pct(r.frames, 0.95))}, CPU per input ${ratio((r) => r.cpuPerInput)}.`,
       `Target: p95 frame < 50 ms. The canvas layer was ${layer.farShown ? '' : 'NOT '}drawing at fit view. Page errors: ${errors.length ? errors.join('; ') : 'none'}.`,
       '',
       ...PROSE,

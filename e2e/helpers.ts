@@ -126,7 +126,10 @@ export async function openExample(page: Page, file: string) {
   }
   await page.click(`[data-testid="example-${file}"]`);
   await page.waitForSelector('[data-testid="start-screen"]', { state: 'detached' });
-  await page.waitForSelector('.react-flow__node');
+  // The DOM nodes, or the far-zoom layer that draws them when the fit is zoomed out past FAR_ZOOM.
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="graph-layer"]') || [...document.querySelectorAll('.react-flow__node')].some((e) => getComputedStyle(e).visibility === 'visible'),
+  );
 }
 
 /** Drags a palette entry onto the canvas at (x, y) in page coordinates (HTML5 drag and drop). */

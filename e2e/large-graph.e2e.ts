@@ -23,6 +23,8 @@ async function flowBox(page: Page, id: string) {
 }
 /** A point inside a node, below its head (the layer draws the head's family stripe there). */
 const inside = (b: { x: number; y: number; w: number; h: number }) => ({ x: b.x + b.w / 2, y: b.y + b.h * 0.6 });
+/** A point of a node's box clear of its centred zoomed-out text: where its fill colour shows. */
+const fillPoint = (b: { x: number; y: number; w: number; h: number }) => ({ x: b.x + b.w * 0.12, y: b.y + b.h * 0.92 });
 
 async function viewport(page: Page) {
   return page.evaluate(() => {
@@ -80,11 +82,14 @@ describe('large graph', () => {
     expect(await s.page.$eval('.react-flow__edges', (e) => getComputedStyle(e).visibility)).toBe('hidden');
     // Every kind of node is painted where it is, in its family's colour; between them, nothing.
     for (const id of ['qkv0', 'naive13', 'flash27', 'cmp39', 'out21']) {
-      const px = await pixel(s.page, await onScreen(s.page, inside(await flowBox(s.page, id))));
+      const px = await pixel(s.page, await onScreen(s.page, fillPoint(await flowBox(s.page, id))));
       const want = await expectedFill(s.page, id);
       expect(px[3], `${id} painted`).toBe(255);
       for (let i = 0; i < 3; i++) expect(Math.abs(px[i]! - want[i]!), `${id} colour ${px} vs ${want}`).toBeLessThanOrEqual(4);
     }
+    // The zoomed-out text (graph-layer.ts lodLines) at 48 flow px, drawn where that is at least 7 px on screen.
+    const textPx = Number(await s.page.getAttribute('[data-testid="graph-layer"]', 'data-text-px'));
+    expect(textPx, `text on screen at zoom ${v.zoom}`).toBe(48 * v.zoom >= 7 ? Number((48 * v.zoom).toFixed(1)) : 0);
     // Left of the leftmost node (in the fit's margin): nothing.
     const left = await flowBox(s.page, 'qkv0');
     expect((await pixel(s.page, await onScreen(s.page, { x: left.x - 100, y: left.y + left.h / 2 })))[3]).toBe(0);

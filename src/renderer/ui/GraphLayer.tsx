@@ -8,7 +8,7 @@ import { memo, useEffect, useRef, type MutableRefObject } from 'react';
 import { useApp } from '../app-context.js';
 import type { FlowEdge, FlowNode } from '../model/graph.js';
 import { useStore } from '../state/store.js';
-import { buildScene, drawScene, FAR_ZOOM, type Scene } from './graph-layer.js';
+import { buildScene, drawScene, FAR_ZOOM, LOD_FONT, TEXT_MIN_PX, type Scene } from './graph-layer.js';
 
 type App = ReturnType<typeof useApp>;
 type FlowState = ReactFlowState<FlowNode, FlowEdge>;
@@ -94,10 +94,14 @@ function FarCanvas({ layerRef }: { layerRef: MutableRefObject<Layer | null> }) {
       const dpr = window.devicePixelRatio || 1;
       const [w, h] = [Math.round(s.width * dpr), Math.round(s.height * dpr)];
       if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
-      const palette = { background: css.getPropertyValue('--node-bg').trim(), accent: css.getPropertyValue('--accent').trim() };
+      const prop = (name: string) => css.getPropertyValue(name).trim();
+      const palette = { background: prop('--node-bg'), accent: prop('--accent'), text: prop('--text'), text2: prop('--text-2') };
       const scene = layer.scene();
       drawScene(ctx!, scene, { ...layer.view, width: s.width, height: s.height }, dpr, palette);
       canvas.dataset.nodes = String(scene.nodes.length); // what the editor benchmark waits for
+      // The zoomed-out text's size on screen (0: left out), for the layout test.
+      const textPx = LOD_FONT * layer.view.zoom >= TEXT_MIN_PX ? (LOD_FONT * layer.view.zoom).toFixed(1) : '0';
+      if (canvas.dataset.textPx !== textPx) canvas.dataset.textPx = textPx;
     }
     const rebuild = () => {
       scene = null;

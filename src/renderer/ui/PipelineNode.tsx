@@ -11,7 +11,7 @@ import type { FlowNode } from '../model/graph.js';
 import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
 import type { ProgressDetail } from '../../engine/node.js';
-import { heatColor } from './graph-layer.js';
+import { heatColor, lodLines } from './graph-layer.js';
 
 function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const { catalog, metrics, analysis, ui } = useApp();
@@ -37,6 +37,8 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const outputs = Object.entries(def?.outputs ?? {});
   const p = m?.profile;
   const shown = status === 'done' || status === 'cached' || (status === 'failed' && p);
+  // Zoomed out: the run's time and memory once there is a profile, else the title (wraps, unlike the spans).
+  const lod = lodLines(def, data.type, data.params, m);
   const cls = ['pnode', `st-${status}`, selected ? 'selected' : '', issues?.length ? 'has-issue' : '', heat !== null ? 'heat' : '', acc ? 'acc' : ''].join(' ');
 
   const openPreview = (port: string) => {
@@ -67,16 +69,8 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           </span>
         )}
       </div>
-      {/* Zoomed out: the badges once there are some (what a run is read for), else the title. */}
       <div className="pnode-lod" aria-hidden data-testid={`lod-${id}`}>
-        {shown && p ? (
-          <>
-            <span>{status === 'cached' ? 'cached' : formatMs(p.wallMs)}</span>
-            <span>{formatBytesShort(p.peakBytes)}</span>
-          </>
-        ) : (
-          (variantTitle ?? def?.title ?? data.type)
-        )}
+        {lod.length > 1 ? lod.map((line, i) => <span key={i}>{line}</span>) : lod[0]}
       </div>
       {!def && !issues?.length && <div className="pnode-error">unknown node type “{data.type}”</div>}
       <div className="pnode-ports">

@@ -8,9 +8,10 @@ import { buildScene, drawScene, edgeControls, heatColor, hitNode, visibleRect, t
 
 const catalog = new Catalog(registry);
 const THEME: Record<string, string> = { '--ok': '#00aa00', '--err': '#ee0000', '--accent': '#0000ee', '--text-3': '#777777', '--warn': '#eeaa00', '--border-strong': '#333333' };
+const PALETTE = { background: '#000000', accent: '#5b8cff', text: '#eeeeee', text2: '#999999' };
 const profile = (wallMs: number, peakBytes: number) => ({ wallMs, peakBytes }) as NodeMetrics['profile'];
 
-const node = (id: string, x: number, y: number, extra: Partial<SceneNode> = {}): SceneNode => ({ id, x, y, w: 200, h: 100, fill: '#111111', stripe: '#222222', ring: null, issue: false, selected: false, ...extra });
+const node = (id: string, x: number, y: number, extra: Partial<SceneNode> = {}): SceneNode => ({ id, x, y, w: 200, h: 100, fill: '#111111', stripe: '#222222', ring: null, issue: false, selected: false, text: ['T'], ...extra });
 
 /** A 2D context that records what is drawn: fills and strokes with their style at the time. */
 function recorder(width = 1000, height = 600) {
@@ -35,6 +36,10 @@ function recorder(width = 1000, height = 600) {
     },
     strokeRect(...args: number[]) {
       calls.push({ op: 'strokeRect', style: this.strokeStyle, args });
+    },
+    measureText: (text: string) => ({ width: text.length * 10 }),
+    fillText(text: string, ...args: number[]) {
+      calls.push({ op: 'fillText', style: `${this.fillStyle} ${text}`, args });
     },
   };
   return { ctx: ctx as unknown as CanvasRenderingContext2D, calls };
@@ -70,7 +75,8 @@ describe('graph layer', () => {
       ]),
     };
     const { ctx, calls } = recorder();
-    drawScene(ctx, scene, { x: 0, y: 0, zoom: 0.1, width: 1000, height: 600 }, 1, { background: '#000000', accent: '#5b8cff' });
+    drawScene(ctx, scene, { x: 0, y: 0, zoom: 0.1, width: 1000, height: 600 }, 1, PALETTE);
+    expect(calls.filter((c) => c.op === 'fillText'), 'text 4.8 px on screen: left out').toHaveLength(0);
     const strokes = calls.filter((c) => c.op === 'stroke').map((c) => c.style);
     expect(strokes).toEqual(['#3b82f6', '#ec4899']);
     expect(calls.filter((c) => c.op === 'moveTo')).toHaveLength(3); // the edge at x = 50 000 is out of view
@@ -82,6 +88,29 @@ describe('graph layer', () => {
     expect(rects).toEqual([
       { op: 'strokeRect', style: '#00ff00', args: [400, 0, 200, 100] },
       { op: 'strokeRect', style: '#5b8cff', args: [375, -25, 250, 150] },
+    ]);
+  });
+
+  it("draws the zoomed-out text where it is readable: the run's time and memory, or the title, centred in the box", () => {
+    const scene: Scene = {
+      nodes: [
+        node('a', 0, 0, { text: ['12 ms', '4 MB'] }),
+        node('b', 400, 0, { text: ['Flash'] }),
+        // 10 flow px a character here: wrapped at spaces to the box (192 px), then cut to the lines its height holds (2).
+        node('c', 0, 200, { h: 150, text: ['Tiled flash attention kernel with more words'] }),
+        node('far', 50_000, 0),
+      ],
+      edges: new Map(),
+    };
+    const { ctx, calls } = recorder();
+    drawScene(ctx, scene, { x: 0, y: 0, zoom: 0.2, width: 1000, height: 600 }, 1, PALETTE);
+    // 48 flow px at zoom 0.2: 9.6 px on screen. Two lines centred on the box's middle (y 50), one line on it.
+    expect(calls.filter((c) => c.op === 'fillText')).toEqual([
+      { op: 'fillText', style: '#eeeeee 12 ms', args: [100, 26, 192] },
+      { op: 'fillText', style: '#999999 4 MB', args: [100, 74, 192] },
+      { op: 'fillText', style: '#999999 Flash', args: [500, 50, 192] },
+      { op: 'fillText', style: '#999999 Tiled flash', args: [100, 251, 192] },
+      { op: 'fillText', style: '#999999 attention kernel', args: [100, 299, 192] },
     ]);
   });
 
@@ -107,6 +136,10 @@ describe('graph layer', () => {
     // Not measured: the layout's size estimate.
     expect(b).toMatchObject({ id: 'att', x: 400, w: NODE_WIDTH, h: estimateHeight(att, catalog), fill: fam('attention'), ring: '#0000ee', selected: true });
     expect(c).toMatchObject({ id: 'cmp', ring: '#ee0000', issue: true });
+    // The zoomed-out text: a finished node's time and memory; else its variant's title, or its own.
+    expect(a!.text).toEqual(['10.0 ms', '100B']);
+    expect(b!.text).toEqual([catalog.def('attention')!.variants!.naive!.title]);
+    expect(c!.text).toEqual([catalog.def('compare')!.title]);
     // Edges by the kind of their output port; an end at the measured handle's centre, or at the port's row.
     const tensor = scene.edges.get(PORT_COLORS.tensor)!;
     expect(tensor).toHaveLength(2);

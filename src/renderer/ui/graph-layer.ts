@@ -1,5 +1,5 @@
-// The far-zoom drawing of the graph: below FAR_ZOOM no node text can be read, so the whole graph
-// is drawn on one <canvas> (GraphLayer.tsx) instead of 500 DOM boxes and 900 SVG edges that Chrome
+// The far-zoom drawing of the graph: below FAR_ZOOM nodes show only a box and a line or two of
+// large text, so the whole graph is drawn on one <canvas> (GraphLayer.tsx) instead of 500 DOM boxes and 900 SVG edges that Chrome
 // would repaint on every frame of a pan. Pure functions: the scene (boxes and edge curves in flow
 // coordinates, with their colours), hit-testing, and drawing it for a viewport transform.
 import type { Catalog } from '../model/catalog.js';
@@ -8,13 +8,32 @@ import type { FlowEdge, FlowNode } from '../model/graph.js';
 import { estimateHeight, NODE_WIDTH } from '../model/layout.js';
 import { heatScale } from '../state/derived.js';
 import type { NodeMetrics } from '../state/metrics.js';
+import type { AnyNodeDef } from '../../engine/node.js';
+import { formatBytesShort, formatMs } from '../model/format.js';
 import type { HeatMode } from '../state/ui.js';
 
 /**
- * Below this zoom the graph is drawn on the canvas. The zoomed-out DOM text is 48 px at its last
- * step (styles.css .lod-3), 8.6 px on screen here: under the 9 px the layout test calls readable.
+ * Below this zoom the graph is drawn on the canvas: the zoom at which the DOM nodes reach their last
+ * zoomed-out step (Canvas.tsx lodLevel 3: boxes and 48 px text, styles.css .lod-3), which the canvas
+ * draws the same way (boxes, and the same text at 48 flow px while it is at least TEXT_MIN_PX on screen).
  */
-export const FAR_ZOOM = 0.18;
+export const FAR_ZOOM = 0.26;
+/** Font size of the zoomed-out text, flow px (styles.css .lod-3 .pnode-lod). */
+export const LOD_FONT = 48;
+/** Below this size on screen the canvas leaves the text out (unreadable, and the most costly part of a frame). */
+export const TEXT_MIN_PX = 7;
+
+/**
+ * What a zoomed-out node shows, one line each (the DOM's .pnode-lod and the canvas layer): its run's
+ * time and peak memory once it has a profile, else its variant's title or its own.
+ */
+export function lodLines(def: AnyNodeDef | undefined, type: string, params: Record<string, unknown>, m: NodeMetrics | undefined): string[] {
+  const status = m?.status ?? 'idle';
+  const p = m?.profile;
+  if (p && (status === 'done' || status === 'cached' || status === 'failed')) return [status === 'cached' ? 'cached' : formatMs(p.wallMs), formatBytesShort(p.peakBytes)];
+  const variant = typeof params.variant === 'string' ? params.variant : undefined;
+  return [variant ? (def?.variants?.[variant]?.title ?? variant) : (def?.title ?? type)];
+}
 
 export interface SceneNode {
   id: string;
@@ -31,6 +50,8 @@ export interface SceneNode {
   /** A compile issue: the DOM node's dashed red border. */
   issue: boolean;
   selected: boolean;
+  /** lodLines: the zoomed-out text. */
+  text: string[];
 }
 
 export interface SceneEdge {
@@ -61,6 +82,9 @@ export interface Palette {
   background: string;
   /** The selection and running colour (--accent). */
   accent: string;
+  /** The zoomed-out text's first line and the lines after it (--text, --text-2). */
+  text: string;
+  text2: string;
 }
 
 /** The colour at `t` ∈ [0, 1] on a three-stop ramp (rgb triples), as an rgb() string. */
@@ -136,6 +160,7 @@ export function buildScene(input: SceneInput): Scene {
       ring: rings[m?.status ?? 'idle'] ?? null,
       issue: !!issues[n.id]?.length,
       selected: !!n.selected,
+      text: lodLines(catalog.def(n.data.type), n.data.type, n.data.params, m),
     };
     nodes.push(node);
     byId.set(n.id, node);
@@ -182,6 +207,29 @@ export function edgeControls(e: SceneEdge): [number, number, number, number] {
   return [e.x0 + c, e.y0, e.x1 - c, e.y1];
 }
 
+const wrapped = new WeakMap<SceneNode, string[]>();
+
+/**
+ * A node's zoomed-out text as drawn: a run's lines as they are (they do not wrap in the DOM either);
+ * a title wrapped at spaces to the box, as many lines as fit its height. Measured once per scene node
+ * (the context's font must be the text's).
+ */
+function linesOf(ctx: CanvasRenderingContext2D, n: SceneNode): string[] {
+  if (n.text.length !== 1) return n.text;
+  let lines = wrapped.get(n);
+  if (!lines) {
+    lines = [];
+    for (const word of n.text[0]!.split(/\s+/)) {
+      const last = lines.at(-1);
+      if (last !== undefined && ctx.measureText(`${last} ${word}`).width <= n.w - 8) lines[lines.length - 1] = `${last} ${word}`;
+      else lines.push(word);
+    }
+    lines = lines.slice(0, Math.max(1, Math.floor((n.h - 8) / LOD_FONT)));
+    wrapped.set(n, lines);
+  }
+  return lines;
+}
+
 /** Draws the scene for a viewport on a 2D context whose canvas is `dpr` device pixels per CSS pixel. */
 export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, v: Viewport, dpr: number, palette: Palette) {
   ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -223,6 +271,22 @@ export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, v: Viewpo
       ctx.setLineDash(n.issue ? [3 * px, 2 * px] : []);
       ctx.strokeRect(n.x, n.y, n.w, n.h);
       ctx.setLineDash([]);
+    }
+  }
+  // The zoomed-out text, as the DOM's .pnode-lod: bold, centred, one line per entry (squeezed to the box).
+  if (LOD_FONT * v.zoom >= TEXT_MIN_PX) {
+    ctx.font = `700 ${LOD_FONT}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    for (const n of scene.nodes) {
+      if (!inView(n.x, n.y, n.x + n.w, n.y + n.h)) continue;
+      const lines = linesOf(ctx, n);
+      const top = n.y + n.h / 2 - ((lines.length - 1) * LOD_FONT) / 2;
+      lines.forEach((line, i) => {
+        // As in the DOM: a run's time in the text colour, its memory (or a title alone) dimmer.
+        ctx.fillStyle = i === 0 && n.text.length > 1 ? palette.text : palette.text2;
+        ctx.fillText(line, n.x + n.w / 2, top + i * LOD_FONT, n.w - 8);
+      });
     }
   }
   // The selection last and outside the box, so that it is seen even where a node is a few pixels wide.
