@@ -450,15 +450,16 @@ function useFarInput(layerRef: MutableRefObject<Layer | null>, canvasRef: RefObj
       const [px, py] = [e.clientX - box.left, e.clientY - box.top];
       layer.view = { x: px - ((px - v.x) * zoom) / v.zoom, y: py - ((py - v.y) * zoom) / v.zoom, zoom };
       clearTimeout(wheelSync);
-      // Zoomed in past the threshold: React Flow takes over at once (and shows the DOM nodes).
-      const done = () => {
-        layer.busy = false;
-        layer.sync();
-      };
-      if (zoom >= FAR_ZOOM) return done();
+      // React Flow gets the view when the wheel stops for 150 ms; zoomed in past FAR_ZOOM, it then
+      // shows the DOM nodes. Handing over mid-gesture cost a frame of 100-500 ms (every node and edge
+      // restyled and React Flow's components woken) in the middle of the zoom; the canvas keeps
+      // drawing until the wheel stops instead, and the DOM's detail comes once, then.
       layer.busy = true;
       layer.redraw();
-      wheelSync = window.setTimeout(done, 150);
+      wheelSync = window.setTimeout(() => {
+        layer.busy = false;
+        layer.sync();
+      }, 150);
     };
     const opts = { capture: true } as const;
     el.addEventListener('pointerdown', down, opts);
