@@ -66,6 +66,12 @@ export interface FusedAttentionSpec {
   /** Split-K (Flash-Decoding): each block's tiles are cut into this many jobs, merged by log-sum-exp. */
   splits?: number;
   /**
+   * A scheduling knob of the kernel, not of the variant: a block's tiles are cut into jobs of at most
+   * this many, merged by log-sum-exp as split-K's are (a GPU runs a job's tiles in sequence on one
+   * workgroup, so one long job — a global row that sees every key — would set the run's time).
+   */
+  maxTilesPerJob?: number;
+  /**
    * Gathered inputs: Q row x of the call is row qRows[x] of `q` (rows of D floats), key j row
    * kRows[j] of `k` and `v`; −1 is a zero row. Lets a variant run on a selection of rows without
    * building the gathered copies (the wasm kernel gathers into its own memory). A kernel that does
@@ -275,7 +281,9 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
   }
 
   const jobs: Job[] = [];
-  const direct = splits === 1;
+  const cap = spec.maxTilesPerJob;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new Error(`fused attention: maxTilesPerJob must be a positive integer, got ${cap}`);
+  const direct = splits === 1 && cap === undefined;
   let outRows = direct ? H * Tq : 0;
   const splitRows: JobPlan['splitRows'] = [];
   let computed = 0;
@@ -300,7 +308,7 @@ export function planJobs(spec: FusedAttentionSpec): JobPlan {
         continue;
       }
       const parts: number[] = [];
-      const per = Math.ceil(codes.length / splits);
+      const per = Math.min(Math.ceil(codes.length / splits), cap ?? Infinity);
       for (let s = 0; s < Math.max(1, Math.ceil(codes.length / Math.max(1, per))); s++) {
         jobs.push({ h, r0, rows, codes: codes.slice(s * per, (s + 1) * per), out0: outRows });
         parts.push(outRows);

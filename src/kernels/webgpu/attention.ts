@@ -75,6 +75,19 @@ async function pipelineFor(device: GPUDevice, key: string, code: string): Promis
 }
 
 /**
+ * On a real GPU, a plan whose longest job is much longer than the mean (global rows that see every
+ * key: BigBird, Longformer) is planned again with its long jobs cut (split-K, merged on the device),
+ * so that no workgroup runs far longer than the rest. Not where the rows are merged already.
+ */
+export function balanced(spec: FusedAttentionSpec, plan: JobPlan): JobPlan {
+  if (!plan.direct || spec.merge || !plan.jobs.length) return plan;
+  const longest = plan.jobs[0]!.codes.length; // sorted longest first
+  const mean = plan.nTiles / plan.jobs.length;
+  if (longest <= 32 || longest <= 4 * mean) return plan;
+  return planJobs({ ...spec, maxTilesPerJob: Math.max(32, Math.ceil(2 * mean)) });
+}
+
+/**
  * Deals jobs (sorted longest first) into `piles` runs, round-robin: each run is again longest first
  * and mixes long and short jobs, so a dispatch of one run fills the GPU and ends evenly.
  */
@@ -173,9 +186,9 @@ export async function fusedAttentionWebGPU(tf: typeof tfc, spec: FusedAttentionS
   const { device } = backend;
   const t0 = performance.now();
   const { H, Hkv, Tq, Tk, D, Dv } = spec;
-  const plan = planJobs(spec);
-  const merge = mergeIndexOf(spec, plan);
   const software = opts.adapterKind ? opts.adapterKind === 'software' : isSoftwareAdapter(backend.adapterInfo ?? {});
+  const plan = software ? planJobs(spec) : balanced(spec, planJobs(spec));
+  const merge = mergeIndexOf(spec, plan);
   // The first dispatch's tiles. A software adapter does ~256 in TARGET_MS. A real GPU needs
   // thousands of workgroups in flight (a 256-tile dispatch ran one causal job on one multiprocessor
   // of an H200): size it to TARGET_MS at a tenth of the device's measured multiply-add peak.

@@ -9,7 +9,8 @@ import { fillGaussian } from '../common/random.js';
 import { expectClose, runNode, runReference, testContext } from '../testing.js';
 import { fusedKernelHooks } from './fused-backends.js';
 import { attention } from './index.js';
-import { dealInto, fusedAttentionWebGPU } from '../../kernels/webgpu/attention.js';
+import { balanced, dealInto, fusedAttentionWebGPU } from '../../kernels/webgpu/attention.js';
+import { planJobs } from '../../kernels/attention-spec.js';
 import { causalBand } from './fused.js';
 
 /** Plain-loop softmax attention (GQA, causal on absolute positions, optional window): out [H, Tq, Dv] and natural lse [H, Tq]. */
@@ -162,6 +163,34 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
       expectClose(got.out, want.out, { atol: 1e-5 }, 'out');
       expectClose(got.lse, want.lse, { atol: 1e-5 }, 'lse');
     });
+
+  // Global rows (rows < 64 see every key, the rest a window of 32): on a real GPU the 64-tile job of
+  // the global rows is cut into jobs of at most 32 tiles and merged (balanced); the same numbers as
+  // the software schedule, which runs it whole. Non-causal, so the global rows see all 4096 keys.
+  it('a plan with a few long jobs is balanced on a real GPU (split and merged), with the same result', async () => {
+    const ctx = await testContext('webgpu');
+    const [H, Hkv, T, D] = [2, 1, 4096, 16];
+    const spec = {
+      q: rand([H, T, D], 31).data as Float32Array, k: rand([Hkv, T, D], 32).data as Float32Array, v: rand([Hkv, T, D], 33).data as Float32Array,
+      H, Hkv, Tq: T, Tk: T, D, Dv: D, scale: 0.25, qpos: Int32Array.from({ length: T }, (_, r) => r),
+      bands: [{ gcol: 0, grow: 64, lo: 31, hi: 0 }],
+    };
+    const plan = balanced(spec, planJobs(spec));
+    expect(plan.direct, 'split').toBe(false);
+    expect(Math.max(...plan.jobs.map((j) => j.codes.length))).toBe(32);
+    const gpu = await fusedAttentionWebGPU(ctx.tf, spec, { adapterKind: 'hardware', firstTiles: 64 });
+    const sw = await fusedAttentionWebGPU(ctx.tf, spec, { adapterKind: 'software' });
+    expectClose(gpu.out, sw.out, { atol: 1e-5 }, 'out');
+    expectClose(gpu.lse, sw.lse, { atol: 1e-5 }, 'lse');
+    // A row of the window sees 32 keys; a global row all of them: its lse is the log-sum-exp of 4096 scores.
+    let m = -Infinity;
+    const sc = Array.from({ length: T }, (_, j) => {
+      let x = 0;
+      for (let d = 0; d < D; d++) x += spec.q[d]! * spec.k[j * D + d]!;
+      return (m = Math.max(m, x * 0.25)), x * 0.25;
+    });
+    expect(gpu.lse[0]).toBeCloseTo(m + Math.log(sc.reduce((a, x) => a + Math.exp(x - m), 0)), 4);
+  });
 
   // ReLU attention on the kernel's relu shader (head dims 16: one more compiled shader), against
   // relu.ts's reference: GQA, the padded last tile, and a segment mask so the visible count varies.
