@@ -10,6 +10,7 @@ import type { RunContext } from '../src/engine/node.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { closeKernelPool, kernelStats, measureWasmPeak, resetKernelStats } from '../src/kernels/wasm/attention.js';
 import { ctxFor } from './context.js';
+import { EXACT_VARIANTS } from './exact-variants.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -192,16 +193,8 @@ export async function benchAttentionKernel(): Promise<string> {
   const T = quick ? 1024 : 4096;
   const ins = syntheticQkv({ heads: H, seqLen: T, headDim: D, seed: 2, sinkStrength: 4, sinkTokens: 4, locality: 2 } as never);
   const alibi = { kind: 'bias', terms: [{ type: 'alibi', slopes: Array.from({ length: H }, (_, h) => 2 ** (-8 * (h + 1) / H)) }] };
-  const cases: [string, Record<string, unknown>, unknown?][] = [
-    ['flash', { variant: 'flash' }],
-    ['flash + ALiBi bias', { variant: 'flash' }, alibi],
-    ['flash-decoding (8 splits)', { variant: 'flash-decoding', numSplits: 8 }],
-    ['paged (blocks of 16)', { variant: 'paged', blockSize: 16 }],
-    ['sliding window 1024', { variant: 'sliding-window', window: 1024 }],
-    ['Longformer (window 512, 16 global)', { variant: 'longformer', window: 512, globalTokens: 16 }],
-    ['BigBird (blocks of 64)', { variant: 'bigbird', blockSize: 64 }],
-    ['dilated (512,1) (2048,4) (8192,16)', { variant: 'dilated', segmentLengths: [512, 2048, 8192], dilationRates: [1, 4, 16] }],
-  ];
+  const [flash, ...rest] = EXACT_VARIANTS;
+  const cases: [string, Record<string, unknown>, unknown?][] = [flash!, ['flash + ALiBi bias', { variant: 'flash' }, alibi], ...rest];
   let flashPerTile = 0;
   for (const [name, p, bias] of cases) {
     log(`variant ${name}…`);

@@ -18,6 +18,7 @@ import { backendPeak } from '../src/engine/backends/peak.js';
 import { BLOCKING, GPU_BLOCKING } from '../src/kernels/webgpu/attention.wgsl.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { ctxFor } from './context.js';
+import { EXACT_VARIANTS } from './exact-variants.js';
 
 const log = (s: string) => process.stderr.write(`[${(performance.now() / 1000).toFixed(1)} s] ${s}\n`);
 const quick = process.argv.includes('--quick');
@@ -150,17 +151,8 @@ raw.smallFirst = smallFirst;
 const bestRow = flashRows.filter((r) => r.T === Tbig).sort((a, b) => kernelMs(a) - kernelMs(b))[0]!;
 
 // 4. Exact variants at the largest T on the adapter's default blocking (what a user's run gets).
-const VARIANTS: [string, Record<string, unknown>][] = [
-  ['flash', { variant: 'flash' }],
-  ['flash-decoding (8 splits)', { variant: 'flash-decoding', numSplits: 8 }],
-  ['paged (blocks of 16)', { variant: 'paged', blockSize: 16 }],
-  ['sliding window 1024', { variant: 'sliding-window', window: 1024 }],
-  ['Longformer (window 512, 16 global)', { variant: 'longformer', window: 512, globalTokens: 16 }],
-  ['BigBird (blocks of 64)', { variant: 'bigbird', blockSize: 64 }],
-  ['dilated (512,1) (2048,4) (8192,16)', { variant: 'dilated', segmentLengths: [512, 2048, 8192], dilationRates: [1, 4, 16] }],
-];
 const variantRows: { name: string; wall: number; gpu: number; tiles: number }[] = [];
-for (const [name, p] of VARIANTS) {
+for (const [name, p] of EXACT_VARIANTS) {
   try {
     const r = await best(2, Tbig, p);
     variantRows.push({ name, ...r });
