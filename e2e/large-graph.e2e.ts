@@ -163,9 +163,10 @@ describe('large graph', () => {
     await expect.poll(() => selectedId(s.page)).toBe('cmp12');
     const centre = await onScreen(s.page, inside(cmp));
     await s.page.mouse.move(centre.x, centre.y);
+    // Each step waits for the layer to hand its view to React Flow (150 ms after the wheel stops).
     for (let i = 0; i < 30 && (await viewport(s.page)).zoom < 0.5; i++) {
       await s.page.mouse.wheel(0, -100);
-      await s.page.waitForTimeout(40);
+      await s.page.waitForTimeout(220);
     }
     await s.page.waitForSelector('[data-testid="graph-layer"]', { state: 'detached' });
     expect(await s.page.locator('.canvas.far').count()).toBe(0);
@@ -215,7 +216,7 @@ describe('large graph', () => {
     await s.page.mouse.move(at.x, at.y);
     for (let i = 0; i < 40 && (await viewport(s.page)).zoom < FAR_ZOOM * 1.5; i++) {
       await s.page.mouse.wheel(0, -100);
-      await s.page.waitForTimeout(40);
+      await s.page.waitForTimeout(220);
     }
     await s.page.waitForSelector('[data-testid="graph-layer"]', { state: 'detached' });
     expect(await s.page.locator('.react-flow__node[data-id="flash57"]').evaluate((e) => getComputedStyle(e).visibility)).toBe('visible');
