@@ -48,7 +48,8 @@ describe('adapter needs at compile time', () => {
     const { maxStorageBufferBindingSize: _, ...noBinding } = defaults;
     const w = warningsOf(qkvAttention({ seqLen: 64, headDim: 8 }), { ...noBinding, maxComputeInvocationsPerWorkgroup: 4 });
     expect(w).toHaveLength(1);
-    expect(w[0]!.message).toMatch(/workgroups of 8 invocations needs maxComputeInvocationsPerWorkgroup ≥ 8; the adapter allows 4; .*its largest buffer \(0\.0 MiB\) needs maxStorageBufferBindingSize ≥ \d+; the adapter allows none$/);
+    // 64: the real-GPU blocking's workgroup (GPU_BLOCKING), the larger of the two the kernel uses.
+    expect(w[0]!.message).toMatch(/workgroups of 64 invocations needs maxComputeInvocationsPerWorkgroup ≥ 64; the adapter allows 4; .*its largest buffer \(0\.0 MiB\) needs maxStorageBufferBindingSize ≥ \d+; the adapter allows none$/);
   });
 
   it('without an adapter (cpu, wasm) nothing is checked', () => {
