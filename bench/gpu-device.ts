@@ -26,7 +26,7 @@ const jsonOut = process.argv.slice(2).find((a) => !a.startsWith('--'));
 /** NVIDIA's datasheet fp32 (non-tensor) peak for the H100/H200 SXM, TFLOP/s: a lead, beside the measured peak. */
 const DATASHEET_FP32_TFLOPS = 67;
 
-type Blocking = { rb: number; kb: number; staticChunk?: boolean; chunk?: number };
+type Blocking = { rb: number; kb: number; chunk?: number };
 const BLOCKINGS: Blocking[] = [
   { ...GPU_BLOCKING },
   { rb: 1, kb: 4, chunk: 8 },
@@ -37,7 +37,7 @@ const BLOCKINGS: Blocking[] = [
   { rb: 2, kb: 4, chunk: 16 },
   { ...BLOCKING },
 ];
-const label = (b: Blocking) => `${b.rb}×${b.kb}${b.chunk ? `, chunks of ${b.chunk}` : ''}${b.staticChunk ? ', static' : ''}`;
+const label = (b: Blocking) => `${b.rb}×${b.kb}${b.chunk ? `, chunks of ${b.chunk}` : ''}`;
 
 const ctx = await ctxFor('webgpu');
 ctx.fallback = (reason) => {

@@ -35,9 +35,9 @@ export interface WebGPURunOptions {
   shaderOverride?: string;
   /**
    * Bench hook: another register blocking than the adapter's (rows per invocation, keys per step,
-   * static chunk loop, keys per workgroup-memory chunk).
+   * keys per workgroup-memory chunk).
    */
-  blocking?: { rb: number; kb: number; staticChunk?: boolean; chunk?: number };
+  blocking?: { rb: number; kb: number; chunk?: number };
   /** Bench hook: tiles in the first dispatch (later ones adapt to ~TARGET_MS each). */
   firstTiles?: number;
   /** Test hook: blocking and schedule as for this kind of adapter (CI has only software ones). */

@@ -39,11 +39,6 @@ export interface ShaderShape {
   kb: number;
   /** ReLU attention (FusedAttentionSpec.score): relu(score)·v summed over the visible keys, divided by their count. */
   relu?: boolean;
-  /**
-   * Loop over a chunk's keys to the compile-time CHUNK (the compiler may unroll it and keep the
-   * scores in registers) rather than the uniform P.chunk (lavapipe's LLVM hung unrolling it).
-   */
-  staticChunk?: boolean;
 }
 
 /**
@@ -63,7 +58,7 @@ export const BLOCKING = { rb: 8, kb: 4 } as const;
 export const GPU_BLOCKING = { rb: 1, kb: 4, chunk: 16 } as const;
 
 export const shaderKey = (s: ShaderShape) =>
-  `fused-attention:D${s.D}:Dv${s.Dv}:C${s.chunk}:R${s.rb}:K${s.kb}${s.relu ? ':relu' : ''}${s.staticChunk ? ':static' : ''}`;
+  `fused-attention:D${s.D}:Dv${s.Dv}:C${s.chunk}:R${s.rb}:K${s.kb}${s.relu ? ':relu' : ''}`;
 
 export const invocations = (s: Pick<ShaderShape, 'rb'>) => ROWS / s.rb;
 
@@ -75,8 +70,7 @@ export const workgroupBytes = (s: Pick<ShaderShape, 'D' | 'Dv' | 'chunk'>) => s.
 
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
-export function attentionShader({ D, Dv, chunk, rb: RB, kb: KB, relu = false, staticChunk = false }: ShaderShape): string {
-  const CH = staticChunk ? 'CHUNK' : 'P.chunk';
+export function attentionShader({ D, Dv, chunk, rb: RB, kb: KB, relu = false }: ShaderShape): string {
   const D4 = pad4(D) / 4;
   const V4 = pad4(Dv) / 4;
   const WG = ROWS / RB;
@@ -178,15 +172,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var s: array<f32, ${RB * chunk}>;
 
   // One loop over (tile, chunk) steps: lavapipe hung on a barrier in a nested chunk loop.
-  let chunksPerTile = P.Bk / ${CH};
+  let chunksPerTile = P.Bk / P.chunk;
   for (var step = 0u; step < nTiles * chunksPerTile; step++) {
     let code = u32(ints[P.oTiles + tile0 + step / chunksPerTile]);
     // Tile kind (attention-spec.ts's TileKind): 0 full, 1 every rule, 3 the band rules only.
     let partial = (code & 3u) != 0u;
     let allRules = (code & 3u) == 1u;
-    let j0 = (code >> 2u) * P.Bk + (step % chunksPerTile) * ${CH};
+    let j0 = (code >> 2u) * P.Bk + (step % chunksPerTile) * P.chunk;
     workgroupBarrier();
-    for (var x = lid; x < ${CH} * D4; x += WG) {
+    for (var x = lid; x < P.chunk * D4; x += WG) {
       let j = j0 + x / D4;
       var v = vec4<f32>(0.0);
       for (var c = 0u; c < 4u; c++) {
@@ -195,7 +189,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       Ks[x] = v;
     }
-    for (var x = lid; x < ${CH} * V4; x += WG) {
+    for (var x = lid; x < P.chunk * V4; x += WG) {
       let j = j0 + x / V4;
       var v = vec4<f32>(0.0);
       for (var c = 0u; c < 4u; c++) {
@@ -209,7 +203,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // Scores: RB rows × KB keys per step, q and K each loaded once per step.
     var cmax: array<f32, RB>;
     for (var x = 0u; x < RB; x++) { cmax[x] = NEG; }
-    for (var k0 = 0u; k0 < ${CH}; k0 += KB) {
+    for (var k0 = 0u; k0 < P.chunk; k0 += KB) {
       var sc: array<f32, ${RB * KB}>;
       for (var t = 0u; t < RB * KB; t++) { sc[t] = 0.0; }
       for (var d4 = 0u; d4 < D4; d4++) {
@@ -237,7 +231,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 ${
   relu
     ? `    // ReLU attention: p = relu(score), ℓ counts the keys each row sees (no max, no rescale).
-    for (var k0 = 0u; k0 < ${CH}; k0 += KB) {
+    for (var k0 = 0u; k0 < P.chunk; k0 += KB) {
       var p: array<f32, ${RB * KB}>;
       for (var x = 0u; x < RB; x++) {
         for (var c = 0u; c < KB; c++) {
@@ -256,7 +250,7 @@ ${
       for (var e4 = 0u; e4 < V4; e4++) { acc[x * V4 + e4] *= corr; }
       m[x] = mNew[x];
     }
-    for (var k0 = 0u; k0 < ${CH}; k0 += KB) {
+    for (var k0 = 0u; k0 < P.chunk; k0 += KB) {
       var p: array<f32, ${RB * KB}>;
       for (var x = 0u; x < RB; x++) {
         for (var c = 0u; c < KB; c++) {

@@ -148,8 +148,8 @@ describe('exact attention on the WGSL fused kernel (webgpu)', () => {
     expect(dealInto([3, 2, 1], 1)).toEqual([3, 2, 1]);
   });
   // The real GPU's path (GPU_BLOCKING, jobs dealt into runs of firstTiles, dispatches sized from the
-  // peak; CI's adapters are software) and a bench blocking with a static loop over 16-key chunks: the same numbers.
-  for (const opts of [{ adapterKind: 'hardware' as const }, { adapterKind: 'hardware' as const, firstTiles: 3 }, { blocking: { rb: 2, kb: 4, staticChunk: true, chunk: 16 } }])
+  // peak; CI's adapters are software) and a bench blocking over 16-key chunks: the same numbers.
+  for (const opts of [{ adapterKind: 'hardware' as const }, { adapterKind: 'hardware' as const, firstTiles: 3 }, { blocking: { rb: 2, kb: 4, chunk: 16 } }])
     it(`${JSON.stringify(opts)} equals plain softmax attention (split-K, window 90)`, async () => {
       const ctx = await testContext('webgpu');
       const [H, Hkv, Tq, Tk, D, Dv] = [4, 2, 70, 150, 16, 16];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackendFor, isSoftwareAdapter } from './backend-choice.js';
+import { defaultBackendFor } from './backend-choice.js';
+import { isSoftwareAdapter } from '../../engine/backends/adapter.js';
 
 /** An adapter whose info fields are prototype getters, as in browsers. */
 function adapter(info: Record<string, unknown>, isFallbackAdapter?: boolean) {

@@ -5,8 +5,6 @@
 import type { BackendName } from '../../engine/node.js';
 import { isSoftwareAdapter, type AdapterFacts } from '../../engine/backends/adapter.js';
 
-export { isSoftwareAdapter, type AdapterFacts };
-
 const KEY = 'ctxlab.backend';
 const NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 

@@ -8,7 +8,7 @@ import { memo, useEffect, useRef, type MutableRefObject } from 'react';
 import { useApp } from '../app-context.js';
 import type { FlowEdge, FlowNode } from '../model/graph.js';
 import { useStore } from '../state/store.js';
-import { buildScene, drawScene, FAR_ZOOM, LOD_FONT, TEXT_MIN_PX, type Scene } from './graph-layer.js';
+import { buildScene, drawScene, FAR_ZOOM, lodTextPx, type Scene } from './graph-layer.js';
 
 type App = ReturnType<typeof useApp>;
 type FlowState = ReactFlowState<FlowNode, FlowEdge>;
@@ -100,7 +100,8 @@ function FarCanvas({ layerRef }: { layerRef: MutableRefObject<Layer | null> }) {
       drawScene(ctx!, scene, { ...layer.view, width: s.width, height: s.height }, dpr, palette);
       canvas.dataset.nodes = String(scene.nodes.length); // what the editor benchmark waits for
       // The zoomed-out text's size on screen (0: left out), for the layout test.
-      const textPx = LOD_FONT * layer.view.zoom >= TEXT_MIN_PX ? (LOD_FONT * layer.view.zoom).toFixed(1) : '0';
+      const px = lodTextPx(layer.view.zoom);
+      const textPx = px ? px.toFixed(1) : '0';
       if (canvas.dataset.textPx !== textPx) canvas.dataset.textPx = textPx;
     }
     const rebuild = () => {

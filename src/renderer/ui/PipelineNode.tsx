@@ -11,7 +11,7 @@ import type { FlowNode } from '../model/graph.js';
 import { heatScale } from '../state/derived.js';
 import { useStore } from '../state/store.js';
 import type { ProgressDetail } from '../../engine/node.js';
-import { heatColor, lodLines } from './graph-layer.js';
+import { heatColor, lodLines, shownProfile } from './graph-layer.js';
 
 function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const { catalog, metrics, analysis, ui } = useApp();
@@ -36,7 +36,7 @@ function PipelineNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const inputs = Object.entries(def?.inputs ?? {});
   const outputs = Object.entries(def?.outputs ?? {});
   const p = m?.profile;
-  const shown = status === 'done' || status === 'cached' || (status === 'failed' && p);
+  const shown = !!shownProfile(m);
   // Zoomed out: the run's time and memory once there is a profile, else the title (wraps, unlike the spans).
   const lod = lodLines(def, data.type, data.params, m);
   const cls = ['pnode', `st-${status}`, selected ? 'selected' : '', issues?.length ? 'has-issue' : '', heat !== null ? 'heat' : '', acc ? 'acc' : ''].join(' ');

@@ -23,14 +23,22 @@ export const LOD_FONT = 48;
 /** Below this size on screen the canvas leaves the text out (unreadable, and the most costly part of a frame). */
 export const TEXT_MIN_PX = 7;
 
+/** The zoomed-out text's size on screen at a zoom, px; 0 where the canvas leaves it out. */
+export const lodTextPx = (zoom: number) => (LOD_FONT * zoom >= TEXT_MIN_PX ? LOD_FONT * zoom : 0);
+
+/** A node's run profile where its badges show it: done, cached, or failed after measuring; else undefined. */
+export function shownProfile(m: NodeMetrics | undefined): NodeMetrics['profile'] {
+  const s = m?.status;
+  return s === 'done' || s === 'cached' || s === 'failed' ? m?.profile : undefined;
+}
+
 /**
  * What a zoomed-out node shows, one line each (the DOM's .pnode-lod and the canvas layer): its run's
  * time and peak memory once it has a profile, else its variant's title or its own.
  */
 export function lodLines(def: AnyNodeDef | undefined, type: string, params: Record<string, unknown>, m: NodeMetrics | undefined): string[] {
-  const status = m?.status ?? 'idle';
-  const p = m?.profile;
-  if (p && (status === 'done' || status === 'cached' || status === 'failed')) return [status === 'cached' ? 'cached' : formatMs(p.wallMs), formatBytesShort(p.peakBytes)];
+  const p = shownProfile(m);
+  if (p) return [m?.status === 'cached' ? 'cached' : formatMs(p.wallMs), formatBytesShort(p.peakBytes)];
   const variant = typeof params.variant === 'string' ? params.variant : undefined;
   return [variant ? (def?.variants?.[variant]?.title ?? variant) : (def?.title ?? type)];
 }
@@ -274,7 +282,7 @@ export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene, v: Viewpo
     }
   }
   // The zoomed-out text, as the DOM's .pnode-lod: bold, centred, one line per entry (squeezed to the box).
-  if (LOD_FONT * v.zoom >= TEXT_MIN_PX) {
+  if (lodTextPx(v.zoom)) {
     ctx.font = `700 ${LOD_FONT}px system-ui, sans-serif`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
